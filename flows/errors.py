@@ -1,0 +1,32 @@
+"""The one exception type users see: a located, one-line message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KehoachError(Exception):
+    """An input or configuration problem, reported as ``FILE:LINE: message``.
+
+    Raised for anything a user can fix (bad encoding, a table that ends
+    mid-row, an unknown column header, an invalid package). The CLI prints
+    ``str(error)`` on one line and exits non-zero, without a traceback.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+
+    def located(self, path: str | Path, line: int | None = None) -> KehoachError:
+        """Return a copy located in ``path`` (keeps a line already known)."""
+        return KehoachError(self.message, path, self.line if self.line is not None else line)
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.path and self.line is not None:
+            where = f"{self.path}:{self.line}"
+        # Messages must stay on one line whatever the input contained.
+        message = " ".join(self.message.split())
+        return f"{where}: {message}" if where else message
