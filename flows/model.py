@@ -27,27 +27,43 @@ Tables = dict[str, pa.Table]
 
 @cache
 def package_descriptor(directory: Path = SCHEMAS_DIR) -> dict:
+    """Package-level metadata (licence, keywords, …) from ``schemas/package.json``."""
     return json.loads((directory / "package.json").read_text(encoding="utf-8"))
 
 
+@cache
+def _schemas(directory: Path = SCHEMAS_DIR) -> dict[str, dict]:
+    found = {}
+    for path in directory.glob("*.schema.json"):
+        try:
+            found[path.name.removesuffix(".schema.json")] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KehoachError(f"invalid JSON: {exc}", path, exc.lineno) from None
+    return found
+
+
 def resource_names(directory: Path = SCHEMAS_DIR) -> list[str]:
-    return [r["name"] for r in package_descriptor(directory)["resources"]]
+    """Every ``schemas/<name>.schema.json`` is a resource, in the order its
+    ``resource.order`` gives (adding a resource is adding one file)."""
+    schemas = _schemas(directory)
+    return sorted(schemas, key=lambda n: (schemas[n].get("resource", {}).get("order", 1000), n))
 
 
 def resource_meta(name: str, directory: Path = SCHEMAS_DIR) -> dict:
-    for r in package_descriptor(directory)["resources"]:
-        if r["name"] == name:
-            return r
-    raise KehoachError(f"resource {name!r} is not declared in schemas/package.json")
+    """Bilingual title and description of a resource (the schema's ``resource`` block)."""
+    return table_schema_file(name, directory).get("resource", {})
 
 
-@cache
+def table_schema_file(name: str, directory: Path = SCHEMAS_DIR) -> dict:
+    schemas = _schemas(directory)
+    if name not in schemas:
+        raise KehoachError("no Table Schema for this resource", directory / f"{name}.schema.json")
+    return schemas[name]
+
+
 def load_schema(name: str, directory: Path = SCHEMAS_DIR) -> dict:
-    path = directory / f"{name}.schema.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise KehoachError("no Table Schema for this resource", path) from None
+    """The Table Schema proper (without the resource-level block)."""
+    return {k: v for k, v in table_schema_file(name, directory).items() if k != "resource"}
 
 
 def arrow_type(spec: dict) -> pa.DataType:
