@@ -179,4 +179,4 @@ def _first_per_key(table: pa.Table, pk: list[str]) -> pa.Table:
         if k not in seen:
             seen.add(k)
             keep.append(i)
-    return table.take(keep)
+    return table.take(pa.array(keep, type=pa.int64()))

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Benchmarks: print how long each stage takes (no thresholds; CI never times tests).
+
+    .venv/bin/python scripts/benchmark.py [--repeat N] [--scale K] [--prefect]
+
+--scale K also times a synthetic plan whose appendix tables are K times longer
+(rows repeated with new numbers), to see how parsing and validation scale.
+--prefect also times a full `kehoach build` through Prefect (includes the
+temporary server start-up, which dominates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flows import build  # noqa: E402
+from flows.diff import diff_tables  # noqa: E402
+from flows.model import load_schema, resource_names  # noqa: E402
+from flows.parse import parse_source  # noqa: E402
+from flows.sources import read_source  # noqa: E402
+
+PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def scaled_plan(text: str, k: int) -> str:
+    """Repeat every appendix item row k times with fresh sub-numbers (1.1 -> 1.1, 1.101, 1.201 …)."""
+    out = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = re.match(r"^(\d+)\.(\d+) \|", line)
+        if not m:
+            out.append(line)
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].startswith("|"):
+            j += 1
+        block = lines[i:j]
+        for copy in range(k):
+            code = f"{m[1]}.{int(m[2]) + 100 * copy}"
+            out.append(re.sub(r"^\d+\.\d+", code, block[0]))
+            out.extend(block[1:])
+        i = j
+    return "\n".join(out)
+
+
+def report(label: str, seconds: float, extra: str = "") -> None:
+    print(f"{label:<44} {seconds * 1000:9.1f} ms  {extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--scale", type=int, default=20)
+    parser.add_argument("--prefect", action="store_true")
+    args = parser.parse_args()
+
+    print(f"kehoach benchmark — {PLAN.name}, median of {args.repeat}")
+    seconds, source = timed(lambda: read_source(PLAN), args.repeat)
+    report("read + decode + NFC", seconds, f"{len(source.lines)} lines")
+    seconds, tables = timed(lambda: parse_source(source), args.repeat)
+    rows = sum(t.num_rows for t in tables.values())
+    report("parse (all resources)", seconds, f"{rows} rows")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "output"
+        seconds, (directory, _) = timed(lambda: build.stage(tables, [source], out), 1)
+        report("stage (CSV + Parquet + descriptor)", seconds)
+        seconds, summary = timed(lambda: build.validate_staged(directory, tables, [source]), 1)
+        report("validate (Frictionless, CSV + Parquet)", seconds, f"{summary.resources} resources")
+    schemas = {n: load_schema(n) for n in resource_names()}
+    seconds, changes = timed(lambda: diff_tables(tables, tables, schemas), args.repeat)
+    report("diff against itself (DuckDB)", seconds, f"{len(changes)} changes")
+
+    if args.scale > 1:
+        big_text = scaled_plan(PLAN.read_text(encoding="utf-8"), args.scale)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "scaled.txt"
+            path.write_text(big_text, encoding="utf-8")
+            big = read_source(path)
+            seconds, big_tables = timed(lambda: parse_source(big), max(1, args.repeat // 2))
+            rows = sum(t.num_rows for t in big_tables.values())
+            report(f"parse, appendices x{args.scale}", seconds, f"{len(big.lines)} lines, {rows} rows")
+            out = Path(tmp) / "output"
+            directory, _ = build.stage(big_tables, [big], out)
+            seconds, _ = timed(lambda: build.validate_staged(directory, big_tables, [big]), 1)
+            report(f"validate, appendices x{args.scale}", seconds)
+
+    if args.prefect:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            subprocess.run([str(ROOT / ".venv" / "bin" / "kehoach"), "build", "--out", str(Path(tmp) / "o")],
+                           check=True, capture_output=True)
+            report("kehoach build through Prefect (cold server)", time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    main()
