@@ -10,20 +10,32 @@ are central bodies.
 A cell such as ``Sở TT&TT, Văn phòng UBND tỉnh; UBND cấp huyện, cấp xã`` is
 split on ',' and ';', except where a known name itself contains commas
 ('Các Sở, ban, ngành tỉnh'); a piece made of several known names run
-together ('Sở TT&TT UBND cấp huyện') is split into each of them. A mention
-that cannot be resolved is kept verbatim with no agency id.
+together ('Sở TT&TT UBND cấp huyện') is split into each of them, and so is
+'Các sở, ban, ngành và UBND các huyện, thị xã, thành phố' (known names
+joined by 'và'). A mention that cannot be resolved is kept verbatim with no
+agency id, and ``report_unresolved`` warns about it with its source line.
+In running text ('phối hợp với Sở Nội vụ, Sở TT&TT hướng dẫn …'),
+``leading_mentions`` reads the known names at the start.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from .errors import KehoachError
 from .paths import REFERENCE_DIR
 from .reference import split_list, vocabulary
 from .text import clean, fold, key, slug
+
+if TYPE_CHECKING:
+    from .model import TableBuilder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,9 @@ class Mention:
 
 
 _SEPARATOR = re.compile(r"[,;]")
+_AND = re.compile(r"\s+và\s+")
+# Longest agency name, in words, looked for in running text.
+_MAX_NAME_WORDS = 14
 # Words that make the rest of a piece a qualifier of the name before it
 # ('Các đơn vị được giao tại Công văn số …'); anything else after a known
 # name ('UBND huyện Hoài Ân') means a different, unknown body.
@@ -111,6 +126,50 @@ class AgencyRegistry:
         text = clean(cell).strip(" .,;")
         if not text:
             return []
+        found = self._mentions(text)
+        if any(m.agency_id is None for m in found):
+            # 'Các sở, ban, ngành và UBND các huyện, thị xã, thành phố': two known names joined by 'và'
+            # (never split a known name that contains 'và', like 'Sở Thông tin và Truyền thông').
+            joined = self._split_on_and(text)
+            if joined is not None:
+                return joined
+        return found
+
+    def _split_on_and(self, text: str) -> list[Mention] | None:
+        for m in _AND.finditer(text):
+            left = self._mentions(text[: m.start()].strip(" ,;"))
+            if left and all(x.agency_id for x in left):
+                right = self.mentions(text[m.end():])
+                if right and all(x.agency_id for x in right):
+                    return left + right
+        return None
+
+    def leading_mentions(self, text: str) -> list[Mention]:
+        """Known names at the start of running text, until the first word that is not one.
+
+        'Sở Nội vụ, Sở Thông tin và Truyền thông hướng dẫn các ngành …' -> the two departments.
+        """
+        words = clean(text).split()
+        found: list[Mention] = []
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + _MAX_NAME_WORDS), i, -1):
+                name = " ".join(words[i:j]).rstrip(",;:.")
+                agency_id = self.resolve(name)
+                if agency_id:
+                    found.append(Mention(name, agency_id))
+                    ended = words[j - 1][-1] in ",;"
+                    i = j
+                    if i < len(words) and words[i].casefold() == "và":
+                        i += 1
+                    elif not ended:
+                        return found
+                    break
+            else:
+                return found
+        return found
+
+    def _mentions(self, text: str) -> list[Mention]:
         pieces = _pieces(text)
         found: list[Mention] = []
         i = 0
@@ -175,3 +234,19 @@ def _pieces(text: str) -> list[tuple[int, int]]:
 @cache
 def registry_for(province: str, province_unit: str = "tỉnh") -> AgencyRegistry:
     return AgencyRegistry(province, province_unit)
+
+
+def report_unresolved(path: str, builders: Mapping[str, TableBuilder]) -> int:
+    """Warn once per agency mention that the code list does not know, in every table that has mentions.
+
+    The rows themselves keep the mention verbatim with an empty ``agency_id``, so they stay findable
+    in the data; the warning says where to look and what to add to ``reference/agencies.csv``.
+    """
+    count = 0
+    for name, builder in builders.items():
+        for row in builder.rows:
+            if "mention" in row and "agency_id" in row and row["agency_id"] is None:
+                count += 1
+                log.warning("%s:%s: agency %r (%s) is not in reference/agencies.csv",
+                            path, row.get("source_line"), row["mention"], name)
+    return count

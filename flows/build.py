@@ -13,12 +13,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .database import stage_database
 from .errors import KehoachError
 from .files import link_or_copy_tree, recover, staging_dir, swap_in
 from .model import Tables, concat
 from .package import descriptor, now_iso, package_info, write_descriptor, write_tables
 from .parse import parse_source
 from .paths import SCHEMAS_DIR
+from .readme import stage_readme
 from .sources import SourceText, discover, read_source
 from .validate import validate_package
 
@@ -27,8 +29,9 @@ log = logging.getLogger(__name__)
 # Directories inside the output that survive a rebuild (kept across swaps).
 PRESERVED = ("versions",)
 # Hooks run on the staged package before validation: (tables, staging dir,
-# descriptor extras) -> None. The audit stage registers itself here.
-STAGE_HOOKS: list = []
+# descriptor extras) -> file resources they wrote. Issue #4: the DuckDB
+# database and the README with the audit summary (written in this order).
+STAGE_HOOKS: list = [stage_database, stage_readme]
 
 
 @dataclass

@@ -39,7 +39,44 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="parse plan texts, validate and write the data package")
     b.add_argument("sources", nargs="*", metavar="SOURCE", help="plan text files or directories (default: raw/)")
     b.add_argument("--out", metavar="DIR", help="output directory (default: output/)")
+    b.add_argument("--strict", action="store_true",
+                   help="fail (exit status 2, previous package kept) when the audit finds an 'error'")
+    b.add_argument("--publish", action="store_true",
+                   help="then publish it to the default target (portal/, or $KEHOACH_PUBLISH_TARGET)")
+    _add_publish_parser(sub)
     return parser
+
+
+def _add_publish_parser(sub) -> None:
+    p = sub.add_parser("publish", help="check the package again and publish it (portal folder or CKAN)")
+    p.add_argument("--out", metavar="DIR", help="the package to publish (default: output/)")
+    p.add_argument("--target", metavar="ckan|DIR",
+                   help="'ckan' (CKAN_URL, CKAN_API_TOKEN[_FILE]) or a portal folder "
+                        "(default: $KEHOACH_PUBLISH_TARGET, else portal/)")
+    p.add_argument("--org", metavar="NAME", help="CKAN organisation (default: $CKAN_ORGANIZATION, else kehoach)")
+    p.add_argument("--dataset", metavar="NAME", help="dataset name (default: the package name)")
+    p.add_argument("--ckan-url", metavar="URL", help="CKAN address (default: $CKAN_URL)")
+    p.add_argument("--token-block", metavar="NAME", help="read the CKAN API token from this Prefect Secret block")
+    p.add_argument("--retry-for", metavar="SECONDS", type=float,
+                   help="keep retrying an unreachable CKAN this long (default: 120)")
+    p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from .paths import DEFAULT_OUT
+    from .publish import check_package, check_target
+
+    options = {"org": args.org, "dataset": args.dataset, "ckan_url": args.ckan_url, "token_block": args.token_block}
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
+    check_package(out)
+    check_target(args.target, **options)
+    from .pipeline import publish_package
+
+    report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
+                             retry_deadline=args.retry_for, **options)
+    print(report.summary())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,11 +91,20 @@ def main(argv: list[str] | None = None) -> int:
             from .paths import RAW_DIR
 
             read_sources(args.sources or [RAW_DIR])
+            if args.publish:
+                from .publish import check_target
+
+                check_target(None)
             from .pipeline import build_package
 
-            result = build_package(sources=args.sources or None, out=args.out)
+            result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
+                                   **({"publish_to": ""} if args.publish else {}))
             print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged)"))
+            for note in result.notes:
+                print(note)
             return 0
+        if args.command == "publish":
+            return _publish(args)
     except KehoachError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT

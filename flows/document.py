@@ -35,6 +35,8 @@ _APPENDIX = re.compile(r"^PHỤ\s+LỤC(?:\s+(?:SỐ\s+)?([0-9]+|[IVXLC]+|[A-Z])
 _UNIT = re.compile(r"^\(?\s*(?:ĐVT|Đơn vị tính|Đơn vị)\s*[:.]\s*(.+?)\s*\)?$", re.IGNORECASE)
 _FOOTNOTE = re.compile(r"^\[(\d+)\]\s*(.*)$")
 _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+GIAI ĐOẠN\b|\s+ĐẾN\b|$)", re.IGNORECASE)
+# A body that starts right after the title with 'PHẦN I' or 'I. ĐÁNH GIÁ …' (also in capitals).
+_OUTLINE_HEADING = re.compile(r"^(?:PHẦN\s+(?:[IVXLC]+|\d+)\b|[IVXLC]+\.\s)", re.IGNORECASE)
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
 # Parts of the header that are the same on every Vietnamese state document.
 _MOTTO = ("cộng hòa xã hội chủ nghĩa việt nam", "cộng hoà xã hội chủ nghĩa việt nam", "độc lập - tự do - hạnh phúc")
@@ -233,7 +235,7 @@ def _parse_header(lines: tuple[str, ...], start: int, path: str) -> tuple[PlanHe
     title_parts = [first[len(doc_type):].strip()] if len(first) > len(doc_type) else []
     title_line = n + 1 if title_parts else n + 2
     n += 1
-    while n < len(lines) and _is_caps(lines[n]):
+    while n < len(lines) and _is_caps(lines[n]) and not _OUTLINE_HEADING.match(clean(lines[n])):
         title_parts.append(clean(lines[n]))
         n += 1
     title_printed = clean(" ".join(title_parts))

@@ -19,15 +19,21 @@ from .reference import vocabulary
 from .text import clean, fold, key, slug
 from .values import make_date
 
-# '458/QĐ-TTg', '85/2016/NĐ-CP', '2294/QĐ- BTTTT', '6074/BTTTT-CĐSQG', '13-NQ/TU'
-_CODE_WORD = r"[A-ZĐ][A-Za-zĐđƯư&]*"
+# '458/QĐ-TTg', '85/2016/NĐ-CP', '2294/QĐ- BTTTT', '6074/BTTTT-CĐSQG', '13-NQ/TU', '20/2023/QH15'
+_CODE_WORD = r"[A-ZĐ][A-Za-zĐđƯư&]*\d*"
 NUMBER_PATTERN = (
     rf"\d+[a-z]?(?:/\d{{4}})?/{_CODE_WORD}(?:\s?-\s?{_CODE_WORD})*"
     rf"|\d+-{_CODE_WORD}/{_CODE_WORD}"
 )
 _NUMBER = re.compile(rf"(?<![\w/])(?:{NUMBER_PATTERN})(?![\w/])")
 _YEAR_AFTER = re.compile(r"^\s*(?:năm|ngày\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*(\d{4})")
-_DATE_AFTER = re.compile(r"^\s*ngày\s+(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+# 'ngày 03/4/2020', '31/12/2022' (the word 'ngày' is sometimes left out), 'ngày 06 tháng 01 năm 2023'
+_DATE_AFTER = re.compile(
+    r"^\s*,?\s*(?:ngày\s+)?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})(?![\d/])"
+    r"|^\s*,?\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
+    re.IGNORECASE,
+)
+_YEAR_ONLY_AFTER = re.compile(r"^\s*năm\s+(\d{4})(?!\d)")
 _ISSUED_BY = re.compile(r"\bdo\s+(.+?)\s+(?:ban hành|điện|ký)\s*$", re.IGNORECASE)
 _TRAILING_YEAR = re.compile(r"\b(\d{4})\s*$")
 
@@ -110,7 +116,8 @@ def issuer_for(code: str | None, context: Context) -> tuple[str | None, str | No
     """(name_vi, name_en, is_local) for an issuer code such as 'TTg' or 'UBND'."""
     if not code:
         return None, None, False
-    row = _issuers().get(key(code))
+    # 'QH15' is the National Assembly of the 15th term: the term does not change the issuer.
+    row = _issuers().get(key(code)) or _issuers().get(key(re.sub(r"\d+$", "", code)))
     if not row:
         return None, None, False
     fill = {
@@ -139,7 +146,7 @@ def make_ref(
         number_year, type_code, issuer_code = split_number(number)
         year = year or number_year or (issued.year if issued else None)
         from_code = doc_type_from_code(type_code) if type_code else None
-        if doc_type is None and from_code:
+        if from_code:  # the number's type code is the authority ('Quyết định số 189/KH-UBND' is a Kế hoạch)
             doc_type = from_code[0]
         code_issuer, issuer_en, local = issuer_for(issuer_code, context)
         issuer = code_issuer or issuer  # the number's issuer code is the authority
@@ -182,9 +189,21 @@ def parse_related_entry(text: str, context: Context) -> DocRef:
 
 
 def date_after(text: str) -> date | None:
-    """'ngày 03/4/2020' at the start of ``text``."""
-    m = _DATE_AFTER.match(text)
-    return make_date(int(m[1]), int(m[2]), int(m[3]), m[0]) if m else None
+    """'ngày 03/4/2020' (or '03/4/2020', 'ngày 3 tháng 4 năm 2020') at the start of ``text``."""
+    m = date_match_after(text)
+    if not m:
+        return None
+    day, month, year = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
+    return make_date(int(day), int(month), int(year), m[0])
+
+
+def date_match_after(text: str) -> re.Match[str] | None:
+    return _DATE_AFTER.match(text)
+
+
+def year_match_after(text: str) -> re.Match[str] | None:
+    """' năm 2020' right after a number (the publisher's list writes years so)."""
+    return _YEAR_ONLY_AFTER.match(text)
 
 
 def number_matches(text: str):
@@ -201,29 +220,45 @@ class DocumentRegistry:
 
     def __init__(self) -> None:
         self.docs: dict[str, DocRef] = {}
+        self.moves: dict[str, str] = {}
 
     def add(self, ref: DocRef) -> str:
-        existing = self.docs.get(ref.doc_id)
-        self.docs[ref.doc_id] = _merge(existing, ref) if existing else ref
-        return ref.doc_id
+        doc_id = self.canonical(ref.doc_id)  # a form already merged into another id stays merged
+        existing = self.docs.get(doc_id)
+        self.docs[doc_id] = _merge(existing, ref) if existing else replace(ref, doc_id=doc_id)
+        return doc_id
+
+    def merge(self, old_id: str, new_id: str) -> None:
+        """Record that ``old_id`` is another way of citing ``new_id``."""
+        if old_id == new_id or old_id not in self.docs or new_id not in self.docs:
+            return
+        self.docs[new_id] = _merge(self.docs[new_id], self.docs.pop(old_id))
+        self.moves[old_id] = new_id
+
+    def canonical(self, doc_id: str) -> str:
+        seen = {doc_id}
+        while doc_id in self.moves:
+            doc_id = self.moves[doc_id]
+            if doc_id in seen:
+                break
+            seen.add(doc_id)
+        return doc_id
 
     def resolve_aliases(self) -> dict[str, str]:
-        """Merge year-less ids into their dated twin; returns old id -> new id."""
+        """Merge year-less ids into their dated twin; returns every old id -> its final id
+        (cumulative: ids merged by earlier calls or by ``merge`` are included)."""
         by_number: dict[tuple[str | None, str], list[DocRef]] = {}
         for ref in self.docs.values():
             if ref.number:
                 by_number.setdefault((_scope(ref), ref.number.casefold()), []).append(ref)
-        moves: dict[str, str] = {}
         for refs in by_number.values():
             dated = [r for r in refs if r.year]
             undated = [r for r in refs if not r.year]
             if len({r.doc_id for r in dated}) == 1 and undated:
                 target = dated[0].doc_id
                 for r in undated:
-                    self.docs[target] = _merge(self.docs[target], r)
-                    del self.docs[r.doc_id]
-                    moves[r.doc_id] = target
-        return moves
+                    self.merge(r.doc_id, target)
+        return {old: self.canonical(old) for old in self.moves}
 
 
 def _scope(ref: DocRef) -> str | None:

@@ -157,6 +157,11 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
         f"tasks ({counts['budget_lines']} budget lines, million VND), {counts['investments']} development-"
         "investment items, lead agencies and related documents. Every row records its line in the source text."
     )
+    from .audit import summary  # issue #4: the audit summary, when the audit ran
+
+    audit = summary(tables)
+    if audit:
+        description_vi, description_en = f"{description_vi}\n\n{audit[0]}", f"{description_en}\n\n{audit[1]}"
     return PackageInfo(name, title_vi, title_en, description_vi, description_en, version, created)
 
 

@@ -107,3 +107,12 @@ def _finish_documents(state: ParseState, out: dict[str, TableBuilder]) -> None:
             doc_id=ref.doc_id, number=ref.number, doc_type=ref.doc_type, doc_type_en=ref.doc_type_en,
             issuer=ref.issuer, issuer_en=ref.issuer_en, year=ref.year, issued_date=ref.issued_date, title=ref.title,
         )
+
+
+# The narrative (Part I/II prose) is read by its own modules; imported last
+# because they use this module's state. Unknown agencies are reported once
+# every table with agency mentions is read.
+from .agencies import report_unresolved  # noqa: E402
+from .narrative import read_narrative  # noqa: E402
+
+EXTRA_READERS += [read_narrative, lambda doc, out, state: report_unresolved(doc.path, out)]

@@ -105,8 +105,13 @@ def test_budget_in_billion_vnd_without_level_split(other):
     assert one(other, "pillars", pillar_id="economy")["name_in_plan"] == "Kinh tế số"
 
 
-def test_related_year_less_document(other):
-    assert one(other, "documents", doc_id="01-nq-cp")["year"] is None
+def test_related_year_less_document_merges_with_its_dated_citation(other):
+    # The related list names 'Nghị quyết 01/NQ-CP' without a year; the text cites it 'ngày 06/01/2025'.
+    assert not rows(other, "documents", doc_id="01-nq-cp")
+    doc = one(other, "documents", doc_id="01-nq-cp-2025")
+    assert (doc["year"], doc["issued_date"]) == (2025, date(2025, 1, 6))
+    assert doc["title"].startswith("Nghị quyết 01/NQ-CP về nhiệm vụ")
+    assert {r["relation"] for r in rows(other, "plan_documents", doc_id="01-nq-cp-2025")} == {"related", "cited"}
     assert one(other, "documents", doc_id="749-qd-ttg-2020")["issuer"] == "Thủ tướng Chính phủ"
 
 

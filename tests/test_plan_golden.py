@@ -88,7 +88,9 @@ def test_areas_join_appendices_that_number_them_differently(plan_tables):
     assert one(plan_tables, "pillars", pillar_id="awareness")["name_en"] == "Digital awareness"
     assert {t["group_no"] for t in rows(plan_tables, "tasks", pillar="awareness")} == {2}
     assert {b["group_no"] for b in rows(plan_tables, "budget_items", pillar="awareness")} == {1}
-    assert len(plan_tables["pillars"]) == 12
+    # 11 areas and the appendix's overhead group, plus Part I's area 11 'Kinh phí thực hiện' (funding).
+    assert len(plan_tables["pillars"]) == 13
+    assert one(plan_tables, "pillars", pillar_id="funding")["kind"] == "other"
 
 
 def test_budget_lines_distinguish_dash_from_blank(plan_tables):
