@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test test-fast lint bench ckan-start ckan-stop clean
+.PHONY: install run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,14 +14,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Build output/ from raw/ and publish it to the local portal folder portal/.
+## Build output/ from raw/ (a new version only when a source changed) and
+## publish it to the local portal folder portal/.
 run: install
-	$(BIN)/kehoach build
+	$(BIN)/kehoach refresh
 
-## Everything CI runs: unit, golden and end-to-end tests.
+## Everything CI runs: lint, then unit, golden and end-to-end tests, with the
+## local CKAN (installed on first use) and a real Prefect server.
+## CKAN is stopped afterwards unless it was already running.
 test: install
 	$(BIN)/ruff check flows tests scripts
-	$(BIN)/python -m pytest
+	@running=no; scripts/ckan/local-ckan.sh status >/dev/null 2>&1 && running=yes; \
+	scripts/ckan/local-ckan.sh start && $(BIN)/python -m pytest; status=$$?; \
+	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
 
 ## Unit and golden tests only (no Prefect server, no CKAN).
 test-fast: install
@@ -29,6 +34,21 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check flows tests scripts
+
+## The local CKAN on 127.0.0.1:5000 (PostgreSQL, Redis, Solr stand-in; state in .local/ckan).
+ckan-start:
+	scripts/ckan/local-ckan.sh start
+
+ckan-stop:
+	scripts/ckan/local-ckan.sh stop
+
+## Publish output/ to the local CKAN.
+publish-ckan: install ckan-start
+	set -a && . .local/ckan/env && set +a && $(BIN)/kehoach publish --target ckan
+
+## Serve the scheduled refresh (needs a running `prefect server start` and PREFECT_API_URL).
+serve: install
+	$(BIN)/kehoach serve
 
 bench: install
 	$(BIN)/python scripts/benchmark.py

@@ -1,7 +1,9 @@
 """The build steps as plain functions (the Prefect flow in ``flows.pipeline``
 wraps each one as a task; tests call them directly).
 
-read -> parse -> merge -> stage -> validate -> swap in
+read -> check inputs -> parse -> audit -> compare with the package in place
+-> stage (new version, changelog) -> validate -> archive the previous version
+and swap in -> write state
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ import hashlib
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from . import versioning
 from .database import stage_database
+from .diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
 from .errors import KehoachError
 from .files import link_or_copy_tree, recover, staging_dir, swap_in
-from .model import Tables, concat
-from .package import descriptor, now_iso, package_info, write_descriptor, write_tables
+from .model import Tables, concat, load_schema, resource_meta, resource_names
+from .package import DATA_DIR, descriptor, now_iso, package_info, write_descriptor, write_tables
 from .parse import parse_source
 from .paths import SCHEMAS_DIR
 from .readme import stage_readme
@@ -27,7 +33,7 @@ from .validate import validate_package
 log = logging.getLogger(__name__)
 
 # Directories inside the output that survive a rebuild (kept across swaps).
-PRESERVED = ("versions",)
+PRESERVED = (versioning.VERSIONS_DIR,)
 # Hooks run on the staged package before validation: (tables, staging dir,
 # descriptor extras) -> file resources they wrote. Issue #4: the DuckDB
 # database and the README with the audit summary (written in this order).
@@ -89,17 +95,101 @@ def current_descriptor(out: Path) -> dict | None:
         return None
 
 
-def stage(tables: Tables, sources: list[SourceText], out: Path, version: str = "1.0.0") -> tuple[Path, dict]:
-    """Write the complete package into a staging directory next to ``out``."""
+# --- change detection and versions (flows.versioning) -------------------------
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """What the output directory says about the inputs of its package."""
+
+    fingerprint: str
+    state: dict
+    version: str | None  # of the package in place
+    content_sha256: str | None
+
+    @property
+    def unchanged(self) -> bool:
+        """Same inputs as the package in place: nothing to do."""
+        return (self.version is not None and self.state.get("input_fingerprint") == self.fingerprint
+                and self.state.get("version") == self.version)
+
+
+def check_inputs(sources: list[SourceText], out: Path) -> InputCheck:
+    current = current_descriptor(out) or {}
+    fingerprint = versioning.input_fingerprint({s.path: s.sha256 for s in sources})
+    return InputCheck(fingerprint, versioning.read_state(out), current.get("version"), current.get("content_sha256"))
+
+
+@dataclass
+class Comparison:
+    """The new tables against the package in place: the version they make."""
+
+    decision: versioning.VersionDecision
+    changes: list[dict]
+    previous_descriptor: dict | None = None
+
+    def summaries(self) -> tuple[str, str] | None:
+        """(vi, en) one-paragraph change summaries; None for a first version."""
+        d = self.decision
+        if d.previous is None:
+            return None
+        if d.level == "patch":
+            return (f"Phiên bản {d.version} (thay cho {d.previous}): chỉ sửa mô tả (metadata), dữ liệu không đổi.",
+                    f"Version {d.version} (replaces {d.previous}): descriptive metadata only, data unchanged.")
+        return (summary(self.changes, d.version, d.previous, "vi"), summary(self.changes, d.version, d.previous, "en"))
+
+
+def current_schemas() -> tuple[dict[str, dict], set[str]]:
+    names = resource_names()
+    return {n: load_schema(n) for n in names}, {n for n in names if resource_meta(n).get("derived")}
+
+
+def compare(tables: Tables, out: Path) -> Comparison:
+    """Diff ``tables`` with the package in ``out`` and decide the new version."""
+    if current_descriptor(out) is None:
+        return Comparison(versioning.decide_data_level(None, [], []), [])
+    previous: PackageSnapshot = load_package(out)
+    schemas, derived = current_schemas()
+    restructured = versioning.structural_changes(previous.schemas, schemas)
+    changes = diff_tables(previous.tables, tables, schemas, derived | previous.derived)
+    decision = versioning.decide_data_level(previous.version, restructured, changes)
+    return Comparison(decision, changes, previous.descriptor)
+
+
+def stage(tables: Tables, sources: list[SourceText], out: Path,
+          comparison: Comparison | None = None) -> tuple[Path, dict]:
+    """Write the complete package, with its version and changelog, into a
+    staging directory next to ``out``."""
+    comparison = comparison or Comparison(versioning.decide_data_level(None, [], []), [])
+    decision = comparison.decision
+    tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
-    resources = write_tables(tables, directory)
-    extra: dict = {"content_sha256": content_fingerprint(resources)}
-    for hook in STAGE_HOOKS:
-        resources += hook(tables, directory, extra) or []
-    info = package_info(tables, sources, version, now_iso())
-    desc = descriptor(info, sources, resources, extra)
-    write_descriptor(directory, desc)
+    try:
+        resources = write_tables(tables, directory)
+        extra: dict = {"content_sha256": content_fingerprint(resources)}
+        summaries = comparison.summaries()
+        if decision.previous:
+            extra["previous_version"] = decision.previous
+        if summaries:
+            extra["change_summary_vi"], extra["change_summary"] = summaries
+        for hook in STAGE_HOOKS:
+            resources += hook(tables, directory, extra) or []
+        info = package_info(tables, sources, decision.version, now_iso())
+        if summaries:  # the portal's description carries the latest change
+            info = replace(info, description_vi=f"{info.description_vi}\n\n{summaries[0]}",
+                           description_en=f"{info.description_en}\n\n{summaries[1]}")
+        desc = descriptor(info, sources, resources, extra)
+        write_descriptor(directory, desc)
+    except BaseException:
+        discard(directory)
+        raise
     return directory, desc
+
+
+def is_noop(comparison: Comparison, staged: dict) -> bool:
+    """A patch-level build whose metadata did not change either: nothing to publish."""
+    return (comparison.decision.level == "patch" and comparison.previous_descriptor is not None
+            and not versioning.metadata_changed(comparison.previous_descriptor, staged))
 
 
 def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
@@ -110,12 +200,40 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
         raise
 
 
-def swap(directory: Path, out: Path) -> None:
+def swap(directory: Path, out: Path, previous_version: str | None = None) -> None:
+    """Swap the staged package in; the one it replaces is kept, whole, under
+    ``versions/<previous_version>/`` (hard links: versions are immutable)."""
     for name in PRESERVED:
         previous = out / name
         if previous.exists():
             link_or_copy_tree(previous, directory / name)
+    if previous_version and out.exists():
+        archive = directory / versioning.VERSIONS_DIR / previous_version
+        if not archive.exists():
+            link_or_copy_tree(out, archive, exclude=(*PRESERVED, versioning.STATE_DIR))
     swap_in(directory, out)
+
+
+def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
+    """The state recorded with a package: its inputs, version and history."""
+    d = comparison.decision
+    entry = {"version": desc["version"], "created": desc["created"], "level": d.level,
+             "previous_version": d.previous, "changes": len(comparison.changes)}
+    history = [*check.state.get("history", []), entry]
+    return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
+            "content_sha256": desc["content_sha256"], "history": history}
+
+
+def strict_error_in_place(out: Path, sources: list[SourceText]) -> KehoachError | None:
+    """``--strict`` on the package in place: its 'error' findings, located in the sources."""
+    from .audit import strict_error
+
+    tables = {n: pq.read_table(out / DATA_DIR / f"{n}.parquet") for n in ("findings", "plans")}
+    return strict_error(tables, sources)
+
+
+def write_state(directory: Path, state: dict) -> None:
+    versioning.write_state(directory, state)
 
 
 def discard(directory: Path) -> None:

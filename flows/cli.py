@@ -44,7 +44,112 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--publish", action="store_true",
                    help="then publish it to the default target (portal/, or $KEHOACH_PUBLISH_TARGET)")
     _add_publish_parser(sub)
+    _add_refresh_parsers(sub)
     return parser
+
+
+def _add_refresh_parsers(sub) -> None:
+    r = sub.add_parser("refresh", help="rebuild if a source changed (new version + changelog), then publish it")
+    _add_job_arguments(r)
+    d = sub.add_parser("diff", help="changelog between two packages, table by table on primary keys")
+    d.add_argument("old", metavar="OLD", help="package directory or its datapackage.json (e.g. output/versions/1.0.0)")
+    d.add_argument("new", metavar="NEW", help="package directory or its datapackage.json (e.g. output)")
+    d.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                   help="text: summary and one line per change (default); csv/json: the change rows")
+    d.add_argument("--document-only", action="store_true",
+                   help="leave out derived tables (audit findings, the changelog itself)")
+    s = sub.add_parser("serve", help="serve the scheduled refresh as a Prefect deployment (needs PREFECT_API_URL)")
+    _add_job_arguments(s)
+    from .deploy import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
+
+    s.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default {DEFAULT_CRON!r})")
+    s.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"of the schedule (default {DEFAULT_TIMEZONE})")
+    s.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
+    a = sub.add_parser("announce", help="tell the served deployment that plan texts were amended (a Prefect event)")
+    a.add_argument("files", nargs="+", metavar="FILE", help="the amended plan text(s)")
+
+
+def _add_job_arguments(p) -> None:
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="plan text files or directories (default: raw/)")
+    p.add_argument("--out", metavar="DIR", help="output directory (default: output/)")
+    p.add_argument("--target", metavar="ckan|DIR",
+                   help="where to publish (default: $KEHOACH_PUBLISH_TARGET, else portal/)")
+    p.add_argument("--org", metavar="NAME", help="CKAN organisation (default: $CKAN_ORGANIZATION, else kehoach)")
+    p.add_argument("--dataset", metavar="NAME", help="dataset name (default: the package name)")
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from .build import read_sources
+    from .paths import RAW_DIR
+    from .publish import check_target
+
+    read_sources(args.sources or [RAW_DIR])
+    check_target(args.target, org=args.org, dataset=args.dataset)
+    from .pipeline import refresh_package
+
+    result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
+                             org=args.org, dataset=args.dataset)
+    _print_result(result)
+    return 0
+
+
+def _print_result(result) -> None:
+    print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged, nothing written)"))
+    for note in result.notes:
+        print(note)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import csv
+    import json
+
+    from . import diff
+
+    old, new = diff.load_package(args.old), diff.load_package(args.new)
+    changes = diff.diff_tables(old.tables, new.tables, {**old.schemas, **new.schemas}, old.derived | new.derived)
+    if args.document_only:
+        changes = [c for c in changes if not c["derived"]]
+    if args.format == "json":
+        print(json.dumps(changes, ensure_ascii=False, indent=1))
+    elif args.format == "csv":
+        fields = ["resource", "change", "row_key", "field", "old_value", "new_value", "plan_id", "derived",
+                  "source_line", "old_source_line"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(changes)
+    else:
+        versions = (new.version or None, old.version or None)
+        print(diff.summary(changes, *versions, language="en"))
+        print(diff.summary(changes, *versions, language="vi"))
+        for line in diff.details(changes):
+            print(f"  {line}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .build import read_sources
+    from .deploy import require_api, serve
+    from .paths import DEFAULT_OUT, RAW_DIR
+    from .publish import check_target
+
+    require_api()
+    sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
+    read_sources(sources)
+    check_target(args.target, org=args.org, dataset=args.dataset)
+    target = args.target
+    if target and target.lower() != "ckan":
+        target = str(Path(target).resolve())  # the served process may run elsewhere
+    serve(sources, str(Path(args.out or DEFAULT_OUT).resolve()), target, cron=args.cron, timezone=args.timezone,
+          name=args.name, org=args.org, dataset=args.dataset)
+    return 0
+
+
+def _announce(args: argparse.Namespace) -> int:
+    from .deploy import announce
+
+    for path, event_id in zip(args.files, announce(args.files), strict=True):
+        print(f"{path}: announced as amended (event {event_id})")
+    return 0
 
 
 def _add_publish_parser(sub) -> None:
@@ -99,12 +204,11 @@ def main(argv: list[str] | None = None) -> int:
 
             result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
                                    **({"publish_to": ""} if args.publish else {}))
-            print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged)"))
-            for note in result.notes:
-                print(note)
+            _print_result(result)
             return 0
-        if args.command == "publish":
-            return _publish(args)
+        commands = {"publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
+                    "announce": _announce}
+        return commands[args.command](args)
     except KehoachError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT

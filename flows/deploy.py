@@ -14,6 +14,7 @@ pool and workers instead.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def serve(
     cron: str = DEFAULT_CRON,
     timezone: str = DEFAULT_TIMEZONE,
     name: str = DEPLOYMENT_NAME,
+    org: str | None = None,
+    dataset: str | None = None,
 ) -> None:
     """Serve the refresh deployment until interrupted (blocks)."""
     require_api()
@@ -68,7 +71,7 @@ def serve(
         name=name,
         schedules=[Cron(cron, timezone=timezone)],
         triggers=[amended_trigger()],
-        parameters={"sources": sources, "out": out, "target": target},
+        parameters={"sources": sources, "out": out, "target": target, "org": org, "dataset": dataset},
         global_limit=1,  # one refresh at a time; the output lock is the second line of defence
         description="Rebuild the kehoach package when a plan text changes, and publish a new version.",
         tags=["kehoach"],
@@ -80,7 +83,11 @@ def announce(paths: list[str | Path]) -> list[str]:
     """Emit one 'source amended' event per file; returns the event ids."""
     require_api()
     from prefect.events import emit_event
+    from prefect.events.worker import EventsWorker
 
+    # Events are sent by a background worker; its "still processing" note
+    # while we wait for delivery below is noise.
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
     ids = []
     for entry in paths:
         path = Path(entry)
@@ -95,4 +102,5 @@ def announce(paths: list[str | Path]) -> list[str]:
         if event is None:
             raise KehoachError("the Prefect server did not accept the event", path)
         ids.append(str(event.id))
+    EventsWorker.drain_all(timeout=60)  # delivered before we say so
     return ids

@@ -56,10 +56,15 @@ def swap_in(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
-def link_or_copy_tree(src: Path, dst: Path) -> None:
-    """Copy a tree using hard links where possible (previous versions are immutable)."""
+def link_or_copy_tree(src: Path, dst: Path, exclude: tuple[str, ...] = ()) -> None:
+    """Copy a tree using hard links where possible (previous versions are
+    immutable); top-level entries named in ``exclude`` are left out."""
+    dst.mkdir(parents=True, exist_ok=True)
     for path in src.rglob("*"):
-        rel = dst / path.relative_to(src)
+        relative = path.relative_to(src)
+        if relative.parts[0] in exclude:
+            continue
+        rel = dst / relative
         if path.is_dir():
             rel.mkdir(parents=True, exist_ok=True)
             continue

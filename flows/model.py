@@ -126,7 +126,23 @@ class TableBuilder:
         self.rows.append(values)
 
     def to_arrow(self) -> pa.Table:
-        return rows_to_arrow(self.name, self.rows)
+        return rows_to_arrow(self.name, with_ordinals(self.name, self.rows))
+
+
+def with_ordinals(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill fields the schema declares as ordinals: ``"ordinal": {"within":
+    [fields], "by": field}`` numbers the distinct values of ``by`` 1, 2, …
+    within each group. Keys built on them stay put when lines are inserted
+    elsewhere in the text, unlike keys built on source lines."""
+    for spec in load_schema(name)["fields"]:
+        ordinal = spec.get("ordinal")
+        if not ordinal:
+            continue
+        seen: dict[tuple, dict[Any, int]] = {}
+        for row in sorted(rows, key=lambda r: r.get(ordinal["by"]) or 0):
+            numbers = seen.setdefault(tuple(row.get(k) for k in ordinal["within"]), {})
+            row[spec["name"]] = numbers.setdefault(row.get(ordinal["by"]), len(numbers) + 1)
+    return rows
 
 
 def rows_to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:

@@ -97,6 +97,8 @@ def write_tables(tables: Tables, directory: Path) -> list[dict]:
             "description": meta["description"],
             "description_vi": meta["description_vi"],
             "rows": table.num_rows,
+            # computed by kehoach (audit, changelog) rather than read from the document
+            **({"derived": True} if meta.get("derived") else {}),
         }
         resources.append(
             {"name": name, "path": f"{DATA_DIR}/{name}.csv", "format": "csv", "mediatype": "text/csv",

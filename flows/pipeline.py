@@ -1,7 +1,9 @@
 """Prefect flows: the orchestration of the build stages.
 
-``build_package`` runs read -> parse -> stage -> validate -> swap, each as a
-Prefect task that logs one line with counts. The steps themselves live in
+``build_package`` runs read -> check inputs -> parse -> audit -> compare ->
+stage -> validate -> swap (-> publish), each as a Prefect task that logs one
+line with counts; ``refresh_package`` is the same with publishing always on,
+the job ``kehoach serve`` schedules. The steps themselves live in
 ``flows.build`` and are plain functions.
 """
 
@@ -12,8 +14,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from . import audit as auditing
-from . import build
+from . import build, versioning
 from . import publish as publishing
+from .files import exclusive_lock
 from .model import Tables
 from .paths import DEFAULT_OUT, RAW_DIR
 from .sources import SourceText
@@ -61,9 +64,34 @@ def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> Ta
 # --- end audit -------------------------------------------------------------
 
 
+@task(name="check inputs")
+def check_inputs(sources: list[SourceText], out: Path, strict: bool = False) -> build.InputCheck:
+    check = build.check_inputs(sources, out)
+    logger = get_run_logger()
+    if check.unchanged:
+        logger.info("inputs unchanged since version %s (fingerprint %s…): nothing to rebuild",
+                    check.version, check.fingerprint[:12])
+        error = build.strict_error_in_place(out, sources) if strict else None
+        if error:  # --strict still gates an unchanged package on its findings
+            raise error
+    else:
+        logger.info("inputs fingerprint %s… differs from the package in place (%s): rebuilding",
+                    check.fingerprint[:12], f"version {check.version}" if check.version else "none")
+    return check
+
+
+@task(name="compare with the previous version")
+def compare(tables: Tables, out: Path) -> build.Comparison:
+    comparison = build.compare(tables, out)
+    d = comparison.decision
+    summaries = comparison.summaries()
+    get_run_logger().info("%s", summaries[1] if summaries else f"first version {d.version}")
+    return comparison
+
+
 @task(name="stage package")
-def stage(tables: Tables, sources: list[SourceText], out: Path) -> tuple[Path, dict]:
-    directory, desc = build.stage(tables, sources, out)
+def stage(tables: Tables, sources: list[SourceText], out: Path, comparison: build.Comparison) -> tuple[Path, dict]:
+    directory, desc = build.stage(tables, sources, out, comparison)
     get_run_logger().info("staged %d resources in %s", len(desc["resources"]), directory.name)
     return directory, desc
 
@@ -75,30 +103,91 @@ def validate(directory: Path, tables: Tables, sources: list[SourceText]) -> None
 
 
 @task(name="swap in")
-def swap(directory: Path, desc: dict, out: Path) -> build.BuildResult:
-    build.swap(directory, out)
-    get_run_logger().info("wrote %s (version %s)", out, desc["version"])
+def swap(directory: Path, desc: dict, out: Path, check: build.InputCheck,
+         comparison: build.Comparison) -> build.BuildResult:
+    build.write_state(directory, build.new_state(check, desc, comparison))
+    build.swap(directory, out, comparison.decision.previous)
+    previous = comparison.decision.previous
+    get_run_logger().info("wrote %s (version %s%s)", out, desc["version"],
+                          f"; version {previous} kept in {out / 'versions' / previous}" if previous else "")
     return build.BuildResult(out, desc["version"], True, desc["content_sha256"])
+
+
+@task(name="keep the package in place")
+def keep(directory: Path, out: Path, check: build.InputCheck) -> build.BuildResult:
+    """Inputs changed but the package would not (e.g. a code change that
+    does not touch the data): no new version; only the state learns the inputs."""
+    build.discard(directory)
+    build.write_state(out, {**check.state, "input_fingerprint": check.fingerprint})
+    get_run_logger().info("the rebuilt package equals version %s: nothing written", check.version)
+    return build.BuildResult(out, str(check.version), False, str(check.content_sha256))
+
+
+def _build(sources: list[str] | None, out_path: Path, strict: bool) -> build.BuildResult:
+    texts = read_sources([str(p) for p in (sources or [RAW_DIR])])
+    check = check_inputs(texts, out_path, strict)
+    if check.unchanged:
+        return build.BuildResult(out_path, str(check.version), False, str(check.content_sha256))
+    tables = parse(texts)
+    tables = audit(tables, texts, strict)  # issue #4
+    comparison = compare(tables, out_path)
+    directory, desc = stage(tables, texts, out_path, comparison)
+    if build.is_noop(comparison, desc):
+        return keep(directory, out_path, check)
+    validate(directory, tables, texts)
+    result = swap(directory, desc, out_path, check, comparison)
+    result.counts = build.counts(tables)
+    return result
 
 
 @flow(name="build_package", log_prints=False)
 def build_package(
     sources: list[str] | None = None, out: str | None = None, publish_to: str | None = None,
-    strict: bool = False,
+    strict: bool = False, org: str | None = None, dataset: str | None = None,
 ) -> build.BuildResult:
+    """Build the package in ``out`` from ``sources`` when they changed (a new
+    version with its changelog), then publish it to ``publish_to`` if given
+    ("" = the default target) and not published there yet."""
     out_path = Path(out) if out else DEFAULT_OUT
-    texts = read_sources([str(p) for p in (sources or [RAW_DIR])])
-    tables = parse(texts)
-    tables = audit(tables, texts, strict)  # issue #4
-    directory, desc = stage(tables, texts, out_path)
-    validate(directory, tables, texts)
-    result = swap(directory, desc, out_path)
-    result.counts = build.counts(tables)
-    if publish_to is not None:  # "" = the default target (portal/ or $KEHOACH_PUBLISH_TARGET)
-        # just validated: the publish step re-checks hashes only
-        report = publish(out_path, publish_to or None, validate=False)
-        result.notes.append(report.summary())
+    # One build per output at a time; a second waits, then finds nothing to do.
+    with exclusive_lock(out_path):
+        result = _build(sources, out_path, strict)
+        if publish_to is not None:
+            result.notes.append(_publish_once(out_path, publish_to or None, result, org=org, dataset=dataset))
     return result
+
+
+@flow(name="refresh_package", log_prints=False)
+def refresh_package(
+    sources: list[str] | None = None, out: str | None = None, target: str | None = None,
+    org: str | None = None, dataset: str | None = None,
+) -> build.BuildResult:
+    """The scheduled job (``kehoach serve``, ``kehoach refresh``): rebuild when
+    a source changed and publish every version not yet published to ``target``."""
+    out_path = Path(out) if out else DEFAULT_OUT
+    with exclusive_lock(out_path):
+        result = _build(sources, out_path, strict=False)
+        result.notes.append(_publish_once(out_path, target, result, org=org, dataset=dataset))
+    return result
+
+
+def _publish_once(out: Path, target: str | None, result: build.BuildResult, *,
+                  org: str | None = None, dataset: str | None = None) -> str:
+    """Publish unless this version is already published to this target (state
+    in ``<out>/.kehoach/state.json``); a failed publish is retried next run."""
+    key = publishing.target_key(target, org=org, dataset=dataset)
+    state = versioning.read_state(out)
+    done = state.get("published", {}).get(key, {})
+    if done.get("content_sha256") == result.content_sha256:
+        note = f"{key.split(' ', 1)[1]}: version {result.version} already published; nothing to do"
+        get_run_logger().info("%s", note)
+        return note
+    # A package just validated is only re-checked against its hashes.
+    report = publish(out, target, org=org, dataset=dataset, validate=not result.changed)
+    published = {**state.get("published", {}),
+                 key: {"version": result.version, "content_sha256": result.content_sha256}}
+    versioning.write_state(out, {**versioning.read_state(out), "published": published})
+    return report.summary()
 
 
 # --- publish (issue #5) ---------------------------------------------------

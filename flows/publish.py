@@ -9,7 +9,8 @@ snapshot to the target:
 
 - a folder (default ``portal/`` at the repository root, see ``publish_folder``):
   ``portal/<dataset>/`` holds the package as a portal serves it, with
-  ``<dataset>-<version>.zip`` and ``dataset.jsonld`` (DCAT), and
+  ``<dataset>-<version>.zip`` and ``dataset.jsonld`` (DCAT), the zips of
+  earlier versions under ``versions/``, and
   ``portal/catalog.json`` + ``portal/catalog.jsonld`` list every dataset;
 - ``ckan``: a CKAN portal through its Action API (``flows.ckan``).
 
@@ -48,6 +49,7 @@ ZIP_KEY = "datapackage-zip"
 # Non-table files may also be listed under this top-level key (flows.package.EXTRA_FILES_KEY).
 EXTRA_FILES_KEY = "files"
 CATALOG = "catalog.json"
+VERSIONS_DIR = "versions"  # zips of earlier versions in a dataset folder
 CATALOG_LD = "catalog.jsonld"
 DATASET_LD = "dataset.jsonld"
 DATA_PACKAGE_SPEC = "https://specs.frictionlessdata.io/data-package/"
@@ -554,6 +556,7 @@ def _write_dataset_dir(snap: Snapshot, target: Path, dataset_ld: bytes) -> None:
             (stage / f.path).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(snap.local(f), stage / f.path)
         (stage / DATASET_LD).write_bytes(dataset_ld)
+        _keep_previous_zips(target, stage, zip_name(snap))
         swap_in(stage, target)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -561,9 +564,28 @@ def _write_dataset_dir(snap: Snapshot, target: Path, dataset_ld: bytes) -> None:
 
 
 def _tree_hashes(directory: Path) -> dict[str, str]:
+    """Hashes of the dataset folder's current files (not of its kept versions)."""
     if not directory.is_dir():
         return {}
-    return {p.relative_to(directory).as_posix(): sha256_file(p) for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {rel: sha256_file(p) for p in sorted(directory.rglob("*"))
+            if p.is_file() and not (rel := p.relative_to(directory).as_posix()).startswith(f"{VERSIONS_DIR}/")}
+
+
+def _keep_previous_zips(target: Path, stage: Path, current_zip: str) -> None:
+    """Earlier versions stay downloadable: their zips move to ``versions/``."""
+    if (target / VERSIONS_DIR).is_dir():
+        shutil.copytree(target / VERSIONS_DIR, stage / VERSIONS_DIR, copy_function=_link_or_copy)
+    for old in target.glob("*.zip") if target.is_dir() else ():
+        if old.name != current_zip:
+            (stage / VERSIONS_DIR).mkdir(exist_ok=True)
+            _link_or_copy(old, stage / VERSIONS_DIR / old.name)
+
+
+def _link_or_copy(src: str | Path, dst: str | Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
 
 
 def _catalog_names(root: Path) -> set[str]:
@@ -710,6 +732,18 @@ def resolve_target(target: str | os.PathLike | None) -> str | Path:
     if value.lower() == CKAN_TARGET:
         return CKAN_TARGET
     return Path(value).expanduser()
+
+
+def target_key(target: str | os.PathLike | None, *, org: str | None = None, dataset: str | None = None,
+               ckan_url: str | None = None) -> str:
+    """A stable name for a publishing target, to remember what was published where."""
+    where = resolve_target(target)
+    if where == CKAN_TARGET:
+        from . import ckan
+
+        s = ckan.settings(ckan_url=ckan_url, org=org, dataset=dataset)
+        return f"ckan {s.url} {s.org}" + (f" {s.dataset}" if s.dataset else "")
+    return f"folder {Path(where).resolve()}" + (f" {dataset}" if dataset else "")
 
 
 def check_target(target: str | os.PathLike | None, *, org: str | None = None, dataset: str | None = None,

@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flows import build  # noqa: E402
+from flows.audit import run_audit  # noqa: E402
 from flows.diff import diff_tables  # noqa: E402
 from flows.model import load_schema, resource_names  # noqa: E402
 from flows.parse import parse_source  # noqa: E402
+from flows.publish import publish  # noqa: E402
 from flows.sources import read_source  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
@@ -83,12 +85,26 @@ def main() -> None:
     rows = sum(t.num_rows for t in tables.values())
     report("parse (all resources)", seconds, f"{rows} rows")
 
+    seconds, audited = timed(lambda: run_audit(tables), args.repeat)
+    report("audit (DuckDB, every rule)", seconds, f"{audited.tables['findings'].num_rows} findings")
+    tables = audited.tables
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "output"
         seconds, (directory, _) = timed(lambda: build.stage(tables, [source], out), 1)
-        report("stage (CSV + Parquet + descriptor)", seconds)
+        report("stage (CSV + Parquet + DuckDB file + README)", seconds)
         seconds, summary = timed(lambda: build.validate_staged(directory, tables, [source]), 1)
         report("validate (Frictionless, CSV + Parquet)", seconds, f"{summary.resources} resources")
+        build.swap(directory, out)
+        seconds, comparison = timed(lambda: build.compare(tables, out), args.repeat)
+        report("compare with the package in place", seconds, f"{len(comparison.changes)} changes")
+        seconds, _ = timed(lambda: build.check_inputs([source], out), args.repeat)
+        report("check inputs (fingerprint of sources + code)", seconds)
+        portal = Path(tmp) / "portal"
+        seconds, first = timed(lambda: publish(out, portal, validate=False), 1)
+        report("publish to a portal folder (first)", seconds, f"{first.writes} writes")
+        seconds, again = timed(lambda: publish(out, portal, validate=False), args.repeat)
+        report("publish again (unchanged)", seconds, f"{again.writes} writes")
     schemas = {n: load_schema(n) for n in resource_names()}
     seconds, changes = timed(lambda: diff_tables(tables, tables, schemas), args.repeat)
     report("diff against itself (DuckDB)", seconds, f"{len(changes)} changes")

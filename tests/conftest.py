@@ -16,6 +16,9 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
+# The CLI's own logging configuration (expected failures are reported by the
+# CLI in one line, not by Prefect with a traceback).
+os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(Path(__file__).resolve().parent.parent / "flows" / "logging.yml")
 os.environ.pop("PREFECT_API_URL", None)
 
 import pytest  # noqa: E402
