@@ -355,6 +355,17 @@ def test_a_deadline_after_the_horizon(tmp_path):
     assert "2026" in f["message_en"]
 
 
+def test_a_document_cited_with_another_year_than_in_the_related_list(tmp_path):
+    related = "- 1 Nghị quyết 01/NQ-CP năm 2024 về nhiệm vụ, giải pháp chủ yếu thực hiện kế hoạch\n"
+    text = related + changed("Nghị quyết số 01/NQ-CP ngày 06/01/2025", "Nghị quyết số 01/NQ-CP ngày 06/01/2025")
+    f = only(audit(tmp_path, text), "citation_year_mismatch")
+    assert (f["severity"], f["resource"], f["source_line"]) == ("warning", "citations", 7)
+    assert "01/NQ-CP of 2024" in f["message_en"] and "gives the year 2025" in f["message_en"]
+    # the same year in both places is the same document: no finding
+    same = related.replace("năm 2024", "năm 2025") + BASE
+    assert [x for x in findings(audit(tmp_path, same)) if x["rule_id"] == "citation_year_mismatch"] == []
+
+
 def test_findings_are_ordered_by_severity_then_line(tmp_path):
     text = changed("| Tổng: 6.540 |", "| Tổng: 6.540,4 |")  # info, last line
     text = changed("1.2 | Triển khai nền tảng B |", "1 2 | Triển khai nền tảng B |", text)  # warning

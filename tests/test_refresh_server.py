@@ -233,3 +233,39 @@ def _document_changes(out: Path) -> list[tuple]:
         result.append((r["resource"], r["change"], json.dumps(key, ensure_ascii=False), r["field"],
                        r["old_value"], r["new_value"]))
     return sorted(result)
+
+
+def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_it(prefect_server, tmp_path):
+    """The README's work-pool recipe: `prefect deploy` from prefect.yaml, one process worker."""
+    from flows.paths import REPO_ROOT
+
+    url, env = prefect_server["url"], {**prefect_server["env"], "KEHOACH_HOME": str(REPO_ROOT)}
+
+    def prefect(*args: str, timeout: float = 180) -> str:
+        done = subprocess.run([str(BIN / "prefect"), "--no-prompt", *args], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    prefect("work-pool", "create", "kehoach", "--type", "process", "--overwrite")
+    prefect("deploy", "--prefect-file", "prefect.yaml", "--name", "kehoach-refresh")
+    found = _api(url, lambda c: c.read_deployment_by_name("refresh_package/kehoach-refresh"))
+    assert (found.work_pool_name, found.entrypoint) == ("kehoach", "flows.pipeline.refresh_package")
+    [schedule] = found.schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 6 * * *", "Asia/Ho_Chi_Minh")
+
+    # One run, pointed at this test's folders, picked up by a worker that stops after it.
+    raw, out, portal = tmp_path / "raw", tmp_path / "output", tmp_path / "portal"
+    raw.mkdir()
+    shutil.copyfile(PLAN_FILE, raw / PLAN_FILE.name)
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        run = run_deployment("refresh_package/kehoach-refresh", timeout=0,
+                             parameters={"sources": [str(raw)], "out": str(out), "target": str(portal)})
+    prefect("worker", "start", "--pool", "kehoach", "--run-once", timeout=300)
+    final = _api(url, lambda c: c.read_flow_run(run.id))
+    assert final.state.is_completed(), final.state
+    assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["version"] == "1.0.0"
+    assert (portal / "catalog.json").exists()
