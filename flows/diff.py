@@ -174,8 +174,10 @@ def number_changes(changes: list[dict], version: str, previous: str) -> pa.Table
 
 # --- summaries ---------------------------------------------------------------
 
-_WORDS_EN = {"added": "added", "removed": "removed", "changed": "changed"}
-_WORDS_VI = {"added": "thêm", "removed": "bớt", "changed": "sửa"}
+_WORDS_EN = {"added": "added", "removed": "removed", "changed": "changed", "resource_added": "new table",
+             "resource_removed": "table removed", "field_added": "field(s) added", "field_removed": "field(s) removed"}
+_WORDS_VI = {"added": "thêm", "removed": "bớt", "changed": "sửa", "resource_added": "bảng mới",
+             "resource_removed": "bỏ bảng", "field_added": "trường thêm", "field_removed": "trường bỏ"}
 
 
 def counts_by_resource(changes: list[dict]) -> dict[str, dict[str, int]]:
@@ -202,7 +204,7 @@ def summary(changes: list[dict], version: str | None = None, previous: str | Non
     def part(resources: list[str]) -> str:
         items = []
         for r in resources:
-            bits = [f"{n} {words.get(k, k)}" for k, n in sorted(counts[r].items())]
+            bits = [words[k] if k.startswith("resource_") else f"{n} {words[k]}" for k, n in sorted(counts[r].items())]
             items.append(f"{r}: {', '.join(bits)}")
         return "; ".join(items)
 
