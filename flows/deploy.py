@@ -28,7 +28,10 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def require_api() -> str:
-    url = os.environ.get("PREFECT_API_URL")
+    """The long-lived server's address (environment or Prefect profile)."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     if not url:
         raise KehoachError(
             "PREFECT_API_URL is not set: start a server with 'prefect server start' and export "

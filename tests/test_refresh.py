@@ -191,3 +191,17 @@ def test_prose_keys_do_not_move_when_a_line_is_inserted_above(plan_source, plan_
     assert changes == []
     assert shifted["citations"].column("source_line")[0].as_py() == plan_tables["citations"].column(
         "source_line")[0].as_py() + 1
+
+
+def test_serve_and_announce_need_a_long_lived_server(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    for args in (["serve"], ["announce", str(tmp_path / "plan.txt")]):
+        done = subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == 2
+        assert done.stderr.startswith("PREFECT_API_URL is not set: start a server with 'prefect server start'")
+        assert done.stderr.count("\n") == 1
