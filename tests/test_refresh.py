@@ -205,3 +205,18 @@ def test_serve_and_announce_need_a_long_lived_server(tmp_path):
         assert done.returncode == 2
         assert done.stderr.startswith("PREFECT_API_URL is not set: start a server with 'prefect server start'")
         assert done.stderr.count("\n") == 1
+
+
+def test_the_portal_description_carries_the_latest_change(first):
+    from flows import ckan
+    from flows.publish import dataset_meta, open_package
+
+    plan, out = first
+    text = plan.read_text(encoding="utf-8")
+    task = "2.1 | Tổ chức Tuần lễ Chuyển đổi số năm 2024 | Sở TT&TT | 10/10/2024 |"
+    plan.write_text(text.replace(task, task.replace("10/10/2024", "15/10/2024")), encoding="utf-8")
+    desc = _build(plan, out)
+    with open_package(out, validate=False) as snap:
+        fields = ckan.dataset_fields(dataset_meta(snap), "ds", "org-id")
+    assert fields["version"] == "1.1.0"
+    assert desc["change_summary"] in fields["notes"] and desc["change_summary_vi"] in fields["notes"]
