@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -128,6 +128,11 @@ class Comparison:
     changes: list[dict]
     previous_descriptor: dict | None = None
 
+    @classmethod
+    def first(cls) -> Comparison:
+        """Nothing in place: the first version, with an empty changelog."""
+        return cls(versioning.decide_data_level(None, [], []), [])
+
     def summaries(self) -> tuple[str, str] | None:
         """(vi, en) one-paragraph change summaries; None for a first version."""
         d = self.decision
@@ -147,7 +152,7 @@ def current_schemas() -> tuple[dict[str, dict], set[str]]:
 def compare(tables: Tables, out: Path) -> Comparison:
     """Diff ``tables`` with the package in ``out`` and decide the new version."""
     if current_descriptor(out) is None:
-        return Comparison(versioning.decide_data_level(None, [], []), [])
+        return Comparison.first()
     previous: PackageSnapshot = load_package(out)
     schemas, derived = current_schemas()
     restructured = versioning.structural_changes(previous.schemas, schemas)
@@ -160,7 +165,7 @@ def stage(tables: Tables, sources: list[SourceText], out: Path,
           comparison: Comparison | None = None) -> tuple[Path, dict]:
     """Write the complete package, with its version and changelog, into a
     staging directory next to ``out``."""
-    comparison = comparison or Comparison(versioning.decide_data_level(None, [], []), [])
+    comparison = comparison or Comparison.first()
     decision = comparison.decision
     tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
@@ -174,10 +179,8 @@ def stage(tables: Tables, sources: list[SourceText], out: Path,
             extra["change_summary_vi"], extra["change_summary"] = summaries
         for hook in STAGE_HOOKS:
             resources += hook(tables, directory, extra) or []
-        info = package_info(tables, sources, decision.version, now_iso())
-        if summaries:  # the portal's description carries the latest change
-            info = replace(info, description_vi=f"{info.description_vi}\n\n{summaries[0]}",
-                           description_en=f"{info.description_en}\n\n{summaries[1]}")
+        # the description (and so the portal's dataset page) carries the latest change
+        info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
         desc = descriptor(info, sources, resources, extra)
         write_descriptor(directory, desc)
     except BaseException:
@@ -230,10 +233,6 @@ def strict_error_in_place(out: Path, sources: list[SourceText]) -> KehoachError 
 
     tables = {n: pq.read_table(out / DATA_DIR / f"{n}.parquet") for n in ("findings", "plans")}
     return strict_error(tables, sources)
-
-
-def write_state(directory: Path, state: dict) -> None:
-    versioning.write_state(directory, state)
 
 
 def discard(directory: Path) -> None:

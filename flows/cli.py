@@ -37,8 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kehoach {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="parse plan texts, validate and write the data package")
-    b.add_argument("sources", nargs="*", metavar="SOURCE", help="plan text files or directories (default: raw/)")
-    b.add_argument("--out", metavar="DIR", help="output directory (default: output/)")
+    _add_source_arguments(b)
     b.add_argument("--strict", action="store_true",
                    help="fail (exit status 2, previous package kept) when the audit finds an 'error'")
     b.add_argument("--publish", action="store_true",
@@ -69,22 +68,46 @@ def _add_refresh_parsers(sub) -> None:
     a.add_argument("files", nargs="+", metavar="FILE", help="the amended plan text(s)")
 
 
-def _add_job_arguments(p) -> None:
+def _add_source_arguments(p) -> None:
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="plan text files or directories (default: raw/)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: output/)")
-    p.add_argument("--target", metavar="ckan|DIR",
-                   help="where to publish (default: $KEHOACH_PUBLISH_TARGET, else portal/)")
+
+
+def _add_dataset_arguments(p) -> None:
     p.add_argument("--org", metavar="NAME", help="CKAN organisation (default: $CKAN_ORGANIZATION, else kehoach)")
     p.add_argument("--dataset", metavar="NAME", help="dataset name (default: the package name)")
 
 
-def _refresh(args: argparse.Namespace) -> int:
+def _add_job_arguments(p) -> None:
+    _add_source_arguments(p)
+    p.add_argument("--target", metavar="ckan|DIR",
+                   help="where to publish (default: $KEHOACH_PUBLISH_TARGET, else portal/)")
+    _add_dataset_arguments(p)
+
+
+def _preflight(sources: list[str], target: str | None = None, publishing: bool = True, **names) -> None:
+    """Cheap checks before Prefect starts its server: every source reads, the target is configured."""
     from .build import read_sources
     from .paths import RAW_DIR
     from .publish import check_target
 
-    read_sources(args.sources or [RAW_DIR])
-    check_target(args.target, org=args.org, dataset=args.dataset)
+    read_sources(sources or [RAW_DIR])
+    if publishing:
+        check_target(target, **names)
+
+
+def _build(args: argparse.Namespace) -> int:
+    _preflight(args.sources, publishing=args.publish)
+    from .pipeline import build_package
+
+    result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
+                           **({"publish_to": ""} if args.publish else {}))
+    _print_result(result)
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    _preflight(args.sources, args.target, org=args.org, dataset=args.dataset)
     from .pipeline import refresh_package
 
     result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
@@ -104,6 +127,7 @@ def _diff(args: argparse.Namespace) -> int:
     import json
 
     from . import diff
+    from .model import field_names
 
     old, new = diff.load_package(args.old), diff.load_package(args.new)
     changes = diff.diff_tables(old.tables, new.tables, {**old.schemas, **new.schemas}, old.derived | new.derived)
@@ -112,8 +136,8 @@ def _diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(changes, ensure_ascii=False, indent=1))
     elif args.format == "csv":
-        fields = ["resource", "change", "row_key", "field", "old_value", "new_value", "plan_id", "derived",
-                  "source_line", "old_source_line"]
+        # the columns of the `changes` resource, less those naming the versions
+        fields = [f for f in field_names(diff.CHANGES) if f not in ("version", "change_no", "previous_version")]
         writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(changes)
@@ -127,15 +151,12 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .build import read_sources
     from .deploy import require_api, serve
     from .paths import DEFAULT_OUT, RAW_DIR
-    from .publish import check_target
 
     require_api()
     sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
-    read_sources(sources)
-    check_target(args.target, org=args.org, dataset=args.dataset)
+    _preflight(sources, args.target, org=args.org, dataset=args.dataset)
     target = args.target
     if target and target.lower() != "ckan":
         target = str(Path(target).resolve())  # the served process may run elsewhere
@@ -158,8 +179,7 @@ def _add_publish_parser(sub) -> None:
     p.add_argument("--target", metavar="ckan|DIR",
                    help="'ckan' (CKAN_URL, CKAN_API_TOKEN[_FILE]) or a portal folder "
                         "(default: $KEHOACH_PUBLISH_TARGET, else portal/)")
-    p.add_argument("--org", metavar="NAME", help="CKAN organisation (default: $CKAN_ORGANIZATION, else kehoach)")
-    p.add_argument("--dataset", metavar="NAME", help="dataset name (default: the package name)")
+    _add_dataset_arguments(p)
     p.add_argument("--ckan-url", metavar="URL", help="CKAN address (default: $CKAN_URL)")
     p.add_argument("--token-block", metavar="NAME", help="read the CKAN API token from this Prefect Secret block")
     p.add_argument("--retry-for", metavar="SECONDS", type=float,
@@ -189,24 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_prefect()
     debug = os.environ.get("KEHOACH_DEBUG") == "1"
     try:
-        if args.command == "build":
-            # Cheap checks first: a missing or mis-encoded file fails at once,
-            # before Prefect starts its server.
-            from .build import read_sources
-            from .paths import RAW_DIR
-
-            read_sources(args.sources or [RAW_DIR])
-            if args.publish:
-                from .publish import check_target
-
-                check_target(None)
-            from .pipeline import build_package
-
-            result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
-                                   **({"publish_to": ""} if args.publish else {}))
-            _print_result(result)
-            return 0
-        commands = {"publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
+        commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
                     "announce": _announce}
         return commands[args.command](args)
     except KehoachError as exc:

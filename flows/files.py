@@ -56,23 +56,31 @@ def swap_in(new: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+def link_or_copy(src: Path, dst: Path) -> None:
+    """Hard-link ``src`` at ``dst`` (files here are never edited in place), or
+    copy it where links are impossible (another filesystem). A missing
+    ``src`` raises FileNotFoundError: the caller decides what that means."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def link_or_copy_tree(src: Path, dst: Path, exclude: tuple[str, ...] = ()) -> None:
-    """Copy a tree using hard links where possible (previous versions are
-    immutable); top-level entries named in ``exclude`` are left out."""
+    """``link_or_copy`` every file of a tree (previous versions are immutable);
+    top-level entries named in ``exclude`` are left out."""
     dst.mkdir(parents=True, exist_ok=True)
     for path in src.rglob("*"):
         relative = path.relative_to(src)
         if relative.parts[0] in exclude:
             continue
-        rel = dst / relative
         if path.is_dir():
-            rel.mkdir(parents=True, exist_ok=True)
-            continue
-        rel.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, rel)
-        except OSError:
-            shutil.copy2(path, rel)
+            (dst / relative).mkdir(parents=True, exist_ok=True)
+        else:
+            link_or_copy(path, dst / relative)
 
 
 @contextlib.contextmanager

@@ -132,7 +132,10 @@ def _parquet_schema(schema: dict) -> dict:
     return twin
 
 
-def package_info(tables: Tables, sources: list[SourceText], version: str, created: str) -> PackageInfo:
+def package_info(tables: Tables, sources: list[SourceText], version: str, created: str,
+                 change: tuple[str, str] | None = None) -> PackageInfo:
+    """Names, titles and descriptions (vi, en); the description ends with the
+    audit summary and, given ``change`` (vi, en), the summary of this version's change."""
     plans = tables["plans"].to_pylist()
     origins = {s.sha256: s.origin for s in sources}
     if len(plans) == 1:
@@ -159,11 +162,12 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
         f"tasks ({counts['budget_lines']} budget lines, million VND), {counts['investments']} development-"
         "investment items, lead agencies and related documents. Every row records its line in the source text."
     )
-    from .audit import summary  # issue #4: the audit summary, when the audit ran
+    from .audit import summary  # the audit summary, when the audit ran
 
-    audit = summary(tables)
-    if audit:
-        description_vi, description_en = f"{description_vi}\n\n{audit[0]}", f"{description_en}\n\n{audit[1]}"
+    for paragraph in (summary(tables), change):
+        if paragraph:
+            description_vi, description_en = (f"{description_vi}\n\n{paragraph[0]}",
+                                              f"{description_en}\n\n{paragraph[1]}")
     return PackageInfo(name, title_vi, title_en, description_vi, description_en, version, created)
 
 

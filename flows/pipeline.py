@@ -46,9 +46,6 @@ def parse(sources: list[SourceText]) -> Tables:
     return tables
 
 
-# --- audit (issue #4) ---------------------------------------------------
-
-
 @task(name="audit")
 def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> Tables:
     """Run the consistency rules in DuckDB; the findings join the tables. With
@@ -59,9 +56,6 @@ def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> Ta
     if error:
         raise error
     return result.tables
-
-
-# --- end audit -------------------------------------------------------------
 
 
 @task(name="check inputs")
@@ -105,7 +99,7 @@ def validate(directory: Path, tables: Tables, sources: list[SourceText]) -> None
 @task(name="swap in")
 def swap(directory: Path, desc: dict, out: Path, check: build.InputCheck,
          comparison: build.Comparison) -> build.BuildResult:
-    build.write_state(directory, build.new_state(check, desc, comparison))
+    versioning.write_state(directory, build.new_state(check, desc, comparison))
     build.swap(directory, out, comparison.decision.previous)
     previous = comparison.decision.previous
     get_run_logger().info("wrote %s (version %s%s)", out, desc["version"],
@@ -118,7 +112,7 @@ def keep(directory: Path, out: Path, check: build.InputCheck) -> build.BuildResu
     """Inputs changed but the package would not (e.g. a code change that
     does not touch the data): no new version; only the state learns the inputs."""
     build.discard(directory)
-    build.write_state(out, {**check.state, "input_fingerprint": check.fingerprint})
+    versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint})
     get_run_logger().info("the rebuilt package equals version %s: nothing written", check.version)
     return build.BuildResult(out, str(check.version), False, str(check.content_sha256))
 
@@ -129,7 +123,7 @@ def _build(sources: list[str] | None, out_path: Path, strict: bool) -> build.Bui
     if check.unchanged:
         return build.BuildResult(out_path, str(check.version), False, str(check.content_sha256))
     tables = parse(texts)
-    tables = audit(tables, texts, strict)  # issue #4
+    tables = audit(tables, texts, strict)
     comparison = compare(tables, out_path)
     directory, desc = stage(tables, texts, out_path, comparison)
     if build.is_noop(comparison, desc):
@@ -148,13 +142,7 @@ def build_package(
     """Build the package in ``out`` from ``sources`` when they changed (a new
     version with its changelog), then publish it to ``publish_to`` if given
     ("" = the default target) and not published there yet."""
-    out_path = Path(out) if out else DEFAULT_OUT
-    # One build per output at a time; a second waits, then finds nothing to do.
-    with exclusive_lock(out_path):
-        result = _build(sources, out_path, strict)
-        if publish_to is not None:
-            result.notes.append(_publish_once(out_path, publish_to or None, result, org=org, dataset=dataset))
-    return result
+    return _build_and_publish(sources, out, strict, publish_to, org, dataset)
 
 
 @flow(name="refresh_package", log_prints=False)
@@ -164,10 +152,17 @@ def refresh_package(
 ) -> build.BuildResult:
     """The scheduled job (``kehoach serve``, ``kehoach refresh``): rebuild when
     a source changed and publish every version not yet published to ``target``."""
+    return _build_and_publish(sources, out, False, target or "", org, dataset)
+
+
+def _build_and_publish(sources: list[str] | None, out: str | None, strict: bool, publish_to: str | None,
+                       org: str | None, dataset: str | None) -> build.BuildResult:
     out_path = Path(out) if out else DEFAULT_OUT
+    # One build per output at a time; a second waits, then finds nothing to do.
     with exclusive_lock(out_path):
-        result = _build(sources, out_path, strict=False)
-        result.notes.append(_publish_once(out_path, target, result, org=org, dataset=dataset))
+        result = _build(sources, out_path, strict)
+        if publish_to is not None:
+            result.notes.append(_publish_once(out_path, publish_to or None, result, org=org, dataset=dataset))
     return result
 
 
@@ -177,20 +172,16 @@ def _publish_once(out: Path, target: str | None, result: build.BuildResult, *,
     in ``<out>/.kehoach/state.json``); a failed publish is retried next run."""
     key = publishing.target_key(target, org=org, dataset=dataset)
     state = versioning.read_state(out)
-    done = state.get("published", {}).get(key, {})
-    if done.get("content_sha256") == result.content_sha256:
-        note = f"{key.split(' ', 1)[1]}: version {result.version} already published; nothing to do"
+    published = state.get("published", {})
+    if published.get(key, {}).get("content_sha256") == result.content_sha256:
+        note = f"{key}: version {result.version} already published; nothing to do"
         get_run_logger().info("%s", note)
         return note
     # A package just validated is only re-checked against its hashes.
     report = publish(out, target, org=org, dataset=dataset, validate=not result.changed)
-    published = {**state.get("published", {}),
-                 key: {"version": result.version, "content_sha256": result.content_sha256}}
-    versioning.write_state(out, {**versioning.read_state(out), "published": published})
+    published = {**published, key: {"version": result.version, "content_sha256": result.content_sha256}}
+    versioning.write_state(out, {**state, "published": published})  # under the lock: state is as read
     return report.summary()
-
-
-# --- publish (issue #5) ---------------------------------------------------
 
 
 @task(name="publish")

@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import KehoachError
-from .files import exclusive_lock, recover, sha256_file, staging_dir, swap_in
+from .files import exclusive_lock, link_or_copy, link_or_copy_tree, recover, sha256_file, staging_dir, swap_in
 from .paths import REPO_ROOT
 
 DESCRIPTOR = "datapackage.json"
@@ -256,7 +256,7 @@ def _snapshot(out: Path, work: Path, attempts: int = 3) -> Snapshot:
         target = work / f"package-{attempt}"
         try:
             for f in files:
-                _link(out / f.path, target / f.path)
+                link_or_copy(out / f.path, target / f.path)
         except FileNotFoundError:
             if attempt + 1 < attempts:
                 continue  # a build swapped a new package in meanwhile: take it again
@@ -279,16 +279,6 @@ def _descriptor_changed(out: Path, raw: bytes) -> bool:
         return (out / DESCRIPTOR).read_bytes() != raw
     except OSError:
         return True
-
-
-def _link(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except FileNotFoundError:
-        raise  # the file is gone (a concurrent swap): the caller takes the snapshot again
-    except OSError:
-        shutil.copy2(src, dst)  # another filesystem, or no hard links there
 
 
 def _descriptor_file(path: Path, desc: dict) -> PackageFile:
@@ -574,18 +564,10 @@ def _tree_hashes(directory: Path) -> dict[str, str]:
 def _keep_previous_zips(target: Path, stage: Path, current_zip: str) -> None:
     """Earlier versions stay downloadable: their zips move to ``versions/``."""
     if (target / VERSIONS_DIR).is_dir():
-        shutil.copytree(target / VERSIONS_DIR, stage / VERSIONS_DIR, copy_function=_link_or_copy)
+        link_or_copy_tree(target / VERSIONS_DIR, stage / VERSIONS_DIR)
     for old in target.glob("*.zip") if target.is_dir() else ():
         if old.name != current_zip:
-            (stage / VERSIONS_DIR).mkdir(exist_ok=True)
-            _link_or_copy(old, stage / VERSIONS_DIR / old.name)
-
-
-def _link_or_copy(src: str | Path, dst: str | Path) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
+            link_or_copy(old, stage / VERSIONS_DIR / old.name)
 
 
 def _catalog_names(root: Path) -> set[str]:
@@ -736,14 +718,15 @@ def resolve_target(target: str | os.PathLike | None) -> str | Path:
 
 def target_key(target: str | os.PathLike | None, *, org: str | None = None, dataset: str | None = None,
                ckan_url: str | None = None) -> str:
-    """A stable name for a publishing target, to remember what was published where."""
+    """A stable name for a publishing target, to remember what was published
+    where: the portal folder, or the CKAN address and organisation."""
     where = resolve_target(target)
     if where == CKAN_TARGET:
         from . import ckan
 
         s = ckan.settings(ckan_url=ckan_url, org=org, dataset=dataset)
-        return f"ckan {s.url} {s.org}" + (f" {s.dataset}" if s.dataset else "")
-    return f"folder {Path(where).resolve()}" + (f" {dataset}" if dataset else "")
+        return f"{s.url} {s.org}" + (f" {s.dataset}" if s.dataset else "")
+    return str(Path(where).resolve()) + (f" {dataset}" if dataset else "")
 
 
 def check_target(target: str | os.PathLike | None, *, org: str | None = None, dataset: str | None = None,

@@ -26,7 +26,6 @@ sys.path.insert(0, str(ROOT))
 from flows import build  # noqa: E402
 from flows.audit import run_audit  # noqa: E402
 from flows.diff import diff_tables  # noqa: E402
-from flows.model import load_schema, resource_names  # noqa: E402
 from flows.parse import parse_source  # noqa: E402
 from flows.publish import publish  # noqa: E402
 from flows.sources import read_source  # noqa: E402
@@ -105,8 +104,8 @@ def main() -> None:
         report("publish to a portal folder (first)", seconds, f"{first.writes} writes")
         seconds, again = timed(lambda: publish(out, portal, validate=False), args.repeat)
         report("publish again (unchanged)", seconds, f"{again.writes} writes")
-    schemas = {n: load_schema(n) for n in resource_names()}
-    seconds, changes = timed(lambda: diff_tables(tables, tables, schemas), args.repeat)
+    schemas, derived = build.current_schemas()
+    seconds, changes = timed(lambda: diff_tables(tables, tables, schemas, derived), args.repeat)
     report("diff against itself (DuckDB)", seconds, f"{len(changes)} changes")
 
     if args.scale > 1:

@@ -12,7 +12,7 @@ import threading
 import pytest
 from conftest import plan_text, write_plan
 
-from flows import build, cli
+from flows import build, cli, versioning
 from flows.errors import KehoachError
 from flows.files import exclusive_lock
 from flows.parse import parse_source
@@ -29,7 +29,7 @@ def _build(path, out):
     if build.is_noop(comparison, desc):
         build.discard(directory)
         return None
-    build.write_state(directory, build.new_state(check, desc, comparison))
+    versioning.write_state(directory, build.new_state(check, desc, comparison))
     build.swap(directory, out, comparison.decision.previous)
     return desc
 

@@ -94,25 +94,29 @@ def prefect_server(tmp_path_factory):
         log.close()
 
 
-def _client(url: str):
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    return temporary_settings(updates={PREFECT_API_URL: url}), get_client
-
-
 def _api(url: str, call):
     """Run ``call(client)`` (a coroutine function) against the server at ``url``."""
     import asyncio
 
-    settings, get_client = _client(url)
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     async def main():
         async with get_client() as client:
             return await call(client)
 
-    with settings:
+    with temporary_settings(updates={PREFECT_API_URL: url}):
         return asyncio.run(main())
+
+
+def _run_deployment(url: str, **options):
+    """Start a run of the refresh deployment on the server at ``url``
+    (``timeout=0`` returns at once; otherwise waits for the run to end)."""
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        return run_deployment("refresh_package/kehoach-refresh", poll_interval=1, **options)
 
 
 def _flow_runs(url: str, deployment_id, scheduled: bool = False) -> list:
@@ -159,11 +163,7 @@ def test_served_refresh_by_run_by_event_and_unchanged(prefect_server, tmp_path):
         assert {(r.expected_start_time.hour, r.expected_start_time.minute) for r in queued} == {(22, 30)}
 
         # 1. A run started by hand builds and publishes version 1.0.0.
-        from prefect.deployments import run_deployment
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        with temporary_settings(updates={PREFECT_API_URL: url}):
-            first = run_deployment("refresh_package/kehoach-refresh", timeout=300, poll_interval=1)
+        first = _run_deployment(url, timeout=300)
         assert first.state.is_completed(), first.state
         assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["version"] == "1.0.0"
         dataset = next(p for p in portal.iterdir() if p.is_dir())
@@ -210,8 +210,7 @@ def test_served_refresh_by_run_by_event_and_unchanged(prefect_server, tmp_path):
 
         # 3. Nothing changed: the run completes and writes nothing, anywhere.
         before = _files(out), _files(portal)
-        with temporary_settings(updates={PREFECT_API_URL: url}):
-            third = run_deployment("refresh_package/kehoach-refresh", timeout=300, poll_interval=1)
+        third = _run_deployment(url, timeout=300)
         assert third.state.is_completed(), third.state
         assert (_files(out), _files(portal)) == before
         assert sorted(p.name for p in (out / "versions").iterdir()) == ["1.0.0"]
@@ -258,12 +257,8 @@ def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_it(prefect_server
     raw, out, portal = tmp_path / "raw", tmp_path / "output", tmp_path / "portal"
     raw.mkdir()
     shutil.copyfile(PLAN_FILE, raw / PLAN_FILE.name)
-    from prefect.deployments import run_deployment
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: url}):
-        run = run_deployment("refresh_package/kehoach-refresh", timeout=0,
-                             parameters={"sources": [str(raw)], "out": str(out), "target": str(portal)})
+    run = _run_deployment(url, timeout=0,
+                          parameters={"sources": [str(raw)], "out": str(out), "target": str(portal)})
     prefect("worker", "start", "--pool", "kehoach", "--run-once", timeout=300)
     final = _api(url, lambda c: c.read_flow_run(run.id))
     assert final.state.is_completed(), final.state
