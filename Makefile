@@ -23,7 +23,7 @@ run: install
 ## local CKAN (installed on first use) and a real Prefect server.
 ## CKAN is stopped afterwards unless it was already running.
 test: install
-	$(BIN)/ruff check flows tests scripts
+	$(BIN)/ruff check kehoach flows tests scripts
 	@running=no; scripts/ckan/local-ckan.sh status >/dev/null 2>&1 && running=yes; \
 	scripts/ckan/local-ckan.sh start && $(BIN)/python -m pytest; status=$$?; \
 	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
@@ -33,7 +33,7 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not prefect and not ckan and not server"
 
 lint: install
-	$(BIN)/ruff check flows tests scripts
+	$(BIN)/ruff check kehoach flows tests scripts
 
 ## The local CKAN on 127.0.0.1:5000 (PostgreSQL, Redis, Solr stand-in; state in .local/ckan).
 ckan-start:

@@ -7,27 +7,26 @@ on stderr, with a non-zero exit status and no traceback.
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import KehoachError
+from flows.deploy import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, announce, require_api, serve
+from flows.pipeline import build_package, publish_package, refresh_package
+from kehoach import __version__
+from kehoach.build import read_sources
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import field_names
+from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.publish.snapshot import check_package
+from kehoach.publish.targets import check_target
+from kehoach.versions import diff
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
-
-
-def _quiet_prefect() -> None:
-    """Keep Prefect's own console output to the run's progress lines.
-
-    Expected failures are reported by the CLI itself, so Prefect's tracebacks
-    for them are dropped (they stay available with KEHOACH_DEBUG=1).
-    """
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_SETTINGS_PATH", str(Path(__file__).with_name("logging.yml")))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,8 +58,6 @@ def _add_refresh_parsers(sub) -> None:
                    help="leave out derived tables (audit findings, the changelog itself)")
     s = sub.add_parser("serve", help="serve the scheduled refresh as a Prefect deployment (needs PREFECT_API_URL)")
     _add_job_arguments(s)
-    from .deploy import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
-
     s.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default {DEFAULT_CRON!r})")
     s.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"of the schedule (default {DEFAULT_TIMEZONE})")
     s.add_argument("--name", default=DEPLOYMENT_NAME, help=f"deployment name (default {DEPLOYMENT_NAME})")
@@ -87,10 +84,6 @@ def _add_job_arguments(p) -> None:
 
 def _preflight(sources: list[str], target: str | None = None, publishing: bool = True, **names) -> None:
     """Cheap checks before Prefect starts its server: every source reads, the target is configured."""
-    from .build import read_sources
-    from .paths import RAW_DIR
-    from .publish import check_target
-
     read_sources(sources or [RAW_DIR])
     if publishing:
         check_target(target, **names)
@@ -98,8 +91,6 @@ def _preflight(sources: list[str], target: str | None = None, publishing: bool =
 
 def _build(args: argparse.Namespace) -> int:
     _preflight(args.sources, publishing=args.publish)
-    from .pipeline import build_package
-
     result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
                            **({"publish_to": ""} if args.publish else {}))
     _print_result(result)
@@ -108,8 +99,6 @@ def _build(args: argparse.Namespace) -> int:
 
 def _refresh(args: argparse.Namespace) -> int:
     _preflight(args.sources, args.target, org=args.org, dataset=args.dataset)
-    from .pipeline import refresh_package
-
     result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
                              org=args.org, dataset=args.dataset)
     _print_result(result)
@@ -123,12 +112,6 @@ def _print_result(result) -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    import csv
-    import json
-
-    from . import diff
-    from .model import field_names
-
     old, new = diff.load_package(args.old), diff.load_package(args.new)
     changes = diff.diff_tables(old.tables, new.tables, {**old.schemas, **new.schemas}, old.derived | new.derived)
     if args.document_only:
@@ -151,9 +134,6 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .deploy import require_api, serve
-    from .paths import DEFAULT_OUT, RAW_DIR
-
     require_api()
     sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
     _preflight(sources, args.target, org=args.org, dataset=args.dataset)
@@ -166,8 +146,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _announce(args: argparse.Namespace) -> int:
-    from .deploy import announce
-
     for path, event_id in zip(args.files, announce(args.files), strict=True):
         print(f"{path}: announced as amended (event {event_id})")
     return 0
@@ -188,16 +166,11 @@ def _add_publish_parser(sub) -> None:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from .paths import DEFAULT_OUT
-    from .publish import check_package, check_target
-
     options = {"org": args.org, "dataset": args.dataset, "ckan_url": args.ckan_url, "token_block": args.token_block}
     out = Path(args.out) if args.out else DEFAULT_OUT
     # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
     check_package(out)
     check_target(args.target, **options)
-    from .pipeline import publish_package
-
     report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
                              retry_deadline=args.retry_for, **options)
     print(report.summary())
@@ -206,7 +179,6 @@ def _publish(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _quiet_prefect()
     debug = os.environ.get("KEHOACH_DEBUG") == "1"
     try:
         commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,

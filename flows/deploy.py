@@ -18,7 +18,13 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import KehoachError
+from prefect.events import DeploymentEventTrigger, emit_event
+from prefect.events.worker import EventsWorker
+from prefect.schedules import Cron
+from prefect.settings import PREFECT_API_URL
+
+from flows.pipeline import refresh_package
+from kehoach.core.errors import KehoachError
 
 EVENT_AMENDED = "kehoach.source.amended"
 RESOURCE_PREFIX = "kehoach.source."
@@ -29,8 +35,6 @@ DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 def require_api() -> str:
     """The long-lived server's address (environment or Prefect profile)."""
-    from prefect.settings import PREFECT_API_URL
-
     url = os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()
     if not url:
         raise KehoachError(
@@ -41,8 +45,6 @@ def require_api() -> str:
 
 
 def amended_trigger():
-    from prefect.events import DeploymentEventTrigger
-
     return DeploymentEventTrigger(
         name="source amended",
         description="Run at once when a plan text is announced as amended.",
@@ -66,10 +68,6 @@ def serve(
 ) -> None:
     """Serve the refresh deployment until interrupted (blocks)."""
     require_api()
-    from prefect.schedules import Cron
-
-    from .pipeline import refresh_package
-
     refresh_package.serve(
         name=name,
         schedules=[Cron(cron, timezone=timezone)],
@@ -85,9 +83,6 @@ def serve(
 def announce(paths: list[str | Path]) -> list[str]:
     """Emit one 'source amended' event per file; returns the event ids."""
     require_api()
-    from prefect.events import emit_event
-    from prefect.events.worker import EventsWorker
-
     # Events are sent by a background worker; its "still processing" note
     # while we wait for delivery below is noise.
     logging.getLogger("EventsWorker").setLevel(logging.ERROR)

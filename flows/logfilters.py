@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from .errors import KehoachError
+from kehoach.core.errors import KehoachError
 
 
 class DropExpectedFailures(logging.Filter):

@@ -4,7 +4,7 @@
 stage -> validate -> swap (-> publish), each as a Prefect task that logs one
 line with counts; ``refresh_package`` is the same with publishing always on,
 the job ``kehoach serve`` schedules. The steps themselves live in
-``flows.build`` and are plain functions.
+``kehoach.build`` as plain functions, in the order ``kehoach.build.run_build`` gives.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from . import audit as auditing
-from . import build, versioning
-from . import publish as publishing
-from .files import exclusive_lock
-from .model import Tables
-from .paths import DEFAULT_OUT, RAW_DIR
-from .sources import SourceText
+from kehoach import build
+from kehoach.audit.runner import AuditResult
+from kehoach.core.files import exclusive_lock
+from kehoach.core.model import Tables
+from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.package.layout import VERSIONS_DIR
+from kehoach.publish import targets as publishing
+from kehoach.read.sources import SourceText
+from kehoach.versions import versioning
 
 
 @task(name="read sources")
@@ -47,27 +49,19 @@ def parse(sources: list[SourceText]) -> Tables:
 
 
 @task(name="audit")
-def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> Tables:
-    """Run the consistency rules in DuckDB; the findings join the tables. With
-    ``strict``, an 'error' finding stops the build before anything is written."""
-    result = auditing.run_audit(tables)
+def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> AuditResult:
+    result = build.audit(tables, sources, strict)
     get_run_logger().info("audit: %s", result.summary_line())
-    error = auditing.strict_error(result.tables, sources) if strict else None
-    if error:
-        raise error
-    return result.tables
+    return result
 
 
 @task(name="check inputs")
 def check_inputs(sources: list[SourceText], out: Path, strict: bool = False) -> build.InputCheck:
-    check = build.check_inputs(sources, out)
+    check = build.check_inputs(sources, out, strict)
     logger = get_run_logger()
     if check.unchanged:
         logger.info("inputs unchanged since version %s (fingerprint %s…): nothing to rebuild",
                     check.version, check.fingerprint[:12])
-        error = build.strict_error_in_place(out, sources) if strict else None
-        if error:  # --strict still gates an unchanged package on its findings
-            raise error
     else:
         logger.info("inputs fingerprint %s… differs from the package in place (%s): rebuilding",
                     check.fingerprint[:12], f"version {check.version}" if check.version else "none")
@@ -99,39 +93,23 @@ def validate(directory: Path, tables: Tables, sources: list[SourceText]) -> None
 @task(name="swap in")
 def swap(directory: Path, desc: dict, out: Path, check: build.InputCheck,
          comparison: build.Comparison) -> build.BuildResult:
-    versioning.write_state(directory, build.new_state(check, desc, comparison))
-    build.swap(directory, out, comparison.decision.previous)
+    result = build.record_and_swap(directory, desc, out, check, comparison)
     previous = comparison.decision.previous
     get_run_logger().info("wrote %s (version %s%s)", out, desc["version"],
-                          f"; version {previous} kept in {out / 'versions' / previous}" if previous else "")
-    return build.BuildResult(out, desc["version"], True, desc["content_sha256"])
+                          f"; version {previous} kept in {out / VERSIONS_DIR / previous}" if previous else "")
+    return result
 
 
 @task(name="keep the package in place")
 def keep(directory: Path, out: Path, check: build.InputCheck) -> build.BuildResult:
-    """Inputs changed but the package would not (e.g. a code change that
-    does not touch the data): no new version; only the state learns the inputs."""
-    build.discard(directory)
-    versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint})
+    result = build.keep_in_place(directory, out, check)
     get_run_logger().info("the rebuilt package equals version %s: nothing written", check.version)
-    return build.BuildResult(out, str(check.version), False, str(check.content_sha256))
-
-
-def _build(sources: list[str] | None, out_path: Path, strict: bool) -> build.BuildResult:
-    texts = read_sources([str(p) for p in (sources or [RAW_DIR])])
-    check = check_inputs(texts, out_path, strict)
-    if check.unchanged:
-        return build.BuildResult(out_path, str(check.version), False, str(check.content_sha256))
-    tables = parse(texts)
-    tables = audit(tables, texts, strict)
-    comparison = compare(tables, out_path)
-    directory, desc = stage(tables, texts, out_path, comparison)
-    if build.is_noop(comparison, desc):
-        return keep(directory, out_path, check)
-    validate(directory, tables, texts)
-    result = swap(directory, desc, out_path, check, comparison)
-    result.counts = build.counts(tables)
     return result
+
+
+# The build sequence of kehoach.build, each step a task.
+TASKS = build.Steps(read_sources=read_sources, check_inputs=check_inputs, parse=parse, audit=audit,
+                    compare=compare, stage=stage, validate=validate, swap=swap, keep=keep)
 
 
 @flow(name="build_package", log_prints=False)
@@ -160,7 +138,7 @@ def _build_and_publish(sources: list[str] | None, out: str | None, strict: bool,
     out_path = Path(out) if out else DEFAULT_OUT
     # One build per output at a time; a second waits, then finds nothing to do.
     with exclusive_lock(out_path):
-        result = _build(sources, out_path, strict)
+        result = build.run_build([str(p) for p in sources or [RAW_DIR]], out_path, strict=strict, steps=TASKS)
         if publish_to is not None:
             result.notes.append(_publish_once(out_path, publish_to or None, result, org=org, dataset=dataset))
     return result

@@ -23,12 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows import build  # noqa: E402
-from flows.audit import run_audit  # noqa: E402
-from flows.diff import diff_tables  # noqa: E402
-from flows.parse import parse_source  # noqa: E402
-from flows.publish import publish  # noqa: E402
-from flows.sources import read_source  # noqa: E402
+from kehoach import build  # noqa: E402
+from kehoach.audit.runner import run_audit  # noqa: E402
+from kehoach.parse.plan import parse_source  # noqa: E402
+from kehoach.publish.targets import publish  # noqa: E402
+from kehoach.read.sources import read_source  # noqa: E402
+from kehoach.versions.diff import diff_tables  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 

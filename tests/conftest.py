@@ -22,12 +22,11 @@ os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(Path(__file__).resolve().paren
 os.environ.pop("PREFECT_API_URL", None)
 
 import pytest  # noqa: E402
+from helpers import PLAN_FILE  # noqa: E402
 
-from flows.model import Tables  # noqa: E402
-from flows.paths import RAW_DIR  # noqa: E402
-from flows.sources import SourceText, read_source  # noqa: E402
-
-PLAN_FILE = RAW_DIR / "qni-219-KH-UBND-2023.txt"
+from kehoach import build  # noqa: E402
+from kehoach.core.model import Tables  # noqa: E402
+from kehoach.read.sources import SourceText, read_source  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +41,7 @@ def plan_source() -> SourceText:
 
 @pytest.fixture(scope="session")
 def plan_tables(plan_source) -> Tables:
-    from flows.parse import parse_source
+    from kehoach.parse.plan import parse_source
 
     return parse_source(plan_source)
 
@@ -56,23 +55,9 @@ def prefect_harness():
         yield
 
 
-def rows(tables: Tables, name: str, **where) -> list[dict]:
-    """Rows of a resource matching all ``field=value`` pairs."""
-    out = tables[name].to_pylist()
-    return [r for r in out if all(r[k] == v for k, v in where.items())]
-
-
-def one(tables: Tables, name: str, **where) -> dict:
-    found = rows(tables, name, **where)
-    assert len(found) == 1, f"{name} {where}: {len(found)} rows"
-    return found[0]
-
-
-def plan_text() -> str:
-    return PLAN_FILE.read_text(encoding="utf-8")
-
-
-def write_plan(tmp_path: Path, text: str, name: str = "plan.txt") -> Path:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+@pytest.fixture(scope="session")
+def built_package(tmp_path_factory, plan_source, plan_tables) -> Path:
+    """A valid package built from the real plan (read-only: copy it before changing it)."""
+    out = tmp_path_factory.mktemp("built") / "output"
+    build.run_build([plan_source.path], out)
+    return out

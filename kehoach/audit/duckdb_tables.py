@@ -1,0 +1,139 @@
+"""The package's tables in DuckDB, typed and constrained as their Table Schemas say.
+
+Tables are loaded straight from the Arrow tables the stages exchange (no CSV
+round-trip): one real table per resource with ``DECIMAL`` money, ``DATE``
+dates, ``NOT NULL``, enum checks, primary and foreign keys; then the views
+and macros of ``kehoach/audit/views.sql``. The audit runs over such a
+database in memory; ``kehoach.package.database`` writes the same to the file
+shipped with the package.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import duckdb
+
+from kehoach.core.model import Tables, load_schema, primary_key, resource_names
+from kehoach.core.paths import VIEWS_SQL
+
+log = logging.getLogger(__name__)
+
+_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN", "date": "DATE",
+          "datetime": "TIMESTAMPTZ", "year": "INTEGER"}
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def column_type(spec: dict) -> str:
+    if spec.get("type") == "number":
+        return f"DECIMAL({spec.get('decimalPrecision', 20)}, {spec.get('decimalScale', 6)})"
+    return _TYPES[spec.get("type", "string")]
+
+
+# --- tables --------------------------------------------------------------------
+
+def _foreign_keys(name: str, present: set[str]) -> list[tuple[list[str], str, list[str]]]:
+    """Foreign keys DuckDB can enforce: those pointing at the whole primary key of a
+    table in the database. A key given without the plan (``pillar`` -> ``pillar_id``)
+    is completed with ``plan_id`` when that makes it the referenced primary key."""
+    keys = []
+    fields = {f["name"] for f in load_schema(name)["fields"]}
+    for fk in load_schema(name).get("foreignKeys", []):
+        ref = fk["reference"]["resource"]
+        if ref not in present or ref == name:
+            continue
+        mine, theirs, target = list(fk["fields"]), list(fk["reference"]["fields"]), primary_key(ref)
+        if set(theirs) != set(target) and "plan_id" in fields and set(["plan_id", *theirs]) == set(target):
+            mine, theirs = ["plan_id", *mine], ["plan_id", *theirs]
+        if set(theirs) == set(target):
+            keys.append((mine, ref, theirs))
+    return keys
+
+
+def create_table_sql(name: str, present: set[str]) -> str:
+    schema = load_schema(name)
+    parts = []
+    for f in schema["fields"]:
+        constraints = f.get("constraints", {})
+        column = f"{quote(f['name'])} {column_type(f)}"
+        if constraints.get("required"):
+            column += " NOT NULL"
+        if "enum" in constraints:
+            column += f" CHECK ({quote(f['name'])} IN ({', '.join(literal(str(v)) for v in constraints['enum'])}))"
+        parts.append(column)
+    if primary_key(name):
+        parts.append(f"PRIMARY KEY ({', '.join(quote(k) for k in primary_key(name))})")
+    for mine, ref, theirs in _foreign_keys(name, present):
+        parts.append(f"FOREIGN KEY ({', '.join(quote(k) for k in mine)}) "
+                     f"REFERENCES {quote(ref)} ({', '.join(quote(k) for k in theirs)})")
+    return f"CREATE TABLE {quote(name)} (\n    " + ",\n    ".join(parts) + "\n)"
+
+
+def load_order(names: Iterable[str]) -> list[str]:
+    """Resources in schema order, each after the tables its foreign keys point at."""
+    names = list(names)
+    present, done, ordered = set(names), set(), []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path:
+            return
+        for _, ref, _ in _foreign_keys(name, present):
+            visit(ref, (*path, name))
+        done.add(name)
+        ordered.append(name)
+
+    for name in names:
+        visit(name, ())
+    return ordered
+
+
+def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables, constraints: bool = True) -> list[str]:
+    """One DuckDB table per resource, filled from its Arrow table.
+
+    With ``constraints`` the tables are declared from the Table Schemas (types,
+    NOT NULL, enums, primary and foreign keys); without, they take the Arrow
+    types as they are. The database never decides whether data is valid: that
+    is Frictionless' job, which reports the offending source line. A table
+    whose rows break its constraints is loaded without them (and without
+    foreign keys pointing at it); the names of such tables are returned.
+    """
+    known = set(resource_names())
+    names = [n for n in resource_names() if n in tables] + sorted(n for n in tables if n not in known)
+    constrained: set[str] = set()
+    unconstrained: list[str] = []
+    for name in load_order(names) if constraints else names:
+        view = f"_arrow_{name}"
+        con.register(view, tables[name])
+        try:
+            if constraints and name in known:
+                try:
+                    _create_constrained(con, name, view, tables[name].column_names, constrained)
+                    constrained.add(name)
+                    continue
+                except duckdb.ConstraintException as exc:
+                    log.warning("database: table %s is kept without its constraints: %s", name,
+                                " ".join(str(exc).split()))
+                    con.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+                    unconstrained.append(name)
+            con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
+        finally:
+            con.unregister(view)
+    return unconstrained
+
+
+def _create_constrained(con, name: str, view: str, columns: list[str], constrained: set[str]) -> None:
+    con.execute(create_table_sql(name, constrained))
+    listed = ", ".join(quote(c) for c in columns)
+    con.execute(f"INSERT INTO {quote(name)} ({listed}) SELECT {listed} FROM {quote(view)}")
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(VIEWS_SQL.read_text(encoding="utf-8"))

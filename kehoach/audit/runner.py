@@ -1,0 +1,303 @@
+"""The consistency audit: data-driven SQL rules run in DuckDB over the package's tables.
+
+Every rule is one file ``kehoach/audit/rules/<rule_id>.sql``: a header of
+``-- key: value`` comment lines (id, severity, reads, titles and message
+templates in Vietnamese and English), then one SELECT returning one row per
+finding (the format is documented in ``kehoach/audit/rules/README.md``).
+Rules read the tables and the shared views of ``kehoach/audit/views.sql`` only,
+so each can be re-run by hand on the shipped ``data/kehoach.duckdb``.
+
+The audit describes the document; it never changes what the document says.
+A rule comparing amounts returns ``expected`` (what the other figures imply),
+``actual`` (what the document states at the row the finding points to) and
+``tolerance`` (half a unit of the last decimal written in the least precise
+figure compared): a difference within the tolerance is reported as ``info``
+(rounding) whatever the rule's severity, and equal figures give no finding.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from kehoach.audit.duckdb_tables import create_views, load_tables
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import Tables, rows_to_arrow
+from kehoach.core.paths import CODE_ROOT, RULES_DIR
+from kehoach.read.sources import SourceText
+
+SEVERITIES = ("error", "warning", "info")
+HEADER_KEYS = ("id", "severity", "reads", "title_vi", "title_en", "message_vi", "message_en")
+NUMBER_COLUMNS = ("expected", "actual", "difference", "tolerance")
+ROUNDING_NOTE = {
+    "vi": " Chênh lệch nằm trong sai số làm tròn của các số như được ghi (±{tolerance}).",
+    "en": " The difference is within the rounding of the figures as written (±{tolerance}).",
+}
+_HEADER_LINE = re.compile(r"^--\s?(?P<key>[a-z_]+):\s*(?P<value>.*)$")
+_CONTINUATION = re.compile(r"^--\s{3,}(?P<value>\S.*)$")
+_SCALE = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule_id: str
+    severity: str
+    reads: tuple[str, ...]
+    title_vi: str
+    title_en: str
+    message_vi: str
+    message_en: str
+    sql: str
+    path: Path
+
+    @property
+    def rule_file(self) -> str:
+        try:
+            return self.path.relative_to(CODE_ROOT).as_posix()
+        except ValueError:
+            return self.path.name
+
+
+@dataclass
+class AuditResult:
+    tables: Tables
+    counts: dict[str, int] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def summary_line(self) -> str:
+        counts = ", ".join(f"{self.counts.get(s, 0)} {s}" for s in SEVERITIES)
+        skipped = f" ({len(self.skipped)} skipped: {', '.join(self.skipped)})" if self.skipped else ""
+        return f"{len(self.ran)} rules run{skipped}; {sum(self.counts.values())} findings: {counts}"
+
+
+# --- rule files ------------------------------------------------------------------
+
+def parse_rule(path: Path) -> Rule:
+    """Read a rule file: its ``-- key: value`` header and its SQL."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    current = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.startswith("--"):
+            break
+        m = _HEADER_LINE.match(line)
+        if m and m["key"] in HEADER_KEYS:
+            if m["key"] in header:
+                raise KehoachError(f"audit rule header repeats {m['key']!r}", path, number)
+            current = m["key"]
+            header[current] = m["value"].strip()
+            continue
+        m = _CONTINUATION.match(line)
+        if m and current:
+            header[current] += " " + m["value"].strip()
+        else:
+            current = None  # a free comment ends the value above
+    missing = [k for k in HEADER_KEYS if not header.get(k)]
+    if missing:
+        raise KehoachError(f"audit rule header lacks {', '.join(missing)}", path, 1)
+    if header["id"] != path.stem:
+        raise KehoachError(f"audit rule id {header['id']!r} differs from its file name {path.stem!r}", path, 1)
+    if header["severity"] not in ("error", "warning"):
+        raise KehoachError(f"audit rule severity must be error or warning, not {header['severity']!r} "
+                           "(info is given to differences within rounding)", path, 1)
+    reads = tuple(r.strip() for r in header["reads"].split(",") if r.strip())
+    return Rule(header["id"], header["severity"], reads, header["title_vi"], header["title_en"],
+                header["message_vi"], header["message_en"], text, path)
+
+
+@cache
+def _rules_in(directory: Path) -> tuple[Rule, ...]:
+    return tuple(parse_rule(p) for p in sorted(directory.glob("*.sql")))
+
+
+def load_rules(directory: Path = RULES_DIR) -> list[Rule]:
+    return list(_rules_in(directory))
+
+
+def rule_sql(directory: Path = RULES_DIR) -> list[dict]:
+    """The rules' SQL, for the documentation table of the shipped database."""
+    return [{"name": r.rule_id, "path": r.rule_file, "sql": r.sql} for r in load_rules(directory)]
+
+
+# --- messages ----------------------------------------------------------------------
+
+def format_number(value: Decimal, lang: str, signed: bool = False) -> str:
+    """17017 -> '17.017' (vi) / '17,017' (en); 256785.7 -> '256.785,7' / '256,785.7'."""
+    text = format(abs(value).normalize(), "f")
+    whole, _, frac = text.partition(".")
+    grouped = f"{int(whole):,}"
+    thousands, decimal = (".", ",") if lang == "vi" else (",", ".")
+    grouped = grouped.replace(",", thousands)
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    return f"{sign}{grouped}{decimal + frac if frac else ''}"
+
+
+def _shown(name: str, value: Any, lang: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        return format_number(value, lang, signed=name == "difference")
+    return str(value)
+
+
+def render(template: str, values: dict[str, Any], lang: str, rule: Rule) -> str:
+    names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    unknown = sorted(set(names) - set(values))
+    if unknown:
+        raise KehoachError(f"message_{lang} uses {{{unknown[0]}}}, which the rule's query does not return",
+                           rule.path, 1)
+    return template.format_map({n: _shown(n, values[n], lang) for n in names})
+
+
+# --- running ------------------------------------------------------------------------
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(_SCALE)
+
+
+def findings_of(rule: Rule, columns: list[str], rows: list[tuple]) -> list[dict]:
+    """Turn a rule's result rows into findings (severity, difference, messages)."""
+    missing = [c for c in ("plan_id", "row_key") if c not in columns]
+    if missing:
+        raise KehoachError(f"audit rule query returns no {missing[0]!r} column", rule.path, 1)
+    out = []
+    for values in rows:
+        row = dict(zip(columns, values, strict=True))
+        for c in NUMBER_COLUMNS:
+            row[c] = _decimal(row.get(c))
+        expected, actual, tolerance = row["expected"], row["actual"], row["tolerance"]
+        row["difference"] = actual - expected if expected is not None and actual is not None else None
+        severity, rounding = rule.severity, False
+        if row["difference"] is not None:
+            if row["difference"] == 0:
+                continue  # equal figures are no finding
+            if abs(row["difference"]) <= (tolerance or 0):
+                severity, rounding = "info", True
+        if not row["row_key"]:
+            raise KehoachError("audit rule query returns an empty row_key", rule.path, 1)
+        messages = {}
+        for lang in ("vi", "en"):
+            template = getattr(rule, f"message_{lang}") + (ROUNDING_NOTE[lang] if rounding else "")
+            messages[lang] = render(template, row, lang, rule)
+        out.append(dict(
+            plan_id=row["plan_id"], rule_id=rule.rule_id, severity=severity,
+            resource=row.get("resource") or rule.reads[0], row_key=row["row_key"],
+            expected=expected, actual=actual, difference=row["difference"], tolerance=tolerance,
+            message_vi=messages["vi"], message_en=messages["en"], source_line=row.get("source_line"),
+        ))
+    return out
+
+
+def _order(finding: dict, rule_index: dict[str, int]) -> tuple:
+    line = finding["source_line"]
+    return (finding["plan_id"], SEVERITIES.index(finding["severity"]), line is None, line or 0,
+            rule_index[finding["rule_id"]], finding["row_key"])
+
+
+def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
+    """Load the tables into an in-memory DuckDB, run every rule, return the tables
+    with ``findings`` and ``audit_rules`` filled in."""
+    rules = load_rules() if rules is None else rules
+    result = AuditResult(tables)
+    findings: list[dict] = []
+    rule_rows = []
+    con = duckdb.connect()
+    try:
+        load_tables(con, tables, constraints=False)
+        create_views(con)
+        for rule in rules:
+            missing = [name for name in rule.reads if name not in tables]
+            found = [] if missing else _run(con, rule)
+            (result.skipped if missing else result.ran).append(rule.rule_id)
+            findings += found
+            rule_rows.append(dict(rule_id=rule.rule_id, severity=rule.severity, title_vi=rule.title_vi,
+                                  title_en=rule.title_en, resources=", ".join(rule.reads),
+                                  status="skipped" if missing else "ran", findings=len(found),
+                                  rule_file=rule.rule_file))
+    finally:
+        con.close()
+    _check_unique(findings, rules)
+    index = {r.rule_id: i for i, r in enumerate(rules)}
+    findings.sort(key=lambda f: _order(f, index))
+    for f in findings:
+        result.counts[f["severity"]] = result.counts.get(f["severity"], 0) + 1
+    result.tables = {**tables, "findings": rows_to_arrow("findings", findings),
+                     "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
+    return result
+
+
+def _run(con, rule: Rule) -> list[dict]:
+    try:
+        cursor = con.execute(rule.sql)
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error as exc:
+        message = " ".join(str(exc).split())
+        raise KehoachError(f"audit rule {rule.rule_id} failed: {message}", rule.path) from None
+    return findings_of(rule, columns, rows)
+
+
+def _check_unique(findings: list[dict], rules: list[Rule]) -> None:
+    seen: set[tuple] = set()
+    paths = {r.rule_id: r.path for r in rules}
+    for f in findings:
+        key = (f["plan_id"], f["rule_id"], f["row_key"])
+        if key in seen:
+            raise KehoachError(f"audit rule gives two findings for the same row_key {f['row_key']}",
+                               paths[f["rule_id"]], 1)
+        seen.add(key)
+
+
+# --- using the findings ---------------------------------------------------------------
+
+def counts(tables: Tables) -> dict[str, int]:
+    found = tables["findings"].column("severity").to_pylist() if "findings" in tables else []
+    return {s: found.count(s) for s in SEVERITIES}
+
+
+def strict_error(tables: Tables, sources: list[SourceText]) -> KehoachError | None:
+    """The error ``--strict`` fails with: the first 'error' finding, located in its plan's text."""
+    errors = [f for f in tables["findings"].to_pylist() if f["severity"] == "error"]
+    if not errors:
+        return None
+    first = errors[0]
+    plans = {p["plan_id"]: p["source_sha256"] for p in tables["plans"].to_pylist()}
+    path = next((s.path for s in sources if s.sha256 == plans.get(first["plan_id"])), None)
+    return KehoachError(
+        f"--strict: the audit found {len(errors)} error(s) (the document contradicts itself); "
+        f"first: {first['rule_id']}: {first['message_en']}", path, first["source_line"])
+
+
+def summary(tables: Tables, limit: int = 5) -> tuple[str, str] | None:
+    """A short audit summary for the package description (None when no audit ran)."""
+    rules = tables.get("audit_rules")
+    if rules is None or rules.num_rows == 0:
+        return None
+    c = counts(tables)
+    statuses = rules.column("status").to_pylist()
+    ran, skipped = statuses.count("ran"), statuses.count("skipped")
+    vi = (f"Kiểm tra tính nhất quán ({ran} quy tắc" + (f", {skipped} bỏ qua" if skipped else "") + "): "
+          f"{c['error']} lỗi (văn bản tự mâu thuẫn), {c['warning']} cảnh báo, {c['info']} chênh lệch do làm tròn; "
+          "chi tiết trong bảng findings và README.md.")
+    en = (f"Consistency audit ({ran} rules" + (f", {skipped} skipped" if skipped else "") + "): "
+          f"{c['error']} error(s) (the document contradicts itself), {c['warning']} warning(s), "
+          f"{c['info']} rounding difference(s); details in the findings table and README.md.")
+    errors = [f for f in tables["findings"].to_pylist() if f["severity"] == "error"]
+    numbers = {p["plan_id"]: p["number"] for p in tables["plans"].to_pylist()}
+    tag = (lambda f: f"[{numbers.get(f['plan_id'], f['plan_id'])}] ") if len(numbers) > 1 else (lambda f: "")
+    if errors:
+        more_vi = f" (và {len(errors) - limit} lỗi khác)" if len(errors) > limit else ""
+        more_en = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+        vi += " Lỗi: " + " ".join(tag(f) + f["message_vi"] for f in errors[:limit]) + more_vi
+        en += " Errors: " + " ".join(tag(f) + f["message_en"] for f in errors[:limit]) + more_en
+    return vi, en

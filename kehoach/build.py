@@ -1,0 +1,299 @@
+"""The build: its steps as plain functions, and their sequence, ``run_build``.
+
+read -> check inputs -> parse -> audit -> compare with the package in place
+-> stage (new version, changelog) -> validate -> archive the previous version
+and swap in -> write state
+
+``run_build`` is the one place the order is written. The Prefect flow
+(``flows.pipeline``) runs the same sequence with each step wrapped as a task
+(``Steps``); tests and the benchmark call ``run_build`` as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from kehoach.audit.runner import AuditResult, run_audit, strict_error
+from kehoach.core.errors import KehoachError
+from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
+from kehoach.core.model import Tables, concat, load_schema, resource_meta, resource_names
+from kehoach.core.paths import SCHEMAS_DIR
+from kehoach.package.database import stage_database
+from kehoach.package.layout import STATE_DIR, VERSIONS_DIR, current_descriptor, parquet_path
+from kehoach.package.readme import stage_readme
+from kehoach.package.validate import validate_package
+from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
+from kehoach.parse.plan import parse_source
+from kehoach.read.sources import SourceText, discover, read_source
+from kehoach.versions import versioning
+from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
+
+log = logging.getLogger(__name__)
+
+# Directories inside the output that survive a rebuild (kept across swaps).
+PRESERVED = (VERSIONS_DIR,)
+# Hooks run on the staged package before validation: (tables, staging dir,
+# descriptor extras) -> file resources they wrote. Issue #4: the DuckDB
+# database and the README with the audit summary (written in this order).
+STAGE_HOOKS: list = [stage_database, stage_readme]
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    version: str
+    changed: bool
+    content_sha256: str
+    counts: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_sources(paths: list[str | Path]) -> list[SourceText]:
+    return [read_source(p) for p in discover(paths)]
+
+
+def parse_sources(sources: list[SourceText]) -> Tables:
+    parts = [parse_source(s) for s in sources]
+    tables = concat(parts)
+    ids = tables["plans"].column("plan_id").to_pylist()
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        files = [s.path for s, p in zip(sources, parts, strict=True)
+                 if p["plans"].column("plan_id")[0].as_py() in duplicates]
+        raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
+    return tables
+
+
+def schema_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(SCHEMAS_DIR.glob("*.json")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def content_fingerprint(resources: list[dict]) -> str:
+    """Hash of what the package says (data + schemas), not of when it was made."""
+    digest = hashlib.sha256()
+    for r in sorted(resources, key=lambda r: r["name"]):
+        if r.get("format") == "csv":
+            digest.update(f"{r['name']}:{r['hash']}\n".encode())
+    digest.update(schema_fingerprint().encode())
+    return digest.hexdigest()
+
+
+# --- change detection and versions (kehoach.versions.versioning) -------------------------
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """What the output directory says about the inputs of its package."""
+
+    fingerprint: str
+    state: dict
+    version: str | None  # of the package in place
+    content_sha256: str | None
+
+    @property
+    def unchanged(self) -> bool:
+        """Same inputs as the package in place: nothing to do."""
+        return (self.version is not None and self.state.get("input_fingerprint") == self.fingerprint
+                and self.state.get("version") == self.version)
+
+
+def check_inputs(sources: list[SourceText], out: Path, strict: bool = False) -> InputCheck:
+    """Fingerprint the inputs against the package in place. With ``strict``, an
+    unchanged package is still gated on its 'error' findings."""
+    current = current_descriptor(out) or {}
+    fingerprint = versioning.input_fingerprint({s.path: s.sha256 for s in sources})
+    check = InputCheck(fingerprint, versioning.read_state(out), current.get("version"), current.get("content_sha256"))
+    error = strict_error_in_place(out, sources) if strict and check.unchanged else None
+    if error:
+        raise error
+    return check
+
+
+def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> AuditResult:
+    """Run the consistency rules; with ``strict`` an 'error' finding stops the build before anything is written."""
+    result = run_audit(tables)
+    error = strict_error(result.tables, sources) if strict else None
+    if error:
+        raise error
+    return result
+
+
+@dataclass
+class Comparison:
+    """The new tables against the package in place: the version they make."""
+
+    decision: versioning.VersionDecision
+    changes: list[dict]
+    previous_descriptor: dict | None = None
+
+    @classmethod
+    def first(cls) -> Comparison:
+        """Nothing in place: the first version, with an empty changelog."""
+        return cls(versioning.decide_data_level(None, [], []), [])
+
+    def summaries(self) -> tuple[str, str] | None:
+        """(vi, en) one-paragraph change summaries; None for a first version."""
+        d = self.decision
+        if d.previous is None:
+            return None
+        if d.level == "patch":
+            return (f"Phiên bản {d.version} (thay cho {d.previous}): chỉ sửa mô tả (metadata), dữ liệu không đổi.",
+                    f"Version {d.version} (replaces {d.previous}): descriptive metadata only, data unchanged.")
+        return (summary(self.changes, d.version, d.previous, "vi"), summary(self.changes, d.version, d.previous, "en"))
+
+
+def current_schemas() -> tuple[dict[str, dict], set[str]]:
+    names = resource_names()
+    return {n: load_schema(n) for n in names}, {n for n in names if resource_meta(n).get("derived")}
+
+
+def compare(tables: Tables, out: Path) -> Comparison:
+    """Diff ``tables`` with the package in ``out`` and decide the new version."""
+    if current_descriptor(out) is None:
+        return Comparison.first()
+    previous: PackageSnapshot = load_package(out)
+    schemas, derived = current_schemas()
+    restructured = versioning.structural_changes(previous.schemas, schemas)
+    changes = diff_tables(previous.tables, tables, schemas, derived | previous.derived)
+    decision = versioning.decide_data_level(previous.version, restructured, changes)
+    return Comparison(decision, changes, previous.descriptor)
+
+
+def stage(tables: Tables, sources: list[SourceText], out: Path,
+          comparison: Comparison | None = None) -> tuple[Path, dict]:
+    """Write the complete package, with its version and changelog, into a
+    staging directory next to ``out``."""
+    comparison = comparison or Comparison.first()
+    decision = comparison.decision
+    tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
+    directory = staging_dir(out)
+    try:
+        resources = write_tables(tables, directory)
+        extra: dict = {"content_sha256": content_fingerprint(resources)}
+        summaries = comparison.summaries()
+        if decision.previous:
+            extra["previous_version"] = decision.previous
+        if summaries:
+            extra["change_summary_vi"], extra["change_summary"] = summaries
+        for hook in STAGE_HOOKS:
+            resources += hook(tables, directory, extra) or []
+        # the description (and so the portal's dataset page) carries the latest change
+        info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
+        desc = descriptor(info, sources, resources, extra)
+        write_descriptor(directory, desc)
+    except BaseException:
+        discard(directory)
+        raise
+    return directory, desc
+
+
+def is_noop(comparison: Comparison, staged: dict) -> bool:
+    """A patch-level build whose metadata did not change either: nothing to publish."""
+    return (comparison.decision.level == "patch" and comparison.previous_descriptor is not None
+            and not versioning.metadata_changed(comparison.previous_descriptor, staged))
+
+
+def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
+    try:
+        return validate_package(directory, tables, sources[0].path if len(sources) == 1 else None)
+    except KehoachError:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def swap(directory: Path, out: Path, previous_version: str | None = None) -> None:
+    """Swap the staged package in; the one it replaces is kept, whole, under
+    ``versions/<previous_version>/`` (hard links: versions are immutable)."""
+    for name in PRESERVED:
+        previous = out / name
+        if previous.exists():
+            link_or_copy_tree(previous, directory / name)
+    if previous_version and out.exists():
+        archive = directory / VERSIONS_DIR / previous_version
+        if not archive.exists():
+            link_or_copy_tree(out, archive, exclude=(*PRESERVED, STATE_DIR))
+    swap_in(directory, out)
+
+
+def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
+    """The state recorded with a package: its inputs, version and history."""
+    d = comparison.decision
+    entry = {"version": desc["version"], "created": desc["created"], "level": d.level,
+             "previous_version": d.previous, "changes": len(comparison.changes)}
+    history = [*check.state.get("history", []), entry]
+    return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
+            "content_sha256": desc["content_sha256"], "history": history}
+
+
+def strict_error_in_place(out: Path, sources: list[SourceText]) -> KehoachError | None:
+    """``--strict`` on the package in place: its 'error' findings, located in the sources."""
+    tables = {n: pq.read_table(out / parquet_path(n)) for n in ("findings", "plans")}
+    return strict_error(tables, sources)
+
+
+def discard(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def counts(tables: Tables) -> dict[str, int]:
+    return {name: t.num_rows for name, t in tables.items()}
+
+
+def record_and_swap(directory: Path, desc: dict, out: Path, check: InputCheck, comparison: Comparison) -> BuildResult:
+    """Record the new state in the staged package, then swap it in."""
+    versioning.write_state(directory, new_state(check, desc, comparison))
+    swap(directory, out, comparison.decision.previous)
+    return BuildResult(out, desc["version"], True, desc["content_sha256"])
+
+
+def keep_in_place(directory: Path, out: Path, check: InputCheck) -> BuildResult:
+    """Inputs changed but the package would not (e.g. a code change that does
+    not touch the data): no new version; only the state learns the inputs."""
+    discard(directory)
+    versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint})
+    return BuildResult(out, str(check.version), False, str(check.content_sha256))
+
+
+@dataclass(frozen=True)
+class Steps:
+    """The steps ``run_build`` calls; the Prefect flow passes them wrapped as tasks."""
+
+    read_sources: Callable[..., list[SourceText]] = read_sources
+    check_inputs: Callable[..., InputCheck] = check_inputs
+    parse: Callable[..., Tables] = parse_sources
+    audit: Callable[..., AuditResult] = audit
+    compare: Callable[..., Comparison] = compare
+    stage: Callable[..., tuple[Path, dict]] = stage
+    validate: Callable[..., object] = validate_staged
+    swap: Callable[..., BuildResult] = record_and_swap
+    keep: Callable[..., BuildResult] = keep_in_place
+
+
+def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, steps: Steps = Steps()) -> BuildResult:
+    """Build the package in ``out`` from ``sources`` when they changed: a new
+    version with its changelog, validated before it is swapped in. The caller
+    holds the output's lock (``kehoach.core.files.exclusive_lock``)."""
+    texts = steps.read_sources(sources)
+    check = steps.check_inputs(texts, out, strict)
+    if check.unchanged:
+        return BuildResult(out, str(check.version), False, str(check.content_sha256))
+    tables = steps.audit(steps.parse(texts), texts, strict).tables
+    comparison = steps.compare(tables, out)
+    directory, desc = steps.stage(tables, texts, out, comparison)
+    if is_noop(comparison, desc):
+        return steps.keep(directory, out, check)
+    steps.validate(directory, tables, texts)
+    result = steps.swap(directory, desc, out, check, comparison)
+    result.counts = counts(tables)
+    return result

@@ -1,0 +1,85 @@
+"""The package on disk: where each file lives, and the one reader of its descriptor.
+
+::
+
+    <out>/datapackage.json          DESCRIPTOR
+    <out>/data/<table>.csv          DATA_DIR, one CSV and one Parquet file per table
+    <out>/data/<table>.parquet      (Parquet resources are named '<table>-parquet')
+    <out>/versions/<version>/       VERSIONS_DIR: earlier versions, whole
+    <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
+
+Every other module asks this one for names and for the descriptor, so the
+layout can change in one place.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.files import recover
+
+DESCRIPTOR = "datapackage.json"
+DATA_DIR = "data"
+PARQUET_SUFFIX = "-parquet"
+# Non-table files (README, the DuckDB file) are listed under this top-level key.
+EXTRA_FILES_KEY = "files"
+VERSIONS_DIR = "versions"
+STATE_DIR = ".kehoach"
+STATE_FILE = "state.json"
+
+
+def csv_path(name: str) -> str:
+    return f"{DATA_DIR}/{name}.csv"
+
+
+def parquet_path(name: str) -> str:
+    return f"{DATA_DIR}/{name}.parquet"
+
+
+def package_dir(path: str | Path) -> Path:
+    """The package directory, given it or its ``datapackage.json``."""
+    path = Path(path)
+    return path.parent if path.name == DESCRIPTOR else path
+
+
+def read_descriptor_bytes(out: Path) -> tuple[bytes, dict]:
+    """The descriptor's bytes and content; a located error when it is missing or not a package."""
+    recover(out)
+    path = out / DESCRIPTOR
+    if not path.is_file():
+        raise KehoachError("no data package here (run 'kehoach build' first)", path)
+    raw = path.read_bytes()
+    try:
+        desc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KehoachError(f"not valid JSON: {exc}", path) from None
+    except json.JSONDecodeError as exc:
+        raise KehoachError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
+    if not isinstance(desc, dict) or not isinstance(desc.get("resources"), list):
+        raise KehoachError("not a data package: no 'resources' list", path)
+    return raw, desc
+
+
+def read_descriptor(out: Path) -> dict:
+    return read_descriptor_bytes(out)[1]
+
+
+def current_descriptor(out: Path) -> dict | None:
+    """The descriptor of the package in place, or None when there is no readable one."""
+    try:
+        return read_descriptor(out)
+    except KehoachError:
+        return None
+
+
+def table_resources(desc: dict) -> dict[str, dict]:
+    """Table name -> its Parquet resource (the typed copy every reader loads)."""
+    return {r["name"].removesuffix(PARQUET_SUFFIX): r for r in desc.get("resources", [])
+            if r.get("format") == "parquet" and str(r.get("name", "")).endswith(PARQUET_SUFFIX)}
+
+
+def csv_schemas(desc: dict) -> dict[str, dict]:
+    """Table name -> the resource as the CSV resource declares it (schema, flags)."""
+    return {r["name"]: r for r in desc.get("resources", []) if r.get("format") == "csv" and "schema" in r}

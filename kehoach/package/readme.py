@@ -1,0 +1,149 @@
+"""README.md of the package: what is in it, the audit summary, how to open the database.
+
+Written into the staging directory by a stage hook and described in
+datapackage.json as a file resource (hash and bytes checked by Frictionless).
+Its text depends only on the tables, so the same data gives the same README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kehoach.audit.runner import SEVERITIES, counts
+from kehoach.core.model import Tables, resource_meta, resource_names
+from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
+from kehoach.package.layout import DATA_DIR
+from kehoach.package.writer import file_resource
+
+README_FILE = "README.md"
+README_RESOURCE = "readme"
+
+HEADINGS = {
+    "error": ("Lỗi: văn bản tự mâu thuẫn", "Errors: the document contradicts itself"),
+    "warning": ("Cảnh báo: dữ liệu đáng ngờ hoặc thiếu", "Warnings: suspicious or missing data"),
+    "info": ("Làm tròn", "Rounding"),
+}
+
+POLICY = """\
+- **error**: văn bản tự mâu thuẫn (một số tổng không bằng tổng các thành phần, hai phần của văn bản ghi \
+hai số khác nhau cho cùng một khoản, thời hạn trước ngày ban hành). / The document contradicts itself \
+(a total is not the sum of its parts, two parts of the document give different figures for the same \
+money, a deadline before the issue date).
+- **warning**: dữ liệu đáng ngờ hoặc thiếu (ô để trống, số thứ tự nhảy cóc hoặc viết sai, nhiệm vụ không \
+có thời hạn hay cơ quan chủ trì). / Suspicious or missing data (blank cells, numbering that skips or is \
+malformed, tasks without a deadline or a lead agency).
+- **info**: chênh lệch không vượt quá nửa đơn vị của chữ số thập phân cuối cùng được ghi ở số kém chính \
+xác nhất trong các số được so sánh (ví dụ ±0,5 khi có số ghi không có phần thập phân): có thể do làm tròn. \
+/ A difference no larger than half a unit of the last decimal place written in the least precise figure \
+compared (e.g. ±0.5 when a figure is written without decimals): it may come from rounding.
+
+Kết quả kiểm tra chỉ mô tả văn bản: các bảng khác giữ đúng số liệu như văn bản ghi. / The audit \
+describes the document: every other table keeps the figures exactly as the document states them. \
+`expected` là giá trị các số liệu khác cho thấy, `actual` là số văn bản ghi tại dòng được đề cập, \
+`difference` = actual − expected (triệu đồng). / `expected` is what the other figures imply, `actual` \
+what the document states at the row the finding points to, `difference` = actual − expected (million VND)."""
+
+
+def _cell(text: object) -> str:
+    return "" if text is None else " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _title(tables: Tables) -> list[str]:
+    plans = tables["plans"].to_pylist()
+    lines = []
+    for p in plans:
+        lines.append(f"# {p['title']} ({p['number']}, {p['issued_date']:%d/%m/%Y})" if len(plans) == 1
+                     else f"- {p['title']} ({p['number']}, {p['issued_date']:%d/%m/%Y})")
+    if len(plans) != 1:
+        lines.insert(0, f"# {len(plans)} kế hoạch / {len(plans)} plans\n")
+    lines += ["", "Dữ liệu mở trích xuất từ văn bản kế hoạch bởi kehoach; mọi dòng ghi số dòng trong văn bản gốc "
+              "(`source_line`). / Open data extracted from the plan text by kehoach; every row records its line "
+              "in the source text (`source_line`). Tiền tệ: triệu đồng / money: million VND."]
+    return lines
+
+
+def _files(tables: Tables) -> list[str]:
+    rows = []
+    for name in resource_names():
+        if name not in tables:
+            continue
+        meta = resource_meta(name)
+        rows.append([f"`{DATA_DIR}/{name}.csv` (+ `.parquet`)", tables[name].num_rows, meta["title_vi"], meta["title"]])
+    rows.append([f"`{DATABASE_FILE}`", "", "Cơ sở dữ liệu DuckDB: mọi bảng, khóa, view",
+                 "DuckDB database: every table, keys, views"])
+    rows.append(["`datapackage.json`", "", "Mô tả gói dữ liệu (Frictionless)", "Package descriptor (Frictionless)"])
+    return ["## Tệp / Files", "", *_table(["Tệp / File", "Dòng / Rows", "Nội dung", "Contents"], rows)]
+
+
+def _audit(tables: Tables) -> list[str]:
+    rules = tables["audit_rules"].to_pylist() if "audit_rules" in tables else []
+    if not rules:
+        return ["## Kiểm tra tính nhất quán / Consistency audit", "", "Chưa chạy. / Not run."]
+    c = counts(tables)
+    ran = [r for r in rules if r["status"] == "ran"]
+    lines = ["## Kiểm tra tính nhất quán / Consistency audit", "",
+             f"{len(ran)} quy tắc đã chạy / rules run: **{c['error']} error**, **{c['warning']} warning**, "
+             f"**{c['info']} info** (bảng / table `findings`; quy tắc / rules: `audit_rules`).", "", POLICY]
+    findings = tables["findings"].to_pylist()
+    several = len(tables["plans"]) > 1
+    titles = {r["rule_id"]: r for r in rules}
+    for severity in SEVERITIES:
+        chosen = [f for f in findings if f["severity"] == severity]
+        if not chosen:
+            continue
+        vi, en = HEADINGS[severity]
+        header = (["Kế hoạch / Plan"] if several else []) + ["Dòng / Line", "Quy tắc / Rule", "Nội dung", "Finding"]
+        rows = [([f["plan_id"]] if several else []) + [f["source_line"] or "", f"`{f['rule_id']}`",
+                                                       f["message_vi"], f["message_en"]] for f in chosen]
+        lines += ["", f"### {vi} / {en} ({len(chosen)})", "", *_table(header, rows)]
+    clean = [r for r in ran if r["findings"] == 0]
+    if clean:
+        lines += ["", "### Không có phát hiện (nhất quán) / No finding (consistent)", ""]
+        lines += [f"- `{r['rule_id']}`: {r['title_vi']} / {r['title_en']}" for r in clean]
+    skipped = [r for r in rules if r["status"] == "skipped"]
+    if skipped:
+        lines += ["", "### Bỏ qua (thiếu bảng) / Skipped (a table is missing)", ""]
+        lines += [f"- `{r['rule_id']}` ({r['resources']}): {titles[r['rule_id']]['title_en']}" for r in skipped]
+    return lines
+
+
+def _database() -> list[str]:
+    version = duckdb_version()
+    return [
+        "## Cơ sở dữ liệu DuckDB / The DuckDB database", "",
+        f"`{DATABASE_FILE}` được tạo bởi DuckDB {version}, định dạng lưu trữ {STORAGE_VERSION} (mở được bằng "
+        f"DuckDB {OLDEST_READER} trở lên). / Written by DuckDB {version} in storage format {STORAGE_VERSION} "
+        f"(opens in DuckDB {OLDEST_READER} or later).", "",
+        "```sh",
+        f"duckdb -readonly {DATABASE_FILE}",
+        "```",
+        "```python",
+        f"import duckdb; con = duckdb.connect('{DATABASE_FILE}', read_only=True)",
+        "con.sql('SELECT * FROM budget_by_pillar_level').show()",
+        "```", "",
+        "- Bảng / tables: một bảng cho mỗi tài nguyên, có khóa chính và khóa ngoại / one per resource, with primary "
+        "and foreign keys; `meta_columns`, `meta_resources`: mô tả cột song ngữ / bilingual column documentation; "
+        "`meta_package`; `meta_sql`: SQL của các view và quy tắc kiểm tra / SQL of the views and audit rules.",
+        "- View: `budget_by_pillar_level`, `budget_by_level`, `budget_item_totals`, `tasks_with_agencies`, "
+        "`investment_phasing`, `findings_by_severity`, và các view `audit_*` mà quy tắc dùng / and the `audit_*` "
+        "views the rules use.",
+    ]
+
+
+def render_readme(tables: Tables) -> str:
+    parts = [_title(tables), _files(tables), _audit(tables), _database()]
+    return "\n\n".join("\n".join(p) for p in parts) + "\n"
+
+
+def stage_readme(tables: Tables, directory: Path, extra: dict) -> list[dict]:
+    """Stage hook: write README.md at the root of the staged package."""
+    (directory / README_FILE).write_text(render_readme(tables), encoding="utf-8")
+    return [file_resource(directory, README_FILE, README_RESOURCE, format="md", mediatype="text/markdown",
+                          title="About this package and its consistency audit",
+                          title_vi="Giới thiệu gói dữ liệu và kết quả kiểm tra tính nhất quán")]

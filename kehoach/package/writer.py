@@ -1,0 +1,213 @@
+"""Writing the data package: CSV + Parquet per resource and datapackage.json.
+
+The package is assembled in a staging directory next to the output; it is
+validated there (``kehoach.package.validate``) and only then swapped in, so a failed
+run leaves the previous package untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kehoach import __version__
+from kehoach.audit.runner import summary as audit_summary
+from kehoach.core.files import sha256_file
+from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
+from kehoach.core.text import fold, slug
+from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX
+from kehoach.read.sources import SourceText
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    name: str
+    title_vi: str
+    title_en: str
+    description_vi: str
+    description_en: str
+    version: str
+    created: str
+
+
+def csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "") else text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(table: pa.Table, path: Path) -> None:
+    """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(table.column_names)
+        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+        for row in zip(*columns, strict=False):
+            writer.writerow([csv_value(v) for v in row])
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(_with_pandas_metadata(table), path, compression="zstd", write_statistics=True)
+
+
+def _with_pandas_metadata(table: pa.Table) -> pa.Table:
+    """Tell pandas readers (Frictionless among them) that integer columns are
+    nullable ('Int64'), so a missing value does not turn 9 into 9.0."""
+    nullable = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
+    frame = table.to_pandas(types_mapper=nullable.get)
+    meta = pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False).schema.metadata
+    return table.replace_schema_metadata(meta)
+
+
+def write_tables(tables: Tables, directory: Path) -> list[dict]:
+    """Write every resource as CSV and Parquet; returns resource descriptors."""
+    data = directory / DATA_DIR
+    data.mkdir(parents=True, exist_ok=True)
+    resources: list[dict] = []
+    for name in resource_names():
+        table = tables[name]
+        csv_path, parquet_path = data / f"{name}.csv", data / f"{name}.parquet"
+        write_csv(table, csv_path)
+        write_parquet(table, parquet_path)
+        meta = resource_meta(name)
+        schema = load_schema(name)
+        common = {
+            "title": meta["title"],
+            "title_vi": meta["title_vi"],
+            "description": meta["description"],
+            "description_vi": meta["description_vi"],
+            "rows": table.num_rows,
+            # computed by kehoach (audit, changelog) rather than read from the document
+            **({"derived": True} if meta.get("derived") else {}),
+        }
+        resources.append(
+            {"name": name, "path": f"{DATA_DIR}/{name}.csv", "format": "csv", "mediatype": "text/csv",
+             "encoding": "utf-8", **common, "schema": schema, **_integrity(csv_path)}
+        )
+        resources.append(
+            {"name": f"{name}{PARQUET_SUFFIX}", "path": f"{DATA_DIR}/{name}.parquet", "format": "parquet",
+             "mediatype": "application/vnd.apache.parquet", **common,
+             "schema": _parquet_schema(schema),
+             # Frictionless reads Parquet through pyarrow, not as a byte stream,
+             # so it cannot count bytes; the hash is recorded for downloaders.
+             "hash": _integrity(parquet_path)["hash"]}
+        )
+    return resources
+
+
+def file_resource(directory: Path, relpath: str, name: str, **meta: Any) -> dict:
+    """Descriptor of a non-tabular file (DuckDB database, README) with its hash."""
+    return {"name": name, "path": relpath, "type": "file", **meta, **_integrity(directory / relpath)}
+
+
+def _integrity(path: Path) -> dict:
+    return {"hash": f"sha256:{sha256_file(path)}", "bytes": path.stat().st_size}
+
+
+def _parquet_schema(schema: dict) -> dict:
+    """Parquet twins reference each other, so foreign keys point at '-parquet' resources."""
+    twin = json.loads(json.dumps(schema))
+    for fk in twin.get("foreignKeys", []):
+        fk["reference"]["resource"] = fk["reference"]["resource"] + PARQUET_SUFFIX
+    return twin
+
+
+def package_info(tables: Tables, sources: list[SourceText], version: str, created: str,
+                 change: tuple[str, str] | None = None) -> PackageInfo:
+    """Names, titles and descriptions (vi, en); the description ends with the
+    audit summary and, given ``change`` (vi, en), the summary of this version's change."""
+    plans = tables["plans"].to_pylist()
+    origins = {s.sha256: s.origin for s in sources}
+    if len(plans) == 1:
+        plan = plans[0]
+        name = f"{package_descriptor()['name_prefix']}-{plan['plan_id']}"
+        title_en = origins.get(plan["source_sha256"], {}).get("title_en") or (
+            f"{plan['doc_type_en'] or 'Plan'} {plan['number']} of {fold(plan['province'])} province")
+        title_vi = f"{plan['title']} ({plan['number']}, {plan['issued_date']:%d/%m/%Y})"
+        title_en = f"{title_en} ({plan['number']}, {plan['issued_date']:%Y-%m-%d})"
+    else:
+        provinces = sorted({p["province"] for p in plans})
+        scope = provinces[0] if len(provinces) == 1 else "nhiều tỉnh"
+        name = f"{package_descriptor()['name_prefix']}-{slug(scope)}-{len(plans)}-plans"
+        title_vi = f"{len(plans)} kế hoạch, {scope}: " + ", ".join(p["number"] for p in plans)
+        title_en = f"{len(plans)} plans, {fold(scope)}: " + ", ".join(p["number"] for p in plans)
+    counts = {n: tables[n].num_rows for n in ("tasks", "budget_items", "budget_lines", "investments")}
+    description_vi = (
+        f"Dữ liệu mở trích xuất từ văn bản: {counts['tasks']} nhiệm vụ, {counts['budget_items']} nhiệm vụ có "
+        f"dự toán kinh phí ({counts['budget_lines']} dòng kinh phí, triệu đồng), {counts['investments']} hạng mục "
+        "đầu tư phát triển, cơ quan chủ trì và văn bản liên quan. Mọi dòng ghi số dòng trong văn bản gốc."
+    )
+    description_en = (
+        f"Open data extracted from the plan text: {counts['tasks']} tasks, {counts['budget_items']} budgeted "
+        f"tasks ({counts['budget_lines']} budget lines, million VND), {counts['investments']} development-"
+        "investment items, lead agencies and related documents. Every row records its line in the source text."
+    )
+    for paragraph in (audit_summary(tables), change):
+        if paragraph:
+            description_vi, description_en = (f"{description_vi}\n\n{paragraph[0]}",
+                                              f"{description_en}\n\n{paragraph[1]}")
+    return PackageInfo(name, title_vi, title_en, description_vi, description_en, version, created)
+
+
+def descriptor(info: PackageInfo, sources: list[SourceText], resources: list[dict], extra: dict | None = None) -> dict:
+    base = package_descriptor()
+    return {
+        "profile": base["profile"],
+        "name": info.name,
+        "title": f"{info.title_vi} — {info.title_en}",
+        "title_vi": info.title_vi,
+        "title_en": info.title_en,
+        "description": f"{info.description_vi}\n\n{info.description_en}",
+        "description_vi": info.description_vi,
+        "description_en": info.description_en,
+        "version": info.version,
+        "created": info.created,
+        "licenses": base["licenses"],
+        "licence_note_vi": base["licence_note_vi"],
+        "licence_note_en": base["licence_note_en"],
+        "keywords": base["keywords"],
+        "language": base["language"],
+        "sources": [_source_entry(s) for s in sources],
+        "generator": f"kehoach {__version__}",
+        **(extra or {}),
+        "resources": resources,
+    }
+
+
+def _source_entry(source: SourceText) -> dict:
+    origin = source.origin
+    entry = {
+        "title": origin.get("title") or Path(source.path).name,
+        "path": f"raw/{Path(source.path).name}",
+        "hash": f"sha256:{source.sha256}",
+        "bytes": source.size,
+    }
+    for k in ("number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
+        if origin.get(k):
+            entry[k] = origin[k]
+    return entry
+
+
+def write_descriptor(directory: Path, desc: dict) -> None:
+    text = json.dumps(desc, ensure_ascii=False, indent=2, default=str) + "\n"
+    (directory / DESCRIPTOR).write_text(text, encoding="utf-8")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,249 @@
+"""The agency registry and the reading of agency cells into mentions.
+
+``reference/agencies.csv`` is the maintained code list. Rows with scope
+``province`` are templates (every province has a 'Sở TT&TT'); they are
+instantiated for the province of each plan, so a plan from another province
+resolves its departments without new rows. Rows with scope ``local`` belong
+to one province (its districts, named boards and schools); ``national`` rows
+are central bodies.
+
+A cell such as ``Sở TT&TT, Văn phòng UBND tỉnh; UBND cấp huyện, cấp xã`` is
+split on ',' and ';', except where a known name itself contains commas
+('Các Sở, ban, ngành tỉnh'); a piece made of several known names run
+together ('Sở TT&TT UBND cấp huyện') is split into each of them, and so is
+'Các sở, ban, ngành và UBND các huyện, thị xã, thành phố' (known names
+joined by 'và'). A mention that cannot be resolved is kept verbatim with no
+agency id, and ``report_unresolved`` warns about it with its source line.
+In running text ('phối hợp với Sở Nội vụ, Sở TT&TT hướng dẫn …'),
+``leading_mentions`` reads the known names at the start.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import TableBuilder
+from kehoach.core.paths import REFERENCE_DIR
+from kehoach.core.text import clean, fold, key, slug
+from kehoach.core.vocabularies import split_list, vocabulary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Agency:
+    agency_id: str
+    name_vi: str
+    name_en: str
+    level: str
+    kind: str
+    province: str | None
+    admin_code: str | None
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    agency_id: str | None
+
+
+_SEPARATOR = re.compile(r"[,;]")
+_AND = re.compile(r"\s+và\s+")
+# Longest agency name, in words, looked for in running text.
+_MAX_NAME_WORDS = 14
+# Words that make the rest of a piece a qualifier of the name before it
+# ('Các đơn vị được giao tại Công văn số …'); anything else after a known
+# name ('UBND huyện Hoài Ân') means a different, unknown body.
+QUALIFIERS = ("tại", "theo", "thuộc", "của", "trên", "trong", "được", "có", "liên quan")
+
+
+class AgencyRegistry:
+    """Agencies known for one province, with an alias index for lookups."""
+
+    def __init__(self, province: str, province_unit: str = "tỉnh"):
+        self.province = province
+        self.province_unit = province_unit
+        self._suffixes = (f" {key(province_unit)} {key(province)}", f" {key(province)}", f" {key(province_unit)}")
+        self.agencies: dict[str, Agency] = {}
+        self._index: dict[str, str] = {}
+        for row in vocabulary("agencies"):
+            self._add_row(row)
+
+    # -- building ------------------------------------------------------------
+    def _add_row(self, row: dict[str, str]) -> None:
+        scope = row["scope"]
+        if scope == "local" and key(row["province"]) != key(self.province):
+            return
+        fill = {
+            "province": self.province,
+            "province_full": f"{self.province_unit} {self.province}",
+            "province_en": fold(self.province),
+        }
+        agency_key = row["agency_key"]
+        agency_id = agency_key if scope == "national" else f"{slug(self.province)}.{agency_key}"
+        agency = Agency(
+            agency_id=agency_id,
+            name_vi=row["name_vi"].format(**fill),
+            name_en=row["name_en"].format(**fill),
+            level=row["level"],
+            kind=row["kind"],
+            province=None if scope == "national" else self.province,
+            admin_code=row["admin_code"] or None,
+            aliases=tuple(split_list(row["aliases"])),
+        )
+        self.agencies[agency_id] = agency
+        for alias in (agency.name_vi, *agency.aliases):
+            k = self.alias_key(alias)
+            other = self._index.get(k)
+            if other and other != agency_id:
+                raise KehoachError(
+                    f"alias {alias!r} names both {other} and {agency_id}", REFERENCE_DIR / "agencies.csv"
+                )
+            self._index[k] = agency_id
+
+    def alias_key(self, text: str) -> str:
+        """Comparison key; a trailing 'tỉnh [Quảng Ngãi]' does not change the agency."""
+        k = key(text)
+        for suffix in self._suffixes:
+            if k.endswith(suffix) and len(k) > len(suffix):
+                return k[: -len(suffix)]
+        return k
+
+    # -- reading ---------------------------------------------------------------
+    def resolve(self, text: str) -> str | None:
+        return self._index.get(self.alias_key(text)) if clean(text) else None
+
+    def mentions(self, cell: str | None) -> list[Mention]:
+        text = clean(cell).strip(" .,;")
+        if not text:
+            return []
+        found = self._mentions(text)
+        if any(m.agency_id is None for m in found):
+            # 'Các sở, ban, ngành và UBND các huyện, thị xã, thành phố': two known names joined by 'và'
+            # (never split a known name that contains 'và', like 'Sở Thông tin và Truyền thông').
+            joined = self._split_on_and(text)
+            if joined is not None:
+                return joined
+        return found
+
+    def _split_on_and(self, text: str) -> list[Mention] | None:
+        for m in _AND.finditer(text):
+            left = self._mentions(text[: m.start()].strip(" ,;"))
+            if left and all(x.agency_id for x in left):
+                right = self.mentions(text[m.end():])
+                if right and all(x.agency_id for x in right):
+                    return left + right
+        return None
+
+    def leading_mentions(self, text: str) -> list[Mention]:
+        """Known names at the start of running text, until the first word that is not one.
+
+        'Sở Nội vụ, Sở Thông tin và Truyền thông hướng dẫn các ngành …' -> the two departments.
+        """
+        words = clean(text).split()
+        found: list[Mention] = []
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + _MAX_NAME_WORDS), i, -1):
+                name = " ".join(words[i:j]).rstrip(",;:.")
+                agency_id = self.resolve(name)
+                if agency_id:
+                    found.append(Mention(name, agency_id))
+                    ended = words[j - 1][-1] in ",;"
+                    i = j
+                    if i < len(words) and words[i].casefold() == "và":
+                        i += 1
+                    elif not ended:
+                        return found
+                    break
+            else:
+                return found
+        return found
+
+    def _mentions(self, text: str) -> list[Mention]:
+        pieces = _pieces(text)
+        found: list[Mention] = []
+        i = 0
+        while i < len(pieces):
+            for j in range(len(pieces), i + 1, -1):  # names that contain separators
+                joined = text[pieces[i][0]: pieces[j - 1][1]]
+                agency_id = self.resolve(joined)
+                if agency_id:
+                    found.append(Mention(clean(joined), agency_id))
+                    i = j
+                    break
+            else:
+                start, end = pieces[i]
+                found.extend(self._decompose(text[start:end]))
+                i += 1
+        return found
+
+    def _decompose(self, piece: str) -> list[Mention]:
+        agency_id = self.resolve(piece)
+        if agency_id:
+            return [Mention(piece, agency_id)]
+        words = piece.split()
+        for n in range(len(words) - 1, 0, -1):
+            head = " ".join(words[:n])
+            head_id = self.resolve(head)
+            if not head_id:
+                continue
+            rest = self._covering(words[n:])
+            if rest is not None:  # run-on names: 'Sở TT&TT UBND cấp huyện'
+                return [Mention(head, head_id), *rest]
+            if words[n].casefold() in QUALIFIERS or " ".join(words[n:n + 2]).casefold() in QUALIFIERS:
+                return [Mention(piece, head_id)]  # 'Các đơn vị được giao tại Công văn …'
+            break
+        return [Mention(piece, None)]
+
+    def _covering(self, words: list[str]) -> list[Mention] | None:
+        """Mentions that cover ``words`` exactly with known names, else None."""
+        if not words:
+            return []
+        for n in range(len(words), 0, -1):
+            head = " ".join(words[:n])
+            agency_id = self.resolve(head)
+            if agency_id:
+                rest = self._covering(words[n:])
+                if rest is not None:
+                    return [Mention(head, agency_id), *rest]
+        return None
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SEPARATOR.finditer(text + ","):
+        raw = text[start: m.start()]
+        if raw.strip():
+            lead = len(raw) - len(raw.lstrip())
+            spans.append((start + lead, start + len(raw.rstrip())))
+        start = m.end()
+    return spans
+
+
+@cache
+def registry_for(province: str, province_unit: str = "tỉnh") -> AgencyRegistry:
+    return AgencyRegistry(province, province_unit)
+
+
+def report_unresolved(path: str, builders: Mapping[str, TableBuilder]) -> int:
+    """Warn once per agency mention that the code list does not know, in every table that has mentions.
+
+    The rows themselves keep the mention verbatim with an empty ``agency_id``, so they stay findable
+    in the data; the warning says where to look and what to add to ``reference/agencies.csv``.
+    """
+    count = 0
+    for name, builder in builders.items():
+        for row in builder.rows:
+            if "mention" in row and "agency_id" in row and row["agency_id"] is None:
+                count += 1
+                log.warning("%s:%s: agency %r (%s) is not in reference/agencies.csv",
+                            path, row.get("source_line"), row["mention"], name)
+    return count

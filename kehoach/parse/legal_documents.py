@@ -1,0 +1,278 @@
+"""References to legal documents: reading them and giving each one id.
+
+The same document is written many ways ('Quyết định 458/QĐ-TTg năm 2020',
+'Quyết định số 458/QĐ-TTg ngày 03/4/2020', '458/QĐ- TTg'); every form is
+reduced to one ``doc_id`` built from its number (spaces removed), its year
+and, for documents of a local body (UBND, Tỉnh ủy…), the province.
+Document types and issuer codes come from ``reference/doc_types.csv`` and
+``reference/issuers.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import cache
+
+from kehoach.core.text import clean, fold, key, slug
+from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.values import make_date
+
+# '458/QĐ-TTg', '85/2016/NĐ-CP', '2294/QĐ- BTTTT', '6074/BTTTT-CĐSQG', '13-NQ/TU', '20/2023/QH15'
+_CODE_WORD = r"[A-ZĐ][A-Za-zĐđƯư&]*\d*"
+NUMBER_PATTERN = (
+    rf"\d+[a-z]?(?:/\d{{4}})?/{_CODE_WORD}(?:\s?-\s?{_CODE_WORD})*"
+    rf"|\d+-{_CODE_WORD}/{_CODE_WORD}"
+)
+_NUMBER = re.compile(rf"(?<![\w/])(?:{NUMBER_PATTERN})(?![\w/])")
+_YEAR_AFTER = re.compile(r"^\s*(?:năm|ngày\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*(\d{4})")
+# 'ngày 03/4/2020', '31/12/2022' (the word 'ngày' is sometimes left out), 'ngày 06 tháng 01 năm 2023'
+_DATE_AFTER = re.compile(
+    r"^\s*,?\s*(?:ngày\s+)?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})(?![\d/])"
+    r"|^\s*,?\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
+    re.IGNORECASE,
+)
+_YEAR_ONLY_AFTER = re.compile(r"^\s*năm\s+(\d{4})(?!\d)")
+_ISSUED_BY = re.compile(r"\bdo\s+(.+?)\s+(?:ban hành|điện|ký)\s*$", re.IGNORECASE)
+_TRAILING_YEAR = re.compile(r"\b(\d{4})\s*$")
+
+
+@dataclass(frozen=True)
+class DocRef:
+    doc_id: str
+    doc_type: str | None
+    doc_type_en: str | None
+    number: str | None
+    issuer: str | None
+    issuer_en: str | None
+    year: int | None
+    issued_date: date | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a reference inherits from the plan citing it (for local issuers)."""
+
+    province: str
+    province_unit: str = "tỉnh"
+
+
+@cache
+def _doc_types() -> tuple[tuple[str, str, str], ...]:
+    rows = [(r["name_vi"], r["name_en"], r["code"]) for r in vocabulary("doc_types")]
+    return tuple(sorted(rows, key=lambda r: -len(r[0])))
+
+
+@cache
+def _default_issuers() -> dict[str, str]:
+    return {r["name_vi"]: r["default_issuer"] for r in vocabulary("doc_types") if r["default_issuer"]}
+
+
+@cache
+def _issuers() -> dict[str, dict[str, str]]:
+    return {key(r["code"]): r for r in vocabulary("issuers")}
+
+
+def doc_type_at_start(text: str) -> tuple[str, str] | None:
+    """('Quyết định', 'Decision') when ``text`` starts with a document type."""
+    k = key(text)
+    for name_vi, name_en, _ in _doc_types():
+        if k.startswith(key(name_vi)):
+            return name_vi, name_en
+    return None
+
+
+def doc_type_from_code(code: str) -> tuple[str, str] | None:
+    for name_vi, name_en, c in _doc_types():
+        if c and key(c) == key(code):
+            return name_vi, name_en
+    return None
+
+
+def normalize_number(number: str) -> str:
+    return re.sub(r"\s+", "", clean(number))
+
+
+def split_number(number: str) -> tuple[int | None, str | None, str | None]:
+    """'85/2016/NĐ-CP' -> (2016, 'NĐ', 'CP'); '6074/BTTTT-CĐSQG' -> (None, None, 'BTTTT')."""
+    n = normalize_number(number)
+    year = None
+    m = re.match(r"^\d+[a-z]?/(\d{4})/", n)
+    if m:
+        year = int(m[1])
+    if re.match(r"^\d+-", n):  # party documents: '13-NQ/TU'
+        type_code, issuer_code = n.split("-", 1)[1].split("/", 1)
+        return year, type_code, issuer_code.split("-")[0]
+    suffix = n.rsplit("/", 1)[-1]
+    words = suffix.split("-")
+    if len(words) > 1 and doc_type_from_code(words[0]):
+        return year, words[0], words[1]
+    return year, None, words[0]
+
+
+def issuer_for(code: str | None, context: Context) -> tuple[str | None, str | None, bool]:
+    """(name_vi, name_en, is_local) for an issuer code such as 'TTg' or 'UBND'."""
+    if not code:
+        return None, None, False
+    # 'QH15' is the National Assembly of the 15th term: the term does not change the issuer.
+    row = _issuers().get(key(code)) or _issuers().get(key(re.sub(r"\d+$", "", code)))
+    if not row:
+        return None, None, False
+    fill = {
+        "province": context.province,
+        "province_full": f"{context.province_unit} {context.province}",
+        "province_en": fold(context.province),
+    }
+    return row["name_vi"].format(**fill), row["name_en"].format(**fill), row["scope"] == "local"
+
+
+def make_ref(
+    number: str | None,
+    context: Context,
+    *,
+    doc_type: str | None = None,
+    year: int | None = None,
+    issued: date | None = None,
+    title: str | None = None,
+    issuer: str | None = None,
+) -> DocRef:
+    doc_type_en = None
+    issuer_en = None
+    local = False
+    if number:
+        number = normalize_number(number)
+        number_year, type_code, issuer_code = split_number(number)
+        year = year or number_year or (issued.year if issued else None)
+        from_code = doc_type_from_code(type_code) if type_code else None
+        if from_code:  # the number's type code is the authority ('Quyết định số 189/KH-UBND' is a Kế hoạch)
+            doc_type = from_code[0]
+        code_issuer, issuer_en, local = issuer_for(issuer_code, context)
+        issuer = code_issuer or issuer  # the number's issuer code is the authority
+    if doc_type:
+        doc_type_en = next((en for vi, en, _ in _doc_types() if vi == doc_type), None)
+        if issuer is None and _default_issuers().get(doc_type):
+            issuer, issuer_en, _ = issuer_for(_default_issuers()[doc_type], context)
+    if number:
+        base = slug(number)
+        if year and str(year) not in number:
+            base = f"{base}-{year}"
+        doc_id = f"{slug(context.province)}-{base}" if local else base
+    else:
+        doc_id = slug(title or "")
+    return DocRef(doc_id, doc_type, doc_type_en, number, issuer, issuer_en, year, issued, title)
+
+
+def parse_related_entry(text: str, context: Context) -> DocRef:
+    """One entry of a legal site's list of related documents.
+
+    'Quyết định 458/QĐ-TTg năm 2020 về … do Thủ tướng Chính phủ ban hành'
+    'Luật Giao dịch điện tử 2023'
+    """
+    text = clean(text)
+    found_type = doc_type_at_start(text)
+    doc_type = found_type[0] if found_type else None
+    m = _NUMBER.search(text)
+    year = None
+    issuer = None
+    by = _ISSUED_BY.search(text)
+    if by:
+        issuer = clean(by[1])
+    if m:
+        after = _YEAR_AFTER.match(text[m.end():])
+        year = int(after[1]) if after else None
+        return make_ref(m[0], context, doc_type=doc_type, year=year, title=text, issuer=issuer)
+    trailing = _TRAILING_YEAR.search(text)
+    year = int(trailing[1]) if trailing else None
+    return make_ref(None, context, doc_type=doc_type, year=year, title=text, issuer=issuer)
+
+
+def date_after(text: str) -> date | None:
+    """'ngày 03/4/2020' (or '03/4/2020', 'ngày 3 tháng 4 năm 2020') at the start of ``text``."""
+    m = date_match_after(text)
+    if not m:
+        return None
+    day, month, year = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
+    return make_date(int(day), int(month), int(year), m[0])
+
+
+def date_match_after(text: str) -> re.Match[str] | None:
+    return _DATE_AFTER.match(text)
+
+
+def year_match_after(text: str) -> re.Match[str] | None:
+    """' năm 2020' right after a number (the publisher's list writes years so)."""
+    return _YEAR_ONLY_AFTER.match(text)
+
+
+def number_matches(text: str):
+    return _NUMBER.finditer(text)
+
+
+class DocumentRegistry:
+    """Collects references and merges the forms of one document.
+
+    A reference without a year ('Nghị quyết 01/NQ-CP về …') is merged into
+    the single reference with the same number that has one; details known
+    from any form (date, title, issuer) are kept.
+    """
+
+    def __init__(self) -> None:
+        self.docs: dict[str, DocRef] = {}
+        self.moves: dict[str, str] = {}
+
+    def add(self, ref: DocRef) -> str:
+        doc_id = self.canonical(ref.doc_id)  # a form already merged into another id stays merged
+        existing = self.docs.get(doc_id)
+        self.docs[doc_id] = _merge(existing, ref) if existing else replace(ref, doc_id=doc_id)
+        return doc_id
+
+    def merge(self, old_id: str, new_id: str) -> None:
+        """Record that ``old_id`` is another way of citing ``new_id``."""
+        if old_id == new_id or old_id not in self.docs or new_id not in self.docs:
+            return
+        self.docs[new_id] = _merge(self.docs[new_id], self.docs.pop(old_id))
+        self.moves[old_id] = new_id
+
+    def canonical(self, doc_id: str) -> str:
+        seen = {doc_id}
+        while doc_id in self.moves:
+            doc_id = self.moves[doc_id]
+            if doc_id in seen:
+                break
+            seen.add(doc_id)
+        return doc_id
+
+    def resolve_aliases(self) -> dict[str, str]:
+        """Merge year-less ids into their dated twin; returns every old id -> its final id
+        (cumulative: ids merged by earlier calls or by ``merge`` are included)."""
+        by_number: dict[tuple[str | None, str], list[DocRef]] = {}
+        for ref in self.docs.values():
+            if ref.number:
+                by_number.setdefault((_scope(ref), ref.number.casefold()), []).append(ref)
+        for refs in by_number.values():
+            dated = [r for r in refs if r.year]
+            undated = [r for r in refs if not r.year]
+            if len({r.doc_id for r in dated}) == 1 and undated:
+                target = dated[0].doc_id
+                for r in undated:
+                    self.merge(r.doc_id, target)
+        return {old: self.canonical(old) for old in self.moves}
+
+
+def _scope(ref: DocRef) -> str | None:
+    return ref.doc_id.split(slug(ref.number or ""))[0] if ref.number else None
+
+
+def _merge(a: DocRef, b: DocRef) -> DocRef:
+    return replace(
+        a,
+        doc_type=a.doc_type or b.doc_type,
+        doc_type_en=a.doc_type_en or b.doc_type_en,
+        issuer=a.issuer or b.issuer,
+        issuer_en=a.issuer_en or b.issuer_en,
+        year=a.year or b.year,
+        issued_date=a.issued_date or b.issued_date,
+        title=a.title or b.title,
+    )

@@ -1,0 +1,317 @@
+"""References to other documents anywhere in the text -> ``citations``, ``legal_bases``.
+
+Three shapes of reference are read, in this order:
+
+1. by number ('Quyết định số 458/QĐ-TTg ngày 03/4/2020', 'số 02/KH-BCĐ',
+   '2294/QĐ- BTTTT', '13-NQ/TU'), with the stated type before it and the
+   date after it; ``kehoach.parse.legal_documents`` gives each document one id however it is
+   written. The number's type code wins over the stated type ('Quyết định số
+   189/KH-UBND' is a Kế hoạch); the stated type is kept in ``stated_type``.
+2. by name, for documents known without a number (laws in the publisher's
+   list or in the legal bases): 'Luật Ngân sách nhà nước'.
+3. short ('Chỉ thị 05', 'Quyết định 17 của UBQG'): a type and a bare number,
+   resolved only when exactly one cited document has that type and number;
+   otherwise kept with no ``doc_id`` (``match = unresolved``).
+
+A number written with its year inside ('01/2023/NQ-CP') that no other source
+gives, while the plan cites the same number without the year and of that year
+('01/NQ-CP ngày 06/01/2023'), is merged into it and marked
+``match = number_variant``. The plan's own number is not a citation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import cache
+
+from kehoach.core.model import TableBuilder
+from kehoach.core.text import clean
+from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.layout import PlanDocument
+from kehoach.parse.legal_documents import (
+    DocRef,
+    date_after,
+    date_match_after,
+    doc_type_at_start,
+    make_ref,
+    normalize_number,
+    number_matches,
+    year_match_after,
+)
+from kehoach.parse.narrative.outline import Outline, opener
+from kehoach.parse.state import ParseState
+from kehoach.parse.values import find_long_date
+
+log = logging.getLogger(__name__)
+
+_TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(]")
+_SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
+
+
+@dataclass
+class Found:
+    line: int
+    start: int
+    end: int
+    text: str
+    number_text: str | None
+    stated_type: str | None
+    issued: date | None
+    doc_id: str | None
+    match: str  # number, number_variant, name, short, unresolved
+
+
+@cache
+def _type_names() -> tuple[str, ...]:
+    return tuple(sorted((clean(r["name_vi"]) for r in vocabulary("doc_types")), key=len, reverse=True))
+
+
+@cache
+def _type_before() -> re.Pattern[str]:
+    types = "|".join(re.escape(t) for t in _type_names())
+    return re.compile(rf"(?:(?<!\w)({types})\s+)?(?:số\s*[:.]?\s*)?$", re.IGNORECASE)
+
+
+@cache
+def _named_types() -> tuple[str, ...]:
+    """Types whose documents are known by a name and issued by one body ('Luật', 'Bộ luật')."""
+    rows = vocabulary("doc_types")
+    return tuple(sorted((clean(r["name_vi"]) for r in rows if not r["code"] and r["default_issuer"]),
+                        key=len, reverse=True))
+
+
+@cache
+def _name_before() -> re.Pattern[str]:
+    """'Luật Giao dịch điện tử số ' right before '20/2023/QH15'."""
+    types = "|".join(re.escape(t) for t in _named_types())
+    return re.compile(rf"(?<!\w)(?:{types})(?:\s+[^\s;,()]+){{1,12}}?\s+số\s*[:.]?\s*$", re.IGNORECASE)
+
+
+@cache
+def _short_reference() -> re.Pattern[str]:
+    types = "|".join(re.escape(t) for t in _type_names())
+    return re.compile(rf"(?<!\w)({types})\s+(?:số\s+)?{_SHORT_NUMBER}", re.IGNORECASE)
+
+
+def _canonical_type(text: str | None) -> str | None:
+    found = doc_type_at_start(text) if text else None
+    return found[0] if found else None
+
+
+def read_citations(doc: PlanDocument, outline: Outline, out: dict[str, TableBuilder], state: ParseState) -> None:
+    lines = range(doc.body_start, len(doc.source.lines) + 1)
+    found = [f for n in lines for f in _numbered(doc, state, n)]
+    bases = _legal_bases(doc, outline, state, found)
+    _merge_year_variants(found, state)
+    state.documents.resolve_aliases()
+    found += _named(doc, state, lines, found)
+    found += _short(doc, state, lines, found)
+    _emit(doc, outline, out, state, found, bases)
+
+
+# -- by number ------------------------------------------------------------------------
+
+def _numbered(doc: PlanDocument, state: ParseState, n: int) -> list[Found]:
+    text = doc.source.line(n)
+    found = []
+    for m in number_matches(text):
+        number = normalize_number(m[0])
+        before = _type_before().search(text, 0, m.start())
+        start = before.start() if before and before.group(0).strip() else m.start()
+        stated = _canonical_type(before[1]) if before and before[1] else None
+        name = None
+        if stated is None and (named := _name_before().search(text, 0, m.start())):
+            start, stated = named.start(), _canonical_type(named[0])
+            name = clean(re.sub(r"\s+số\s*[:.]?\s*$", "", named[0], flags=re.IGNORECASE))
+        end = m.end()
+        issued = date_after(text[end:])
+        year = None
+        if issued:
+            end += date_match_after(text[end:]).end()
+        elif ym := year_match_after(text[end:]):
+            year, end = int(ym[1]), end + ym.end()
+        if _is_the_plan(doc, number, issued.year if issued else year):
+            continue
+        ref = make_ref(number, state.context, doc_type=stated, issued=issued, year=year)
+        doc_id = state.documents.add(ref)
+        if name:
+            _join_named(state, doc_id, name)
+        found.append(Found(n, start, end, clean(text[start:end]), clean(m[0]), stated, issued, doc_id, "number"))
+    return found
+
+
+def _join_named(state: ParseState, doc_id: str, name: str) -> None:
+    """'Luật Giao dịch điện tử số 20/2023/QH15' is also the 'Luật Giao dịch điện tử 2023' known by name."""
+    ref = state.documents.docs[doc_id]
+    title = f"{name} {ref.year}" if ref.year else name
+    named = make_ref(None, state.context, doc_type=ref.doc_type, year=ref.year, title=title)
+    if named.doc_id in state.documents.docs:
+        state.documents.merge(named.doc_id, doc_id)
+    else:
+        state.documents.add(replace(named, doc_id=doc_id, title=title))
+
+
+def _is_the_plan(doc: PlanDocument, number: str, year: int | None) -> bool:
+    h = doc.header
+    return number.casefold() == h.number.casefold() and year in (None, h.issued_date.year)
+
+
+def _merge_year_variants(found: list[Found], state: ParseState) -> None:
+    """'01/2023/NQ-CP' (cited only so) -> '01/NQ-CP' of 2023 when the plan cites exactly that one."""
+    related = {r["doc_id"] for r in state.plan_documents if r["relation"] == "related"}
+    merged: set[str] = set()
+    for doc_id in dict.fromkeys(f.doc_id for f in found if f.doc_id and f.doc_id not in related):
+        ref = state.documents.docs.get(doc_id)
+        m = re.match(r"^(\d+[a-z]?)/(\d{4})/(.+)$", ref.number or "") if ref else None
+        if not m:
+            continue
+        plain = f"{m[1]}/{m[3]}".casefold()
+        twins = [d for d in state.documents.docs.values()
+                 if d.number and d.number.casefold() == plain and d.year == int(m[2]) and _same_scope(d, ref)]
+        if len(twins) == 1:
+            state.documents.merge(doc_id, twins[0].doc_id)
+            merged.add(doc_id)
+            log.info("%s read as %s (the same number without its year)", ref.number, twins[0].number)
+    for f in found:
+        if f.doc_id in merged:
+            f.match = "number_variant"
+
+
+def _same_scope(a: DocRef, b: DocRef) -> bool:
+    return (a.issuer or "") == (b.issuer or "")
+
+
+# -- the legal bases ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Basis:
+    position: int
+    line: int
+    text: str
+    section_id: str
+    found: Found | None
+
+
+def _legal_bases(doc: PlanDocument, outline: Outline, state: ParseState, found: list[Found]) -> list[Basis]:
+    """Each unit of a 'Căn cứ' section (or opening with 'Căn cứ') names one document: its first reference."""
+    units = [u for s in outline.with_role("legal_bases") for u in outline.units_under(s)]
+    # 'Căn cứ Quyết định số …;' paragraphs outside a 'Căn cứ' section (often the preamble) are bases too.
+    units += [u for s in outline.sections if not s.nearest("legal_bases") for u in s.units
+              if opener(u.text, "legal_bases")]
+    bases = []
+    for unit in sorted(units, key=lambda u: u.line):
+        on_line = sorted((f for f in found if f.line == unit.line), key=lambda f: f.start)
+        first = on_line[0] if on_line else _by_name_only(doc, state, unit.line, found)
+        if first is None:
+            log.warning("%s:%s: legal basis names no document that could be read: %r",
+                        doc.path, unit.line, unit.text[:80])
+        bases.append(Basis(len(bases) + 1, unit.line, unit.text, unit.section.section_id, first))
+    return bases
+
+
+def _by_name_only(doc: PlanDocument, state: ParseState, line: int, found: list[Found]) -> Found | None:
+    """'Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;' (a law has no number).
+
+    The reference is registered and appended to ``found`` (it is a citation too)."""
+    raw = doc.source.line(line)
+    text = re.sub(r"^\s*[-+•–*]\s*", "", raw)
+    if lead := opener(text, "legal_bases"):
+        text = text[lead.end():]
+    offset = len(raw) - len(text)
+    doc_type = doc_type_at_start(text)
+    if doc_type is None or doc_type[0] not in _named_types():
+        return None  # only a law is identified by its name; 'Nghị quyết của Tỉnh ủy' names no document
+    cut = _TYPED_TEXT_END.search(text)
+    name = clean(text[: cut.start()] if cut else text).rstrip(" .;")
+    issued = find_long_date(text) or date_after(text[cut.start():] if cut else "")
+    title = f"{name} {issued.year}" if issued else name
+    ref = make_ref(None, state.context, doc_type=doc_type[0], year=issued.year if issued else None,
+                   issued=issued, title=title)
+    f = Found(line, offset, offset + len(name), name, None, doc_type[0], issued, state.documents.add(ref), "name")
+    found.append(f)
+    return f
+
+
+# -- by name and short -----------------------------------------------------------------------
+
+def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
+    patterns = []
+    for ref in state.documents.docs.values():
+        if ref.doc_type in _named_types() and ref.title:
+            name = re.sub(r"\s+\d{4}$", "", clean(ref.title))
+            if doc_type_at_start(name) and len(name.split()) > 1:
+                words = [re.escape(w) for w in name.split()]
+                patterns.append((re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE), ref))
+    new: list[Found] = []
+    for n in lines:
+        text = doc.source.line(n)
+        for pattern, ref in patterns:
+            for m in pattern.finditer(text):
+                if not _overlaps(found + new, n, m.start(), m.end()):
+                    new.append(Found(n, m.start(), m.end(), clean(m[0]), None, ref.doc_type, None, ref.doc_id,
+                                     "name"))
+    return new
+
+
+def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
+    new = []
+    for n in lines:
+        text = doc.source.line(n)
+        for m in _short_reference().finditer(text):
+            number = m[2]
+            if len(number) == 4 and number[:2] in ("19", "20"):
+                continue  # 'Kế hoạch 2024' names a year
+            if _overlaps(found, n, m.start(), m.end()):
+                continue
+            doc_type = _canonical_type(m[1])
+            if doc_type == doc.header.doc_type and _leading_number(doc.header.number) == int(number):
+                continue  # the plan itself
+            candidates = {
+                r.doc_id for r in state.documents.docs.values()
+                if r.number and r.doc_type == doc_type and _leading_number(r.number) == int(number)
+            }
+            doc_id = candidates.pop() if len(candidates) == 1 else None
+            if doc_id is None:
+                log.warning("%s:%s: reference %r names no single known document", doc.path, n, clean(m[0]))
+            new.append(Found(n, m.start(), m.end(), clean(m[0]), number, doc_type, None, doc_id,
+                             "short" if doc_id else "unresolved"))
+    return new
+
+
+def _leading_number(number: str) -> int | None:
+    m = re.match(r"\d+", number)
+    return int(m[0]) if m else None
+
+
+def _overlaps(found: list[Found], line: int, start: int, end: int) -> bool:
+    return any(f.line == line and f.start < end and start < f.end for f in found)
+
+
+# -- rows ----------------------------------------------------------------------------------
+
+def _emit(doc: PlanDocument, outline: Outline, out: dict[str, TableBuilder], state: ParseState,
+          found: list[Found], bases: list[Basis]) -> None:
+    registry = state.documents
+    position: dict[int, int] = {}
+    for f in sorted(found, key=lambda f: (f.line, f.start)):
+        doc_id = registry.canonical(f.doc_id) if f.doc_id else None
+        position[f.line] = position.get(f.line, 0) + 1
+        section = outline.at(f.line)
+        out["citations"].add(
+            plan_id=state.plan_id, source_line=f.line, position=position[f.line], doc_id=doc_id,
+            reference_text=f.text, number_text=f.number_text, stated_type=f.stated_type, issued_date=f.issued,
+            match=f.match, section_id=section.section_id if section else None,
+        )
+        if doc_id:
+            state.relate(doc_id, "cited", f.line)
+    for b in bases:
+        doc_id = registry.canonical(b.found.doc_id) if b.found and b.found.doc_id else None
+        out["legal_bases"].add(
+            plan_id=state.plan_id, position=b.position, doc_id=doc_id, text=b.text, section_id=b.section_id,
+            source_line=b.line,
+        )
+        if doc_id:
+            state.relate(doc_id, "legal_basis", b.line, b.position)

@@ -1,0 +1,305 @@
+"""Figures stated in the assessment (Part I) -> ``indicators``.
+
+What counts as a figure (the rules are the schema's description too):
+
+- a number followed by a unit from ``reference/indicator_units.csv``
+  ('hơn 1.000 lượt người', '05 trạm BTS', '85%', '148 tỷ đồng', '34 bậc'),
+  a fraction ('23.086/23.086 cán bộ', '6/6 cơ sở') or a rank ('xếp hạng 11/63',
+  told apart from a fraction by the word before it), or a bare number that a
+  linking word ties to a subject ('… trực tuyến là 13.927');
+- never a date ('06/12/2023', 'tháng 8/2023'), a year or anything named by
+  a number ('năm 2023', 'thứ 5', 'mô hình 4 lớp', 'Đề án 06': the word before
+  is a designator), a document number, a web address, a footnote marker, a
+  number glued to letters ('5G', '2D', 'IPv6') or 'one of' ('01 trong 21').
+
+Qualifiers ('trên', 'hơn', 'khoảng', 'gần', 'đạt', 'tăng' …) are the words
+right before the number. The subject is read from the sentence only where
+its shape makes it clear: the clause before a linking word or starting with
+a subject word ('Tỷ lệ … đạt 85%', 'Nguồn chi thường xuyên: 148 tỷ đồng',
+'thanh toán trực tuyến, xếp hạng 15/63'), else the noun phrase after the
+unit ('05 trạm BTS công nghệ 5G'); otherwise it is left empty.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import TableBuilder
+from kehoach.core.text import clean
+from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.legal_documents import number_matches
+from kehoach.parse.narrative.outline import Outline, Unit
+from kehoach.parse.values import parse_number, unit_factor
+
+_NUMBER = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+_FIGURE = re.compile(rf"(?<![\w.,/])({_NUMBER})(?:\s*/\s*({_NUMBER}))?(?![\w/]|[.,]\d)")
+_MASKS = (
+    re.compile(r"https?://\S+|www\.\S+"),
+    re.compile(r"\[\d+\]"),  # footnote markers
+    re.compile(r"(?<![\d/])\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}(?![\d/])"),  # dates
+    re.compile(r"(?<![\d/.,])\d{1,2}\s*/\s*\d{4}(?![\d/])"),  # months
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\s\d])")
+_CLAUSE_END = re.compile(r"[;.(](?:\s|$)|[“”\"()]|$")
+# A subject longer than this is a clause, not 'a short phrase'.
+_MAX_SUBJECT_WORDS = 20
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class UnitTerm:
+    term: str
+    unit: str
+    kind: str
+
+
+@cache
+def _units() -> tuple[UnitTerm, ...]:
+    rows = [UnitTerm(clean(r["term"]).casefold(), r["unit"], r["kind"]) for r in vocabulary("indicator_units")]
+    return tuple(sorted(rows, key=lambda r: -len(r.term)))
+
+
+@cache
+def _words(role: str) -> tuple[str, ...]:
+    terms = {clean(r["term"]).casefold() for r in vocabulary("indicator_words") if r["role"] == role}
+    return tuple(sorted(terms, key=len, reverse=True))
+
+
+@cache
+def _qualifiers() -> dict[str, str]:
+    return {clean(r["term"]).casefold(): r["value"] for r in vocabulary("indicator_words") if r["role"] == "qualifier"}
+
+
+@cache
+def _designators() -> tuple[str, ...]:
+    # A number right after a document type is a short reference ('Chỉ thị 05'), not a figure.
+    doc_types = {clean(r["name_vi"]).casefold() for r in vocabulary("doc_types")}
+    return tuple(sorted(set(_words("designator")) | doc_types, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Figure:
+    start: int
+    value: Decimal
+    value_text: str
+    denominator: Decimal | None
+    kind: str
+    unit: str | None
+    unit_text: str | None
+    qualifier: str | None
+    qualifier_text: str | None
+    subject: str | None
+
+
+def read_indicators(path: str, outline: Outline, out: dict[str, TableBuilder], plan_id: str) -> None:
+    for part in outline.with_role("assessment"):
+        for unit in outline.units_under(part):
+            for position, fig in enumerate(figures(unit.text), start=1):
+                try:
+                    _add(out["indicators"], plan_id, unit, position, fig)
+                except KehoachError as exc:
+                    raise exc.located(path, unit.line) from None
+
+
+def _add(builder: TableBuilder, plan_id: str, unit: Unit, position: int, fig: Figure) -> None:
+    money = None
+    if fig.kind == "money" and fig.unit_text:
+        money = fig.value * unit_factor(fig.unit_text)  # a money unit must be in reference/units.csv too
+    builder.add(
+        plan_id=plan_id, source_line=unit.line, position=position, section_id=unit.section.section_id,
+        pillar=unit.section.pillar, value=fig.value, value_text=fig.value_text, denominator=fig.denominator,
+        kind=fig.kind, unit=fig.unit, unit_text=fig.unit_text, qualifier=fig.qualifier,
+        qualifier_text=fig.qualifier_text, amount_million_vnd=money, subject=fig.subject,
+        sentence=sentence_at(unit.text, fig.start),
+    )
+
+
+def figures(text: str) -> list[Figure]:
+    masked = _mask(text)
+    found = []
+    for m in _FIGURE.finditer(masked):
+        fig = _figure(text, masked, m)
+        if fig:
+            found.append(fig)
+    return found
+
+
+def _mask(text: str) -> str:
+    """Blank out what only looks like a number (dates, document numbers, addresses), keeping offsets."""
+    spans = [m.span() for pattern in _MASKS for m in pattern.finditer(text)]
+    spans += [m.span() for m in number_matches(text)]
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _figure(text: str, masked: str, m: re.Match[str]) -> Figure | None:
+    before = masked[: m.start()]
+    after = masked[m.end():]
+    if _ends_with_word(before.casefold(), _designators()):
+        return None
+    if _starts_with_word(after.casefold(), _words("not_before")) and re.match(r"\s*\S+\s+\d", after):
+        return None
+    value = parse_number(m[1])
+    denominator = parse_number(m[2]) if m[2] else None
+    term = _unit_after(after)
+    lead = _lead(before)
+    if term is None and denominator is None and not lead.linked:
+        return None  # a bare number with nothing saying what it counts
+    if denominator is not None and value > denominator:
+        return None  # '24/7' is no share and no place
+    kind = term.kind if term else "count"
+    if denominator is not None:
+        kind = "rank" if lead.rank else "fraction"
+    unit_end = m.end() + (_unit_span(after, term) if term else 0)
+    subject = _subject_before(text, lead) or _subject_after(text, m.end(), unit_end, term)
+    return Figure(
+        start=m.start(), value=value, value_text=m[0].replace(" ", ""), denominator=denominator,
+        kind=kind, unit=term.unit if term else None, unit_text=_as_written(after, term) if term else None,
+        qualifier=_qualifiers()[lead.qualifiers[-1]] if lead.qualifiers else None,
+        qualifier_text=" ".join(lead.qualifiers) or None, subject=subject,
+    )
+
+
+# -- what follows the number ------------------------------------------------------------
+
+def _unit_after(after: str) -> UnitTerm | None:
+    k = after.casefold()
+    for term in _units():
+        if term.term == "%":
+            if k.lstrip().startswith("%") and len(k) - len(k.lstrip()) <= 1:
+                return term
+            continue
+        if re.match(rf"\s+{re.escape(term.term)}(?!\w)", k):
+            return term
+    return None
+
+
+def _unit_span(after: str, term: UnitTerm) -> int:
+    if term.term == "%":
+        return after.index("%") + 1
+    m = re.match(rf"\s+{re.escape(term.term)}", after, re.IGNORECASE)
+    return m.end() if m else 0
+
+
+def _as_written(after: str, term: UnitTerm) -> str:
+    return after[: _unit_span(after, term)].strip()
+
+
+# -- what precedes the number --------------------------------------------------------
+
+def _ends_with_word(text: str, words: tuple[str, ...]) -> str | None:
+    stripped = text.rstrip()
+    for w in words:
+        if stripped.endswith(w) and (len(stripped) == len(w) or not stripped[-len(w) - 1].isalnum()):
+            return w
+    return None
+
+
+def _starts_with_word(text: str, words: tuple[str, ...]) -> str | None:
+    stripped = text.lstrip()
+    for w in words:
+        if stripped.startswith(w) and (len(stripped) == len(w) or not stripped[len(w)].isalnum()):
+            return w
+    return None
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The words between a figure and what it is about: 'đạt trên', 'là', ':', 'xếp hạng'."""
+
+    rest: str  # the text before them
+    qualifiers: list[str]
+    linked: bool  # a linking word ties the figure to the clause before it
+    rank: bool
+
+
+def _lead(before: str) -> Lead:
+    rest = before
+    qualifiers: list[str] = []
+    linked = rank = False
+    while True:
+        low = rest.casefold().rstrip()
+        if low.endswith(":"):
+            rest, linked = rest.rstrip()[:-1], True
+            continue
+        word = _ends_with_word(low, _words("rank"))
+        if word:
+            rank = linked = True
+        else:
+            word = _ends_with_word(low, tuple(_qualifiers()))
+            if word:
+                qualifiers.insert(0, word)
+            word = word or _ends_with_word(low, _words("linker"))
+            if not word:
+                break
+            linked = linked or word in _words("linker")
+        rest = rest.rstrip()[: -len(word)]
+    return Lead(rest, qualifiers, linked, rank)
+
+
+def _clause_start(text: str) -> int:
+    starts = [m.end() for m in re.finditer(r"[;.(“”\"]\s*", text)]
+    return max(starts) if starts else 0
+
+
+def _subject_before(text: str, lead: Lead) -> str | None:
+    """'Tỷ lệ … đạt 85%' -> 'Tỷ lệ …'; 'chỉ tiêu X, xếp hạng 11/63' -> 'chỉ tiêu X'."""
+    clause = text[_clause_start(lead.rest): len(lead.rest)]
+    parts = [p.strip() for p in re.split(r"[,:]", clause)]
+    subject = _trim_fillers(parts[-1])
+    if not subject and lead.rank and len(parts) > 1:
+        subject = _trim_fillers(parts[-2])  # '…, thanh toán trực tuyến, xếp hạng 15/63'
+    if not subject or len(subject.split()) > _MAX_SUBJECT_WORDS:
+        return None
+    if _ends_with_word(subject.casefold(), _words("stop")):
+        return None  # 'của hơn 1.000 …': the clause goes on, it does not name the figure
+    head = _starts_with_word(subject.casefold(), _words("subject_head"))
+    return subject if lead.linked or head else None
+
+
+def _trim_fillers(text: str) -> str:
+    text = text.strip()
+    changed = True
+    while changed and text:
+        changed = False
+        for w in _words("filler"):
+            if text.casefold().startswith(w + " ") or text.casefold() == w:
+                text, changed = text[len(w):].strip(" ,"), True
+            elif text.casefold().endswith(" " + w):
+                text, changed = text[: -len(w)].strip(" ,"), True
+    return text
+
+
+def _subject_after(text: str, unit_start: int, unit_end: int, term: UnitTerm | None) -> str | None:
+    """'05 trạm BTS công nghệ 5G.' -> 'trạm BTS công nghệ 5G' (only when it says more than the unit)."""
+    head = text[unit_start:unit_end].strip() if term and term.term != "%" else ""
+    rest = text[unit_end:]
+    stop = _CLAUSE_END.search(rest)
+    rest = rest[: stop.start()] if stop else rest
+    number = re.search(r"\s\d[\d.,/]*(?!\w)", rest)  # the next figure starts another phrase
+    if number:
+        rest = rest[: number.start()]
+    end, count = 0, 0
+    for w in _WORD.finditer(rest):
+        if _starts_with_word(rest[w.start():].casefold(), _words("stop")) or count >= _MAX_SUBJECT_WORDS:
+            break
+        end, count = w.end(), count + 1
+    tail = re.sub(r"\s+(và|hoặc)$", "", rest[:end].rstrip(" ,;:."))
+    if not tail.strip(" ,;:."):
+        return None
+    return clean(f"{head}{tail}") if head else clean(tail.lstrip(" ,;:"))
+
+
+def sentence_at(text: str, offset: int) -> str:
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() >= offset:
+            return text[start: m.start()].strip()
+        start = m.end()
+    return text[start:].strip()

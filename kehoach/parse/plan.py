@@ -1,0 +1,86 @@
+"""One source text -> the package's tables for that plan.
+
+``parse_source`` is a pure function of the text and the reference
+vocabularies: the same bytes always give the same tables.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kehoach.core.model import TableBuilder, Tables, resource_names
+from kehoach.core.text import key
+from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.agencies import report_unresolved
+from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.layout import PlanDocument, parse_document
+from kehoach.parse.legal_documents import parse_related_entry
+from kehoach.parse.narrative.reader import read_narrative
+from kehoach.parse.state import ParseState
+from kehoach.read.sources import SourceText
+
+log = logging.getLogger(__name__)
+
+
+def parse_source(source: SourceText) -> Tables:
+    doc = parse_document(source)
+    state = ParseState(doc)
+    out = {name: TableBuilder(name) for name in resource_names()}
+
+    _plan_row(doc, out, state)
+    for entry in doc.related:
+        doc_id = state.documents.add(parse_related_entry(entry.text, state.context))
+        state.relate(doc_id, "related", entry.line, entry.position)
+
+    kinds = []
+    for appendix in doc.appendices:
+        if appendix.table is None:
+            log.warning("%s:%s: appendix %s has no table", doc.path, appendix.heading_line, appendix.label)
+            continue
+        ctx = TableContext(state.plan_id, doc.path, appendix, appendix.table, state.agencies, state.pillars, out)
+        kinds += read_appendix(ctx)
+
+    read_narrative(doc, out, state)
+    report_unresolved(doc.path, out)  # once every table with agency mentions is read
+
+    _finish_documents(state, out)
+    for row in state.pillars.rows():
+        out["pillars"].add(**row)
+    for agency in state.agencies.agencies.values():
+        out["agencies"].add(
+            agency_id=agency.agency_id, name_vi=agency.name_vi, name_en=agency.name_en, level=agency.level,
+            kind=agency.kind, province=agency.province, admin_code=agency.admin_code,
+            aliases="|".join(agency.aliases) or None,
+        )
+    log.info("%s: plan %s, appendices read as %s", doc.path, doc.header.number, ", ".join(kinds) or "nothing")
+    return {name: builder.to_arrow() for name, builder in out.items()}
+
+
+def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState) -> None:
+    h = doc.header
+    province_code = next(
+        (r["admin_code"] for r in vocabulary("provinces") if key(r["name_vi"]) == key(h.province)), None
+    )
+    doc_type_en = next((r["name_en"] for r in vocabulary("doc_types") if r["name_vi"] == h.doc_type), None)
+    out["plans"].add(
+        plan_id=state.plan_id, number=h.number, doc_type=h.doc_type, doc_type_en=doc_type_en, issuer=h.issuer,
+        issuer_printed=h.issuer_printed or None, province=h.province, province_code=province_code or None,
+        place=h.place, issued_date=h.issued_date, title=h.title, title_printed=h.title_printed,
+        plan_year=h.plan_year, signer_title=" ".join(t for _, t in doc.signature) or None,
+        source_file=doc.path.rsplit("/", 1)[-1], source_sha256=doc.source.sha256, source_line=h.number_line,
+    )
+
+
+def _finish_documents(state: ParseState, out: dict[str, TableBuilder]) -> None:
+    moves = state.documents.resolve_aliases()
+    first: dict[tuple[str, str], dict] = {}
+    for rel in state.plan_documents:
+        rel["doc_id"] = moves.get(rel["doc_id"], rel["doc_id"])
+        first.setdefault((rel["doc_id"], rel["relation"]), rel)  # lists repeat themselves
+    for rel in first.values():
+        out["plan_documents"].add(**rel)
+    for ref in state.documents.docs.values():
+        out["documents"].add(
+            doc_id=ref.doc_id, number=ref.number, doc_type=ref.doc_type, doc_type_en=ref.doc_type_en,
+            issuer=ref.issuer, issuer_en=ref.issuer_en, year=ref.year, issued_date=ref.issued_date, title=ref.title,
+        )

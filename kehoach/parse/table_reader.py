@@ -1,0 +1,307 @@
+"""One reader for every appendix table, whatever its columns.
+
+Legal-document sites render a table row as ``cell | cell | ... |`` and an
+*empty* cell as a line break, so one row can span several lines::
+
+    1.1 | Truyền thông về chuyển đổi số | 800 |
+    | 624 |
+    | Sở TT&TT, Tư Nghĩa, ... |
+
+Splitting every line on ``|`` (dropping the part after the last bar) yields
+the cells in order, an empty cell wherever a line starts with ``|``. The
+header's first line gives the column count N; data cells are then read in
+rhythms of N. Multi-row headers (colspans padded with trailing empty cells,
+rowspans omitted from later header rows) are rebuilt into a column tree
+using the header vocabulary in ``reference/table_headers.csv``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.text import clean, key
+from kehoach.core.vocabularies import vocabulary
+
+# Row numbers: '1', '1.1', '1.1.2', with typists' variants '9 2', '1.1.', '1,2'.
+_CODE = re.compile(r"^(?P<parts>\d+(?:\s*[.,]\s*\d+|\s+\d+)*)\s*\.?$")
+_ROMAN = re.compile(r"^(?P<roman>[IVXLC]+)\.?$")
+
+
+def line_cells(line: str) -> list[str]:
+    """Cells of one table line; the text after the last '|' is not a cell."""
+    parts = line.split("|")
+    tail = parts.pop()
+    if tail.strip():
+        parts.append(tail)  # a line not closed by '|' still carries a cell
+    return [clean(p) for p in parts]
+
+
+def is_table_line(line: str) -> bool:
+    return "|" in line
+
+
+@dataclass(frozen=True)
+class Code:
+    """A row number as written and as normalised ('9 2' -> '9.2')."""
+
+    text: str
+    normalized: str
+    parts: tuple[int, ...]
+    anomaly: str | None = None
+
+    @property
+    def depth(self) -> int:
+        return len(self.parts)
+
+
+def parse_code(text: str) -> Code | None:
+    t = clean(text)
+    m = _CODE.match(t)
+    if m:
+        parts = tuple(int(p) for p in re.split(r"\s*[.,]\s*|\s+", m["parts"]))
+        normalized = ".".join(str(p) for p in parts)
+        raw = m["parts"]
+        anomaly = None
+        if re.search(r"\d\s+\d", raw):
+            anomaly = "space instead of '.' between levels"
+        elif "," in raw:
+            anomaly = "',' instead of '.' between levels"
+        elif re.search(r"\s", raw):
+            anomaly = "spaces around '.'"
+        return Code(t, normalized, parts, anomaly)
+    m = _ROMAN.match(t)
+    if m and _roman_value(m["roman"]):
+        return Code(t, m["roman"], (_roman_value(m["roman"]),))
+    return None
+
+
+def _roman_value(roman: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    total = 0
+    for i, ch in enumerate(roman):
+        v = values[ch]
+        total += -v if i + 1 < len(roman) and values[roman[i + 1]] > v else v
+    return total
+
+
+# --- header vocabulary -------------------------------------------------------
+
+@dataclass(frozen=True)
+class HeaderRule:
+    pattern: re.Pattern[str]
+    role: str
+    value: str
+    can_span: bool
+
+
+@cache
+def header_rules() -> tuple[HeaderRule, ...]:
+    return tuple(
+        HeaderRule(re.compile(r["pattern"]), r["role"], r["value"], r["can_span"] == "yes")
+        for r in vocabulary("table_headers")
+    )
+
+
+def classify_label(label: str) -> tuple[HeaderRule, re.Match[str]] | None:
+    k = key(label)
+    for rule in header_rules():
+        m = rule.pattern.search(k)
+        if m:
+            return rule, m
+    return None
+
+
+def is_header_start(line: str) -> bool:
+    """A table begins with a header line whose first cell is the row-number column."""
+    if not is_table_line(line):
+        return False
+    cells = line_cells(line)
+    found = classify_label(cells[0]) if cells and cells[0] else None
+    return bool(found and found[0].role == "code")
+
+
+@dataclass
+class Column:
+    """A leaf column with the attributes gathered from its header path.
+
+    ``attrs`` holds e.g. {'role': 'amount', 'budget_level': 'province',
+    'expenditure_type': 'recurrent'} for 'Kinh phí > Ngân sách tỉnh > CTX'.
+    """
+
+    index: int
+    labels: tuple[str, ...]
+    attrs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def role(self) -> str:
+        return self.attrs["role"]
+
+
+@dataclass
+class _Node:
+    label: str
+    line: int
+    attrs: dict[str, str]
+    can_span: bool
+    children: list[_Node] = field(default_factory=list)
+
+
+def _node(label: str, line: int, path: str) -> _Node:
+    found = classify_label(label)
+    if not found:
+        raise KehoachError(
+            f"unknown column header {label!r} (add it to reference/table_headers.csv)", path, line
+        )
+    rule, m = found
+    attrs: dict[str, str] = {}
+    if rule.role in ("budget_level", "expenditure_type", "year"):
+        attrs[rule.role] = m.expand(rule.value) if rule.value else ""
+    elif rule.role == "amounts":
+        attrs["role"] = "amount"
+    else:
+        attrs["role"] = rule.role
+    return _Node(clean(label), line, attrs, rule.can_span)
+
+
+def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: str) -> list[Column]:
+    """Rebuild leaf columns from header rows (each a (line, cells) pair).
+
+    Later header rows hold only the sub-labels of the spanning labels above
+    them (rowspans are omitted, colspans padded at the end), so each row's
+    labels are shared out, in order and evenly, among the spanning labels of
+    the row above.
+    """
+    roots = [_node(c, header_rows[0][0], path) for c in header_rows[0][1] if c]
+    parents = roots
+    for line, cells in header_rows[1:]:
+        labels = [c for c in cells if c]
+        spanning = [n for n in parents if n.can_span]
+        if not spanning or len(labels) % len(spanning):
+            raise KehoachError(
+                f"header row has {len(labels)} labels that cannot be placed under "
+                f"{len(spanning)} spanning headers",
+                path,
+                line,
+            )
+        per = len(labels) // len(spanning)
+        children = [_node(lab, line, path) for lab in labels]
+        for i, parent in enumerate(spanning):
+            parent.children = children[i * per:(i + 1) * per]
+        parents = children
+
+    leaves: list[Column] = []
+
+    def walk(node: _Node, inherited: dict[str, str], labels: tuple[str, ...]) -> None:
+        attrs = {**inherited, **node.attrs}
+        if node.children:
+            for child in node.children:
+                walk(child, attrs, (*labels, node.label))
+            return
+        attrs.setdefault("role", "amount")  # a leaf under an amounts header is an amount
+        leaves.append(Column(len(leaves), (*labels, node.label), attrs))
+
+    for root in roots:
+        walk(root, {}, ())
+    if len(leaves) != width:
+        raise KehoachError(
+            f"header labels describe {len(leaves)} columns but its first row has {width} cells",
+            path,
+            header_rows[0][0],
+        )
+    return leaves
+
+
+# --- the table itself ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    line: int
+
+
+@dataclass
+class Row:
+    cells: list[Cell]
+
+    @property
+    def line(self) -> int:
+        return self.cells[0].line
+
+    def text(self, index: int) -> str:
+        return self.cells[index].text
+
+
+@dataclass
+class PipeTable:
+    path: str
+    header_line: int
+    end_line: int  # last line of the table
+    columns: list[Column]
+    rows: list[Row]
+
+    def columns_with(self, role: str) -> list[Column]:
+        return [c for c in self.columns if c.role == role]
+
+    def column(self, role: str) -> Column | None:
+        found = self.columns_with(role)
+        return found[0] if found else None
+
+
+def read_table(lines: tuple[str, ...], start: int, path: str) -> PipeTable:
+    """Read the table whose header is at ``lines[start]`` (0-based index).
+
+    The table ends at the first line without '|'. Raises a located error when
+    the cells do not fill whole rows or a row does not start on a new line.
+    """
+    first = line_cells(lines[start])
+    width = len(first)
+    header_rows = [(start + 1, first)]
+    i = start + 1
+    while i < len(lines) and is_table_line(lines[i]):
+        cells = line_cells(lines[i])
+        if len(cells) != width or not cells[0] or parse_code(cells[0]) or _is_total_label(cells):
+            break
+        header_rows.append((i + 1, cells))
+        i += 1
+    columns = build_columns(header_rows, width, path)
+
+    rows: list[Row] = []
+    current: list[Cell] = []
+    while i < len(lines) and is_table_line(lines[i]):
+        line_no = i + 1
+        for position, text in enumerate(line_cells(lines[i])):
+            if not current and position > 0:
+                raise KehoachError(
+                    f"row has more than {width} cells (a row must start on a new line)", path, line_no
+                )
+            current.append(Cell(text, line_no))
+            if len(current) == width:
+                rows.append(Row(current))
+                current = []
+        i += 1
+    if current:
+        raise KehoachError(
+            f"table ends mid-row: {len(current)} of {width} cells", path, current[0].line
+        )
+    return PipeTable(path, start + 1, i, columns, rows)
+
+
+def _is_total_label(cells: list[str]) -> bool:
+    return not cells[0] and len(cells) > 1 and is_total_label(cells[1])
+
+
+_TOTAL = re.compile(r"^(tổng cộng|tổng số|tổng|cộng)\b", re.IGNORECASE)
+_LABEL_NUMBER = re.compile(r"[:\s]\s*([\d.,]+)\s*$")
+
+
+def is_total_label(text: str) -> bool:
+    return bool(_TOTAL.match(clean(text)))
+
+
+def total_label_number(text: str) -> str | None:
+    """'Tổng: 256.785,7' -> '256.785,7' (a total label may carry its own figure)."""
+    m = _LABEL_NUMBER.search(clean(text))
+    return m[1] if m and re.search(r"\d", m[1]) else None

@@ -1,0 +1,365 @@
+"""Publishing to a CKAN portal through its Action API (httpx), idempotently.
+
+How a sync goes (``CkanPublisher.run``):
+
+1. reads only: ``user_show`` (is the token accepted?), ``organization_show``,
+   ``package_show`` (by name; never ``package_search``, whose index may lag);
+2. writes only what differs: the organisation and the dataset when missing,
+   then one resource per file of the package, matched by ``name``: created,
+   re-uploaded when its sha256 (``hash``) or size differs, patched when only
+   its metadata differs; managed resources that left the package are deleted;
+3. the dataset metadata (version, hashes, ...) is patched last, so a dataset
+   that says "version X" has all of version X's files.
+
+An unchanged package therefore costs three reads and no write.
+
+Faults. Connection errors, timeouts, HTTP 429 and 5xx are transient: the step
+is retried with exponential backoff (0.5 s doubling, capped at 8 s) until
+``RetryPolicy.deadline`` seconds of continuous failure. A retried step
+first reads the state again and decides again, because CKAN may have saved a
+write it then failed to confirm (e.g. a 500 from ``organization_create`` when
+its search index is down): every create is preceded by a lookup, and "already
+exists" is success. A run stopped half-way (crash, Ctrl-C, portal down past
+the deadline) leaves a dataset that the next run completes into the same
+state as one clean run. Authorisation errors (CKAN answers 403, never 401),
+uploads over the portal's limit (409 ``upload: File upload too large``; 413
+from a proxy) and validation errors stop the run with a one-line message that
+names the dataset or resource.
+
+The API token comes from ``CKAN_API_TOKEN``, the file named by
+``CKAN_API_TOKEN_FILE``, or a Prefect Secret block; it travels only in the
+``Authorization`` header and is never printed, logged or written anywhere.
+
+Field mapping (CKAN core fields and free extras, laid out for ckanext-dcat's
+``euro_dcat_ap``/``euro_dcat_ap_2`` profiles, which read extras as DCAT):
+
+==========================  =================================  ==========================
+CKAN dataset field          from the package                   DCAT (ckanext-dcat)
+==========================  =================================  ==========================
+name                        descriptor ``name`` made slug-safe  -
+                            (or ``--dataset``)
+title                       ``title`` ("vi — en")              dct:title
+notes                       description vi + en, source,       dct:description
+                            licence note (Markdown)
+license_id                  ``licenses[0].name`` (CC-BY-4.0    dct:license (via CKAN's
+                            -> cc-by)                          licence register)
+version                     ``version``                        owl:versionInfo
+url                         first source ``url`` (if any)      dcat:landingPage
+tags                        ``keywords``                       dcat:keyword
+owner_org                   ``--org`` / CKAN_ORGANIZATION      dct:publisher (fallback)
+extras identifier           descriptor ``name``                dct:identifier
+extras modified             ``created`` of this version        dct:modified
+(issued)                    not sent: CKAN's metadata_created  dct:issued
+extras language             ``language`` as a JSON list        dct:language
+extras conforms_to          ["…/data-package/"]                dct:conformsTo
+extras temporal_start/_end  plans.plan_year (1 Jan–31 Dec)     dct:temporal
+extras provenance           generator + sources                dct:provenance
+extras title_vi/title_en,   the bilingual texts                -
+  description_vi/_en
+extras plan_number,         plans (or sources): number,        -
+  plan_issuer,              issuer, issued date ("; " joined)
+  plan_issued_date
+extras source_sha256        sources' sha256 (", " joined)      -
+extras content_sha256       ``content_sha256``                 -
+extras kehoach_managed,     "true", ``generator``              -
+  kehoach_generator
+==========================  =================================  ==========================
+
+Each resource: ``name`` = the Frictionless resource name (``tasks``,
+``tasks-parquet``, …; ``datapackage`` for datapackage.json and
+``datapackage-zip`` for the zip), ``description`` = bilingual title and
+description plus the field list of its Table Schema (Markdown), ``format``,
+``mimetype`` (dcat:mediaType), ``hash`` = sha256 hex and ``hash_algorithm`` =
+SPDX sha256 (spdx:checksum), ``size`` (dcat:byteSize; CKAN sets it from the
+upload anyway), ``rows``, ``schema`` (the Table Schema as JSON, which
+ckanext-validation reads), ``conforms_to`` (Table Schema spec, tables only),
+``title_vi``/``title_en``, and ``kehoach_managed`` = "true",
+``kehoach_path``, ``kehoach_role``. Only resources marked
+``kehoach_managed`` are ever deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kehoach.core.errors import KehoachError
+from kehoach.publish.ckan_client import ApiError, CkanClient, CkanSettings, Transient
+from kehoach.publish.ckan_fields import (
+    dataset_fields,
+    dataset_patch,
+    human_size,
+    is_managed,
+    needs_upload,
+    resource_fields,
+    resource_patch,
+)
+from kehoach.publish.metadata import dataset_meta
+from kehoach.publish.report import PublishReport
+from kehoach.publish.snapshot import PackageFile, Snapshot
+
+log = logging.getLogger(__name__)
+
+
+class CkanPublisher:
+    """One publish of a snapshot to one CKAN dataset; see the module docstring."""
+
+    def __init__(self, client: CkanClient, snap: Snapshot, settings: CkanSettings,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.client = client
+        self.snap = snap
+        self.meta = dataset_meta(snap)
+        self.name = settings.dataset or snap.name
+        self.org_name = settings.org
+        self.retry = settings.retry
+        self.sleep = sleep
+        self.retries = 0
+        self._package: dict | None = None
+        self._fresh = False  # is self._package what CKAN holds now?
+
+    # -- the run --
+
+    def run(self, dry_run: bool = False) -> PublishReport:
+        report = PublishReport("ckan", f"{self.client.url}/dataset/{self.name}", self.name, self.snap.version,
+                               dry_run=dry_run)
+        self._step("the API token", self._check_token)
+        org = self._step(f"organisation {self.org_name!r}", self._find_org)
+        pkg = self._step(f"dataset {self.name!r}", self._current)
+        if pkg is not None and (org is None or pkg.get("owner_org") != org["id"]):
+            owner = (pkg.get("organization") or {}).get("name") or pkg.get("owner_org")
+            raise KehoachError(f"dataset {self.name!r} already exists on {self.client.url} in organisation "
+                               f"{owner!r}, not {self.org_name!r}; choose another --dataset or --org")
+        if dry_run:
+            return self._plan(report, pkg)
+        if org is None:
+            org = self._step(f"organisation {self.org_name!r}", self._ensure_org)
+        desired = dataset_fields(self.meta, self.name, org["id"])
+        if pkg is None:
+            self._step(f"dataset {self.name!r}", lambda: self._ensure_dataset(desired))
+            report.metadata = "created"
+        elif pkg.get("state", "active") != "active":
+            self._step(f"dataset {self.name!r}", lambda: self._patch_dataset(desired))
+            report.metadata = "updated"
+        for f in self.snap.files:
+            what = f"resource {f.key!r} ({f.path}, {human_size(f.size)}) of dataset {self.name!r}"
+            action = self._step(what, self._resource_sync(f), where=self.snap.source / f.path)
+            getattr(report, action).append(f.key)
+        report.deleted = self._step(f"old resources of dataset {self.name!r}", self._deleter())
+        self._step(f"the order of the resources of dataset {self.name!r}", self._reorder)
+        if self._step(f"the metadata of dataset {self.name!r}", lambda: self._patch_dataset(desired)):
+            report.metadata = report.metadata if report.metadata != "unchanged" else "updated"
+        report.writes = self.client.writes
+        report.retries = self.retries
+        return report
+
+    def _plan(self, report: PublishReport, pkg: dict | None) -> PublishReport:
+        if pkg is None:
+            report.created = [f.key for f in self.snap.files]
+            report.metadata = "created"
+            return report
+        for f in self.snap.files:
+            current = self._match(f)
+            action = "created" if current is None else (
+                "updated" if needs_upload(current, f) or resource_patch(current, f) else "unchanged")
+            getattr(report, action).append(f.key)
+        report.deleted = [r["name"] for r in self._stale()]
+        if dataset_patch(pkg, dataset_fields(self.meta, self.name, pkg["owner_org"])):
+            report.metadata = "updated"
+        return report
+
+    # -- retries --
+
+    def _step(self, what: str, attempt: Callable[[], Any], where: Path | None = None) -> Any:
+        """Run ``attempt`` until it succeeds; transient failures back off and look at CKAN again."""
+        delay, failing_since, lost = self.retry.initial, None, 0
+        while True:
+            try:
+                return attempt()
+            except Transient as exc:
+                now = time.monotonic()
+                failing_since = failing_since or now
+                if now - failing_since + delay > self.retry.deadline:
+                    raise KehoachError(
+                        f"CKAN at {self.client.url} did not answer for {now - failing_since:.0f} s "
+                        f"while publishing {what} ({exc}); run publish again when it is back: "
+                        "it continues where this run stopped", where) from None
+                log.warning("CKAN: %s while publishing %s; retrying in %.1f s", exc, what, delay)
+                self.retries += 1
+                self._fresh = False
+                self.sleep(delay)
+                delay = min(delay * 2, self.retry.cap)
+            except ApiError as exc:
+                if exc.status == 404 and lost < 3:
+                    lost += 1  # changed under us (e.g. deleted by hand): look again
+                    self._fresh = False
+                    continue
+                raise self._explain(exc, what, where) from None
+
+    def _explain(self, exc: ApiError, what: str, where: Path | None) -> KehoachError:
+        if exc.status in (401, 403):
+            return KehoachError(
+                f"CKAN refused {exc.action} for {what} (HTTP {exc.status} {exc.kind}: {exc.message}); the API "
+                f"token's user must be allowed to create and edit datasets of organisation {self.org_name!r}",
+                where)
+        too_large = exc.status == 413 or any("too large" in str(v).lower() for v in exc.fields.values())
+        if too_large:
+            return KehoachError(
+                f"CKAN rejected the upload of {what}: the file is over the portal's upload limit "
+                f"(ckan.max_resource_size; CKAN's default is 10 MB): {exc.message}", where)
+        if exc.status == 409:
+            return KehoachError(f"CKAN rejected {exc.action} for {what}: {exc.message}", where)
+        return KehoachError(f"CKAN answered {exc.action} for {what} with HTTP {exc.status} {exc.kind}: "
+                            f"{exc.message}", where)
+
+    # -- reads --
+
+    def _check_token(self) -> None:
+        try:
+            user = self.client.read("user_show")
+        except ApiError as exc:
+            if exc.status in (400, 409):
+                return  # a portal that needs an id here: the first write will tell
+            raise
+        if user is None:
+            raise KehoachError(f"CKAN at {self.client.url} did not accept the API token (unknown, expired or "
+                               "revoked: CKAN treats it as anonymous); check CKAN_API_TOKEN, CKAN_API_TOKEN_FILE "
+                               "or the Secret block")
+        log.debug("CKAN: authenticated as %s", user.get("name"))
+
+    def _find_org(self) -> dict | None:
+        return self.client.read("organization_show", {"id": self.org_name, "include_datasets": "false"})
+
+    def _current(self) -> dict | None:
+        if not self._fresh:
+            self._package = self.client.read("package_show", {"id": self.name})
+            self._fresh = True
+        return self._package
+
+    def _resources(self) -> list[dict]:
+        pkg = self._current()
+        return [r for r in (pkg or {}).get("resources") or [] if r.get("state", "active") == "active"]
+
+    def _match(self, f: PackageFile) -> dict | None:
+        """The resource that stands for ``f``: same name; one already right, else a managed one."""
+        same = [r for r in self._resources() if r.get("name") == f.key]
+        same.sort(key=lambda r: (needs_upload(r, f), not is_managed(r)))
+        return same[0] if same else None
+
+    def _stale(self) -> list[dict]:
+        keep = {m["id"] for m in (self._match(f) for f in self.snap.files) if m}
+        return [r for r in self._resources() if is_managed(r) and r["id"] not in keep]
+
+    # -- writes: each looks first, so that running it again is harmless --
+
+    def _ensure_org(self) -> dict:
+        org = self._find_org()
+        if org is not None:
+            return org
+        try:
+            return self.client.write("organization_create", {"name": self.org_name, "title": self.org_name})
+        except ApiError as exc:
+            if exc.status != 409 or "name" not in exc.fields:
+                raise
+        org = self._find_org()  # created by an earlier attempt (or someone else): success
+        if org is None:
+            raise KehoachError(f"organisation name {self.org_name!r} is taken on {self.client.url} "
+                               "(by a group, or a deleted organisation); choose another --org")
+        return org
+
+    def _ensure_dataset(self, desired: dict) -> dict:
+        pkg = self._current()
+        if pkg is not None:
+            return pkg
+        try:
+            self._package = self.client.write("package_create", desired)
+            self._fresh = True
+        except ApiError as exc:
+            if exc.status != 409 or "name" not in exc.fields:
+                raise
+            self._fresh = False
+            if self._current() is None:
+                raise KehoachError(f"dataset name {self.name!r} is taken on {self.client.url} by a dataset this "
+                                   "token cannot see; choose another --dataset") from None
+        return self._package or {}
+
+    def _patch_dataset(self, desired: dict) -> bool:
+        pkg = self._current()
+        patch = dataset_patch(pkg or {}, desired)
+        if not patch:
+            return False
+        log.info("CKAN: updating dataset %s (%s)", self.name, ", ".join(sorted(patch)))
+        self._package = self.client.write("package_patch", {"id": pkg["id"], **patch})
+        self._fresh = True
+        return True
+
+    def _resource_sync(self, f: PackageFile) -> Callable[[], str]:
+        intent: list[str] = []  # what the first write meant, whatever later attempts find
+
+        def attempt() -> str:
+            current = self._match(f)
+            fields = resource_fields(f)
+            upload = (f.filename, self.snap.local(f), f.mediatype)
+            if current is None:
+                intent.append("created")
+                log.info("CKAN: uploading %s (%s, %s)", f.key, f.path, human_size(f.size))
+                result = self.client.write("resource_create", {"package_id": self._current()["id"], **fields}, upload)
+                self._remember(result)
+            elif needs_upload(current, f):
+                intent.append("updated")
+                log.info("CKAN: re-uploading %s (%s, %s)", f.key, f.path, human_size(f.size))
+                result = self.client.write("resource_patch", {"id": current["id"], **fields}, upload)
+                self._remember(result)
+            elif patch := resource_patch(current, f):
+                intent.append("updated")
+                log.info("CKAN: updating the metadata of %s (%s)", f.key, ", ".join(sorted(patch)))
+                self._remember(self.client.write("resource_patch", {"id": current["id"], **patch}))
+            return intent[0] if intent else "unchanged"
+
+        return attempt
+
+    def _remember(self, resource: dict) -> None:
+        """Keep the cached package in step with a resource we just wrote."""
+        if self._package is None:
+            self._fresh = False
+            return
+        resources = [r for r in self._package.get("resources") or [] if r.get("id") != resource.get("id")]
+        position = next((i for i, r in enumerate(self._package.get("resources") or [])
+                         if r.get("id") == resource.get("id")), len(resources))
+        resources.insert(position, resource)
+        self._package["resources"] = resources
+
+    def _deleter(self) -> Callable[[], list[str]]:
+        deleted: list[str] = []
+
+        def attempt() -> list[str]:
+            for resource in self._stale():
+                log.info("CKAN: deleting resource %s (%s), no longer in the package", resource.get("name"),
+                         resource["id"])
+                self.client.write("resource_delete", {"id": resource["id"]})
+                deleted.append(str(resource.get("name")))
+                self._package["resources"] = [r for r in self._package["resources"] if r["id"] != resource["id"]]
+            return deleted
+
+        return attempt
+
+    def _reorder(self) -> None:
+        wanted = [m["id"] for m in (self._match(f) for f in self.snap.files) if m]
+        have = [r["id"] for r in self._resources() if r["id"] in set(wanted)]
+        if have != wanted:
+            self.client.write("package_resource_reorder", {"id": self._current()["id"], "order": wanted})
+            self._fresh = False
+
+
+def publish_ckan(snap: Snapshot, settings: CkanSettings, *, dry_run: bool = False,
+                 client_hook: Callable[[CkanClient], None] | None = None) -> PublishReport:
+    """Publish a checked snapshot to CKAN (``kehoach.publish.targets.publish`` calls this)."""
+    client = CkanClient(settings.url, settings.token(), timeout=settings.timeout)
+    if client_hook is not None:
+        client_hook(client)  # tests attach fault injection here
+    try:
+        return CkanPublisher(client, snap, settings).run(dry_run=dry_run)
+    finally:
+        client.close()

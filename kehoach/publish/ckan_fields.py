@@ -1,0 +1,173 @@
+"""The mapping of a package to CKAN fields (dataset, extras, resources) for ckanext-dcat.
+
+The field-by-field table is in ``kehoach.publish.ckan``'s docstring.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from kehoach.publish.metadata import DATA_PACKAGE_SPEC, FORMATS, TABLE_SCHEMA_SPEC, DatasetMeta
+from kehoach.publish.snapshot import PackageFile
+
+SPDX_SHA256 = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+LICENCES = {"CC-BY-4.0": "cc-by", "CC-BY-SA-4.0": "cc-by-sa", "CC0-1.0": "cc-zero", "ODC-BY-1.0": "odc-by",
+            "ODBL-1.0": "odc-odbl", "PDDL-1.0": "odc-pddl", "OGL-UK-3.0": "uk-ogl"}
+# Every extra this tool may write: one it no longer writes is removed, others are kept.
+MANAGED_EXTRAS = ("title_vi", "title_en", "description_vi", "description_en", "identifier", "modified",
+                  "language", "conforms_to", "provenance", "temporal_start", "temporal_end", "plan_number",
+                  "plan_issuer", "plan_issued_date", "source_sha256", "content_sha256", "kehoach_managed",
+                  "kehoach_generator")
+
+
+def _s(value: Any) -> str:
+    """CKAN gives back None, '' or numbers where we sent strings: compare as text."""
+    return "" if value is None else str(value)
+
+
+def _norm_hash(value: Any) -> str:
+    return _s(value).strip().lower().removeprefix("sha256:")
+
+
+def tags(keywords: list[str]) -> list[str]:
+    """Keywords as CKAN tags (2-100 characters of letters, digits, space, '-', '_', '.')."""
+    out: list[str] = []
+    for kw in keywords:
+        tag = " ".join(re.sub(r"[^\w \-.]", " ", kw).split())[:100].strip()
+        if len(tag) >= 2 and tag not in out:
+            out.append(tag)
+    return out
+
+
+def notes(meta: DatasetMeta) -> str:
+    parts = [meta.description_vi, meta.description_en]
+    for s in meta.sources:
+        facts = ", ".join(str(s[k]) for k in ("number", "issuer", "issued_date") if s.get(k))
+        digest = _norm_hash(s.get("hash"))
+        parts.append(f"**Nguồn / Source:** {s.get('title', '')}" + (f" ({facts})" if facts else "")
+                     + (f", sha256 `{digest}`" if digest else ""))
+    licence = meta.licence.get("title") or meta.licence.get("name")
+    if licence:
+        parts.append(f"**Giấy phép / Licence:** {licence}. {meta.licence_note_vi} {meta.licence_note_en}".strip())
+    return "\n\n".join(p for p in parts if p)
+
+
+def dataset_fields(meta: DatasetMeta, name: str, org_id: str) -> dict:
+    """The CKAN dataset (without resources) for a package; see the module docstring."""
+    start, end = meta.temporal
+    extras = {
+        "title_vi": meta.title_vi,
+        "title_en": meta.title_en,
+        "description_vi": meta.description_vi,
+        "description_en": meta.description_en,
+        "identifier": meta.name,
+        "modified": meta.created,
+        "language": json.dumps(meta.language) if meta.language else "",
+        "conforms_to": json.dumps([DATA_PACKAGE_SPEC]),
+        "provenance": meta.provenance,
+        "temporal_start": start,
+        "temporal_end": end,
+        "plan_number": "; ".join(meta.plan_numbers),
+        "plan_issuer": "; ".join(meta.plan_issuers),
+        "plan_issued_date": "; ".join(meta.plan_issued_dates),
+        "source_sha256": ", ".join(meta.source_sha256),
+        "content_sha256": meta.content_sha256,
+        "kehoach_managed": "true",
+        "kehoach_generator": meta.generator,
+    }
+    licence = str(meta.licence.get("name") or "")
+    return {
+        "name": name,
+        "title": meta.title,
+        "notes": notes(meta),
+        "owner_org": org_id,
+        "license_id": LICENCES.get(licence.upper(), licence.lower() or "notspecified"),
+        "version": meta.version,
+        "url": meta.landing_page,
+        "private": False,
+        "tags": [{"name": t} for t in tags(meta.keywords)],
+        "extras": [{"key": k, "value": v} for k, v in sorted(extras.items()) if v],
+    }
+
+
+def dataset_patch(current: dict, desired: dict) -> dict:
+    """The fields of ``desired`` that differ in ``current`` (empty: nothing to write)."""
+    patch: dict[str, Any] = {}
+    for key in ("title", "notes", "license_id", "version", "url"):
+        if _s(current.get(key)) != _s(desired[key]):
+            patch[key] = desired[key]
+    if bool(current.get("private")) != desired["private"]:
+        patch["private"] = desired["private"]
+    if current.get("state", "active") != "active":
+        patch["state"] = "active"  # deleted but not purged: bring it back
+    if sorted(t.get("name") for t in current.get("tags") or []) != sorted(t["name"] for t in desired["tags"]):
+        patch["tags"] = desired["tags"]
+    have = {e["key"]: e.get("value") for e in current.get("extras") or []}
+    want = {e["key"]: e["value"] for e in desired["extras"]}
+    stale = [k for k in MANAGED_EXTRAS if k in have and k not in want]
+    if stale or any(_s(have.get(k)) != v for k, v in want.items()):
+        foreign = [{"key": k, "value": v} for k, v in sorted(have.items()) if k not in MANAGED_EXTRAS]
+        patch["extras"] = foreign + desired["extras"]
+    return patch
+
+
+def resource_description(f: PackageFile) -> str:
+    head = " — ".join(t for t in (f.title_vi, f.title) if t)
+    parts = [f"**{head}**" if head else "", f.description_vi, f.description]
+    fields = (f.schema or {}).get("fields") or []
+    if fields:
+        lines = ["Cột / Fields:"]
+        for fd in fields:
+            titles = " / ".join(t for t in (fd.get("title_vi"), fd.get("title")) if t)
+            lines.append(f"- `{fd.get('name')}` ({fd.get('type', 'any')})" + (f": {titles}" if titles else ""))
+        key = (f.schema or {}).get("primaryKey")
+        if key:
+            key = [key] if isinstance(key, str) else key
+            lines.append(f"\nKhóa chính / Primary key: {', '.join(f'`{k}`' for k in key)}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(p for p in parts if p)
+
+
+def resource_fields(f: PackageFile) -> dict[str, str]:
+    """The CKAN resource for a file (strings only: they go out as multipart form fields)."""
+    fields = {
+        "name": f.key,
+        "description": resource_description(f),
+        "format": FORMATS.get(f.format, f.format.upper()),
+        "mimetype": f.mediatype,
+        "hash": f.sha256,
+        "hash_algorithm": SPDX_SHA256,
+        "size": str(f.size),
+        "kehoach_managed": "true",
+        "kehoach_path": f.path,
+        "kehoach_role": f.role,
+    }
+    if f.title:
+        fields["title_en"] = f.title
+    if f.title_vi:
+        fields["title_vi"] = f.title_vi
+    if f.rows is not None:
+        fields["rows"] = str(f.rows)
+    if f.schema:
+        fields["schema"] = json.dumps(f.schema, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        fields["conforms_to"] = json.dumps([TABLE_SCHEMA_SPEC])
+    return fields
+
+
+def is_managed(resource: dict) -> bool:
+    return _s(resource.get("kehoach_managed")).lower() == "true"
+
+
+def needs_upload(current: dict, f: PackageFile) -> bool:
+    return (current.get("url_type") != "upload" or _norm_hash(current.get("hash")) != f.sha256
+            or _s(current.get("size")) != str(f.size))
+
+
+def resource_patch(current: dict, f: PackageFile) -> dict[str, str]:
+    return {k: v for k, v in resource_fields(f).items() if _s(current.get(k)) != v}
+
+
+def human_size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n} bytes"

@@ -1,0 +1,39 @@
+"""What a publish did, or with ``dry_run`` would do, whatever the target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PublishReport:
+    """What a publish did (or, with ``dry_run``, would do)."""
+
+    target: str  # "folder" or "ckan"
+    location: str  # the dataset's folder or URL
+    dataset: str
+    version: str
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    metadata: str = "unchanged"  # "created", "updated" or "unchanged"
+    writes: int = 0  # write calls made (CKAN) or files written (folder)
+    retries: int = 0
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted) or self.metadata != "unchanged"
+
+    def summary(self) -> str:
+        head = f"{self.location}: {self.dataset} {self.version}".rstrip()
+        total = len(self.created) + len(self.updated) + len(self.unchanged)
+        if not self.changed:
+            return f"{head} unchanged ({total} files, no writes)"
+        verb = "would publish" if self.dry_run else "published"
+        parts = [f"{len(self.created)} created", f"{len(self.updated)} updated", f"{len(self.deleted)} deleted",
+                 f"{len(self.unchanged)} unchanged"]
+        tail = "" if self.dry_run else f"; {self.writes} writes" + (f", {self.retries} retries" if self.retries else "")
+        meta = "" if self.metadata == "unchanged" else f", metadata {self.metadata}"
+        return f"{head} {verb}: {', '.join(parts)}{meta}{tail}"

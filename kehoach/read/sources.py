@@ -1,0 +1,138 @@
+"""Reading raw plan texts: encoding checks, newline and Unicode normalisation.
+
+A raw source is an immutable snapshot: ``raw/<name>.txt`` next to
+``raw/<name>.origin.json`` (title, number, issuer, publisher URL, retrieval
+date, licence note, sha256). The text is decoded strictly: UTF-8 (with or
+without BOM) or UTF-16 with BOM. Anything else is refused rather than
+decoded into plausible-looking garbage.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.text import nfc
+
+log = logging.getLogger(__name__)
+
+SOURCE_SUFFIXES = (".txt",)
+ORIGIN_SUFFIX = ".origin.json"
+# C0 controls other than tab/newline/carriage return/form feed mean binary data.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One decoded source: ``lines[0]`` is line 1 of the file."""
+
+    path: str
+    sha256: str
+    size: int
+    encoding: str
+    lines: tuple[str, ...]
+    origin: dict = field(default_factory=dict, compare=False)
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1]
+
+
+def decode(data: bytes, path: str | Path) -> tuple[str, str]:
+    """Return (text, encoding name) or raise a located ``KehoachError``."""
+    if not data:
+        raise KehoachError("file is empty", path)
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, body = "utf-16", data
+    else:
+        encoding, body = "utf-8", data
+    try:
+        text = body.decode("utf-16" if encoding == "utf-16" else "utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise KehoachError(
+            f"not valid {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text "
+            f"(byte 0x{data[exc.start]:02x} at offset {exc.start}); legacy code pages "
+            "such as Windows-1258, VNI or TCVN3 are not accepted: save the file as UTF-8",
+            path,
+            line,
+        ) from None
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        raise KehoachError(
+            f"binary data (control character U+{ord(bad.group()):04X}); expected a plain-text plan",
+            path,
+            line,
+        )
+    return text, encoding
+
+
+def split_lines(text: str) -> tuple[str, ...]:
+    """Normalise CRLF and lone CR to LF, then split (no trailing empty line)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.endswith("\n"):
+        text = text[:-1]
+    return tuple(text.split("\n"))
+
+
+def origin_path(source: Path) -> Path:
+    return source.with_name(source.stem + ORIGIN_SUFFIX)
+
+
+def read_origin(source: Path) -> dict:
+    path = origin_path(source)
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise KehoachError(f"origin record is not valid JSON: {exc}", path) from None
+
+
+def read_source(path: str | Path, display: str | None = None) -> SourceText:
+    path = Path(path)
+    shown = display or str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KehoachError("no such file", shown) from None
+    except IsADirectoryError:
+        raise KehoachError("is a directory, expected a text file", shown) from None
+    text, encoding = decode(data, shown)
+    sha256 = hashlib.sha256(data).hexdigest()
+    origin = read_origin(path)
+    recorded = origin.get("sha256")
+    if recorded and recorded != sha256:
+        # An amended text dropped into raw/ is legitimate input; the package
+        # records the hash of what was actually read.
+        log.warning("%s: content differs from the sha256 recorded in %s", shown, origin_path(path).name)
+    return SourceText(shown, sha256, len(data), encoding, tuple(nfc(x) for x in split_lines(text)), origin)
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """Expand files and directories into the sorted list of source files."""
+    found: list[Path] = []
+    for entry in paths:
+        p = Path(entry)
+        if p.is_dir():
+            found.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix in SOURCE_SUFFIXES))
+        elif p.exists():
+            found.append(p)
+        else:
+            raise KehoachError("no such file or directory", p)
+    if not found:
+        raise KehoachError("no plan texts (*.txt) found", ", ".join(str(p) for p in paths))
+    return found
+
+
+def fingerprint_files(paths: list[Path]) -> dict[str, str]:
+    """sha256 of each file, by name (used for change detection)."""
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}

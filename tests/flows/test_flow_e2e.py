@@ -1,0 +1,55 @@
+"""End to end through the real Prefect flow and the CLI (one temporary server per session)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from helpers import plan_text, write_plan
+
+from flows import cli
+
+pytestmark = pytest.mark.prefect
+
+
+def test_build_package_flow_writes_a_valid_package(prefect_harness, plan_path, tmp_path):
+    from flows.pipeline import build_package
+
+    out = tmp_path / "output"
+    result = build_package(sources=[str(plan_path)], out=str(out))
+    assert result.changed and result.version == "1.0.0"
+    assert result.counts["tasks"] == 74 and result.counts["budget_lines"] == 122
+    desc = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["content_sha256"] == result.content_sha256
+    assert (out / "data" / "tasks.parquet").exists()
+
+
+def test_cli_reports_a_table_ending_mid_row_in_one_line(prefect_harness, tmp_path, capsys):
+    out = tmp_path / "output"
+    good = write_plan(tmp_path, plan_text(), "good.txt")
+    assert cli.main(["build", str(good), "--out", str(out)]) == 0
+    before = (out / "datapackage.json").read_bytes()
+    capsys.readouterr()
+
+    lines = plan_text().split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("1.1 | Truyền thông về chuyển đổi số"))
+    truncated = "\n".join([*lines[:start + 2], "PHỤ LỤC 3"])  # row 1.1 stops after 5 of its 7 cells
+    bad = write_plan(tmp_path, truncated, "bad.txt")
+    assert cli.main(["build", str(bad), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{bad}:{start + 1}: table ends mid-row: 5 of 7 cells\n"
+    assert (out / "datapackage.json").read_bytes() == before
+
+
+def test_cli_refuses_a_legacy_encoding_before_starting_prefect(tmp_path):
+    path = tmp_path / "cp1258.txt"
+    path.write_bytes("Bên hơn Hà".encode("cp1258"))
+    result = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "build", str(path), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"{path}:1: not valid UTF-8 text")
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists()
