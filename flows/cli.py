@@ -21,6 +21,7 @@ from kehoach.build import read_sources
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.parse.inspection import inspect_files, summary
 from kehoach.publish.snapshot import check_package
 from kehoach.publish.targets import check_target
 from kehoach.versions import diff
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then publish it to the default target (portal/, or $KEHOACH_PUBLISH_TARGET)")
     _add_publish_parser(sub)
     _add_refresh_parsers(sub)
+    i = sub.add_parser("inspect", help="what the reader recognises in plan texts (nothing is built)")
+    i.add_argument("files", nargs="+", metavar="FILE", help="plan text(s)")
+    i.add_argument("--json", action="store_true", help="a JSON list, one object per file")
     return parser
 
 
@@ -151,6 +155,21 @@ def _announce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    """Exit 0 when every file was identified, else 2 with one 'FILE:LINE: …' line per unidentified file."""
+    reports = inspect_files(args.files)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=1))
+    else:
+        for report in reports:
+            print("\n".join(summary(report)))
+    failed = [r for r in reports if not r.identified]
+    for report in failed:
+        line, message = report.problems[0] if report.problems else (1, "not identified")
+        print(f"{report.file}:{line}: {message}", file=sys.stderr)
+    return EXIT_INPUT if failed else 0
+
+
 def _add_publish_parser(sub) -> None:
     p = sub.add_parser("publish", help="check the package again and publish it (portal folder or CKAN)")
     p.add_argument("--out", metavar="DIR", help="the package to publish (default: output/)")
@@ -182,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = os.environ.get("KEHOACH_DEBUG") == "1"
     try:
         commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
-                    "announce": _announce}
+                    "announce": _announce, "inspect": _inspect}
         return commands[args.command](args)
     except KehoachError as exc:
         print(str(exc), file=sys.stderr)

@@ -100,11 +100,14 @@ def interpret(ctx: TableContext) -> list[LogicalRow]:
         rows.append(LogicalRow("item", row, code, code.normalized))
 
     hierarchical = any(r.code and r.code.depth > 1 for r in rows)
+    # Roman-numbered rows above arabic-numbered ones are the groups (I, 1, 2, …, II, 14, …).
+    romans = {r.key for r in rows if r.code and r.code.roman}
+    by_roman = bool(romans) and any(r.code and not r.code.roman for r in rows)
     group: LogicalRow | None = None
     for r in rows:
         if r.kind == "total":
             group = None
-        elif hierarchical and r.code.depth == 1:
+        elif (r.code.roman if by_roman else hierarchical and r.code.depth == 1):
             r.kind = "group"
             r.pillar = ctx.pillars.resolve(r.row.text(name_col.index), r.line)
             group = r
@@ -168,6 +171,7 @@ def build_tasks(ctx: TableContext, rows: list[LogicalRow]) -> None:
             pillar=r.pillar, name=ctx.cell(r.row, name_col),
             agencies_text=ctx.cell(r.row, lead_col) or None,
             partners_text=ctx.cell(r.row, partner_col) or None,
+            output_text=ctx.cell(r.row, t.column("output")) or None,
             deadline_text=deadline.text or None, deadline_kind=deadline.kind, deadline_date=deadline.date,
             appendix=ctx.appendix.label, source_line=r.line,
         )

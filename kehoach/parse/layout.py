@@ -16,30 +16,34 @@ Layout of a plan as published by legal-document sites::
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean, key, slug
 from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.front_matter import FrontMatter, read_front_matter
+from kehoach.parse.page_text import is_capitals, page_clean
+from kehoach.parse.softwrap import join_continued, join_soft_wraps
 from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, line_cells, read_table
-from kehoach.parse.values import find_long_date
 from kehoach.read.sources import SourceText
 
+log = logging.getLogger(__name__)
+
 _RELATED = re.compile(r"^-\s*(\d+)[.)]?\s+(\S.*)$")
-_NUMBER = re.compile(r"\bSố\s*[:.]?\s*(\d+[^\s|,;]*/[^\s|,;]+)", re.IGNORECASE)
-_PLACE_DATE = re.compile(r"([^|,]+?)\s*,\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", re.IGNORECASE)
-_APPENDIX = re.compile(r"^PHỤ\s+LỤC(?:\s+(?:SỐ\s+)?([0-9]+|[IVXLC]+|[A-Z]))?\s*[:.]?\s*$", re.IGNORECASE)
+# 'PHỤ LỤC 2', '**PHỤ LỤC II**', or 'PHỤ LỤC SỐ 02 TITLE IN CAPITALS (Kèm theo …)' on one line.
+_APPENDIX = re.compile(r"^PHỤ\s+LỤC(?:\s+(?:SỐ\s+)?([0-9]+|[IVXLC]+|[A-Z])\b)?\s*[:.]?\s*(.*)$", re.IGNORECASE)
 _UNIT = re.compile(r"^\(?\s*(?:ĐVT|Đơn vị tính|Đơn vị)\s*[:.]\s*(.+?)\s*\)?$", re.IGNORECASE)
+# A complete text ends a sentence, a table row or a bracket.
+_FINISHED = re.compile(r"[.;:!?…)\]|\"”’]$")
+# Every state document closes with its recipients ('Nơi nhận:') and the signature.
+_RECIPIENTS = re.compile(r"^\s*Nơi nhận\s*:", re.IGNORECASE)
 _FOOTNOTE = re.compile(r"^\[(\d+)\]\s*(.*)$")
 _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+GIAI ĐOẠN\b|\s+ĐẾN\b|$)", re.IGNORECASE)
-# A body that starts right after the title with 'PHẦN I' or 'I. ĐÁNH GIÁ …' (also in capitals).
-_OUTLINE_HEADING = re.compile(r"^(?:PHẦN\s+(?:[IVXLC]+|\d+)\b|[IVXLC]+\.\s)", re.IGNORECASE)
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
-# Parts of the header that are the same on every Vietnamese state document.
-_MOTTO = ("cộng hòa xã hội chủ nghĩa việt nam", "cộng hoà xã hội chủ nghĩa việt nam", "độc lập - tự do - hạnh phúc")
 
 
 @dataclass(frozen=True)
@@ -114,12 +118,6 @@ class PlanDocument:
 
 
 @cache
-def _doc_type_names() -> tuple[str, ...]:
-    names = [r["name_vi"] for r in vocabulary("doc_types")]
-    return tuple(sorted(names, key=len, reverse=True))
-
-
-@cache
 def _provinces() -> dict[str, dict[str, str]]:
     return {key(r["name_vi"]): r for r in vocabulary("provinces")}
 
@@ -127,29 +125,18 @@ def _provinces() -> dict[str, dict[str, str]]:
 def parse_document(source: SourceText) -> PlanDocument:
     lines = source.lines
     path = source.path
-    i = 0
-    related: list[RelatedEntry] = []
-    while i < len(lines):
-        text = lines[i].strip()
-        m = _RELATED.match(text)
-        if m:
-            related.append(RelatedEntry(i + 1, int(m[1]), clean(m[2])))
-        elif text:
-            break
-        i += 1
-
+    related, i = read_related(lines)
     header, body_start = _parse_header(lines, i, path)
-    appendix_starts = [n for n in range(body_start, len(lines)) if _APPENDIX.match(lines[n].strip())]
+    appendix_starts = find_appendix_starts(lines, body_start)
     body_stop = appendix_starts[0] if appendix_starts else _footnote_start(lines, body_start)
-    # The signature block is the run of table lines closing the body.
-    end = body_stop
-    while end > body_start and (not lines[end - 1].strip() or is_table_line(lines[end - 1])):
-        end -= 1
-    signature = [
-        (n + 1, " ".join(c for c in line_cells(lines[n]) if c))
-        for n in range(end, body_stop)
-        if lines[n].strip()
-    ]
+    end, signature = _signature(lines, body_start, body_stop)
+    if not signature and not appendix_starts:
+        cut = unfinished_end(lines)
+        if cut:
+            raise KehoachError("the text ends mid-document (no signature block, no appendix, last line "
+                               "unfinished): it looks cut off", path, cut)
+    # Hard-wrapped paragraphs and headings are rejoined before the narrative is read.
+    source = replace(source, lines=join_soft_wraps(lines, body_start, end))
     doc = PlanDocument(source, related, header, body_start + 1, end, signature)
 
     for k, start in enumerate(appendix_starts):
@@ -160,7 +147,80 @@ def parse_document(source: SourceText) -> PlanDocument:
             doc.footnotes = _parse_footnotes(lines, table_end)
     if not appendix_starts:
         doc.footnotes = _parse_footnotes(lines, body_stop)
+    # Readers of whole lines (citations) see a wrapped table row as the one line it stands for.
+    continued = [n for a in doc.appendices if a.table for n in a.table.continued]
+    doc.source = replace(doc.source, lines=join_continued(doc.source.lines, continued))
     return doc
+
+
+def read_related(lines: tuple[str, ...]) -> tuple[list[RelatedEntry], int]:
+    """The leading list(s) of related documents; returns them and the index of the first other line."""
+    i = 0
+    related: list[RelatedEntry] = []
+    while i < len(lines):
+        text = lines[i].strip()
+        m = _RELATED.match(text)
+        if m:
+            related.append(RelatedEntry(i + 1, int(m[1]), clean(m[2])))
+        elif text:
+            break
+        i += 1
+    return related, i
+
+
+def _signature(lines: tuple[str, ...], body_start: int, body_stop: int) -> tuple[int, list[tuple[int, str]]]:
+    """The signature block is the run of table lines closing the body; returns the body's end and it."""
+    end = body_stop
+    while end > body_start and (not lines[end - 1].strip() or is_table_line(lines[end - 1])):
+        end -= 1
+    signature = [
+        (n + 1, " ".join(c for c in line_cells(lines[n]) if c))
+        for n in range(end, body_stop)
+        if lines[n].strip()
+    ]
+    return end, signature
+
+
+def unfinished_end(lines: tuple[str, ...]) -> int | None:
+    """The last line when the text stops mid-sentence or mid-word (a copy cut off), else None.
+
+    A text whose closing is there (the recipients' list, 'Nơi nhận:', then the
+    signature, printed as plain lines by some sites) is complete however its last line ends.
+    """
+    last = next((n for n in range(len(lines) - 1, -1, -1) if lines[n].strip()), None)
+    if last is None or _FINISHED.search(lines[last].strip()) or any(_RECIPIENTS.match(t) for t in lines):
+        return None
+    return last + 1
+
+
+def appendix_heading(line: str) -> tuple[str, str, str] | None:
+    """(label, title, note) of an appendix heading line, or None for any other line."""
+    m = _APPENDIX.match(page_clean(line))
+    if not m:
+        return None
+    title, _, note = m[2].partition("(")
+    if title and not is_capitals(title):
+        return None  # 'Phụ lục 1 kèm theo.' is a sentence, not a heading
+    return (m[1] or "").upper(), clean(title), clean(note).removesuffix(")")
+
+
+def find_appendix_starts(lines: tuple[str, ...], start: int) -> list[int]:
+    return [n for n in range(start, len(lines)) if appendix_heading(lines[n])]
+
+
+def appendix_starts_and_blocks(
+    lines: tuple[str, ...], start: int, path: str
+) -> list[tuple[Appendix | None, KehoachError | None]]:
+    """Every appendix from ``lines[start]`` on, each read on its own: (appendix, None) or (None, its error)."""
+    starts = find_appendix_starts(lines, start)
+    out: list[tuple[Appendix | None, KehoachError | None]] = []
+    for k, first in enumerate(starts):
+        stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
+        try:
+            out.append((_parse_appendix(lines, first, stop, path)[0], None))
+        except KehoachError as exc:
+            out.append((None, exc))
+    return out
 
 
 def _footnote_start(lines: tuple[str, ...], start: int) -> int:
@@ -188,83 +248,63 @@ def _parse_footnotes(lines: tuple[str, ...], start: int) -> list[Footnote]:
 
 
 def _parse_header(lines: tuple[str, ...], start: int, path: str) -> tuple[PlanHeader, int]:
-    number_index = next(
-        (n for n in range(start, min(len(lines), start + 15)) if _NUMBER.search(lines[n])), None
-    )
-    if number_index is None:
+    fm = read_front_matter(lines, start, path)
+    header = header_from(fm, path, start)
+    for problem in fm.problems:  # e.g. the metadata table and the header disagree: said, never settled silently
+        log.warning("%s:%s: %s", path, problem.line, problem.message)
+    return header, fm.body_start
+
+
+def header_from(fm: FrontMatter, path: str, start: int = 0) -> PlanHeader:
+    """The plan header from what the front matter says; a located error for what it lacks."""
+    if fm.number is None:
         raise KehoachError(
             "no document header: expected a line with the plan number ('Số: …/KH-…') "
             "near the top, after the list of related documents",
             path,
             start + 1,
         )
-    number = clean(_NUMBER.search(lines[number_index])[1]).replace(" ", "")
-
-    issuer_cells: list[str] = []
-    for n in range(start, number_index + 1):
-        cells = line_cells(lines[n]) if is_table_line(lines[n]) else [lines[n]]
-        left = clean(cells[0]) if cells else ""
-        if left and not _NUMBER.search(left) and key(left) not in _MOTTO and not set(left) <= set("-_ "):
-            issuer_cells.append(left)
-
-    place = issued = None
-    n = number_index
-    while n < len(lines) and (is_table_line(lines[n]) or n == number_index):
-        m = _PLACE_DATE.search(lines[n])
-        if m:
-            place = clean(m[1].split("|")[-1])
-            issued = find_long_date(lines[n])
-            break
-        n += 1
-    if issued is None:
-        raise KehoachError("no issue date ('<place>, ngày d tháng m năm yyyy') in the header", path, number_index + 1)
-
-    # Document type and title follow the header table.
-    n = number_index + 1
-    while n < len(lines) and (is_table_line(lines[n]) or not lines[n].strip() or key(lines[n]) in _MOTTO):
-        n += 1
-    if n >= len(lines):
-        raise KehoachError("document ends after its header", path, number_index + 1)
-    first = clean(lines[n])
-    doc_type = next((t for t in _doc_type_names() if key(first).startswith(key(t))), None)
-    if doc_type is None:
-        raise KehoachError(
-            f"expected the document type (e.g. 'KẾ HOẠCH') after the header, found {first[:60]!r}", path, n + 1
-        )
-    doc_type_line = n + 1
-    title_parts = [first[len(doc_type):].strip()] if len(first) > len(doc_type) else []
-    title_line = n + 1 if title_parts else n + 2
-    n += 1
-    while n < len(lines) and _is_caps(lines[n]) and not _OUTLINE_HEADING.match(clean(lines[n])):
-        title_parts.append(clean(lines[n]))
-        n += 1
-    title_printed = clean(" ".join(title_parts))
-    if not title_printed:
-        raise KehoachError("the document has no title after its type", path, doc_type_line)
-
-    province, unit = _find_province([*issuer_cells, title_printed], place)
-    cased = _sentence_case(title_printed, [province])
-    title = f"{doc_type} {cased[:1].lower()}{cased[1:]}"
+    if fm.issued_date is None:
+        raise KehoachError("no issue date ('<place>, ngày d tháng m năm yyyy') in the header", path, fm.number_line)
+    if fm.doc_type is None:
+        raise KehoachError("expected the document type (e.g. 'KẾ HOẠCH') after the header, and the number "
+                           f"{fm.number!r} names no known type", path, fm.date_line)
+    if not fm.title_printed:
+        raise KehoachError("the document has no title after its type", path, fm.doc_type_line or fm.date_line)
+    title_printed = fm.title_printed
+    national = national_issuer(fm.issuer_printed)
+    if national:
+        province, unit = "", ""
+        issuer = national
+    else:
+        province, unit = _find_province([fm.issuer_printed, title_printed], fm.place or "")
+        issuer = _issuer_name(fm.issuer_printed, province, unit)
+    cased = _sentence_case(title_printed, [province] if province else [])
+    title = f"{fm.doc_type} {cased[:1].lower()}{cased[1:]}"
     years = _YEAR_IN_TITLE.findall(title_printed)
-    issuer_printed = " ".join(issuer_cells)
-    issuer = _issuer_name(issuer_printed, province, unit)
-    header = PlanHeader(
-        number=number,
-        number_line=number_index + 1,
-        doc_type=doc_type,
-        doc_type_line=doc_type_line,
+    return PlanHeader(
+        number=fm.number,
+        number_line=fm.number_line,
+        doc_type=fm.doc_type,
+        doc_type_line=fm.doc_type_line or fm.number_line,
         issuer=issuer,
-        issuer_printed=issuer_printed,
+        issuer_printed=fm.issuer_printed,
         province=province,
         province_unit=unit,
-        place=place,
-        issued_date=issued,
+        place=fm.place or "",
+        issued_date=fm.issued_date,
         title_printed=title_printed,
         title=title,
-        title_line=title_line,
+        title_line=fm.title_line or fm.number_line,
         plan_year=int(years[-1]) if years else None,
     )
-    return header, n
+
+
+def national_issuer(printed: str) -> str | None:
+    """'BỘ TÀI NGUYÊN VÀ MÔI TRƯỜNG' -> 'Bộ Tài nguyên và Môi trường' when it is a national body."""
+    k = key(printed)
+    return next((r["name_vi"] for r in vocabulary("issuers") if r["scope"] == "national" and key(r["name_vi"]) == k),
+                None)
 
 
 def _is_caps(line: str) -> bool:
@@ -305,22 +345,22 @@ def _sentence_case(text: str, proper_nouns: list[str]) -> str:
     text = clean(text)
     if text != text.upper():
         return text
-    lowered = text.lower()
+    # Words with digits are numbers or document symbols ('01/NQ-CP'): kept as printed.
+    lowered = " ".join(w if any(c.isdigit() for c in w) else w.lower() for w in text.split(" "))
     for noun in proper_nouns:
         lowered = re.sub(re.escape(noun.lower()), noun, lowered)
     return lowered[:1].upper() + lowered[1:]
 
 
 def _parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) -> tuple[Appendix, int]:
-    label = (_APPENDIX.match(lines[start].strip())[1] or "").upper()
-    title_parts: list[str] = []
-    note = ""
+    label, title, note = appendix_heading(lines[start])
+    title_parts: list[str] = [title] if title else []
     unit_text = None
     unit_line = None
     table = None
     n = start + 1
     while n < stop:
-        text = clean(lines[n])
+        text = page_clean(lines[n])
         if is_header_start(lines[n]):
             table = read_table(lines, n, path)
             n = table.end_line
@@ -330,6 +370,9 @@ def _parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) ->
                 "table without a header row (expected 'TT | …' naming the columns)", path, n + 1
             )
         m = _UNIT.match(text)
+        while text.startswith("(") and not text.endswith(")") and n + 1 < stop and not is_table_line(lines[n + 1]):
+            n += 1  # a note wrapped over several lines
+            text = clean(f"{text} {page_clean(lines[n])}")
         if m:
             unit_text, unit_line = clean(m[1]), n + 1
         elif text.startswith("(") and text.endswith(")"):

@@ -24,6 +24,7 @@ from functools import cache
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean, key
 from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.table_rows import Cell, is_markdown_line, markdown_rows, rhythm_rows, split_line, square
 
 # Row numbers: '1', '1.1', '1.1.2', with typists' variants '9 2', '1.1.', '1,2'.
 _CODE = re.compile(r"^(?P<parts>\d+(?:\s*[.,]\s*\d+|\s+\d+)*)\s*\.?$")
@@ -51,6 +52,7 @@ class Code:
     normalized: str
     parts: tuple[int, ...]
     anomaly: str | None = None
+    roman: bool = False  # 'I', 'II': group rows above arabic-numbered items
 
     @property
     def depth(self) -> int:
@@ -74,7 +76,7 @@ def parse_code(text: str) -> Code | None:
         return Code(t, normalized, parts, anomaly)
     m = _ROMAN.match(t)
     if m and _roman_value(m["roman"]):
-        return Code(t, m["roman"], (_roman_value(m["roman"]),))
+        return Code(t, m["roman"], (_roman_value(m["roman"]),), roman=True)
     return None
 
 
@@ -118,7 +120,7 @@ def is_header_start(line: str) -> bool:
     """A table begins with a header line whose first cell is the row-number column."""
     if not is_table_line(line):
         return False
-    cells = line_cells(line)
+    cells, _ = split_line(line, markdown=is_markdown_line(line))
     found = classify_label(cells[0]) if cells and cells[0] else None
     return bool(found and found[0].role == "code")
 
@@ -216,12 +218,6 @@ def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: st
 
 # --- the table itself ---------------------------------------------------------
 
-@dataclass(frozen=True)
-class Cell:
-    text: str
-    line: int
-
-
 @dataclass
 class Row:
     cells: list[Cell]
@@ -241,6 +237,7 @@ class PipeTable:
     end_line: int  # last line of the table
     columns: list[Column]
     rows: list[Row]
+    continued: tuple[int, ...] = ()  # lines that continue a wrapped cell of the line above
 
     def columns_with(self, role: str) -> list[Column]:
         return [c for c in self.columns if c.role == role]
@@ -251,42 +248,46 @@ class PipeTable:
 
 
 def read_table(lines: tuple[str, ...], start: int, path: str) -> PipeTable:
-    """Read the table whose header is at ``lines[start]`` (0-based index).
+    """Read the table whose header is at ``lines[start]`` (0-based index), in either encoding.
 
-    The table ends at the first line without '|'. Raises a located error when
-    the cells do not fill whole rows or a row does not start on a new line.
+    The table ends at the first line that cannot belong to it (no '|', and no
+    wrapped cell open). Raises a located error when the cells do not fill
+    whole rows or a row does not start on a new line.
     """
+    if is_markdown_line(lines[start]):
+        return _read_markdown(lines, start, path)
     first = line_cells(lines[start])
     width = len(first)
     header_rows = [(start + 1, first)]
     i = start + 1
     while i < len(lines) and is_table_line(lines[i]):
         cells = line_cells(lines[i])
-        if len(cells) != width or not cells[0] or parse_code(cells[0]) or _is_total_label(cells):
+        if not _is_header_row(cells, width):
             break
         header_rows.append((i + 1, cells))
         i += 1
     columns = build_columns(header_rows, width, path)
+    cells, i, continued = rhythm_rows(lines, i, width, path, starts_row=lambda text: parse_code(text) is not None)
+    return PipeTable(path, start + 1, i, columns, [Row(r) for r in cells], tuple(continued))
 
-    rows: list[Row] = []
-    current: list[Cell] = []
-    while i < len(lines) and is_table_line(lines[i]):
-        line_no = i + 1
-        for position, text in enumerate(line_cells(lines[i])):
-            if not current and position > 0:
-                raise KehoachError(
-                    f"row has more than {width} cells (a row must start on a new line)", path, line_no
-                )
-            current.append(Cell(text, line_no))
-            if len(current) == width:
-                rows.append(Row(current))
-                current = []
-        i += 1
-    if current:
-        raise KehoachError(
-            f"table ends mid-row: {len(current)} of {width} cells", path, current[0].line
-        )
-    return PipeTable(path, start + 1, i, columns, rows)
+
+def _is_header_row(cells: list[str], width: int) -> bool:
+    """A further header row: as wide as the first, labelled, and not a numbered or total row."""
+    return len(cells) == width and bool(cells[0]) and not parse_code(cells[0]) and not _is_total_label(cells)
+
+
+def _read_markdown(lines: tuple[str, ...], start: int, path: str) -> PipeTable:
+    """A markdown table: the header row, then (after the separator) a flattened second header row if any."""
+    found, end, continued = markdown_rows(lines, start, path)
+    width = len(found[0])
+    found = [square(r, width, path) for r in found]
+    header_rows = [(found[0][0].line, [c.text for c in found[0]])]
+    k = 1
+    while k < len(found) and _is_header_row([c.text for c in found[k]], width):
+        header_rows.append((found[k][0].line, [c.text for c in found[k]]))
+        k += 1
+    columns = build_columns(header_rows, width, path)
+    return PipeTable(path, start + 1, end, columns, [Row(r) for r in found[k:]], tuple(continued))
 
 
 def _is_total_label(cells: list[str]) -> bool:

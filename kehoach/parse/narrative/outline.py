@@ -171,7 +171,8 @@ class _OutlineReader:
 
     # -- the body ----------------------------------------------------------------
     def read_body(self) -> None:
-        lines = self.doc.body_lines()
+        # Blank lines (paragraph separators on some sites) never carry a heading's title.
+        lines = [(n, text) for n, text in self.doc.body_lines() if text.strip()]
         i = 0
         while i < len(lines):
             n, raw = lines[i]

@@ -1,0 +1,172 @@
+"""``kehoach inspect``: what the reader recognises in a text, without building anything.
+
+For each file: the front matter (type, number, date, issuer, province,
+title, plan year), the layout recognised, the rows each part of the package
+would get, whether the text is complete, and every problem with its line.
+A text the build refuses (cut off, no front matter) is still inspected as far
+as it goes: its appendix tables are read on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import TableBuilder, resource_names
+from kehoach.parse.agencies import registry_for
+from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.front_matter import FrontMatter, read_front_matter
+from kehoach.parse.layout import (
+    PlanHeader,
+    appendix_starts_and_blocks,
+    header_from,
+    national_issuer,
+    read_related,
+    unfinished_end,
+)
+from kehoach.parse.pillars import PillarCollector
+from kehoach.parse.plan import parse_source
+from kehoach.parse.table_reader import is_header_start
+from kehoach.parse.table_rows import is_markdown_line
+from kehoach.read.sources import SourceText, read_source
+
+# Tables that describe the plan itself or the registries, not a part of its text.
+_NOT_PARTS = ("plans", "agencies", "pillars", "documents", "plan_documents", "findings", "audit_rules", "changes")
+KEYS = ("file", "doc_type", "number", "issued_date", "issuer", "province", "title", "plan_year", "layout", "parts",
+        "complete", "problems")
+
+
+@dataclass
+class Report:
+    """One file's inspection; ``as_dict`` has exactly the keys of ``KEYS``."""
+
+    file: str
+    identified: bool = False
+    values: dict = field(default_factory=dict)
+    parts: dict[str, int] = field(default_factory=dict)
+    layout: list[str] = field(default_factory=list)
+    complete: bool = False
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def problem(self, line: int | None, message: str) -> None:
+        if (line or 1, message) not in self.problems:  # the whole parse and the appendix reading may agree
+            self.problems.append((line or 1, message))
+
+    def as_dict(self) -> dict:
+        out = {"file": self.file, **{k: self.values.get(k) for k in KEYS[1:8]}}
+        out.update(layout="+".join(self.layout) or None, parts=self.parts, complete=self.complete,
+                   problems=[{"line": line, "message": message} for line, message in self.problems])
+        return out
+
+
+def inspect_file(path: str | Path) -> Report:
+    report = Report(str(path))
+    try:
+        source = read_source(Path(path))
+    except KehoachError as exc:
+        report.problem(exc.line, exc.message)
+        return report
+    _, start = read_related(source.lines)
+    fm = read_front_matter(source.lines, start, source.path)
+    for p in fm.problems:
+        report.problem(p.line, p.message)
+    report.values = _front_values(fm)
+    report.layout = _layout(fm)
+    header = _header(fm, source.path, start, report)
+    parsed = _parse(source, report) if header else False
+    if not parsed:
+        _read_appendices(source, fm.body_start, header, report)
+    if any(is_markdown_line(line) and is_header_start(line) for line in source.lines[fm.body_start:]):
+        report.layout.append("markdown-tables")
+    cut = unfinished_end(source.lines)
+    if cut and not header:
+        report.problem(cut, "the text ends mid-sentence: it looks cut off")
+    report.complete = bool(header) and parsed  # the parse refuses a text cut off
+    return report
+
+
+def _front_values(fm: FrontMatter) -> dict:
+    return {"doc_type": fm.doc_type, "number": fm.number,
+            "issued_date": fm.issued_date.isoformat() if fm.issued_date else None,
+            "issuer": national_issuer(fm.issuer_printed) or fm.issuer_printed or None,
+            "title": fm.title_printed or None}
+
+
+def _layout(fm: FrontMatter) -> list[str]:
+    if fm.number is None and fm.issued_date is None:
+        return ["no-front-matter"]
+    base = "pipe-header" if "pipe-cells" in fm.layout and "cell-blocks" not in fm.layout else (
+        "cell-blocks" if "cell-blocks" in fm.layout else "plain-lines")
+    return [*(["metadata-table"] if "metadata" in fm.layout else []), base,
+            *(["hard-wrapped"] if "hard-wrapped" in fm.layout else [])]
+
+
+def _header(fm: FrontMatter, path: str, start: int, report: Report) -> PlanHeader | None:
+    try:
+        header = header_from(fm, path, start)
+    except KehoachError as exc:
+        report.problem(exc.line, exc.message)
+        return None
+    report.identified = True
+    report.values.update(issuer=header.issuer, province=header.province or None, title=header.title,
+                         plan_year=header.plan_year)
+    return header
+
+
+def _parse(source: SourceText, report: Report) -> bool:
+    """Counts from the whole parse; False (and the reason as a problem) when the build would refuse it."""
+    try:
+        tables = parse_source(source)
+    except KehoachError as exc:
+        report.problem(exc.line, exc.message)
+        return False
+    report.parts = {name: t.num_rows for name, t in tables.items() if name not in _NOT_PARTS and t.num_rows}
+    return True
+
+
+def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, report: Report) -> None:
+    """The appendix tables alone, each one's problem reported without stopping the others."""
+    plan_id = header.plan_id if header else Path(source.path).stem
+    province, unit = (header.province, header.province_unit) if header else ("", "")
+    out = {name: TableBuilder(name) for name in resource_names()}
+    pillars = PillarCollector(plan_id)
+    for appendix, error in appendix_starts_and_blocks(source.lines, start, source.path):
+        if error:
+            report.problem(error.line, error.message)
+        elif appendix.table is not None:
+            ctx = TableContext(plan_id, source.path, appendix, appendix.table, registry_for(province, unit),
+                               pillars, out)
+            try:
+                read_appendix(ctx)
+            except KehoachError as exc:
+                report.problem(exc.line, exc.message)
+    counts = {name: len(b.rows) for name, b in out.items() if b.rows and name not in _NOT_PARTS}
+    report.parts = {**report.parts, **counts}
+
+
+def inspect_files(paths: list[str]) -> list[Report]:
+    # Parsing logs warnings (unknown agencies, …); inspect reports its own findings instead.
+    package_log = logging.getLogger(__name__.split(".")[0])
+    level = package_log.level
+    package_log.setLevel(logging.ERROR)
+    try:
+        return [inspect_file(p) for p in paths]
+    finally:
+        package_log.setLevel(level)
+
+
+def summary(report: Report) -> list[str]:
+    """A short readable summary of one report."""
+    v = report.as_dict()
+    if report.identified:
+        head = f"{v['file']}: {v['doc_type']} {v['number']} of {v['issued_date']}, {v['issuer']}"
+        lines = [head, f"  title: {v['title']}", f"  province: {v['province'] or '-'}; plan year: "
+                 f"{v['plan_year'] or '-'}"]
+    else:
+        lines = [f"{v['file']}: not identified"]
+    parts = ", ".join(f"{k} {n}" for k, n in report.parts.items()) or "nothing"
+    lines.append(f"  layout: {v['layout'] or '-'}; read: {parts}; complete: {'yes' if report.complete else 'no'}")
+    lines += [f"  {v['file']}:{line}: {message}" for line, message in report.problems]
+    return lines

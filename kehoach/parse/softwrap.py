@@ -1,0 +1,76 @@
+"""Paragraphs and headings rebuilt from hard-wrapped lines.
+
+Some sites wrap the text at a fixed width, so a sentence, a heading
+('I. KẾT QUẢ' / 'ĐẠT ĐƯỢC') or a date ('ngày' / '21/3/2022') is cut over
+several lines. Readers of the narrative match numbering and headings line by
+line, so the body is rejoined first: a continuation line is appended (with a
+space) to the line it continues, and left empty in its place, so every other
+line keeps its number and each paragraph keeps the line it starts on.
+
+A line continues the one above when that one is unfinished:
+
+- after running text that does not end a sentence ('.', ';', ':', '!', '?'),
+  any line that does not itself open a unit (a heading, a bullet, a footnote);
+- after a heading, a line starting in lower case ('1. Về nhận' / 'thức số'),
+  or a line in capitals under a heading in capitals ('I. KẾT QUẢ' / 'ĐẠT ĐƯỢC').
+
+'Phần I' headings are left alone: their title lines are read with them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kehoach.core.text import clean
+from kehoach.parse.page_text import is_capitals
+
+_PART = re.compile(r"^phần\s+([IVXLC]+|\d+)\b", re.IGNORECASE)
+# Headings of the outline: 'II. …', '1. …', '1.2. …' (as flows.sections reads them).
+_HEADING = re.compile(r"^(?:[IVXLC]+\s*[.)]\s|\d{1,2}(?:\.\d{1,2})+\.?\s+(?=[^\W\d_])|\d{1,2}[.)]\s+(?=[^\W\d_]))")
+# Other openers of a unit: lettered items ('a) …', whole paragraphs), bullets, footnotes.
+_OPENS_UNIT = re.compile(r"^(?:[a-zđ]\)\s|[-+•–*]\s|\[\d+\]|\(\d+\)\s)")
+_SENTENCE_END = re.compile(r"[.;:!?…][\"”’)\]]*$")
+
+
+def _opens_unit(text: str) -> bool:
+    return bool(_HEADING.match(text) or _PART.match(text) or _OPENS_UNIT.match(text))
+
+
+def continues(previous: str, line: str) -> bool:
+    """Whether ``line`` continues ``previous`` (both cleaned, non-empty, not table lines)."""
+    if _opens_unit(line) or _SENTENCE_END.search(previous):
+        return False
+    if _PART.match(previous):
+        return line[:1].islower()
+    if _HEADING.match(previous):
+        return line[:1].islower() or (is_capitals(previous) and is_capitals(line))
+    return True
+
+
+def join_soft_wraps(lines: tuple[str, ...], start: int, stop: int) -> tuple[str, ...]:
+    """``lines`` with the wrapped lines of ``lines[start:stop]`` joined onto the line they continue."""
+    out = list(lines)
+    head: int | None = None  # index of the line being continued
+    for n in range(start, stop):
+        text = clean(out[n])
+        if not text or "|" in text:
+            head = None
+            continue
+        if head is not None and continues(clean(out[head]), text):
+            out[head] = f"{clean(out[head])} {text}"
+            out[n] = ""
+            continue
+        head = n
+    return tuple(out)
+
+
+def join_continued(lines: tuple[str, ...], continued: list[int]) -> tuple[str, ...]:
+    """``lines`` with each (1-based) line of ``continued`` appended to the one above and left empty."""
+    out = list(lines)
+    for n in sorted(continued):
+        head = n - 2
+        while head > 0 and not out[head]:  # a cell wrapped over several lines
+            head -= 1
+        out[head] = f"{out[head].rstrip()} {out[n - 1].strip()}"
+        out[n - 1] = ""
+    return tuple(out)

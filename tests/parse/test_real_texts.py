@@ -1,0 +1,149 @@
+"""Real texts of the plan family as published (../shared/real, a sibling of the clone)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from flows import cli
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import TableBuilder, resource_names
+from kehoach.parse.agencies import registry_for, report_unresolved
+from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.inspection import KEYS, inspect_file
+from kehoach.parse.layout import appendix_starts_and_blocks
+from kehoach.parse.pillars import PillarCollector
+from kehoach.parse.plan import parse_source
+from kehoach.read.sources import read_source
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real"
+NQ03 = REAL / "closest-nq03-cp-2025-pl2-nhiem-vu.txt"
+
+pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real is not next to the clone")
+
+# (file, number, issued date, province, plan year, layout) as each text states them.
+EXCERPTS = [
+    ("excerpt-thanhhoa-281-kh-ubnd-2022-cds-2023.txt", "281/KH-UBND", "2022-12-10", "Thanh Hóa", 2023,
+     "plain-lines"),
+    ("excerpt-haiduong-1914-kh-ubnd-2023-cds-2023.txt", "1914/KH-UBND", "2023-06-05", "Hải Dương", 2023,
+     "cell-blocks+hard-wrapped"),
+    ("excerpt-quangngai-121-kh-ubnd-2025-cds-2026.txt", "121/KH-UBND", "2025-12-31", "Quảng Ngãi", 2026,
+     "metadata-table+cell-blocks"),
+]
+
+
+@pytest.mark.parametrize(("name", "number", "issued", "province", "year", "layout"), EXCERPTS)
+def test_an_excerpt_is_identified_and_reported_incomplete(name, number, issued, province, year, layout):
+    report = inspect_file(REAL / name).as_dict()
+    assert (report["number"], report["issued_date"], report["province"], report["plan_year"]) == (
+        number, issued, province, year)
+    assert report["doc_type"] == "Kế hoạch"
+    assert report["issuer"] == f"Ủy ban nhân dân tỉnh {province}"
+    assert report["layout"] == layout
+    assert report["complete"] is False
+    assert any("cut off" in p["message"] for p in report["problems"])
+
+
+@pytest.mark.parametrize("name", [e[0] for e in EXCERPTS])
+def test_the_build_refuses_an_excerpt_with_a_located_error(name):
+    path = REAL / name
+    with pytest.raises(KehoachError) as err:
+        parse_source(read_source(path))
+    last = len(path.read_text(encoding="utf-8").rstrip("\n").split("\n"))
+    assert str(err.value).startswith(f"{path}:{last}: the text ends mid-document")
+
+
+def test_the_plan_without_a_type_line_takes_it_from_the_metadata_and_says_so():
+    report = inspect_file(REAL / "excerpt-quangngai-121-kh-ubnd-2025-cds-2026.txt").as_dict()
+    assert report["title"] == "Kế hoạch chuyển đổi số tỉnh Quảng Ngãi năm 2026"
+    assert {"line": 16, "message": "no document-type line after the header; 'Kế hoạch' taken from the metadata "
+                                   "table"} in report["problems"]
+
+
+@pytest.mark.parametrize(("name", "number", "issued", "issuer", "province"), [
+    ("closest-qd59-btnmt-2024-chuong-trinh-hanh-dong.txt", "59/QĐ-BTNMT", "2024-01-08",
+     "Bộ Tài nguyên và Môi trường", None),
+    ("closest-qd3745-ubnd-tayninh-2021-ke-hoach-sdd.txt", "3745/QĐ-UBND", "2021-12-30",
+     "Ủy ban nhân dân tỉnh Tây Ninh", "Tây Ninh"),
+])
+def test_the_decisions_are_identified(name, number, issued, issuer, province):
+    report = inspect_file(REAL / name).as_dict()
+    assert (report["doc_type"], report["number"], report["issued_date"], report["issuer"], report["province"]) == (
+        "Quyết định", number, issued, issuer, province)
+
+
+def test_the_nq03_appendix_has_no_front_matter_but_its_table_is_read():
+    report = inspect_file(NQ03).as_dict()
+    assert report["number"] is None and report["complete"] is False
+    assert report["layout"] == "no-front-matter+markdown-tables"
+    assert report["problems"][0]["line"] == 1
+    assert report["problems"][0]["message"].startswith("no document header")
+    assert report["parts"]["tasks"] == 140
+
+
+@pytest.fixture(scope="module")
+def nq03_tables() -> dict[str, list[dict]]:
+    source = read_source(NQ03)
+    out = {name: TableBuilder(name) for name in resource_names()}
+    pillars = PillarCollector("nq03")
+    for appendix, error in appendix_starts_and_blocks(source.lines, 0, source.path):
+        assert error is None
+        read_appendix(TableContext("nq03", source.path, appendix, appendix.table, registry_for("", ""), pillars, out))
+    return {name: b.rows for name, b in out.items()}
+
+
+def test_the_nq03_task_list_reads_as_140_tasks_in_7_groups(nq03_tables):
+    tasks = nq03_tables["tasks"]
+    assert [t["task_code"] for t in tasks] == [str(n) for n in range(1, 141)]
+    assert Counter(t["group_no"] for t in tasks) == {1: 13, 2: 29, 3: 34, 4: 12, 5: 28, 6: 15, 7: 9}
+    first = tasks[0]
+    assert first["appendix"] == "II" and first["source_line"] == 10
+    assert first["agencies_text"] == "Bộ Khoa học và Công nghệ"
+    assert first["partners_text"] == "Ban Tuyên giáo Trung ương; các bộ, ngành, địa phương; VTV, VOV, TTXVN"
+    assert first["output_text"] == "Quyết định của Thủ tướng Chính phủ"
+    assert (first["deadline_text"], first["deadline_kind"], str(first["deadline_date"])) == (
+        "6/2025", "month", "2025-06-30")
+    assert tasks[-1]["deadline_kind"] == "ongoing"
+
+
+def test_ministries_resolve_and_departments_are_kept_verbatim_and_reported(nq03_tables, caplog):
+    mentions = nq03_tables["task_agencies"]
+    first = [m for m in mentions if m["task_code"] == "1"]
+    assert [(m["role"], m["mention"], m["agency_id"]) for m in first] == [
+        ("lead", "Bộ Khoa học và Công nghệ", "bo-khcn"),
+        ("partner", "Ban Tuyên giáo Trung ương", None),
+        ("partner", "các bộ, ngành, địa phương", "bo-nganh-dia-phuong"),
+        ("partner", "VTV", "vtv"), ("partner", "VOV", "vov"), ("partner", "TTXVN", "ttxvn"),
+    ]
+    builder = TableBuilder("task_agencies")
+    for m in first:
+        builder.add(**m)
+    with caplog.at_level(logging.WARNING):
+        assert report_unresolved(str(NQ03), {"task_agencies": builder}) == 1
+    assert f"{NQ03}:10: agency 'Ban Tuyên giáo Trung ương' (task_agencies) is not in reference/agencies.csv" in (
+        caplog.text)
+
+
+def test_the_province_department_of_science_resolves():
+    qn = registry_for("Quảng Ngãi", "tỉnh")
+    assert qn.resolve("Sở Khoa học và Công nghệ") == "quang-ngai.so-khcn"
+    assert qn.resolve("Bộ Khoa học và Công nghệ") == "bo-khcn"
+
+
+def test_cli_inspect_json_has_exactly_the_keys_and_exits_0(capsys):
+    files = [str(REAL / e[0]) for e in EXCERPTS]
+    assert cli.main(["inspect", *files, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [tuple(o) for o in out] == [KEYS] * len(files)
+    assert [o["number"] for o in out] == [e[1] for e in EXCERPTS]
+
+
+def test_cli_inspect_exits_2_with_a_located_line_for_a_text_it_cannot_identify(capsys):
+    assert cli.main(["inspect", str(NQ03)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"{NQ03}:1: no document header")
+    assert "read: tasks 140" in captured.out
