@@ -23,7 +23,6 @@ from kehoach.read.sources import read_source
 REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real"
 NQ03 = REAL / "closest-nq03-cp-2025-pl2-nhiem-vu.txt"
 
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real is not next to the clone")
 
 # (file, number, issued date, province, plan year, layout) as each text states them.
 EXCERPTS = [
