@@ -182,7 +182,8 @@ def rows_to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
             raise KehoachError(
                 f"{name}: required field {f.name!r} is empty", line=row.get("source_line")
             )
-        values = [_checked(name, f, v, row) for v, row in zip(values, rows, strict=True)]
+        if pa.types.is_decimal(f.type) or pa.types.is_integer(f.type) or pa.types.is_date(f.type):
+            values = [_checked(name, f, v, row) for v, row in zip(values, rows, strict=True)]
         try:
             columns.append(pa.array(values, type=f.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
