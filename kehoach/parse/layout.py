@@ -29,6 +29,7 @@ from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.page_text import is_capitals, page_clean
 from kehoach.parse.softwrap import join_continued, join_soft_wraps
 from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, line_cells, read_table
+from kehoach.parse.values import small_int
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
@@ -253,20 +254,20 @@ def _parse_footnotes(lines: tuple[str, ...], start: int) -> list[Footnote]:
 
 def _parse_header(lines: tuple[str, ...], start: int, path: str) -> tuple[PlanHeader, int]:
     fm = read_front_matter(lines, start, path)
-    header = header_from(fm, path, start)
+    header = header_from(fm, path, start, len(lines))
     for problem in fm.problems:  # e.g. the metadata table and the header disagree: said, never settled silently
         log.warning("%s:%s: %s", path, problem.line, problem.message)
     return header, fm.body_start
 
 
-def header_from(fm: FrontMatter, path: str, start: int = 0) -> PlanHeader:
+def header_from(fm: FrontMatter, path: str, start: int = 0, line_count: int | None = None) -> PlanHeader:
     """The plan header from what the front matter says; a located error for what it lacks."""
     if fm.number is None:
         raise KehoachError(
             "no document header: expected a line with the plan number ('Số: …/KH-…') "
             "near the top, after the list of related documents",
             path,
-            min(start + 1, len(lines)),  # a file that is all list: its last line
+            min(start + 1, line_count or start + 1),  # a file that is all list: its last line
         )
     if fm.issued_date is None:
         raise KehoachError("no issue date ('<place>, ngày d tháng m năm yyyy') in the header", path, fm.number_line)

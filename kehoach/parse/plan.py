@@ -32,7 +32,11 @@ def parse_source(source: SourceText) -> Tables:
 
     _plan_row(doc, out, state)
     for entry in doc.related:
-        doc_id = state.documents.add(parse_related_entry(entry.text, state.context))
+        try:
+            ref = parse_related_entry(entry.text, state.context)
+        except KehoachError as exc:
+            raise exc.located(doc.path, entry.line) from None
+        doc_id = state.documents.add(ref)
         state.relate(doc_id, "related", entry.line, entry.position)
 
     kinds = []

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 
+from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
 from kehoach.core.text import clean
 from kehoach.core.vocabularies import vocabulary
@@ -132,7 +133,10 @@ def _numbered(doc: PlanDocument, state: ParseState, n: int) -> list[Found]:
             start, stated = named.start(), _canonical_type(named[0])
             name = clean(re.sub(r"\s+số\s*[:.]?\s*$", "", named[0], flags=re.IGNORECASE))
         end = m.end()
-        issued = date_after(text[end:])
+        try:
+            issued = date_after(text[end:])
+        except KehoachError as exc:  # '… ngày 31/02/2024'
+            raise exc.located(doc.path, n) from None
         year = None
         if issued:
             end += date_match_after(text[end:]).end()
@@ -238,7 +242,10 @@ def _by_name_only(doc: PlanDocument, state: ParseState, line: int, found: list[F
         return None  # only a law is identified by its name; 'Nghị quyết của Tỉnh ủy' names no document
     cut = _TYPED_TEXT_END.search(text)
     name = clean(text[: cut.start()] if cut else text).rstrip(" .;")
-    issued = find_long_date(text) or date_after(text[cut.start():] if cut else "")
+    try:
+        issued = find_long_date(text) or date_after(text[cut.start():] if cut else "")
+    except KehoachError as exc:
+        raise exc.located(doc.path, line) from None
     title = f"{name} {issued.year}" if issued else name
     ref = make_ref(None, state.context, doc_type=doc_type[0], year=issued.year if issued else None,
                    issued=issued, title=title)
