@@ -5,7 +5,7 @@ broken invariant: crash, unlocated error, line outside the file, hang).
 
     .venv/bin/python scripts/fuzz.py [--seed S] [--count N] [--timeout SECONDS] [--plan FILE]
 
-The CI suite (tests/test_fuzz.py) runs a small slice of the same mutator;
+The CI suite (tests/parse/test_fuzz.py) runs a small slice of the same mutator;
 this script is for the larger run whose figures go into the closing note.
 """
 
@@ -25,11 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from flows.audit import run_audit  # noqa: E402
-from flows.build import parse_sources  # noqa: E402
-from flows.errors import KehoachError  # noqa: E402
-from flows.sources import read_source  # noqa: E402
 from mutator import Outcome, outcome, variants  # noqa: E402
+
+from kehoach.audit.runner import run_audit  # noqa: E402
+from kehoach.build import parse_sources  # noqa: E402
+from kehoach.core.errors import KehoachError  # noqa: E402
+from kehoach.read.sources import read_source  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.audit import run_audit
-from flows.build import parse_sources
-from flows.errors import KehoachError
-from flows.sources import read_source
+from kehoach.audit.runner import run_audit
+from kehoach.build import parse_sources
+from kehoach.core.errors import KehoachError
+from kehoach.read.sources import read_source
 
 # Every variant stays under this many characters (the "bounded input" invariant).
 MAX_CHARS = 400_000

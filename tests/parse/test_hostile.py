@@ -13,16 +13,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import plan_text, write_plan
-from flows.build import parse_sources
-from flows.errors import KehoachError
-from flows.files import clean_leftovers, exclusive_lock, link_or_copy_tree
-from flows.model import money_digits
-from flows.sources import discover, read_source
-from flows.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
+from helpers import plan_text, write_plan
 from mutator import outcome
 
 from flows.cli import _exit_on_signal, filesystem_error
+from kehoach.build import parse_sources
+from kehoach.core.errors import KehoachError
+from kehoach.core.files import clean_leftovers, exclusive_lock, link_or_copy_tree
+from kehoach.core.model import money_digits
+from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
+from kehoach.read.sources import discover, read_source
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import plan_text
-from flows.errors import KehoachError
-from flows.values import check_amount, parse_amount, parse_deadline, parse_number
+from helpers import plan_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mutator import MAX_CHARS, outcome, variants
+
+from kehoach.core.errors import KehoachError
+from kehoach.parse.values import check_amount, parse_amount, parse_deadline, parse_number
 
 # Small enough for CI on two cores (about a minute); the same inputs every run.
 SEED, COUNT = 11, 120
