@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -28,6 +30,32 @@ from kehoach.versions import diff
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
+# File-system errors a user can fix (free space, permissions, a read-only mount):
+# reported in one line like input errors; the previous package is never touched.
+_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _exit_on_signal(signum: int, frame) -> None:
+    """SIGTERM/SIGHUP end the CLI like Ctrl-C does: cleanups run (the staging
+    directory is removed, and Prefect's temporary server, which it stops at
+    exit, is not left running)."""
+    raise SystemExit(128 + signum)
+
+
+def _handle_termination() -> None:
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _exit_on_signal)
+
+
+def filesystem_error(exc: OSError) -> KehoachError | None:
+    """A disk-full or permission error as a located, one-line error (else None)."""
+    if exc.errno not in _USER_ERRNOS:
+        return None
+    reason = os.strerror(exc.errno).lower()
+    hint = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space"}.get(exc.errno, "check permissions")
+    where = exc.filename or ""
+    return KehoachError(f"{reason}: {hint} and run again (the previous package is unchanged)", where or None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,6 +226,7 @@ def _publish(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _handle_termination()
     debug = os.environ.get("KEHOACH_DEBUG") == "1"
     try:
         commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
@@ -213,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: say so in one line unless debugging
+        error = filesystem_error(exc) if isinstance(exc, OSError) else None
+        if error is not None and not debug:
+            print(str(error), file=sys.stderr)
+            return EXIT_INPUT
         if debug:
             raise
         logging.getLogger(__name__).debug("internal error", exc_info=True)

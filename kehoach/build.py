@@ -207,7 +207,7 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
 def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
     try:
         return validate_package(directory, tables, sources[0].path if len(sources) == 1 else None)
-    except KehoachError:
+    except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         shutil.rmtree(directory, ignore_errors=True)
         raise
 

@@ -7,6 +7,9 @@
 (rows repeated with new numbers), to see how parsing and validation scale.
 --prefect also times a full `kehoach build` through Prefect (includes the
 temporary server start-up, which dominates).
+--linear N times parsing of hostile plans that once took quadratic time (issue
+11): one line citing N documents, 2·N appendix headings, 5·N related-list
+entries (default N = 10,000; 0 skips them). Each should stay well under a second.
 """
 
 from __future__ import annotations
@@ -66,6 +69,46 @@ def scaled_plan(text: str, k: int) -> str:
     return "\n".join(out)
 
 
+def _body_line(lines: list[str]) -> int:
+    """Index of the first narrative paragraph ('- …') after the header."""
+    source_start = next(i for i, x in enumerate(lines) if not x.startswith("- ") and x.strip())
+    return next(i for i in range(source_start, len(lines)) if lines[i].startswith("- "))
+
+
+def many_citations(text: str, n: int) -> str:
+    """One paragraph citing ``n`` decisions by number."""
+    lines = text.split("\n")
+    at = _body_line(lines)
+    cited = "; ".join(f"Quyết định số {k}/QĐ-UBND ngày 01/02/2020" for k in range(1, n + 1))
+    return "\n".join([*lines[:at], f"- Căn cứ {cited}.", *lines[at:]])
+
+
+def many_headings(text: str, n: int) -> str:
+    """``n`` appendix headings (without tables) before the real appendices."""
+    lines = text.split("\n")
+    at = next(i for i, x in enumerate(lines) if x.strip().upper().startswith("PHỤ LỤC"))
+    return "\n".join([*lines[:at], *(f"PHỤ LỤC {k}\nDanh mục {k}" for k in range(1, n + 1)), *lines[at:]])
+
+
+def many_related(text: str, n: int) -> str:
+    """A related-documents list of ``n`` entries at the top."""
+    entries = [f"- {k} Quyết định {k}/QĐ-UBND năm 2020 về việc số {k}" for k in range(1, n + 1)]
+    return "\n".join([*entries, text])
+
+
+def linear_cases(text: str, n: int) -> None:
+    """Time the parse of texts that once made parsing quadratic."""
+    cases = (("citations on one line", many_citations, n), ("appendix headings", many_headings, 2 * n),
+             ("related-list entries", many_related, 5 * n))
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, make, count in cases:
+            path = Path(tmp) / "hostile.txt"
+            path.write_text(make(text, count), encoding="utf-8")
+            source = read_source(path)
+            seconds, _ = timed(lambda s=source: parse_source(s), 1)
+            report(f"parse, {count:,} {label}", seconds, f"{len(source.lines)} lines")
+
+
 def report(label: str, seconds: float, extra: str = "") -> None:
     print(f"{label:<44} {seconds * 1000:9.1f} ms  {extra}")
 
@@ -75,6 +118,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--prefect", action="store_true")
+    parser.add_argument("--linear", type=int, default=10_000)
     args = parser.parse_args()
 
     print(f"kehoach benchmark — {PLAN.name}, median of {args.repeat}")
@@ -121,6 +165,9 @@ def main() -> None:
             directory, _ = build.stage(big_tables, [big], out)
             seconds, _ = timed(lambda: build.validate_staged(directory, big_tables, [big]), 1)
             report(f"validate, appendices x{args.scale}", seconds)
+
+    if args.linear:
+        linear_cases(PLAN.read_text(encoding="utf-8"), args.linear)
 
     if args.prefect:
         with tempfile.TemporaryDirectory() as tmp:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _escape(text: str) -> str:
+    """Control characters as Python escapes ('\\n')."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 class KehoachError(Exception):
@@ -24,9 +32,11 @@ class KehoachError(Exception):
         return KehoachError(self.message, path, self.line if self.line is not None else line)
 
     def __str__(self) -> str:
-        where = self.path or ""
+        # A file name may hold a newline or other control characters: escaped,
+        # so the message stays one line.
+        where = _escape(self.path or "")
         if self.path and self.line is not None:
-            where = f"{self.path}:{self.line}"
+            where = f"{where}:{self.line}"
         # Messages must stay on one line whatever the input contained.
         message = " ".join(self.message.split())
         return f"{where}: {message}" if where else message

@@ -1,4 +1,10 @@
-"""Writing files safely: atomic directory swaps, locks and hashes."""
+"""Writing files safely: atomic directory swaps, locks and hashes.
+
+Nothing is written through a symbolic link: the lock file is opened with
+``O_NOFOLLOW``, and an output or portal directory that is, or holds, a link is
+refused before anything is written (a link there would let a build truncate,
+overwrite or hard-link files outside it).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,9 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,7 +79,9 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 def link_or_copy_tree(src: Path, dst: Path, exclude: tuple[str, ...] = ()) -> None:
     """``link_or_copy`` every file of a tree (previous versions are immutable);
-    top-level entries named in ``exclude`` are left out."""
+    top-level entries named in ``exclude`` are left out. A symbolic link in
+    the tree is refused: it would bring a file from outside into the package."""
+    refuse_links(src)
     dst.mkdir(parents=True, exist_ok=True)
     for path in src.rglob("*"):
         relative = path.relative_to(src)
@@ -83,17 +93,88 @@ def link_or_copy_tree(src: Path, dst: Path, exclude: tuple[str, ...] = ()) -> No
             link_or_copy(path, dst / relative)
 
 
+def refuse_links(directory: Path) -> None:
+    """Refuse ``directory`` if it, or anything under it, is a symbolic link."""
+    if directory.is_symlink():
+        raise KehoachError("is a symbolic link; kehoach writes only into a real directory (give its target)",
+                           directory)
+    if not directory.is_dir():
+        return
+    for root, dirs, files in os.walk(directory):  # os.walk does not follow links
+        for name in dirs + files:
+            path = Path(root) / name
+            if path.is_symlink():
+                raise KehoachError("is a symbolic link inside the output; kehoach writes no file through a "
+                                   "link: remove it", path)
+
+
+def _open_lock(lock_path: Path) -> int:
+    """The lock file's descriptor: never through a link, never truncated."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(lock_path, flags, 0o644)
+    except OSError:
+        if lock_path.is_symlink():  # ELOOP: the lock is a link (its target must not be touched)
+            raise KehoachError("lock file is a symbolic link; remove it", lock_path) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise KehoachError("lock file is not a regular file; remove it", lock_path)
+    return fd
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:staging|old)-(?P<pid>\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process: leave its files alone
+    return True
+
+
+def clean_leftovers(target: Path) -> list[Path]:
+    """Remove staging and old directories that killed processes left next to
+    ``target`` (``.<name>.staging-PID``, ``.<name>.old-PID``) and inside it
+    (the portal's datasets). Call under the lock, after ``recover``."""
+    removed = []
+    places = [(target.parent, target.name)] + ([(target, None)] if target.is_dir() else [])
+    for folder, name in places:
+        for path in folder.glob(".*-*"):
+            m = _LEFTOVER.match(path.name)
+            if not m or (name is not None and m["name"] != name) or int(m["pid"]) == os.getpid():
+                continue
+            if ".old-" in path.name and not (folder / m["name"]).exists():
+                continue  # the only copy of a package whose swap was interrupted: recover() restores it
+            if not _alive(int(m["pid"])) and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def exclusive_lock(target: Path, wait: bool = True) -> Iterator[None]:
-    """Serialise builds/refreshes writing the same output directory."""
+    """Serialise builds/refreshes writing the same output directory.
+
+    Under the lock, a ``target`` that is or holds a symbolic link is refused,
+    an interrupted swap is finished and what dead processes left is removed.
+    """
+    if target.is_symlink():
+        refuse_links(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.with_name(f".{target.name}.lock")
-    with lock_path.open("w") as handle:
+    with os.fdopen(_open_lock(lock_path), "r+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
             raise KehoachError("another build is writing this output; try again later", target) from None
         try:
+            refuse_links(target)
+            recover(target)
+            clean_leftovers(target)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

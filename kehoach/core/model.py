@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,12 +99,39 @@ def primary_key(name: str) -> list[str]:
     return [pk] if isinstance(pk, str) else list(pk)
 
 
-def _quantize(value: Any, scale: int) -> Any:
-    if isinstance(value, Decimal):
-        q = value.quantize(Decimal(1).scaleb(-scale))
-        if q != value:
-            raise KehoachError(f"amount {value} has more than {scale} decimals")
-        return q
+@cache
+def money_digits(directory: Path = SCHEMAS_DIR) -> tuple[int, int]:
+    """(digits before the point, decimals) every number field of the schemas holds:
+    the tightest ``decimalPrecision``/``decimalScale`` declared."""
+    specs = [arrow_type(f) for name in resource_names(directory) for f in load_schema(name, directory)["fields"]
+             if f.get("type") == "number"]
+    return min(t.precision - t.scale for t in specs), min(t.scale for t in specs)
+
+
+def _quantize(value: Any, kind: pa.Decimal128Type) -> Any:
+    """A Decimal as the column stores it; refused (not rounded) when it does not fit."""
+    if not isinstance(value, Decimal):
+        return value
+    if not value.is_finite() or (value != 0 and value.adjusted() >= kind.precision - kind.scale):
+        raise KehoachError(f"amount {value} has more than {kind.precision - kind.scale} digits before the point")
+    with localcontext(prec=kind.precision + 1):
+        q = value.quantize(Decimal(1).scaleb(-kind.scale), rounding=ROUND_DOWN)
+    if q != value:
+        raise KehoachError(f"amount {value} has more than {kind.scale} decimals")
+    return q
+
+
+def _fits(value: Any, kind: pa.DataType) -> Any:
+    """Check one value against its column type (the Arrow error would name no row)."""
+    if pa.types.is_decimal(kind):
+        return _quantize(value, kind)
+    if pa.types.is_integer(kind) and isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise KehoachError(f"number {value if len(str(value)) < 30 else '…'} is too large (64-bit integer column)")
+    if pa.types.is_date(kind) and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise KehoachError(f"not an ISO date: {value!r}") from None
     return value
 
 
@@ -155,16 +182,22 @@ def rows_to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
             raise KehoachError(
                 f"{name}: required field {f.name!r} is empty", line=row.get("source_line")
             )
-        if pa.types.is_decimal(f.type):
-            values = [_quantize(v, f.type.scale) for v in values]
-        if pa.types.is_date(f.type):
-            values = [v if v is None or isinstance(v, date) else date.fromisoformat(v) for v in values]
+        if pa.types.is_decimal(f.type) or pa.types.is_integer(f.type) or pa.types.is_date(f.type):
+            values = [_checked(name, f, v, row) for v, row in zip(values, rows, strict=True)]
         try:
             columns.append(pa.array(values, type=f.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise KehoachError(f"{name}.{f.name}: {exc}") from None
     table = pa.Table.from_arrays(columns, schema=schema) if rows else schema.empty_table()
     return table
+
+
+def _checked(name: str, f: pa.Field, value: Any, row: dict[str, Any]) -> Any:
+    """``_fits``, with the error located on the row's source line."""
+    try:
+        return _fits(value, f.type)
+    except KehoachError as exc:
+        raise KehoachError(f"{name}.{f.name}: {exc.message}", line=row.get("source_line")) from None
 
 
 def empty_tables() -> Tables:

@@ -23,7 +23,7 @@ from kehoach.parse.agencies import AgencyRegistry
 from kehoach.parse.layout import Appendix
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.table_reader import Code, Column, PipeTable, Row, is_total_label, parse_code, total_label_number
-from kehoach.parse.values import Amount, parse_amount, parse_deadline, unit_factor
+from kehoach.parse.values import Amount, Deadline, parse_amount, parse_deadline, to_million, unit_factor
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +64,14 @@ class TableContext:
     def amount(self, row: Row, column: Column) -> Amount:
         cell = row.cells[column.index]
         try:
-            return parse_amount(cell.text)
+            amount = parse_amount(cell.text)
+            self.money(amount)  # refused here, on its line, when the package cannot hold it
         except KehoachError as exc:
             raise exc.located(self.path, cell.line) from None
+        return amount
 
     def money(self, amount: Amount) -> Decimal | None:
-        return None if amount.value is None else amount.value * self.factor
+        return to_million(amount.value, self.factor)
 
 
 def interpret(ctx: TableContext) -> list[LogicalRow]:
@@ -165,7 +167,7 @@ def build_tasks(ctx: TableContext, rows: list[LogicalRow]) -> None:
     for r in rows:
         if r.kind != "item":
             continue
-        deadline = parse_deadline(ctx.cell(r.row, deadline_col))
+        deadline = _deadline(ctx, r.row, deadline_col)
         ctx.out["tasks"].add(
             plan_id=ctx.plan_id, task_code=r.key, task_code_text=r.code.text, group_no=r.group_no,
             pillar=r.pillar, name=ctx.cell(r.row, name_col),
@@ -237,11 +239,21 @@ def build_budget(ctx: TableContext, rows: list[LogicalRow]) -> None:
                 stated_as=amount.stated, amount_text=amount.text, source_line=r.row.cells[name_col.index].line)
 
 
+def _deadline(ctx: TableContext, row: Row, column: Column | None) -> Deadline:
+    """The deadline cell read, errors located on the cell's line."""
+    try:
+        return parse_deadline(ctx.cell(row, column))
+    except KehoachError as exc:
+        raise exc.located(ctx.path, row.cells[column.index].line if column else row.line) from None
+
+
 def _label_amount(ctx: TableContext, text: str, line: int) -> Amount:
     try:
-        return parse_amount(text)
+        amount = parse_amount(text)
+        ctx.money(amount)
     except KehoachError as exc:
         raise exc.located(ctx.path, line) from None
+    return amount
 
 
 def build_investments(ctx: TableContext, rows: list[LogicalRow]) -> None:

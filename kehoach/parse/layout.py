@@ -29,6 +29,7 @@ from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.page_text import is_capitals, page_clean
 from kehoach.parse.softwrap import join_continued, join_soft_wraps
 from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, line_cells, read_table
+from kehoach.parse.values import small_int
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def _provinces() -> dict[str, dict[str, str]]:
 def parse_document(source: SourceText) -> PlanDocument:
     lines = source.lines
     path = source.path
-    related, i = read_related(lines)
+    related, i = read_related(lines, path)
     header, body_start = _parse_header(lines, i, path)
     appendix_starts = find_appendix_starts(lines, body_start)
     body_stop = appendix_starts[0] if appendix_starts else _footnote_start(lines, body_start)
@@ -153,15 +154,19 @@ def parse_document(source: SourceText) -> PlanDocument:
     return doc
 
 
-def read_related(lines: tuple[str, ...]) -> tuple[list[RelatedEntry], int]:
-    """The leading list(s) of related documents; returns them and the index of the first other line."""
+def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEntry], int]:
+    """The leading list(s) of related documents; returns them and the index of the first other line.
+    A list number beyond int64 is refused on its line (``path``)."""
     i = 0
     related: list[RelatedEntry] = []
     while i < len(lines):
         text = lines[i].strip()
         m = _RELATED.match(text)
         if m:
-            related.append(RelatedEntry(i + 1, int(m[1]), clean(m[2])))
+            position = small_int(m[1])
+            if position is None:
+                raise KehoachError(f"list number {m[1][:20]}… is too large", path or None, i + 1)
+            related.append(RelatedEntry(i + 1, position, clean(m[2])))
         elif text:
             break
         i += 1
@@ -249,20 +254,20 @@ def _parse_footnotes(lines: tuple[str, ...], start: int) -> list[Footnote]:
 
 def _parse_header(lines: tuple[str, ...], start: int, path: str) -> tuple[PlanHeader, int]:
     fm = read_front_matter(lines, start, path)
-    header = header_from(fm, path, start)
+    header = header_from(fm, path, start, len(lines))
     for problem in fm.problems:  # e.g. the metadata table and the header disagree: said, never settled silently
         log.warning("%s:%s: %s", path, problem.line, problem.message)
     return header, fm.body_start
 
 
-def header_from(fm: FrontMatter, path: str, start: int = 0) -> PlanHeader:
+def header_from(fm: FrontMatter, path: str, start: int = 0, line_count: int | None = None) -> PlanHeader:
     """The plan header from what the front matter says; a located error for what it lacks."""
     if fm.number is None:
         raise KehoachError(
             "no document header: expected a line with the plan number ('Số: …/KH-…') "
             "near the top, after the list of related documents",
             path,
-            start + 1,
+            min(start + 1, line_count or start + 1),  # a file that is all list: its last line
         )
     if fm.issued_date is None:
         raise KehoachError("no issue date ('<place>, ngày d tháng m năm yyyy') in the header", path, fm.number_line)

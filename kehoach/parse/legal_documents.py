@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from kehoach.core.text import clean, fold, key, slug
 from kehoach.core.vocabularies import vocabulary
@@ -75,20 +75,33 @@ def _issuers() -> dict[str, dict[str, str]]:
     return {key(r["code"]): r for r in vocabulary("issuers")}
 
 
+@cache
+def _doc_type_keys() -> tuple[tuple[str, str, str], ...]:
+    """(key of the name, name_vi, name_en), longest name first (keys computed once, not per reference)."""
+    return tuple((key(vi), vi, en) for vi, en, _ in _doc_types())
+
+
+@cache
+def _doc_type_codes() -> dict[str, tuple[str, str]]:
+    found: dict[str, tuple[str, str]] = {}
+    for name_vi, name_en, c in _doc_types():
+        if c:
+            found.setdefault(key(c), (name_vi, name_en))
+    return found
+
+
 def doc_type_at_start(text: str) -> tuple[str, str] | None:
     """('Quyết định', 'Decision') when ``text`` starts with a document type."""
-    k = key(text)
-    for name_vi, name_en, _ in _doc_types():
-        if k.startswith(key(name_vi)):
+    longest = len(_doc_type_keys()[0][0]) if _doc_type_keys() else 0
+    k = key(text[:2 * longest + 8])  # only the start matters: keying a long line per reference was quadratic
+    for name_key, name_vi, name_en in _doc_type_keys():
+        if k.startswith(name_key):
             return name_vi, name_en
     return None
 
 
 def doc_type_from_code(code: str) -> tuple[str, str] | None:
-    for name_vi, name_en, c in _doc_types():
-        if c and key(c) == key(code):
-            return name_vi, name_en
-    return None
+    return _doc_type_codes().get(key(code))
 
 
 def normalize_number(number: str) -> str:
@@ -112,6 +125,7 @@ def split_number(number: str) -> tuple[int | None, str | None, str | None]:
     return year, None, words[0]
 
 
+@lru_cache(maxsize=4096)  # a plan cites few issuers, many times each
 def issuer_for(code: str | None, context: Context) -> tuple[str | None, str | None, bool]:
     """(name_vi, name_en, is_local) for an issuer code such as 'TTg' or 'UBND'."""
     if not code:

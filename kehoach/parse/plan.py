@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 
+import pyarrow as pa
+
+from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, Tables, resource_names
 from kehoach.core.text import key
 from kehoach.core.vocabularies import vocabulary
@@ -29,7 +32,11 @@ def parse_source(source: SourceText) -> Tables:
 
     _plan_row(doc, out, state)
     for entry in doc.related:
-        doc_id = state.documents.add(parse_related_entry(entry.text, state.context))
+        try:
+            ref = parse_related_entry(entry.text, state.context)
+        except KehoachError as exc:
+            raise exc.located(doc.path, entry.line) from None
+        doc_id = state.documents.add(ref)
         state.relate(doc_id, "related", entry.line, entry.position)
 
     kinds = []
@@ -53,7 +60,15 @@ def parse_source(source: SourceText) -> Tables:
             aliases="|".join(agency.aliases) or None,
         )
     log.info("%s: plan %s, appendices read as %s", doc.path, doc.header.number, ", ".join(kinds) or "nothing")
-    return {name: builder.to_arrow() for name, builder in out.items()}
+    return {name: _to_arrow(builder, doc.path) for name, builder in out.items()}
+
+
+def _to_arrow(builder: TableBuilder, path: str) -> pa.Table:
+    """The builder's rows as a typed table; a value the schema refuses is located in ``path``."""
+    try:
+        return builder.to_arrow()
+    except KehoachError as exc:
+        raise exc.located(path) from None
 
 
 def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState) -> None:

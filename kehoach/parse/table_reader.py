@@ -25,6 +25,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean, key
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.table_rows import Cell, is_markdown_line, markdown_rows, rhythm_rows, split_line, square
+from kehoach.parse.values import small_int
 
 # Row numbers: '1', '1.1', '1.1.2', with typists' variants '9 2', '1.1.', '1,2'.
 _CODE = re.compile(r"^(?P<parts>\d+(?:\s*[.,]\s*\d+|\s+\d+)*)\s*\.?$")
@@ -62,8 +63,9 @@ class Code:
 def parse_code(text: str) -> Code | None:
     t = clean(text)
     m = _CODE.match(t)
-    if m:
-        parts = tuple(int(p) for p in re.split(r"\s*[.,]\s*|\s+", m["parts"]))
+    numbers = [small_int(p) for p in re.split(r"\s*[.,]\s*|\s+", m["parts"])] if m else []
+    if m and None not in numbers:  # a part beyond int64 is no row number
+        parts = tuple(numbers)
         normalized = ".".join(str(p) for p in parts)
         raw = m["parts"]
         anomaly = None

@@ -8,15 +8,22 @@ raises ``KehoachError`` so the build stops at the line that is wrong.
 from __future__ import annotations
 
 import calendar
+import decimal
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from decimal import Decimal
 from functools import cache
 
 from kehoach.core.errors import KehoachError
+from kehoach.core.model import money_digits
 from kehoach.core.text import clean, key
 from kehoach.core.vocabularies import vocabulary
+
+# Integers the package stores are int64; row and list numbers beyond are refused.
+INT64_MAX = 2**63 - 1
+# A number is read exactly when Decimal's arithmetic keeps all its digits.
+_READ_DIGITS = decimal.getcontext().prec
 
 DASHES = {"-", "–", "—", "−"}
 
@@ -47,10 +54,56 @@ def parse_number(text: str) -> Decimal:
     m = _VN_NUMBER.match(t)
     if not m:
         raise KehoachError(f"not a Vietnamese number: {text!r}")
-    digits = m["int"].replace(".", "")
+    digits = m["int"].replace(".", "").lstrip("0") or "0"
     frac = m["frac"]
+    if len(digits) + len(frac or "") > _READ_DIGITS:
+        # Checked before Decimal arithmetic: longer numbers would be rounded (or overflow).
+        raise KehoachError(f"number {_shown(t)} has more than {_READ_DIGITS} digits")
     value = Decimal(f"{m['sign']}{digits}.{frac}" if frac else f"{m['sign']}{digits}")
     return value
+
+
+def _shown(text: str, width: int = 30) -> str:
+    """A number as quoted in an error: long ones cut in the middle."""
+    return repr(text) if len(text) <= width else repr(f"{text[:12]}…{text[-12:]}") + f" ({len(text)} characters)"
+
+
+def check_amount(value: Decimal | None, what: str = "amount") -> Decimal | None:
+    """``value`` (million VND) if the package's DECIMAL columns hold it exactly.
+
+    The limits are those the schemas declare (``decimalPrecision`` and
+    ``decimalScale``), so the error names the rule, not a database overflow.
+    """
+    if value is None:
+        return None
+    integer_digits, scale = money_digits()
+    if value != 0 and value.adjusted() >= integer_digits:
+        raise KehoachError(f"{what} {value:f} has more than {integer_digits} digits before the "
+                           f"decimal point (the schemas' limit)")
+    if value != value.quantize(Decimal(1).scaleb(-scale), rounding=decimal.ROUND_DOWN, context=_WIDE):
+        raise KehoachError(f"{what} {value:f} has more than {scale} decimals (the schemas' limit)")
+    return value
+
+
+# Enough precision for any number ``parse_number`` accepts times any unit factor;
+# a result that would still need rounding raises instead.
+_EXACT = decimal.Context(prec=4 * _READ_DIGITS, traps=[decimal.Inexact, decimal.InvalidOperation])
+_WIDE = decimal.Context(prec=4 * _READ_DIGITS)
+
+
+def to_million(value: Decimal | None, factor: Decimal, what: str = "amount in million VND") -> Decimal | None:
+    """``value`` in a stated unit times its factor, checked against the schemas' limits."""
+    return None if value is None else check_amount(_EXACT.multiply(value, factor), what)
+
+
+def small_int(digits: str) -> int | None:
+    """``int(digits)`` when it fits the package's int64 columns, else None.
+
+    Checked on the text: Python refuses to convert more than 4,300 digits."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(INT64_MAX)) or int(digits) > INT64_MAX:
+        return None
+    return int(digits)
 
 
 def parse_amount(text: str | None) -> Amount:
@@ -63,7 +116,7 @@ def parse_amount(text: str | None) -> Amount:
 
 
 def convert_unit(value: Decimal | None, factor: Decimal) -> Decimal | None:
-    return None if value is None else value * factor
+    return to_million(value, factor)
 
 
 @cache
@@ -88,7 +141,7 @@ _LONG_DATE = re.compile(r"ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4}
 def make_date(day: int, month: int, year: int, text: str = "") -> date:
     try:
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # year 0, 31 February, …
         raise KehoachError(f"not a calendar date: {text or f'{day}/{month}/{year}'!r}") from None
 
 
@@ -106,7 +159,9 @@ def find_long_date(text: str) -> date | None:
     return make_date(int(m[1]), int(m[2]), int(m[3]), m[0]) if m else None
 
 
-def last_day_of_month(year: int, month: int) -> date:
+def last_day_of_month(year: int, month: int, text: str = "") -> date:
+    if not MINYEAR <= year <= MAXYEAR or not 1 <= month <= 12:
+        raise KehoachError(f"not a calendar month: {text or f'{month}/{year}'!r}")
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
@@ -166,10 +221,10 @@ def parse_deadline(text: str | None) -> Deadline:
         rest = pattern.sub(" ", rest)
 
     take(_DMY, "date", lambda m: make_date(int(m[1]), int(m[2]), int(m[3]), m[0]))
-    take(_QUARTER, "quarter", lambda m: last_day_of_month(int(m[2]), 3 * ROMAN_QUARTERS[m[1].lower()]))
-    take(_YEAR_RANGE, "year_range", lambda m: date(max(int(m[1]), int(m[2])), 12, 31))
-    take(_MONTH_YEAR, "month", lambda m: last_day_of_month(int(m[2]), _month(m)))
-    take(_YEAR, "year", lambda m: date(int(m[1]), 12, 31))
+    take(_QUARTER, "quarter", lambda m: last_day_of_month(int(m[2]), 3 * ROMAN_QUARTERS[m[1].lower()], m[0]))
+    take(_YEAR_RANGE, "year_range", lambda m: last_day_of_month(max(int(m[1]), int(m[2])), 12, m[0]))
+    take(_MONTH_YEAR, "month", lambda m: last_day_of_month(int(m[2]), _month(m), m[0]))
+    take(_YEAR, "year", lambda m: last_day_of_month(int(m[1]), 12, m[0]))
 
     leftover = _FILLER.sub(" ", rest).strip()
     latest = max((d for _, d in calendar_parts), default=None)

@@ -13,11 +13,14 @@ import codecs
 import hashlib
 import json
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kehoach.core.errors import KehoachError
+from kehoach.core.limits import limits
 from kehoach.core.text import nfc
 
 log = logging.getLogger(__name__)
@@ -97,24 +100,57 @@ def read_origin(source: Path) -> dict:
         raise KehoachError(f"origin record is not valid JSON: {exc}", path) from None
 
 
-def read_source(path: str | Path, display: str | None = None) -> SourceText:
-    path = Path(path)
-    shown = display or str(path)
+def read_bytes(path: Path, shown: str, max_bytes: int | None) -> bytes:
+    """The file's bytes: a regular file only (not a device, FIFO or socket),
+    at most ``max_bytes`` of it (checked while reading: a size can lie)."""
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise KehoachError("no such file", shown) from None
     except IsADirectoryError:
         raise KehoachError("is a directory, expected a text file", shown) from None
+    except PermissionError:
+        raise KehoachError("permission denied: cannot read this file", shown) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise KehoachError("is a directory, expected a text file", shown)
+        if not stat.S_ISREG(info.st_mode):
+            raise KehoachError("not a regular file (a device, pipe or socket); expected a text file", shown)
+        data = handle.read(max_bytes + 1 if max_bytes else -1)
+    if max_bytes and len(data) > max_bytes:
+        raise KehoachError(f"file is larger than {max_bytes:,} bytes (the limit KEHOACH_MAX_FILE_BYTES)", shown)
+    return data
+
+
+def check_line_lengths(lines: tuple[str, ...], shown: str, max_chars: int | None) -> None:
+    """Refuse a line longer than ``max_chars`` (a plan's longest paragraph is far shorter)."""
+    if not max_chars:
+        return
+    for number, line in enumerate(lines, 1):
+        if len(line) > max_chars:
+            raise KehoachError(f"line is {len(line):,} characters long, more than {max_chars:,} "
+                               "(the limit KEHOACH_MAX_LINE_CHARS)", shown, number)
+
+
+def read_source(path: str | Path, display: str | None = None) -> SourceText:
+    path = Path(path)
+    shown = display or str(path)
+    limit = limits()
+    data = read_bytes(path, shown, limit.max_file_bytes)
     text, encoding = decode(data, shown)
     sha256 = hashlib.sha256(data).hexdigest()
     origin = read_origin(path)
     recorded = origin.get("sha256")
     if recorded and recorded != sha256:
         # An amended text dropped into raw/ is legitimate input; the package
-        # records the hash of what was actually read.
-        log.warning("%s: content differs from the sha256 recorded in %s", shown, origin_path(path).name)
-    return SourceText(shown, sha256, len(data), encoding, tuple(nfc(x) for x in split_lines(text)), origin)
+        # records the hash of what was actually read. Said in the log, not as a
+        # warning: stderr carries only errors.
+        log.info("%s: content differs from the sha256 recorded in %s", shown, origin_path(path).name)
+    lines = tuple(nfc(x) for x in split_lines(text))
+    check_line_lengths(lines, shown, limit.max_line_chars)
+    return SourceText(shown, sha256, len(data), encoding, lines, origin)
 
 
 def discover(paths: list[str | Path]) -> list[Path]:
@@ -124,10 +160,13 @@ def discover(paths: list[str | Path]) -> list[Path]:
         p = Path(entry)
         if p.is_dir():
             found.extend(sorted(f for f in p.iterdir() if f.is_file() and f.suffix in SOURCE_SUFFIXES))
-        elif p.exists():
-            found.append(p)
+        elif p.exists() or p.is_symlink():
+            found.append(p)  # read_source says what is wrong with it (not a regular file, …)
         else:
             raise KehoachError("no such file or directory", p)
+        maximum = limits().max_files
+        if maximum and len(found) > maximum:
+            raise KehoachError(f"more than {maximum:,} plan texts (the limit KEHOACH_MAX_FILES)", p)
     if not found:
         raise KehoachError("no plan texts (*.txt) found", ", ".join(str(p) for p in paths))
     return found

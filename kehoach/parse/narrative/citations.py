@@ -21,12 +21,14 @@ gives, while the plan cites the same number without the year and of that year
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 
+from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
 from kehoach.core.text import clean
 from kehoach.core.vocabularies import vocabulary
@@ -47,6 +49,9 @@ from kehoach.parse.values import find_long_date
 
 log = logging.getLogger(__name__)
 
+# A document's type and name before its number ('Luật Giao dịch điện tử số ') fit
+# in this many characters; searching further back per number made long lines quadratic.
+_LOOKBACK = 400
 _TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(]")
 _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
 
@@ -119,15 +124,19 @@ def _numbered(doc: PlanDocument, state: ParseState, n: int) -> list[Found]:
     found = []
     for m in number_matches(text):
         number = normalize_number(m[0])
-        before = _type_before().search(text, 0, m.start())
+        lookback = max(0, m.start() - _LOOKBACK)
+        before = _type_before().search(text, lookback, m.start())
         start = before.start() if before and before.group(0).strip() else m.start()
         stated = _canonical_type(before[1]) if before and before[1] else None
         name = None
-        if stated is None and (named := _name_before().search(text, 0, m.start())):
+        if stated is None and (named := _name_before().search(text, lookback, m.start())):
             start, stated = named.start(), _canonical_type(named[0])
             name = clean(re.sub(r"\s+số\s*[:.]?\s*$", "", named[0], flags=re.IGNORECASE))
         end = m.end()
-        issued = date_after(text[end:])
+        try:
+            issued = date_after(text[end:])
+        except KehoachError as exc:  # '… ngày 31/02/2024'
+            raise exc.located(doc.path, n) from None
         year = None
         if issued:
             end += date_match_after(text[end:]).end()
@@ -163,14 +172,18 @@ def _merge_year_variants(found: list[Found], state: ParseState) -> None:
     """'01/2023/NQ-CP' (cited only so) -> '01/NQ-CP' of 2023 when the plan cites exactly that one."""
     related = {r["doc_id"] for r in state.plan_documents if r["relation"] == "related"}
     merged: set[str] = set()
+    by_number: dict[tuple[str, int | None], list[DocRef]] = {}
+    for d in state.documents.docs.values():
+        if d.number:
+            by_number.setdefault((d.number.casefold(), d.year), []).append(d)
     for doc_id in dict.fromkeys(f.doc_id for f in found if f.doc_id and f.doc_id not in related):
         ref = state.documents.docs.get(doc_id)
         m = re.match(r"^(\d+[a-z]?)/(\d{4})/(.+)$", ref.number or "") if ref else None
         if not m:
             continue
         plain = f"{m[1]}/{m[3]}".casefold()
-        twins = [d for d in state.documents.docs.values()
-                 if d.number and d.number.casefold() == plain and d.year == int(m[2]) and _same_scope(d, ref)]
+        current = (state.documents.docs.get(d.doc_id) for d in by_number.get((plain, int(m[2])), []))
+        twins = [d for d in current if d and _same_scope(d, ref)]
         if len(twins) == 1:
             state.documents.merge(doc_id, twins[0].doc_id)
             merged.add(doc_id)
@@ -202,8 +215,11 @@ def _legal_bases(doc: PlanDocument, outline: Outline, state: ParseState, found: 
     units += [u for s in outline.sections if not s.nearest("legal_bases") for u in s.units
               if opener(u.text, "legal_bases")]
     bases = []
+    by_line: dict[int, list[Found]] = {}
+    for f in found:
+        by_line.setdefault(f.line, []).append(f)
     for unit in sorted(units, key=lambda u: u.line):
-        on_line = sorted((f for f in found if f.line == unit.line), key=lambda f: f.start)
+        on_line = sorted(by_line.get(unit.line, []), key=lambda f: f.start)
         first = on_line[0] if on_line else _by_name_only(doc, state, unit.line, found)
         if first is None:
             log.warning("%s:%s: legal basis names no document that could be read: %r",
@@ -226,7 +242,10 @@ def _by_name_only(doc: PlanDocument, state: ParseState, line: int, found: list[F
         return None  # only a law is identified by its name; 'Nghị quyết của Tỉnh ủy' names no document
     cut = _TYPED_TEXT_END.search(text)
     name = clean(text[: cut.start()] if cut else text).rstrip(" .;")
-    issued = find_long_date(text) or date_after(text[cut.start():] if cut else "")
+    try:
+        issued = find_long_date(text) or date_after(text[cut.start():] if cut else "")
+    except KehoachError as exc:
+        raise exc.located(doc.path, line) from None
     title = f"{name} {issued.year}" if issued else name
     ref = make_ref(None, state.context, doc_type=doc_type[0], year=issued.year if issued else None,
                    issued=issued, title=title)
@@ -246,11 +265,13 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
                 words = [re.escape(w) for w in name.split()]
                 patterns.append((re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE), ref))
     new: list[Found] = []
+    spans = _Spans(found)
     for n in lines:
         text = doc.source.line(n)
         for pattern, ref in patterns:
             for m in pattern.finditer(text):
-                if not _overlaps(found + new, n, m.start(), m.end()):
+                if spans.free(n, m.start(), m.end()):
+                    spans.add(n, m.start(), m.end())
                     new.append(Found(n, m.start(), m.end(), clean(m[0]), None, ref.doc_type, None, ref.doc_id,
                                      "name"))
     return new
@@ -258,21 +279,23 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
 
 def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
     new = []
+    spans = _Spans(found)
+    by_number: dict[tuple[str | None, str | None], set[str]] = {}
+    for r in state.documents.docs.values():
+        if r.number:
+            by_number.setdefault((r.doc_type, _leading_number(r.number)), set()).add(r.doc_id)
     for n in lines:
         text = doc.source.line(n)
         for m in _short_reference().finditer(text):
             number = m[2]
             if len(number) == 4 and number[:2] in ("19", "20"):
                 continue  # 'Kế hoạch 2024' names a year
-            if _overlaps(found, n, m.start(), m.end()):
+            if not spans.free(n, m.start(), m.end()):
                 continue
             doc_type = _canonical_type(m[1])
-            if doc_type == doc.header.doc_type and _leading_number(doc.header.number) == int(number):
+            if doc_type == doc.header.doc_type and _leading_number(doc.header.number) == _leading_number(number):
                 continue  # the plan itself
-            candidates = {
-                r.doc_id for r in state.documents.docs.values()
-                if r.number and r.doc_type == doc_type and _leading_number(r.number) == int(number)
-            }
+            candidates = set(by_number.get((doc_type, _leading_number(number)), ()))
             doc_id = candidates.pop() if len(candidates) == 1 else None
             if doc_id is None:
                 log.warning("%s:%s: reference %r names no single known document", doc.path, n, clean(m[0]))
@@ -281,13 +304,29 @@ def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
     return new
 
 
-def _leading_number(number: str) -> int | None:
+def _leading_number(number: str) -> str | None:
+    """'0085/2016/NĐ-CP' -> '85': compared as text (no int of a 5,000-digit number)."""
     m = re.match(r"\d+", number)
-    return int(m[0]) if m else None
+    return (m[0].lstrip("0") or "0") if m else None
 
 
-def _overlaps(found: list[Found], line: int, start: int, end: int) -> bool:
-    return any(f.line == line and f.start < end and start < f.end for f in found)
+class _Spans:
+    """The character spans already read as references, by line (sorted by start),
+    so an overlap check costs a bisection, not a scan of every reference found."""
+
+    def __init__(self, found: list[Found]) -> None:
+        self._lines: dict[int, list[tuple[int, int]]] = {}
+        for f in found:
+            self.add(f.line, f.start, f.end)
+
+    def add(self, line: int, start: int, end: int) -> None:
+        bisect.insort(self._lines.setdefault(line, []), (start, end))
+
+    def free(self, line: int, start: int, end: int) -> bool:
+        spans = self._lines.get(line, [])
+        i = bisect.bisect_left(spans, (start, end))
+        # Spans do not overlap each other: only the neighbours can overlap [start, end).
+        return not any(s < end and start < e for s, e in spans[max(0, i - 1): i + 1])
 
 
 # -- rows ----------------------------------------------------------------------------------

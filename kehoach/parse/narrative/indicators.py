@@ -33,7 +33,7 @@ from kehoach.core.text import clean
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.legal_documents import number_matches
 from kehoach.parse.narrative.outline import Outline, Unit
-from kehoach.parse.values import parse_number, unit_factor
+from kehoach.parse.values import check_amount, parse_number, to_million, unit_factor
 
 _NUMBER = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
 _FIGURE = re.compile(rf"(?<![\w.,/])({_NUMBER})(?:\s*/\s*({_NUMBER}))?(?![\w/]|[.,]\d)")
@@ -98,17 +98,19 @@ class Figure:
 def read_indicators(path: str, outline: Outline, out: dict[str, TableBuilder], plan_id: str) -> None:
     for part in outline.with_role("assessment"):
         for unit in outline.units_under(part):
-            for position, fig in enumerate(figures(unit.text), start=1):
-                try:
+            try:  # reading a figure and storing it both fail on the unit's line
+                for position, fig in enumerate(figures(unit.text), start=1):
                     _add(out["indicators"], plan_id, unit, position, fig)
-                except KehoachError as exc:
-                    raise exc.located(path, unit.line) from None
+            except KehoachError as exc:
+                raise exc.located(path, unit.line) from None
 
 
 def _add(builder: TableBuilder, plan_id: str, unit: Unit, position: int, fig: Figure) -> None:
     money = None
+    check_amount(fig.value, "figure")
+    check_amount(fig.denominator, "figure")
     if fig.kind == "money" and fig.unit_text:
-        money = fig.value * unit_factor(fig.unit_text)  # a money unit must be in reference/units.csv too
+        money = to_million(fig.value, unit_factor(fig.unit_text))  # a money unit must be in reference/units.csv too
     builder.add(
         plan_id=plan_id, source_line=unit.line, position=position, section_id=unit.section.section_id,
         pillar=unit.section.pillar, value=fig.value, value_text=fig.value_text, denominator=fig.denominator,

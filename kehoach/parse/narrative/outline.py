@@ -168,6 +168,7 @@ class _OutlineReader:
         self.sections: list[Section] = []
         self.stack: list[Section] = []
         self._ids: set[str] = set()
+        self._next_suffix: dict[str, int] = {}
 
     # -- the body ----------------------------------------------------------------
     def read_body(self) -> None:
@@ -231,9 +232,13 @@ class _OutlineReader:
         return self._unique(base)
 
     def _unique(self, base: str) -> str:
-        candidate, k = base, 2
+        """``base``, or ``base-2``, ``base-3`` … : each base remembers the next
+        suffix to try, so n repeated headings cost n probes, not n²/2."""
+        k = self._next_suffix.get(base, 2)
+        candidate = base
         while candidate in self._ids:
             candidate, k = f"{base}-{k}", k + 1
+        self._next_suffix[base] = k
         self._ids.add(candidate)
         return candidate
 

@@ -29,7 +29,7 @@ from kehoach.parse.narrative.citations import read_citations
 from kehoach.parse.narrative.indicators import read_indicators
 from kehoach.parse.narrative.outline import Outline, Section, Unit, read_outline
 from kehoach.parse.state import ParseState
-from kehoach.parse.values import parse_number, unit_factors
+from kehoach.parse.values import parse_number, to_million, unit_factors
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def _budget_summary(doc: PlanDocument, outline: Outline, out: Builders, state: P
                     continue
                 seen[(level, kind)] = unit.line
                 try:
-                    amount = parse_number(m[1]) * unit_factors()[key(m[2])]
+                    amount = to_million(parse_number(m[1]), unit_factors()[key(m[2])])
                 except KehoachError as exc:
                     raise exc.located(doc.path, unit.line) from None
                 out["budget_summary"].add(

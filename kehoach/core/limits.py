@@ -1,0 +1,45 @@
+"""Input limits: what a build accepts before it reads a byte of text.
+
+Each limit is a setting with a sane default, overridden by an environment
+variable (a plain integer; ``0`` or less means no limit). They keep a hostile
+or mistaken input (``/dev/zero``, a 10 GB log, a directory of a million files)
+from exhausting memory or time; a real plan is far below every default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from kehoach.core.errors import KehoachError
+
+# name of the setting -> (environment variable, default)
+SETTINGS = {
+    "max_file_bytes": ("KEHOACH_MAX_FILE_BYTES", 50 * 1024 * 1024),
+    "max_line_chars": ("KEHOACH_MAX_LINE_CHARS", 1_000_000),
+    "max_files": ("KEHOACH_MAX_FILES", 1_000),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int | None
+    max_line_chars: int | None
+    max_files: int | None
+
+
+def _setting(variable: str, default: int) -> int | None:
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise KehoachError(f"{variable} must be a whole number, not {raw!r}") from None
+    return value if value > 0 else None
+
+
+def limits() -> Limits:
+    """The limits in force (read from the environment on each call, so a served
+    deployment picks up a changed setting at its next run)."""
+    return Limits(**{name: _setting(variable, default) for name, (variable, default) in SETTINGS.items()})

@@ -1,0 +1,232 @@
+"""Regression tests for issue 11: each cause of a crash, an unlocated error,
+a quadratic parse or an unsafe write found by fuzzing the plan text."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from helpers import plan_text, write_plan
+from mutator import outcome
+
+from flows.cli import _exit_on_signal, filesystem_error
+from kehoach.build import parse_sources
+from kehoach.core.errors import KehoachError
+from kehoach.core.files import clean_leftovers, exclusive_lock, link_or_copy_tree
+from kehoach.core.model import money_digits
+from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
+from kehoach.read.sources import discover, read_source
+
+
+@pytest.fixture(autouse=True)
+def _quiet(caplog):
+    caplog.set_level(logging.CRITICAL)
+
+
+def _edit(text: str, after: str, old: str, new: str) -> tuple[str, int]:
+    """Replace the first ``old`` on a line after the first line containing
+    ``after``; returns the text and the (1-based) number of the edited line."""
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if after in line)
+    n = next(i for i in range(start + 1, len(lines)) if re.search(old, lines[i]))
+    lines[n] = re.sub(old, new, lines[n], count=1)
+    return "\n".join(lines), n + 1
+
+
+def _budget_amount_line(text: str) -> tuple[str, str]:
+    """The anchor of the budget appendix (its unit line) and a pattern for one of its amounts."""
+    return "ĐVT", r"(?<=\| )\d{1,3}(?:\.\d{3})+(?= \|)"
+
+
+# --- numbers, dates and years: located where they are read --------------------------------
+
+@pytest.mark.parametrize("amount", ["9" * 21, "9" * 29, "1" * 5000])
+def test_an_amount_over_the_schema_limit_is_refused_on_its_line(tmp_path, amount):
+    anchor, pattern = _budget_amount_line(plan_text())
+    text, line = _edit(plan_text(), anchor, pattern, amount)
+    result = outcome(text, tmp_path / "plan.txt")
+    assert result.kind == "located", result
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: ")
+    assert "digits" in result.detail
+
+
+def test_the_amount_limit_is_the_schemas():
+    integer_digits, scale = money_digits()
+    assert (integer_digits, scale) == (14, 6)  # DECIMAL(20,6) in schemas/*.schema.json
+    assert check_amount(Decimal("9" * integer_digits)) == Decimal("9" * integer_digits)
+    with pytest.raises(KehoachError, match="more than 14 digits before the decimal point"):
+        check_amount(Decimal("1" + "0" * integer_digits))
+    with pytest.raises(KehoachError, match="more than 6 decimals"):
+        to_million(Decimal("1.5"), Decimal("0.000001"))  # 1,5 đồng is 0.0000015 million VND
+    assert to_million(Decimal("1234"), Decimal("1000")) == Decimal("1234000")
+
+
+def test_numbers_too_long_for_exact_decimals_and_int64_are_refused():
+    with pytest.raises(KehoachError, match="more than 28 digits"):
+        parse_number("1" * 1_000_000)
+    assert small_int("9223372036854775807") == 2**63 - 1
+    assert small_int("9223372036854775808") is None
+    assert small_int("9" * 5000) is None
+
+
+@pytest.mark.parametrize("cell", ["Năm 0000", "0000-0000", "Quý IV/0000", "12/0000", "31/02/2024", "13/2024"])
+def test_impossible_deadlines_are_refused_with_a_message(cell):
+    with pytest.raises(KehoachError, match=r"not a (calendar|month)"):
+        parse_deadline(cell)
+
+
+def test_year_zero_is_no_month():
+    with pytest.raises(KehoachError, match="not a calendar month: '12/0000'"):
+        last_day_of_month(0, 12, "12/0000")
+
+
+def test_an_impossible_deadline_in_the_task_table_names_its_line(tmp_path):
+    # the last cell of a task row is its deadline: 'd/m/yyyy' becomes 'Quý IV/0000'
+    text, line = _edit(plan_text(), "PHỤ LỤC 1", r"\d{1,2}/\d{1,2}/\d{4} \|\s*$", "Quý IV/0000 |")
+    result = outcome(text, tmp_path / "plan.txt")
+    assert result.kind == "located", result
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: not a calendar month: 'quý iv/0000'")
+
+
+def test_a_row_number_beyond_int64_is_no_row_number(tmp_path):
+    text, line = _edit(plan_text(), "PHỤ LỤC 2", r"^\d+\.\d+", "9" * 32)
+    result = outcome(text, tmp_path / "plan.txt")
+    assert result.kind == "located", result
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: expected a row number")
+
+
+def test_a_related_list_number_beyond_int64_names_its_line(tmp_path):
+    text = f"- {'9' * 5000} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{plan_text()}"
+    result = outcome(text, tmp_path / "plan.txt")
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:1: list number 99999999999999999999… is too large")
+
+
+def test_a_cited_number_of_5000_digits_is_read(tmp_path):
+    text, _ = _edit(plan_text(), "Số:", r"Quyết định số \d+", f"Quyết định số {'7' * 5000}")
+    assert outcome(text, tmp_path / "plan.txt").ok
+
+
+def test_a_file_without_header_is_refused_on_a_line_inside_it(tmp_path):
+    related = [x for x in plan_text().split("\n") if x.startswith("- ")][:5]
+    path = write_plan(tmp_path, "\n".join(related) + "\n")
+    with pytest.raises(KehoachError) as err:
+        parse_sources([read_source(path)])
+    assert err.value.line == len(related)
+    assert err.value.message.startswith("no document header")
+
+
+# --- input limits and non-regular files -----------------------------------------------------
+
+def test_dev_zero_is_refused_as_not_a_regular_file():
+    with pytest.raises(KehoachError, match="not a regular file"):
+        read_source("/dev/zero")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "plan.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(KehoachError, match="not a regular file"):
+        read_source(fifo)
+
+
+def test_file_size_line_length_and_file_count_limits(tmp_path, monkeypatch):
+    path = write_plan(tmp_path, plan_text())
+    monkeypatch.setenv("KEHOACH_MAX_FILE_BYTES", "1000")
+    with pytest.raises(KehoachError, match="larger than 1,000 bytes"):
+        read_source(path)
+    monkeypatch.setenv("KEHOACH_MAX_FILE_BYTES", "0")  # no limit
+    monkeypatch.setenv("KEHOACH_MAX_LINE_CHARS", "50")
+    with pytest.raises(KehoachError) as err:
+        read_source(path)
+    assert err.value.line == next(i for i, x in enumerate(plan_text().split("\n"), 1) if len(x) > 50)
+    monkeypatch.setenv("KEHOACH_MAX_FILES", "1")
+    write_plan(tmp_path, plan_text(), "other.txt")
+    with pytest.raises(KehoachError, match="more than 1 plan texts"):
+        discover([tmp_path])
+    monkeypatch.setenv("KEHOACH_MAX_FILES", "many")
+    with pytest.raises(KehoachError, match="KEHOACH_MAX_FILES must be a whole number"):
+        discover([tmp_path])
+
+
+def test_a_newline_in_a_file_name_keeps_the_error_on_one_line(tmp_path):
+    path = tmp_path / "bad\nname.txt"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(KehoachError) as err:
+        read_source(path)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "bad\\nname.txt" in message
+
+
+# --- the file system --------------------------------------------------------------------------
+
+def test_a_symlinked_lock_file_is_refused_and_its_target_kept(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / ".out.lock").symlink_to(victim)
+    with pytest.raises(KehoachError, match="lock file is a symbolic link"), exclusive_lock(tmp_path / "out"):
+        pass
+    assert victim.read_text() == "keep me"
+
+
+def test_a_symlinked_output_or_a_link_inside_it_is_refused(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "out").symlink_to(real)
+    with pytest.raises(KehoachError, match="is a symbolic link"), exclusive_lock(tmp_path / "out"):
+        pass
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (real / ".kehoach").symlink_to(outside)
+    with pytest.raises(KehoachError, match="symbolic link inside the output") as err, exclusive_lock(real):
+        pass
+    assert err.value.path == str(real / ".kehoach")
+    with pytest.raises(KehoachError, match="symbolic link"):
+        link_or_copy_tree(real, tmp_path / "copy")
+    assert list(outside.iterdir()) == []
+
+
+def test_leftovers_of_dead_processes_are_cleaned_at_the_next_build(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    out = tmp_path / "out"
+    out.mkdir()
+    staging, old = tmp_path / f".out.staging-{pid}", tmp_path / f".out.old-{pid}"
+    staging.mkdir()
+    old.mkdir()
+    alive = tmp_path / f".out.staging-{os.getppid()}"
+    alive.mkdir()
+    with exclusive_lock(out):
+        pass
+    assert not staging.exists() and not old.exists()
+    assert alive.exists()  # a living process's directory is left alone
+    assert clean_leftovers(out) == []
+
+
+def test_disk_full_and_permission_errors_are_one_line_user_errors():
+    full = filesystem_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "output/data/x.parquet"))
+    assert str(full) == ("output/data/x.parquet: no space left on device: free some space and run again "
+                         "(the previous package is unchanged)")
+    denied = filesystem_error(PermissionError(errno.EACCES, os.strerror(errno.EACCES), "portal"))
+    assert str(denied).startswith("portal: permission denied: check permissions")
+    assert filesystem_error(OSError(errno.EIO, "I/O error")) is None
+
+
+def test_sigterm_exits_like_an_interrupt_so_cleanups_run():
+    with pytest.raises(SystemExit) as stop:
+        _exit_on_signal(15, None)
+    assert stop.value.code == 143
+
+
+def test_a_successful_read_warns_nothing_about_an_amended_text(tmp_path, capsys):
+    path = write_plan(tmp_path, plan_text() + "\n")
+    Path(tmp_path / "plan.origin.json").write_text('{"sha256": "0000"}', encoding="utf-8")
+    read_source(path)
+    assert capsys.readouterr().err == ""
