@@ -17,7 +17,7 @@ from kehoach.core.errors import KehoachError
 SETTINGS = {
     "max_file_bytes": ("KEHOACH_MAX_FILE_BYTES", 50 * 1024 * 1024),
     "max_line_chars": ("KEHOACH_MAX_LINE_CHARS", 1_000_000),
-    "max_files": ("KEHOACH_MAX_FILES", 1_000),
+    "max_files": ("KEHOACH_MAX_FILES", 20_000),  # a national corpus: every province, year and amendment
 }
 
 
