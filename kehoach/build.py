@@ -25,10 +25,14 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
 from kehoach.core.model import Tables, concat, load_schema, resource_meta, resource_names
 from kehoach.core.paths import SCHEMAS_DIR
+from kehoach.package.citation import stage_citation
 from kehoach.package.database import stage_database
+from kehoach.package.identity import package_identity
 from kehoach.package.layout import STATE_DIR, VERSIONS_DIR, current_descriptor, parquet_path
 from kehoach.package.readme import stage_readme
+from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
+from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import SourceText, discover, read_source
@@ -41,8 +45,9 @@ log = logging.getLogger(__name__)
 PRESERVED = (VERSIONS_DIR,)
 # Hooks run on the staged package before validation: (tables, staging dir,
 # descriptor extras) -> file resources they wrote. Issue #4: the DuckDB
-# database and the README with the audit summary (written in this order).
-STAGE_HOOKS: list = [stage_database, stage_readme]
+# database and the README with the audit summary; issue #13: the Excel
+# workbook and CITATION.cff (written in this order; the README names them all).
+STAGE_HOOKS: list = [stage_database, stage_workbook, stage_citation, stage_readme]
 
 
 @dataclass
@@ -186,10 +191,12 @@ def stage(tables: Tables, sources: list[SourceText], out: Path,
             extra["previous_version"] = decision.previous
         if summaries:
             extra["change_summary_vi"], extra["change_summary"] = summaries
-        for hook in STAGE_HOOKS:
-            resources += hook(tables, directory, extra) or []
         # the description (and so the portal's dataset page) carries the latest change
         info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
+        extra.update(package_identity(info, tables, comparison.previous_descriptor))
+        resources += stage_sources(sources, directory)
+        for hook in STAGE_HOOKS:
+            resources += hook(tables, directory, extra) or []
         desc = descriptor(info, sources, resources, extra)
         write_descriptor(directory, desc)
     except BaseException:

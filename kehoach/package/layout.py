@@ -5,6 +5,7 @@
     <out>/datapackage.json          DESCRIPTOR
     <out>/data/<table>.csv          DATA_DIR, one CSV and one Parquet file per table
     <out>/data/<table>.parquet      (Parquet resources are named '<table>-parquet')
+    <out>/source/<file>.txt         SOURCE_DIR: the plan texts as read, with their .origin.json
     <out>/versions/<version>/       VERSIONS_DIR: earlier versions, whole
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
 
@@ -22,6 +23,7 @@ from kehoach.core.files import recover
 
 DESCRIPTOR = "datapackage.json"
 DATA_DIR = "data"
+SOURCE_DIR = "source"
 PARQUET_SUFFIX = "-parquet"
 # Non-table files (README, the DuckDB file) are listed under this top-level key.
 EXTRA_FILES_KEY = "files"

@@ -2,7 +2,8 @@
 
 Written into the staging directory by a stage hook and described in
 datapackage.json as a file resource (hash and bytes checked by Frictionless).
-Its text depends only on the tables, so the same data gives the same README.
+Its text depends on the tables and on the version, dates and address of the package
+(for the citation), never on when or where it was built otherwise.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, resource_meta, resource_names
+from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
-from kehoach.package.layout import DATA_DIR
-from kehoach.package.writer import file_resource
+from kehoach.package.layout import DATA_DIR, SOURCE_DIR
+from kehoach.package.workbook import WORKBOOK_FILE
+from kehoach.package.writer import ESTIMATES_EN, ESTIMATES_VI, file_resource
 
 README_FILE = "README.md"
 README_RESOURCE = "readme"
@@ -64,7 +67,8 @@ def _title(tables: Tables) -> list[str]:
         lines.insert(0, f"# {len(plans)} kế hoạch / {len(plans)} plans\n")
     lines += ["", "Dữ liệu mở trích xuất từ văn bản kế hoạch bởi kehoach; mọi dòng ghi số dòng trong văn bản gốc "
               "(`source_line`). / Open data extracted from the plan text by kehoach; every row records its line "
-              "in the source text (`source_line`). Tiền tệ: triệu đồng / money: million VND."]
+              "in the source text (`source_line`). Tiền tệ: triệu đồng / money: million VND.", "",
+              f"**{ESTIMATES_VI}** / **{ESTIMATES_EN}**"]
     return lines
 
 
@@ -77,6 +81,11 @@ def _files(tables: Tables) -> list[str]:
         rows.append([f"`{DATA_DIR}/{name}.csv` (+ `.parquet`)", tables[name].num_rows, meta["title_vi"], meta["title"]])
     rows.append([f"`{DATABASE_FILE}`", "", "Cơ sở dữ liệu DuckDB: mọi bảng, khóa, view",
                  "DuckDB database: every table, keys, views"])
+    rows.append([f"`{WORKBOOK_FILE}`", "", "Sổ tính Excel: mỗi bảng một trang, mã số dạng văn bản, trang codebook",
+                 "Excel workbook: a sheet per table, codes as text, a codebook sheet"])
+    rows.append([f"`{SOURCE_DIR}/`", "", "Văn bản gốc đã đọc và nguồn gốc của nó (`.origin.json`)",
+                 "The source text as read, and where it came from (`.origin.json`)"])
+    rows.append([f"`{CITATION_FILE}`", "", "Cách trích dẫn", "How to cite"])
     rows.append(["`datapackage.json`", "", "Mô tả gói dữ liệu (Frictionless)", "Package descriptor (Frictionless)"])
     return ["## Tệp / Files", "", *_table(["Tệp / File", "Dòng / Rows", "Nội dung", "Contents"], rows)]
 
@@ -136,14 +145,47 @@ def _database() -> list[str]:
     ]
 
 
-def render_readme(tables: Tables) -> str:
-    parts = [_title(tables), _files(tables), _audit(tables), _database()]
-    return "\n\n".join("\n".join(p) for p in parts) + "\n"
+def _loading() -> list[str]:
+    return [
+        "## Đọc dữ liệu an toàn / Loading the data safely", "",
+        "**Cảnh báo:** đọc CSV mà để phần mềm tự đoán kiểu (pandas `read_csv`, DuckDB `read_csv_auto`, mở bằng Excel) "
+        "sẽ biến mã số như `2.10` thành số 2.1, nên phép nối bảng (ví dụ `budget_lines` với `budget_items`) ra sai số "
+        "dòng và sai tổng tiền mà không báo lỗi; Excel trên Windows còn hiển thị sai tiếng Việt trong CSV UTF-8 không "
+        "có BOM. / **Warning:** reading the CSV files with type guessing (pandas `read_csv`, DuckDB `read_csv_auto`, "
+        "opening them in Excel) turns codes like `2.10` into the number 2.1, so joins (e.g. `budget_lines` to "
+        "`budget_items`) silently give wrong row counts and totals; Excel on Windows also garbles Vietnamese in "
+        "BOM-less UTF-8 CSV. Đọc theo một trong các cách sau / Load it one of these ways:", "",
+        "```python",
+        f"import pandas as pd; pd.read_parquet('{DATA_DIR}/budget_lines.parquet')         # typed: exact decimals, "
+        "dates",
+        f"import pandas as pd; pd.read_csv('{DATA_DIR}/budget_lines.csv', dtype=str)      # every column as text",
+        "```",
+        "```sql",
+        f"SELECT * FROM read_csv('{DATA_DIR}/budget_lines.csv', all_varchar=true);  -- DuckDB: every column as text",
+        f"ATTACH '{DATABASE_FILE}' (READ_ONLY); SELECT * FROM kehoach.budget_lines;  -- DuckDB: typed tables",
+        "```", "",
+        f"Người dùng bảng tính: mở `{WORKBOOK_FILE}` (mã số dạng văn bản, số tiền dạng số, trang `codebook` mô tả "
+        f"từng cột). / Spreadsheet users: open `{WORKBOOK_FILE}` (codes as text, money as numbers, a `codebook` "
+        "sheet describing every column).",
+    ]
+
+
+def _citing(tables: Tables, extra: dict) -> list[str]:
+    if not extra.get("homepage"):
+        return []
+    return ["## Trích dẫn / How to cite", "",
+            f"Xin trích dẫn / Please cite (`{CITATION_FILE}`, Citation File Format):", "",
+            f"> {recommended(tables, extra)}"]
+
+
+def render_readme(tables: Tables, extra: dict | None = None) -> str:
+    parts = [_title(tables), _files(tables), _loading(), _citing(tables, extra or {}), _audit(tables), _database()]
+    return "\n\n".join("\n".join(p) for p in parts if p) + "\n"
 
 
 def stage_readme(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write README.md at the root of the staged package."""
-    (directory / README_FILE).write_text(render_readme(tables), encoding="utf-8")
+    (directory / README_FILE).write_text(render_readme(tables, extra), encoding="utf-8")
     return [file_resource(directory, README_FILE, README_RESOURCE, format="md", mediatype="text/markdown",
                           title="About this package and its consistency audit",
                           title_vi="Giới thiệu gói dữ liệu và kết quả kiểm tra tính nhất quán")]

@@ -24,8 +24,15 @@ from kehoach.audit.runner import summary as audit_summary
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.core.text import fold, slug
-from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX
+from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX, SOURCE_DIR
 from kehoach.read.sources import SourceText
+
+# Said wherever amounts are described: what a plan states is an estimate of the money needed.
+ESTIMATES_VI = ("Số tiền là khái toán (ước tính nhu cầu kinh phí) mà kế hoạch nêu, không phải dự toán được giao "
+                "hay số đã cấp.")
+ESTIMATES_EN = ("Amounts are the plan's estimates (\"khái toán\") of the money needed, not allocated budgets or "
+                "disbursements.")
+SCHEMA_V2 = "https://datapackage.org/profiles/2.0/datapackage.json"
 
 
 @dataclass(frozen=True)
@@ -104,8 +111,9 @@ def write_tables(tables: Tables, directory: Path) -> list[dict]:
             {"name": f"{name}{PARQUET_SUFFIX}", "path": f"{DATA_DIR}/{name}.parquet", "format": "parquet",
              "mediatype": "application/vnd.apache.parquet", **common,
              "schema": _parquet_schema(schema),
-             # Frictionless reads Parquet through pyarrow, not as a byte stream,
-             # so it cannot count bytes; the hash is recorded for downloaders.
+             # Frictionless 5 reads Parquet through pyarrow, not as a byte stream, so it
+             # cannot count bytes and would report a declared 'bytes' as wrong ("actual is
+             # None"); the hash is recorded (and checked by publish, with the size).
              "hash": _integrity(parquet_path)["hash"]}
         )
     return resources
@@ -151,12 +159,14 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
     description_vi = (
         f"Dữ liệu mở trích xuất từ văn bản: {counts['tasks']} nhiệm vụ, {counts['budget_items']} nhiệm vụ có "
         f"dự toán kinh phí ({counts['budget_lines']} dòng kinh phí, triệu đồng), {counts['investments']} hạng mục "
-        "đầu tư phát triển, cơ quan chủ trì và văn bản liên quan. Mọi dòng ghi số dòng trong văn bản gốc."
+        "đầu tư phát triển, cơ quan chủ trì và văn bản liên quan. Mọi dòng ghi số dòng trong văn bản gốc. "
+        f"{ESTIMATES_VI}"
     )
     description_en = (
         f"Open data extracted from the plan text: {counts['tasks']} tasks, {counts['budget_items']} budgeted "
         f"tasks ({counts['budget_lines']} budget lines, million VND), {counts['investments']} development-"
-        "investment items, lead agencies and related documents. Every row records its line in the source text."
+        "investment items, lead agencies and related documents. Every row records its line in the source text. "
+        f"{ESTIMATES_EN}"
     )
     for paragraph in (audit_summary(tables), change):
         if paragraph:
@@ -168,7 +178,7 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
 def descriptor(info: PackageInfo, sources: list[SourceText], resources: list[dict], extra: dict | None = None) -> dict:
     base = package_descriptor()
     return {
-        "profile": base["profile"],
+        "$schema": SCHEMA_V2,
         "name": info.name,
         "title": f"{info.title_vi} — {info.title_en}",
         "title_vi": info.title_vi,
@@ -182,6 +192,7 @@ def descriptor(info: PackageInfo, sources: list[SourceText], resources: list[dic
         "licence_note_vi": base["licence_note_vi"],
         "licence_note_en": base["licence_note_en"],
         "keywords": base["keywords"],
+        "themes": base["themes"],
         "language": base["language"],
         "sources": [_source_entry(s) for s in sources],
         "generator": f"kehoach {__version__}",
@@ -194,7 +205,7 @@ def _source_entry(source: SourceText) -> dict:
     origin = source.origin
     entry = {
         "title": origin.get("title") or Path(source.path).name,
-        "path": f"raw/{Path(source.path).name}",
+        "path": f"{SOURCE_DIR}/{Path(source.path).name}",
         "hash": f"sha256:{source.sha256}",
         "bytes": source.size,
     }

@@ -112,6 +112,7 @@ class CkanPublisher:
         self.client = client
         self.snap = snap
         self.meta = dataset_meta(snap)
+        self.licence_iri = str(self.meta.licence.get("path") or "")  # dct:license of every distribution
         self.name = settings.dataset or snap.name
         self.org_name = settings.org
         self.retry = settings.retry
@@ -163,7 +164,7 @@ class CkanPublisher:
         for f in self.snap.files:
             current = self._match(f)
             action = "created" if current is None else (
-                "updated" if needs_upload(current, f) or resource_patch(current, f) else "unchanged")
+                "updated" if needs_upload(current, f) or resource_patch(current, f, self.licence_iri) else "unchanged")
             getattr(report, action).append(f.key)
         report.deleted = [r["name"] for r in self._stale()]
         if dataset_patch(pkg, dataset_fields(self.meta, self.name, pkg["owner_org"])):
@@ -300,7 +301,7 @@ class CkanPublisher:
 
         def attempt() -> str:
             current = self._match(f)
-            fields = resource_fields(f)
+            fields = resource_fields(f, self.licence_iri)
             upload = (f.filename, self.snap.local(f), f.mediatype)
             if current is None:
                 intent.append("created")
@@ -312,7 +313,7 @@ class CkanPublisher:
                 log.info("CKAN: re-uploading %s (%s, %s)", f.key, f.path, human_size(f.size))
                 result = self.client.write("resource_patch", {"id": current["id"], **fields}, upload)
                 self._remember(result)
-            elif patch := resource_patch(current, f):
+            elif patch := resource_patch(current, f, self.licence_iri):
                 intent.append("updated")
                 log.info("CKAN: updating the metadata of %s (%s)", f.key, ", ".join(sorted(patch)))
                 self._remember(self.client.write("resource_patch", {"id": current["id"], **patch}))

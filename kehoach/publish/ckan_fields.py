@@ -9,17 +9,20 @@ import json
 import re
 from typing import Any
 
-from kehoach.publish.metadata import DATA_PACKAGE_SPEC, FORMATS, TABLE_SCHEMA_SPEC, DatasetMeta
+from kehoach.publish import dcat
+from kehoach.publish.dcat import DATA_PACKAGE_SPEC, PUBLIC_ACCESS, SPDX_SHA256, TABLE_SCHEMA_SPEC
+from kehoach.publish.metadata import FORMATS, DatasetMeta
 from kehoach.publish.snapshot import PackageFile
 
-SPDX_SHA256 = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 LICENCES = {"CC-BY-4.0": "cc-by", "CC-BY-SA-4.0": "cc-by-sa", "CC0-1.0": "cc-zero", "ODC-BY-1.0": "odc-by",
             "ODBL-1.0": "odc-odbl", "PDDL-1.0": "odc-pddl", "OGL-UK-3.0": "uk-ogl"}
 # Every extra this tool may write: one it no longer writes is removed, others are kept.
 MANAGED_EXTRAS = ("title_vi", "title_en", "description_vi", "description_en", "identifier", "modified",
                   "language", "conforms_to", "provenance", "temporal_start", "temporal_end", "plan_number",
                   "plan_issuer", "plan_issued_date", "source_sha256", "content_sha256", "kehoach_managed",
-                  "kehoach_generator")
+                  "kehoach_generator", "issued", "theme", "access_rights", "version_notes", "documentation",
+                  "publisher_name", "publisher_url", "contact_name", "contact_email", "contact_uri",
+                  "spatial_uri", "spatial_text")
 
 
 def _s(value: Any) -> str:
@@ -54,17 +57,41 @@ def notes(meta: DatasetMeta) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def _dcat_extras(meta: DatasetMeta) -> dict[str, str]:
+    """The extras ckanext-dcat's euro_dcat_ap profiles turn into DCAT-AP, with the IRIs of ``dcat``."""
+    agent = dcat.publisher(meta)
+    contact = dcat.contact_point(meta)
+    places = dcat.spatial(meta)
+    place_iri = next((p["@id"] for p in places if p.get("@id")), "")
+    place_text = next((p["skos:prefLabel"][0]["@value"] for p in places if p.get("skos:prefLabel")), "")
+    return {
+        "issued": meta.issued or meta.created,
+        "theme": json.dumps([t["@id"] for t in dcat.themes(meta.themes)]),
+        "access_rights": PUBLIC_ACCESS,
+        "version_notes": meta.change_summary_en,
+        "documentation": json.dumps([meta.landing_page]) if meta.landing_page else "",
+        "publisher_name": agent["foaf:name"][0]["@value"],
+        "publisher_url": (agent.get("foaf:homepage") or {}).get("@id", ""),
+        "contact_name": contact["vcard:fn"],
+        "contact_email": (contact.get("vcard:hasEmail") or {}).get("@id", "").removeprefix("mailto:"),
+        "contact_uri": (contact.get("vcard:hasURL") or {}).get("@id", ""),
+        "spatial_uri": place_iri,
+        "spatial_text": place_text,
+    }
+
+
 def dataset_fields(meta: DatasetMeta, name: str, org_id: str) -> dict:
     """The CKAN dataset (without resources) for a package; see the module docstring."""
     start, end = meta.temporal
     extras = {
+        **_dcat_extras(meta),
         "title_vi": meta.title_vi,
         "title_en": meta.title_en,
         "description_vi": meta.description_vi,
         "description_en": meta.description_en,
         "identifier": meta.name,
         "modified": meta.created,
-        "language": json.dumps(meta.language) if meta.language else "",
+        "language": json.dumps(dcat.language_iris(meta.language)) if meta.language else "",
         "conforms_to": json.dumps([DATA_PACKAGE_SPEC]),
         "provenance": meta.provenance,
         "temporal_start": start,
@@ -130,7 +157,7 @@ def resource_description(f: PackageFile) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def resource_fields(f: PackageFile) -> dict[str, str]:
+def resource_fields(f: PackageFile, licence_iri: str = "") -> dict[str, str]:
     """The CKAN resource for a file (strings only: they go out as multipart form fields)."""
     fields = {
         "name": f.key,
@@ -144,6 +171,8 @@ def resource_fields(f: PackageFile) -> dict[str, str]:
         "kehoach_path": f.path,
         "kehoach_role": f.role,
     }
+    if licence_iri:
+        fields["license"] = licence_iri
     if f.title:
         fields["title_en"] = f.title
     if f.title_vi:
@@ -165,8 +194,8 @@ def needs_upload(current: dict, f: PackageFile) -> bool:
             or _s(current.get("size")) != str(f.size))
 
 
-def resource_patch(current: dict, f: PackageFile) -> dict[str, str]:
-    return {k: v for k, v in resource_fields(f).items() if _s(current.get(k)) != v}
+def resource_patch(current: dict, f: PackageFile, licence_iri: str = "") -> dict[str, str]:
+    return {k: v for k, v in resource_fields(f, licence_iri).items() if _s(current.get(k)) != v}
 
 
 def human_size(n: int) -> str:

@@ -26,7 +26,8 @@ from kehoach.core.files import (
     swap_in,
 )
 from kehoach.package.layout import DESCRIPTOR
-from kehoach.publish.metadata import LD_CONTEXT, dataset_meta, dcat_dataset, rebase
+from kehoach.publish.dcat import dcat_catalog, dcat_dataset, rebase
+from kehoach.publish.metadata import dataset_meta
 from kehoach.publish.report import PublishReport
 from kehoach.publish.snapshot import ZIP_KEY, Snapshot, check_name, zip_name
 
@@ -46,7 +47,7 @@ def publish_folder(snap: Snapshot, root: Path, dataset: str | None = None, dry_r
     root = Path(root)
     name = check_name(dataset, "dataset name") if dataset else snap.name
     target = root / name
-    dataset_ld = _json_bytes(dcat_dataset(snap, ""))
+    dataset_ld = _json_bytes(dcat_dataset(snap, "", name))
     wanted = {f.path: f.sha256 for f in snap.files}
     wanted[DATASET_LD] = _sha256_bytes(dataset_ld)
     report = PublishReport("folder", str(target), name, snap.version, dry_run=dry_run)
@@ -148,8 +149,7 @@ def _catalog(root: Path, snap: Snapshot, name: str) -> tuple[bytes, bytes]:
             continue
         other.pop("@context", None)
         datasets.append(rebase(other, f"{e['name']}/"))
-    catalog_ld = _json_bytes({"@context": LD_CONTEXT, "@id": "", "@type": "dcat:Catalog",
-                              "dct:title": "kehoach open data", "dcat:dataset": datasets})
+    catalog_ld = _json_bytes(dcat_catalog(datasets))
     return catalog, catalog_ld
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kehoach.publish.snapshot import PackageFile, Snapshot
+from kehoach.publish.snapshot import Snapshot
 
-DATA_PACKAGE_SPEC = "https://specs.frictionlessdata.io/data-package/"
-TABLE_SCHEMA_SPEC = "https://specs.frictionlessdata.io/table-schema/"
 FORMATS = {"csv": "CSV", "parquet": "Parquet", "json": "JSON", "zip": "ZIP", "duckdb": "DuckDB",
            "md": "Markdown", "txt": "TXT", "sqlite": "SQLite"}
 
@@ -37,6 +34,11 @@ class DatasetMeta:
     content_sha256: str
     generator: str
     plans: list[dict] = field(default_factory=list)
+    contributors: list[dict] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    issued: str = ""  # when the first version was made
+    change_summary_vi: str = ""
+    change_summary_en: str = ""
 
     @property
     def plan_numbers(self) -> list[str]:
@@ -49,6 +51,10 @@ class DatasetMeta:
     @property
     def plan_issued_dates(self) -> list[str]:
         return _unique([p.get("issued_date") for p in self.plans] or [s.get("issued_date") for s in self.sources])
+
+    @property
+    def provinces(self) -> list[str]:
+        return _unique([p.get("province") for p in self.plans])
 
     @property
     def source_sha256(self) -> list[str]:
@@ -104,6 +110,11 @@ def dataset_meta(snap: Snapshot) -> DatasetMeta:
         content_sha256=str(d.get("content_sha256") or ""),
         generator=str(d.get("generator") or ""),
         plans=_plans(snap),
+        contributors=[c for c in d.get("contributors") or [] if isinstance(c, dict)],
+        themes=[str(t) for t in d.get("themes") or []],
+        issued=str(d.get("issued") or ""),
+        change_summary_vi=str(d.get("change_summary_vi") or ""),
+        change_summary_en=str(d.get("change_summary") or ""),
     )
 
 
@@ -113,76 +124,3 @@ def _plans(snap: Snapshot) -> list[dict]:
         return []
     with snap.local(plans).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-LD_CONTEXT = {
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "spdx": "http://spdx.org/rdf/terms#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-
-
-def dcat_dataset(snap: Snapshot, base: str) -> dict:
-    """The dataset as DCAT in JSON-LD; ``base`` prefixes the relative IRIs of its files."""
-    meta = dataset_meta(snap)
-    node: dict[str, Any] = {
-        "@id": base or "./",
-        "@type": "dcat:Dataset",
-        "dct:identifier": meta.name,
-        "dct:title": [{"@value": meta.title_vi, "@language": "vi"}, {"@value": meta.title_en, "@language": "en"}],
-        "dct:description": [{"@value": meta.description_vi, "@language": "vi"},
-                            {"@value": meta.description_en, "@language": "en"}],
-        "dcat:keyword": meta.keywords,
-        "owl:versionInfo": meta.version,
-        "dct:modified": {"@value": meta.created, "@type": "xsd:dateTime"},
-        "dct:language": meta.language,
-        "dct:conformsTo": {"@id": DATA_PACKAGE_SPEC},
-        "dct:provenance": meta.provenance,
-    }
-    if meta.licence.get("path"):
-        node["dct:license"] = {"@id": meta.licence["path"]}
-    start, end = meta.temporal
-    if start:
-        node["dct:temporal"] = {"@type": "dct:PeriodOfTime",
-                                "dcat:startDate": {"@value": start, "@type": "xsd:date"},
-                                "dcat:endDate": {"@value": end, "@type": "xsd:date"}}
-    if meta.landing_page:
-        node["dcat:landingPage"] = {"@id": meta.landing_page}
-    node["dcat:distribution"] = [_distribution(f, base) for f in snap.files]
-    return {"@context": LD_CONTEXT, **node} if not base else node
-
-
-def _distribution(f: PackageFile, base: str) -> dict:
-    dist: dict[str, Any] = {
-        "@id": f"{base}{f.path}#distribution",
-        "@type": "dcat:Distribution",
-        "dct:identifier": f.key,
-        "dct:title": [t for t in ({"@value": f.title_vi, "@language": "vi"}, {"@value": f.title, "@language": "en"})
-                      if t["@value"]],
-        "dcat:downloadURL": {"@id": f"{base}{f.path}"},
-        "dcat:mediaType": f.mediatype,
-        "dct:format": FORMATS.get(f.format, f.format.upper()),
-        "dcat:byteSize": {"@value": f.size, "@type": "xsd:nonNegativeInteger"},
-        "spdx:checksum": {"@type": "spdx:Checksum", "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-                          "spdx:checksumValue": f.sha256},
-    }
-    if f.role == "table":
-        dist["dct:conformsTo"] = {"@id": TABLE_SCHEMA_SPEC}
-    return dist
-
-
-def rebase(node: Any, prefix: str) -> Any:
-    """Prefix the relative '@id's of a dataset.jsonld written for its own folder."""
-    if isinstance(node, list):
-        return [rebase(n, prefix) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for k, v in node.items():
-        if k == "@id" and isinstance(v, str) and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", v):
-            out[k] = prefix + (v[2:] if v.startswith("./") else v)
-        else:
-            out[k] = rebase(v, prefix)
-    return out

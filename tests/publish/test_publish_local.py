@@ -255,7 +255,10 @@ def test_dataset_fields_map_the_package_for_dcat(package):
     assert extras["plan_issuer"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
     assert extras["temporal_start"] == "2024-01-01" and extras["temporal_end"] == "2024-12-31"
     assert extras["source_sha256"] == desc["sources"][0]["hash"].removeprefix("sha256:")
-    assert extras["modified"] == desc["created"] and json.loads(extras["language"]) == ["vi", "en"]
+    # DCAT-AP 3.0 (issue 13): languages are the EU language IRIs, no longer the codes "vi", "en"
+    assert extras["modified"] == desc["created"] and json.loads(extras["language"]) == [
+        "http://publications.europa.eu/resource/authority/language/VIE",
+        "http://publications.europa.eu/resource/authority/language/ENG"]
     assert tasks["name"] == "tasks" and tasks["format"] == "CSV" and tasks["rows"] == "74"
     assert tasks["hash"] == sha256_file(package / "data/tasks.csv") and tasks["kehoach_managed"] == "true"
     assert "Nhiệm vụ và phân công" in tasks["description"] and "`deadline_kind` (string)" in tasks["description"]

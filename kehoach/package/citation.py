@@ -1,0 +1,85 @@
+"""``CITATION.cff``: how to cite the package (Citation File Format 1.2.0).
+
+The recommended citation names the issuer of the plan (the author of the
+text the data comes from), the package's title, the plan's number and date,
+the package version and its address in the portal. The same sentence is in
+the README (``recommended``). Values are written as JSON strings, which YAML
+reads unchanged, so no quoting rule of YAML can bite.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from kehoach.core.model import Tables, package_descriptor
+from kehoach.package.writer import file_resource
+
+CITATION_FILE = "CITATION.cff"
+CITATION_RESOURCE = "citation"
+MESSAGE = "Nếu dùng dữ liệu này, xin trích dẫn như sau. / If you use this data, please cite it as below."
+
+
+def _plans(tables: Tables) -> list[dict]:
+    return tables["plans"].to_pylist()
+
+
+def _issuers(tables: Tables) -> list[str]:
+    out: list[str] = []
+    for p in _plans(tables):
+        if p["issuer"] and p["issuer"] not in out:
+            out.append(p["issuer"])
+    return out
+
+
+def recommended(tables: Tables, extra: dict) -> str:
+    """One sentence: issuer. Title (number, date). Dataset, version X. URL."""
+    plans = "; ".join(f"{p['number']}, {p['issued_date']:%d/%m/%Y}" for p in _plans(tables))
+    return (f"{', '.join(_issuers(tables))}. {extra['title_vi'].split(' (')[0]} ({plans}). "
+            f"Dữ liệu mở / open data, phiên bản / version {extra['version']} ({extra['created'][:10]}). "
+            f"{extra['homepage']}")
+
+
+def render(tables: Tables, extra: dict, licence: str, keywords: list[str]) -> str:
+    def q(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = [
+        "cff-version: 1.2.0",
+        f"message: {q(MESSAGE)}",
+        "type: dataset",
+        f"title: {q(extra['title_vi'] + ' — ' + extra['title_en'])}",
+        "authors:",
+        *[f"  - name: {q(issuer)}" for issuer in _issuers(tables)],
+        f"version: {q(extra['version'])}",
+        f"date-released: {q(extra['created'][:10])}",
+        f"url: {q(extra['homepage'])}",
+        "identifiers:",
+        "  - type: url",
+        f"    value: {q(extra['id'])}",
+        f"    description: {q(recommended(tables, extra))}",
+        f"license: {q(licence)}",
+        "keywords:",
+        *[f"  - {q(k)}" for k in keywords],
+        "references:",
+    ]
+    for p in _plans(tables):
+        lines += [
+            "  - type: report",
+            f"    title: {q(p['title'])}",
+            f"    number: {q(p['number'])}",
+            f"    date-published: {q(p['issued_date'].isoformat())}",
+            "    authors:",
+            f"      - name: {q(p['issuer'])}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def stage_citation(tables: Tables, directory: Path, extra: dict) -> list[dict]:
+    """Stage hook: write CITATION.cff (needs the identity ``kehoach.package.identity`` put in ``extra``)."""
+    base = package_descriptor()
+    text = render(tables, extra, base["licenses"][0]["name"], base["keywords"])
+    (directory / CITATION_FILE).write_text(text, encoding="utf-8")
+    return [file_resource(directory, CITATION_FILE, CITATION_RESOURCE, format="cff", mediatype="application/yaml",
+                          title="How to cite this package (Citation File Format)",
+                          title_vi="Cách trích dẫn gói dữ liệu (Citation File Format)")]

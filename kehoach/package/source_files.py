@@ -1,0 +1,52 @@
+"""The plan texts shipped in the package: ``source/<file>.txt`` and its ``.origin.json``.
+
+Vietnamese administrative documents are not protected by copyright (Law on
+Intellectual Property, Art. 15), so the package carries the exact bytes that
+were read, and ``sources[].path`` in the descriptor points at them: every
+``source_line`` of every table can be checked against the text itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from pathlib import Path
+
+from kehoach.core.errors import KehoachError
+from kehoach.package.layout import SOURCE_DIR
+from kehoach.package.writer import file_resource
+from kehoach.read.sources import SourceText, origin_path
+
+
+def stage_sources(sources: list[SourceText], directory: Path) -> list[dict]:
+    """Copy each source text (and its origin sidecar) into ``source/``; their file resources."""
+    target = directory / SOURCE_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    resources: list[dict] = []
+    for source in sources:
+        path = Path(source.path)
+        if (target / path.name).exists():
+            raise KehoachError(f"two sources are named {path.name!r}: rename one", path)
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != source.sha256:
+            raise KehoachError("the file changed while the package was being built: build again", path)
+        (target / path.name).write_bytes(data)
+        stem = path.stem
+        resources.append(file_resource(
+            directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(stem)}", format="txt", mediatype="text/plain",
+            encoding=source.encoding, title=f"Source text: {source.origin.get('title_en') or path.name}",
+            title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}"))
+        sidecar = origin_path(path)
+        if sidecar.is_file():
+            (target / sidecar.name).write_bytes(sidecar.read_bytes())
+            resources.append(file_resource(
+                directory, f"{SOURCE_DIR}/{sidecar.name}", f"source-{_name(stem)}-origin", format="json",
+                mediatype="application/json", title=f"Where the source text {path.name} came from",
+                title_vi=f"Nguồn gốc văn bản {path.name}"))
+    return resources
+
+
+def _name(stem: str) -> str:
+    """A Frictionless resource name (lower-case letters, digits, '-', '_', '.')."""
+    out = "".join(c if c in string.ascii_lowercase + string.digits + "-_." else "-" for c in stem.lower())
+    return out.strip("-") or "text"

@@ -1,0 +1,143 @@
+"""DCAT-AP 3.0: the portal's catalogue and every dataset.jsonld conform to the SHACL shapes SEMIC
+publishes (checked with pyshacl, RDFS inference), with absolute IRIs under the configured portal URL;
+the CKAN fields carry the same vocabulary IRIs for ckanext-dcat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyshacl
+import pytest
+import rdflib
+from helpers import copy_package
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, SKOS
+
+from kehoach.core.files import sha256_file
+from kehoach.publish import ckan_fields
+from kehoach.publish.metadata import dataset_meta
+from kehoach.publish.snapshot import open_package
+from kehoach.publish.targets import publish
+
+SHAPES = Path(__file__).resolve().parents[2] / ".." / "shared" / "dcat-ap" / "dcat-ap-3.0-shacl.ttl"
+NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
+PORTAL = "https://data.example.gov.vn/kehoach/"
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "http://www.iana.org/assignments/media-types/"
+
+
+@pytest.fixture(scope="module")
+def shapes() -> rdflib.Graph:
+    assert SHAPES.is_file(), f"the DCAT-AP shapes are expected at {SHAPES} (shared/ next to the clone)"
+    return rdflib.Graph().parse(SHAPES, format="turtle")
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory, built_package) -> Path:
+    """The portal with the package published twice (two datasets in one catalogue), at PORTAL."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KEHOACH_PORTAL_URL", PORTAL.rstrip("/"))  # the trailing slash is added
+    root = tmp_path_factory.mktemp("dcat")
+    package = copy_package(built_package, root / "output")
+    try:
+        publish(package, root / "portal")
+        publish(package, root / "portal", dataset="second-copy")
+    finally:
+        mp.undo()
+    return root / "portal"
+
+
+def violations(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[str]:
+    _conforms, report, _text = pyshacl.validate(graph, shacl_graph=shapes, inference="rdfs")
+    return [f"{report.value(r, SH.focusNode)} {report.value(r, SH.resultPath)}: {report.value(r, SH.resultMessage)}"
+            for r in report.subjects(RDF.type, SH.ValidationResult)
+            if report.value(r, SH.resultSeverity) == SH.Violation]
+
+
+def load(path: Path) -> rdflib.Graph:
+    return rdflib.Graph().parse(path, format="json-ld")
+
+
+def test_catalog_and_datasets_conform_to_dcat_ap_3(portal, shapes):
+    for path in (portal / "catalog.jsonld", *(portal / name / "dataset.jsonld" for name in (NAME, "second-copy"))):
+        found = violations(load(path), shapes)
+        assert found == [], f"{path.name}: {len(found)} violations, first: {found[:3]}"
+
+
+def test_iris_are_absolute_under_the_portal_url(portal):
+    graph = load(portal / "catalog.jsonld")
+    catalog = rdflib.URIRef(PORTAL)
+    assert (catalog, RDF.type, DCAT.Catalog) in graph
+    datasets = set(graph.objects(catalog, DCAT.dataset))
+    assert datasets == {rdflib.URIRef(f"{PORTAL}{NAME}/"), rdflib.URIRef(f"{PORTAL}second-copy/")}
+    tasks = rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv#distribution")
+    assert graph.value(tasks, DCAT.accessURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
+    assert graph.value(tasks, DCAT.downloadURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
+    own = load(portal / NAME / "dataset.jsonld")  # the dataset's own file gives the same IRIs
+    assert own.value(tasks, DCAT.accessURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
+    titles = {str(t) for t in graph.objects(catalog, DCTERMS.title)}
+    assert "kehoach open data" in titles and graph.value(catalog, DCTERMS.description)
+    assert graph.value(graph.value(catalog, DCTERMS.publisher), FOAF.name)
+
+
+def test_every_distribution_is_typed_from_the_vocabularies(portal, built_package):
+    graph = load(portal / NAME / "dataset.jsonld")
+    dataset = rdflib.URIRef(f"{PORTAL}{NAME}/")
+    distributions = list(graph.objects(dataset, DCAT.distribution))
+    desc = json.loads((built_package / "datapackage.json").read_text(encoding="utf-8"))
+    assert len(distributions) == len(desc["resources"]) + 2  # + datapackage.json and the zip
+    for d in distributions:
+        assert graph.value(d, DCAT.accessURL) and graph.value(d, DCTERMS.license) == rdflib.URIRef(
+            "https://creativecommons.org/licenses/by/4.0/")
+        checksum = graph.value(d, SPDX.checksum)
+        assert graph.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+        assert graph.value(checksum, SPDX.checksumValue).datatype == rdflib.XSD.hexBinary
+    tasks = rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv#distribution")
+    assert graph.value(tasks, DCAT.mediaType) == rdflib.URIRef(f"{IANA}text/csv")
+    assert graph.value(tasks, DCTERMS["format"]) == rdflib.URIRef(f"{EU}file-type/CSV")
+    assert str(graph.value(graph.value(tasks, SPDX.checksum), SPDX.checksumValue)) == sha256_file(
+        built_package / "data/tasks.csv")
+    parquet = rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.parquet#distribution")
+    assert graph.value(parquet, DCTERMS["format"]) == rdflib.URIRef(f"{EU}file-type/PARQUET")
+    assert graph.value(parquet, DCAT.byteSize).toPython() == (built_package / "data/tasks.parquet").stat().st_size
+
+
+def test_dataset_says_who_where_when_and_what(portal):
+    graph = load(portal / NAME / "dataset.jsonld")
+    dataset = rdflib.URIRef(f"{PORTAL}{NAME}/")
+    assert set(graph.objects(dataset, DCTERMS.language)) == {rdflib.URIRef(f"{EU}language/VIE"),
+                                                           rdflib.URIRef(f"{EU}language/ENG")}
+    assert rdflib.URIRef(f"{EU}data-theme/GOVE") in set(graph.objects(dataset, DCAT.theme))
+    publisher = graph.value(dataset, DCTERMS.publisher)
+    names = {str(n) for n in graph.objects(publisher, FOAF.name)}
+    assert names == {"Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai"}
+    contact = graph.value(dataset, DCAT.contactPoint)
+    assert str(graph.value(contact, VCARD.fn)) == "Ủy ban nhân dân tỉnh Quảng Ngãi"
+    places = list(graph.objects(dataset, DCTERMS.spatial))
+    labels = {str(label) for p in places for label in graph.objects(p, SKOS.prefLabel)}
+    assert "tỉnh Quảng Ngãi" in labels and rdflib.URIRef(f"{EU}country/VNM") in places
+    period = graph.value(dataset, DCTERMS.temporal)
+    assert str(graph.value(period, DCAT.startDate)) == "2024-01-01"
+    assert str(graph.value(period, DCAT.endDate)) == "2024-12-31"
+    issued, modified = graph.value(dataset, DCTERMS.issued), graph.value(dataset, DCTERMS.modified)
+    assert issued.datatype == modified.datatype == rdflib.XSD.dateTime
+    assert graph.value(dataset, DCAT.landingPage) == rdflib.URIRef(f"{PORTAL}{NAME}/README.md")
+    assert graph.value(dataset, DCTERMS.conformsTo) == rdflib.URIRef("https://datapackage.org/standard/data-package/")
+
+
+def test_ckan_fields_carry_the_same_iris_for_ckanext_dcat(built_package, tmp_path):
+    with open_package(copy_package(built_package, tmp_path / "output"), validate=False) as snap:
+        meta = dataset_meta(snap)
+        extras = {e["key"]: e["value"] for e in ckan_fields.dataset_fields(meta, NAME, "org")["extras"]}
+        tasks = ckan_fields.resource_fields(snap.file("tasks"), str(meta.licence["path"]))
+    assert json.loads(extras["theme"])[0] == f"{EU}data-theme/GOVE"
+    assert json.loads(extras["conforms_to"]) == ["https://datapackage.org/standard/data-package/"]
+    assert extras["publisher_name"] == extras["contact_name"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
+    assert extras["publisher_url"] == "https://www.quangngai.gov.vn"
+    assert extras["spatial_text"] == "tỉnh Quảng Ngãi" and extras["issued"] == meta.created
+    assert extras["access_rights"] == f"{EU}access-right/PUBLIC"
+    assert tasks["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert tasks["hash_algorithm"] == "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+    assert json.loads(tasks["conforms_to"]) == ["https://datapackage.org/standard/table-schema/"]
