@@ -11,7 +11,7 @@ import pyshacl
 import pytest
 import rdflib
 from helpers import copy_package
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH, SKOS
+from rdflib import namespace as ns
 
 from kehoach.core.files import sha256_file
 from kehoach.publish import ckan_fields
@@ -51,9 +51,10 @@ def portal(tmp_path_factory, built_package) -> Path:
 
 def violations(graph: rdflib.Graph, shapes: rdflib.Graph) -> list[str]:
     _conforms, report, _text = pyshacl.validate(graph, shacl_graph=shapes, inference="rdfs")
-    return [f"{report.value(r, SH.focusNode)} {report.value(r, SH.resultPath)}: {report.value(r, SH.resultMessage)}"
-            for r in report.subjects(RDF.type, SH.ValidationResult)
-            if report.value(r, SH.resultSeverity) == SH.Violation]
+    sh = ns.SH
+    return [f"{report.value(r, sh.focusNode)} {report.value(r, sh.resultPath)}: {report.value(r, sh.resultMessage)}"
+            for r in report.subjects(ns.RDF.type, sh.ValidationResult)
+            if report.value(r, sh.resultSeverity) == sh.Violation]
 
 
 def load(path: Path) -> rdflib.Graph:
@@ -69,62 +70,62 @@ def test_catalog_and_datasets_conform_to_dcat_ap_3(portal, shapes):
 def test_iris_are_absolute_under_the_portal_url(portal):
     graph = load(portal / "catalog.jsonld")
     catalog = rdflib.URIRef(PORTAL)
-    assert (catalog, RDF.type, DCAT.Catalog) in graph
-    datasets = set(graph.objects(catalog, DCAT.dataset))
+    assert (catalog, ns.RDF.type, ns.DCAT.Catalog) in graph
+    datasets = set(graph.objects(catalog, ns.DCAT.dataset))
     assert datasets == {rdflib.URIRef(f"{PORTAL}{NAME}/"), rdflib.URIRef(f"{PORTAL}second-copy/")}
     tasks = rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv#distribution")
-    assert graph.value(tasks, DCAT.accessURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
-    assert graph.value(tasks, DCAT.downloadURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
+    assert graph.value(tasks, ns.DCAT.accessURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
+    assert graph.value(tasks, ns.DCAT.downloadURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
     own = load(portal / NAME / "dataset.jsonld")  # the dataset's own file gives the same IRIs
-    assert own.value(tasks, DCAT.accessURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
-    titles = {str(t) for t in graph.objects(catalog, DCTERMS.title)}
-    assert "kehoach open data" in titles and graph.value(catalog, DCTERMS.description)
-    assert graph.value(graph.value(catalog, DCTERMS.publisher), FOAF.name)
+    assert own.value(tasks, ns.DCAT.accessURL) == rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv")
+    titles = {str(t) for t in graph.objects(catalog, ns.DCTERMS.title)}
+    assert "kehoach open data" in titles and graph.value(catalog, ns.DCTERMS.description)
+    assert graph.value(graph.value(catalog, ns.DCTERMS.publisher), ns.FOAF.name)
 
 
 def test_every_distribution_is_typed_from_the_vocabularies(portal, built_package):
     graph = load(portal / NAME / "dataset.jsonld")
     dataset = rdflib.URIRef(f"{PORTAL}{NAME}/")
-    distributions = list(graph.objects(dataset, DCAT.distribution))
+    distributions = list(graph.objects(dataset, ns.DCAT.distribution))
     desc = json.loads((built_package / "datapackage.json").read_text(encoding="utf-8"))
     assert len(distributions) == len(desc["resources"]) + 2  # + datapackage.json and the zip
     for d in distributions:
-        assert graph.value(d, DCAT.accessURL) and graph.value(d, DCTERMS.license) == rdflib.URIRef(
+        assert graph.value(d, ns.DCAT.accessURL) and graph.value(d, ns.DCTERMS.license) == rdflib.URIRef(
             "https://creativecommons.org/licenses/by/4.0/")
         checksum = graph.value(d, SPDX.checksum)
         assert graph.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
         assert graph.value(checksum, SPDX.checksumValue).datatype == rdflib.XSD.hexBinary
     tasks = rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.csv#distribution")
-    assert graph.value(tasks, DCAT.mediaType) == rdflib.URIRef(f"{IANA}text/csv")
-    assert graph.value(tasks, DCTERMS["format"]) == rdflib.URIRef(f"{EU}file-type/CSV")
+    assert graph.value(tasks, ns.DCAT.mediaType) == rdflib.URIRef(f"{IANA}text/csv")
+    assert graph.value(tasks, ns.DCTERMS["format"]) == rdflib.URIRef(f"{EU}file-type/CSV")
     assert str(graph.value(graph.value(tasks, SPDX.checksum), SPDX.checksumValue)) == sha256_file(
         built_package / "data/tasks.csv")
     parquet = rdflib.URIRef(f"{PORTAL}{NAME}/data/tasks.parquet#distribution")
-    assert graph.value(parquet, DCTERMS["format"]) == rdflib.URIRef(f"{EU}file-type/PARQUET")
-    assert graph.value(parquet, DCAT.byteSize).toPython() == (built_package / "data/tasks.parquet").stat().st_size
+    assert graph.value(parquet, ns.DCTERMS["format"]) == rdflib.URIRef(f"{EU}file-type/PARQUET")
+    assert graph.value(parquet, ns.DCAT.byteSize).toPython() == (built_package / "data/tasks.parquet").stat().st_size
 
 
 def test_dataset_says_who_where_when_and_what(portal):
     graph = load(portal / NAME / "dataset.jsonld")
     dataset = rdflib.URIRef(f"{PORTAL}{NAME}/")
-    assert set(graph.objects(dataset, DCTERMS.language)) == {rdflib.URIRef(f"{EU}language/VIE"),
+    assert set(graph.objects(dataset, ns.DCTERMS.language)) == {rdflib.URIRef(f"{EU}language/VIE"),
                                                            rdflib.URIRef(f"{EU}language/ENG")}
-    assert rdflib.URIRef(f"{EU}data-theme/GOVE") in set(graph.objects(dataset, DCAT.theme))
-    publisher = graph.value(dataset, DCTERMS.publisher)
-    names = {str(n) for n in graph.objects(publisher, FOAF.name)}
+    assert rdflib.URIRef(f"{EU}data-theme/GOVE") in set(graph.objects(dataset, ns.DCAT.theme))
+    publisher = graph.value(dataset, ns.DCTERMS.publisher)
+    names = {str(n) for n in graph.objects(publisher, ns.FOAF.name)}
     assert names == {"Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai"}
-    contact = graph.value(dataset, DCAT.contactPoint)
+    contact = graph.value(dataset, ns.DCAT.contactPoint)
     assert str(graph.value(contact, VCARD.fn)) == "Ủy ban nhân dân tỉnh Quảng Ngãi"
-    places = list(graph.objects(dataset, DCTERMS.spatial))
-    labels = {str(label) for p in places for label in graph.objects(p, SKOS.prefLabel)}
+    places = list(graph.objects(dataset, ns.DCTERMS.spatial))
+    labels = {str(label) for p in places for label in graph.objects(p, ns.SKOS.prefLabel)}
     assert "tỉnh Quảng Ngãi" in labels and rdflib.URIRef(f"{EU}country/VNM") in places
-    period = graph.value(dataset, DCTERMS.temporal)
-    assert str(graph.value(period, DCAT.startDate)) == "2024-01-01"
-    assert str(graph.value(period, DCAT.endDate)) == "2024-12-31"
-    issued, modified = graph.value(dataset, DCTERMS.issued), graph.value(dataset, DCTERMS.modified)
+    period = graph.value(dataset, ns.DCTERMS.temporal)
+    assert str(graph.value(period, ns.DCAT.startDate)) == "2024-01-01"
+    assert str(graph.value(period, ns.DCAT.endDate)) == "2024-12-31"
+    issued, modified = graph.value(dataset, ns.DCTERMS.issued), graph.value(dataset, ns.DCTERMS.modified)
     assert issued.datatype == modified.datatype == rdflib.XSD.dateTime
-    assert graph.value(dataset, DCAT.landingPage) == rdflib.URIRef(f"{PORTAL}{NAME}/README.md")
-    assert graph.value(dataset, DCTERMS.conformsTo) == rdflib.URIRef("https://datapackage.org/standard/data-package/")
+    assert graph.value(dataset, ns.DCAT.landingPage) == rdflib.URIRef(f"{PORTAL}{NAME}/README.md")
+    assert graph.value(dataset, ns.DCTERMS.conformsTo) == rdflib.URIRef("https://datapackage.org/standard/data-package/")
 
 
 def test_ckan_fields_carry_the_same_iris_for_ckanext_dcat(built_package, tmp_path):

@@ -1,0 +1,87 @@
+"""The Data Package v2 descriptor (id, homepage, contributors, bytes and hash), the source text shipped
+in the package, CITATION.cff, and what the README and the description tell readers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+import yaml
+
+from kehoach.core.settings import settings
+from kehoach.package.citation import CITATION_FILE
+
+NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
+
+
+def descriptor(package) -> dict:
+    return json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def test_v2_identity_and_contributors(built_package):
+    desc = descriptor(built_package)
+    assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert desc["id"] == desc["homepage"] == settings().dataset_url(NAME)
+    publisher = next(c for c in desc["contributors"] if "publisher" in c["roles"])
+    assert publisher["title"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
+    assert publisher["title_en"] == "People's Committee of Quang Ngai"
+    assert any("contact" in c["roles"] for c in desc["contributors"])
+    assert desc["issued"] == desc["created"]  # the first version
+
+
+def test_every_resource_has_its_hash_and_every_file_its_bytes(built_package):
+    for r in descriptor(built_package)["resources"]:
+        data = (built_package / r["path"]).read_bytes()
+        assert r["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}", r["name"]
+        if r["format"] != "parquet":  # Frictionless 5 cannot count Parquet bytes (see writer.py)
+            assert r["bytes"] == len(data), r["name"]
+
+
+def test_the_source_text_is_in_the_package(built_package, plan_path):
+    desc = descriptor(built_package)
+    source = desc["sources"][0]
+    assert source["path"] == f"source/{plan_path.name}"
+    assert (built_package / source["path"]).read_bytes() == plan_path.read_bytes()
+    assert source["hash"] == f"sha256:{hashlib.sha256(plan_path.read_bytes()).hexdigest()}"
+    paths = {r["path"] for r in desc["resources"]}
+    origin = f"source/{plan_path.stem}.origin.json"
+    assert {source["path"], origin} <= paths
+    assert json.loads((built_package / origin).read_text(encoding="utf-8"))["number"] == "219/KH-UBND"
+
+
+def test_citation_cff(built_package):
+    cff = yaml.safe_load((built_package / CITATION_FILE).read_text(encoding="utf-8"))
+    desc = descriptor(built_package)
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "dataset"
+    assert cff["authors"] == [{"name": "Ủy ban nhân dân tỉnh Quảng Ngãi"}]
+    assert cff["version"] == desc["version"] and cff["url"] == desc["homepage"]
+    assert cff["date-released"] == desc["created"][:10] and cff["license"] == "CC-BY-4.0"
+    plan = cff["references"][0]
+    assert plan["number"] == "219/KH-UBND" and plan["date-published"] == "2023-12-20"
+
+
+def test_readme_warns_about_naive_csv_and_says_how_to_cite(built_package):
+    readme = (built_package / "README.md").read_text(encoding="utf-8")
+    assert "`2.10` thành số 2.1" in readme and "`2.10` into the number 2.1" in readme
+    assert "pd.read_csv('data/budget_lines.csv', dtype=str)" in readme
+    assert "pd.read_parquet('data/budget_lines.parquet')" in readme
+    assert "read_csv('data/budget_lines.csv', all_varchar=true)" in readme
+    assert "data/kehoach.xlsx" in readme and "data/kehoach.duckdb" in readme
+    assert "## Trích dẫn / How to cite" in readme and CITATION_FILE in readme
+    assert settings().dataset_url(NAME) in readme and "khái toán" in readme
+
+
+def test_the_safe_csv_load_joins_right_and_the_naive_one_does_not(built_package):
+    """What the README warns about, on the real data: codes read as numbers merge 2.1 with 2.10."""
+    lines, items = built_package / "data/budget_lines.csv", built_package / "data/budget_items.csv"
+    keys = ["plan_id", "item_code"]
+    safe = pd.read_csv(lines, dtype=str).merge(pd.read_csv(items, dtype=str), on=keys)
+    assert len(safe) == len(pd.read_csv(lines, dtype=str))
+    naive = pd.read_csv(lines).merge(pd.read_csv(items), on=keys)
+    assert len(naive) > len(safe)
+
+
+def test_amounts_are_said_to_be_estimates(built_package):
+    desc = descriptor(built_package)
+    assert "khái toán" in desc["description_vi"] and "not allocated budgets" in desc["description_en"]
