@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 import yaml
 
 from kehoach.core.settings import settings
@@ -85,3 +87,18 @@ def test_the_safe_csv_load_joins_right_and_the_naive_one_does_not(built_package)
 def test_amounts_are_said_to_be_estimates(built_package):
     desc = descriptor(built_package)
     assert "khái toán" in desc["description_vi"] and "not allocated budgets" in desc["description_en"]
+
+
+def test_the_duckdb_lines_in_the_readme_run(built_package, monkeypatch):
+    readme = (built_package / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sql\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(built_package)  # the README's paths are relative to the package
+    con = duckdb.connect()
+    as_text, typed = (line.split(";  --")[0] for line in block.strip().splitlines())
+    rows = con.sql(as_text).fetchall()
+    assert len(rows) == pq.read_metadata("data/budget_lines.parquet").num_rows
+    assert {r[1] for r in rows} >= {"2.10", "2.1"}  # item_code kept as written
+    attach, select = typed.split("; ", 1)
+    con.sql(attach)
+    total = con.sql(select.replace("SELECT *", "SELECT sum(amount_million_vnd)")).fetchall()[0][0]
+    assert total == sum(pq.read_table("data/budget_lines.parquet").column("amount_million_vnd").to_pylist())
