@@ -16,7 +16,7 @@ from pathlib import Path
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, resource_names
 from kehoach.parse.agencies import registry_for
-from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.layout import (
     PlanHeader,
@@ -132,12 +132,15 @@ def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, 
     province, unit = (header.province, header.province_unit) if header else ("", "")
     out = {name: TableBuilder(name) for name in resource_names()}
     pillars = PillarCollector(plan_id)
-    for appendix, error in appendix_starts_and_blocks(source.lines, start, source.path):
+    found = appendix_starts_and_blocks(source.lines, start, source.path)
+    prefixes = task_table_prefixes([a for a, _ in found if a])
+    for appendix, error in found:
         if error:
             report.problem(error.line, error.message)
-        elif appendix.table is not None:
-            ctx = TableContext(plan_id, source.path, appendix, appendix.table, registry_for(province, unit),
-                               pillars, out)
+            continue
+        for table in appendix.tables:
+            ctx = TableContext(plan_id, source.path, appendix, table, registry_for(province, unit), pillars, out,
+                               key_prefix=prefixes.get(id(table), ""))
             try:
                 read_appendix(ctx)
             except KehoachError as exc:

@@ -89,7 +89,12 @@ class Appendix:
     note: str
     unit_text: str | None
     unit_line: int | None
-    table: PipeTable | None
+    # Usually one table; some appendices hold several, each under its own sub-heading ('I. CHỈ TIÊU CHỦ YẾU').
+    tables: list[PipeTable] = field(default_factory=list)
+
+    @property
+    def table(self) -> PipeTable | None:
+        return self.tables[0] if self.tables else None
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ def parse_document(source: SourceText) -> PlanDocument:
     if not appendix_starts:
         doc.footnotes = _parse_footnotes(lines, body_stop)
     # Readers of whole lines (citations) see a wrapped table row as the one line it stands for.
-    continued = [n for a in doc.appendices if a.table for n in a.table.continued]
+    continued = [n for a in doc.appendices for t in a.tables for n in t.continued]
     doc.source = replace(doc.source, lines=join_continued(doc.source.lines, continued))
     return doc
 
@@ -358,18 +363,22 @@ def _sentence_case(text: str, proper_nouns: list[str]) -> str:
 
 
 def _parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) -> tuple[Appendix, int]:
+    """The appendix heading at ``lines[start]``, its title, note, unit and tables, up to ``stop`` or its footnotes.
+
+    Text after the first table (a sub-heading such as 'II. CHỈ TIÊU CỤ THỂ') only introduces the next table.
+    """
     label, title, note = appendix_heading(lines[start])
     title_parts: list[str] = [title] if title else []
     unit_text = None
     unit_line = None
-    table = None
+    tables: list[PipeTable] = []
     n = start + 1
-    while n < stop:
+    while n < stop and not _FOOTNOTE.match(lines[n].strip()):
         text = page_clean(lines[n])
         if is_header_start(lines[n]):
-            table = read_table(lines, n, path)
-            n = table.end_line
-            break
+            tables.append(read_table(lines, n, path))
+            n = tables[-1].end_line
+            continue
         if is_table_line(lines[n]):
             raise KehoachError(
                 "table without a header row (expected 'TT | …' naming the columns)", path, n + 1
@@ -378,12 +387,14 @@ def _parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) ->
         while text.startswith("(") and not text.endswith(")") and n + 1 < stop and not is_table_line(lines[n + 1]):
             n += 1  # a note wrapped over several lines
             text = clean(f"{text} {page_clean(lines[n])}")
-        if m:
+        if tables:
+            pass  # a sub-heading introducing the next table
+        elif m:
             unit_text, unit_line = clean(m[1]), n + 1
         elif text.startswith("(") and text.endswith(")"):
             note = text[1:-1]
         elif text:
             title_parts.append(text)
         n += 1
-    appendix = Appendix(label, start + 1, clean(" ".join(title_parts)), note, unit_text, unit_line, table)
+    appendix = Appendix(label, start + 1, clean(" ".join(title_parts)), note, unit_text, unit_line, tables)
     return appendix, n

@@ -15,7 +15,7 @@ from kehoach.core.model import TableBuilder, Tables, resource_names
 from kehoach.core.text import key
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.agencies import report_unresolved
-from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
 from kehoach.parse.layout import PlanDocument, parse_document
 from kehoach.parse.legal_documents import parse_related_entry
 from kehoach.parse.narrative.reader import read_narrative
@@ -40,12 +40,14 @@ def parse_source(source: SourceText) -> Tables:
         state.relate(doc_id, "related", entry.line, entry.position)
 
     kinds = []
+    prefixes = task_table_prefixes(doc.appendices)
     for appendix in doc.appendices:
-        if appendix.table is None:
+        if not appendix.tables:
             log.warning("%s:%s: appendix %s has no table", doc.path, appendix.heading_line, appendix.label)
-            continue
-        ctx = TableContext(state.plan_id, doc.path, appendix, appendix.table, state.agencies, state.pillars, out)
-        kinds += read_appendix(ctx)
+        for table in appendix.tables:
+            ctx = TableContext(state.plan_id, doc.path, appendix, table, state.agencies, state.pillars, out,
+                               key_prefix=prefixes.get(id(table), ""))
+            kinds += read_appendix(ctx)
 
     read_narrative(doc, out, state)
     report_unresolved(doc.path, out)  # once every table with agency mentions is read
