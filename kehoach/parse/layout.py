@@ -70,6 +70,8 @@ class PlanHeader:
     title: str
     title_line: int
     plan_year: int | None
+    # What the page's metadata table states ('Số hiệu', 'Ngày ban hành', …): field -> (value, line).
+    metadata: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def plan_id(self) -> str:
@@ -307,6 +309,7 @@ def header_from(fm: FrontMatter, path: str, start: int = 0, line_count: int | No
         title=title,
         title_line=fm.title_line or fm.number_line,
         plan_year=int(years[-1]) if years else None,
+        metadata=dict(fm.metadata),
     )
 
 

@@ -16,10 +16,12 @@ from kehoach.core.text import key
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.agencies import report_unresolved
 from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
+from kehoach.parse.front_matter import doc_type_at_start
 from kehoach.parse.layout import PlanDocument, parse_document
 from kehoach.parse.legal_documents import parse_related_entry
 from kehoach.parse.narrative.reader import read_narrative
 from kehoach.parse.state import ParseState
+from kehoach.parse.values import parse_dmy
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,21 @@ def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState
         place=h.place, issued_date=h.issued_date, title=h.title, title_printed=h.title_printed,
         plan_year=h.plan_year, signer_title=" ".join(t for _, t in doc.signature) or None,
         source_file=doc.path.rsplit("/", 1)[-1], source_sha256=doc.source.sha256, source_line=h.number_line,
+        **_metadata_fields(h.metadata),
     )
+
+
+def _metadata_fields(metadata: dict[str, tuple[str, int]]) -> dict:
+    """The page's metadata table as stated, beside the header's values (the audit compares them)."""
+    number, date_text, doc_type = (metadata.get(k, ("", 0))[0] for k in ("number", "issued_date", "doc_type"))
+    try:
+        issued = parse_dmy(date_text) if date_text else None
+    except KehoachError:
+        issued = None  # not a date: reported by the front-matter reader, kept out of a DATE column
+    lines = [line for name, (_, line) in metadata.items() if name in ("number", "issued_date", "doc_type")]
+    return dict(metadata_number=number.replace(" ", "") or None, metadata_issued_date=issued,
+                metadata_doc_type=(doc_type_at_start(doc_type) or doc_type) if doc_type else None,
+                metadata_line=min(lines) if lines else None)
 
 
 def _finish_documents(state: ParseState, out: dict[str, TableBuilder]) -> None:
