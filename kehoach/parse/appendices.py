@@ -20,7 +20,7 @@ from decimal import Decimal
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
 from kehoach.parse.agencies import AgencyRegistry
-from kehoach.parse.layout import Appendix
+from kehoach.parse.appendix_blocks import Appendix
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.table_reader import Code, Column, PipeTable, Row, is_total_label, parse_code, total_label_number
 from kehoach.parse.values import Amount, Deadline, parse_amount, parse_deadline, to_million, unit_factor

@@ -17,10 +17,10 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, resource_names
 from kehoach.parse.agencies import registry_for
 from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
+from kehoach.parse.appendix_blocks import appendix_starts_and_blocks
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.layout import (
     PlanHeader,
-    appendix_starts_and_blocks,
     header_from,
     national_issuer,
     read_related,

@@ -14,8 +14,8 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, resource_names
 from kehoach.parse.agencies import registry_for, report_unresolved
 from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.appendix_blocks import appendix_starts_and_blocks
 from kehoach.parse.inspection import KEYS, inspect_file
-from kehoach.parse.layout import appendix_starts_and_blocks
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
