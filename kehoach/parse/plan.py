@@ -83,7 +83,7 @@ def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState
     doc_type_en = next((r["name_en"] for r in vocabulary("doc_types") if r["name_vi"] == h.doc_type), None)
     out["plans"].add(
         plan_id=state.plan_id, number=h.number, doc_type=h.doc_type, doc_type_en=doc_type_en, issuer=h.issuer,
-        issuer_printed=h.issuer_printed or None, province=h.province, province_code=province_code or None,
+        issuer_printed=h.issuer_printed or None, province=h.province or None, province_code=province_code or None,
         place=h.place, issued_date=h.issued_date, title=h.title, title_printed=h.title_printed,
         plan_year=h.plan_year, signer_title=" ".join(t for _, t in doc.signature) or None,
         source_file=doc.path.rsplit("/", 1)[-1], source_sha256=doc.source.sha256, source_line=h.number_line,

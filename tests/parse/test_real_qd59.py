@@ -9,12 +9,15 @@ asserted here were read off the text by hand.
 
 from __future__ import annotations
 
+import csv
+import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from kehoach import build
 from kehoach.parse.inspection import inspect_file
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
@@ -106,3 +109,16 @@ def test_the_title_ends_before_the_ministers_authority_line():
     assert report["title"].endswith("nâng cao năng lực cạnh tranh quốc gia năm 2024")
     assert report["complete"] is True and report["problems"] == []
     assert report["parts"]["tasks"] == 52
+
+
+def test_a_ministrys_programme_builds_into_a_valid_package(tmp_path):
+    # A national body's document belongs to no province: plans.province is left empty, not invented.
+    out = tmp_path / "output"
+    build.run_build([QD59], out)  # validates the package before swapping it in
+    desc = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["title_en"].startswith("Decision 59/QĐ-BTNMT of Bo Tai nguyen va Moi truong")
+    with (out / "data" / "plans.csv").open(encoding="utf-8") as handle:
+        plan = next(csv.DictReader(handle))
+    assert (plan["number"], plan["issuer"], plan["province"]) == ("59/QĐ-BTNMT", "Bộ Tài nguyên và Môi trường", "")
+    with (out / "data" / "tasks.csv").open(encoding="utf-8") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == 52
