@@ -146,11 +146,12 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
         plan = plans[0]
         name = f"{package_descriptor()['name_prefix']}-{plan['plan_id']}"
         title_en = origins.get(plan["source_sha256"], {}).get("title_en") or (
-            f"{plan['doc_type_en'] or 'Plan'} {plan['number']} of {fold(plan['province'])} province")
+            f"{plan['doc_type_en'] or 'Plan'} {plan['number']} of "
+            + (f"{fold(plan['province'])} province" if plan["province"] else fold(plan["issuer"])))
         title_vi = f"{plan['title']} ({plan['number']}, {plan['issued_date']:%d/%m/%Y})"
         title_en = f"{title_en} ({plan['number']}, {plan['issued_date']:%Y-%m-%d})"
     else:
-        provinces = sorted({p["province"] for p in plans})
+        provinces = sorted({p["province"] or p["issuer"] for p in plans})
         scope = provinces[0] if len(provinces) == 1 else "nhiều tỉnh"
         name = f"{package_descriptor()['name_prefix']}-{slug(scope)}-{len(plans)}-plans"
         title_vi = f"{len(plans)} kế hoạch, {scope}: " + ", ".join(p["number"] for p in plans)

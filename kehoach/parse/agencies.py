@@ -54,6 +54,9 @@ class Mention:
 
 
 _SEPARATOR = re.compile(r"[,;]")
+# A cell written as a list ('- Vụ Đất đai - Cục Quy hoạch …', its line breaks lost) also separates on its dashes;
+# a name holding ' - ' ('Vụ Kế hoạch - Tài chính') is still found whole, as names holding commas are.
+_LIST_SEPARATOR = re.compile(r"[,;]|^-\s*|\s+-\s+")
 _AND = re.compile(r"\s+và\s+")
 # Longest agency name, in words, looked for in running text.
 _MAX_NAME_WORDS = 14
@@ -167,7 +170,7 @@ class AgencyRegistry:
         return found
 
     def _mentions(self, text: str) -> list[Mention]:
-        pieces = _pieces(text)
+        pieces = _pieces(text, _LIST_SEPARATOR if text.startswith("-") else _SEPARATOR)
         found: list[Mention] = []
         i = 0
         while i < len(pieces):
@@ -216,10 +219,10 @@ class AgencyRegistry:
         return None
 
 
-def _pieces(text: str) -> list[tuple[int, int]]:
+def _pieces(text: str, separator: re.Pattern[str] = _SEPARATOR) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _SEPARATOR.finditer(text + ","):
+    for m in separator.finditer(text + ","):
         raw = text[start: m.start()]
         if raw.strip():
             lead = len(raw) - len(raw.lstrip())

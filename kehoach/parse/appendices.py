@@ -20,7 +20,7 @@ from decimal import Decimal
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
 from kehoach.parse.agencies import AgencyRegistry
-from kehoach.parse.layout import Appendix
+from kehoach.parse.appendix_blocks import Appendix
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.table_reader import Code, Column, PipeTable, Row, is_total_label, parse_code, total_label_number
 from kehoach.parse.values import Amount, Deadline, parse_amount, parse_deadline, to_million, unit_factor
@@ -57,6 +57,7 @@ class TableContext:
     pillars: PillarCollector
     out: dict[str, TableBuilder]
     factor: Decimal = Decimal(1)
+    key_prefix: str = ""  # qualifies task codes when a plan has several task tables ('02/'), see task_table_prefixes
 
     def cell(self, row: Row, column: Column | None) -> str:
         return row.text(column.index) if column else ""
@@ -123,6 +124,11 @@ def interpret(ctx: TableContext) -> list[LogicalRow]:
         if r.kind == "group" and not r.children and any(r.row.text(c.index) for c in data_cols):
             r.kind, r.group = "item", r
 
+    if by_roman and _restarts(rows):
+        # Numbering starts again under each roman group (I: 1, 2 … II: 1, 2 …): the group qualifies the code.
+        for r in rows:
+            if r.kind == "item" and r.group is not None:
+                r.key = f"{r.group.key}.{r.key}"
     seen: dict[str, int] = {}
     for r in rows:
         if r.kind == "item":
@@ -133,11 +139,28 @@ def interpret(ctx: TableContext) -> list[LogicalRow]:
     return rows
 
 
+def _restarts(rows: list[LogicalRow]) -> bool:
+    """Whether an item number is used again under another group."""
+    groups: dict[str, LogicalRow | None] = {}
+    return any(r.kind == "item" and groups.setdefault(r.key, r.group) is not r.group for r in rows)
+
+
+def task_table_prefixes(appendices: list[Appendix]) -> dict[int, str]:
+    """Prefixes for task codes ('02/', '03.2/') keyed by ``id(table)``, when more than one table holds tasks.
+
+    Each table numbers its rows from 1, so a plan with several task tables (a
+    programme's appendices of drafts, proposals and indicators) needs the table
+    in the key; a plan with one task table keeps its codes as written.
+    """
+    found = [(a, k, t) for a in appendices for k, t in enumerate(a.tables, 1) if _is_tasks(t)]
+    if len(found) < 2:
+        return {}
+    return {id(t): f"{a.label}.{k}/" if len(a.tables) > 1 else f"{a.label}/" for a, k, t in found}
+
+
 # --- builders -----------------------------------------------------------------
 
-def _add_mentions(
-    ctx: TableContext, resource: str, code_field: str, code: str, cells: list[tuple[str, str, int]]
-) -> None:
+def _add_mentions(ctx: TableContext, resource: str, code: str, cells: list[tuple[str, str, int]]) -> None:
     """cells: (role, cell text, line) for each agency column."""
     n = 0
     for role, text, line in cells:
@@ -145,7 +168,7 @@ def _add_mentions(
             n += 1
             values = dict(plan_id=ctx.plan_id, mention_no=n, mention=mention.text,
                           agency_id=mention.agency_id, source_line=line)
-            values[code_field] = code
+            values["task_code" if resource == "task_agencies" else "item_code"] = code
             if "role" in ctx.out[resource]._known:
                 values["role"] = role
             ctx.out[resource].add(**values)
@@ -162,22 +185,50 @@ def _agency_cells(ctx: TableContext, row: Row) -> list[tuple[str, str, int]]:
 
 def build_tasks(ctx: TableContext, rows: list[LogicalRow]) -> None:
     t = ctx.table
-    name_col, lead_col, partner_col, deadline_col = (
-        t.column("name"), t.column("lead_agencies"), t.column("partner_agencies"), t.column("deadline"))
+    name_col, lead_col, partner_col = t.column("name"), t.column("lead_agencies"), t.column("partner_agencies")
     for r in rows:
         if r.kind != "item":
             continue
-        deadline = _deadline(ctx, r.row, deadline_col)
+        code = f"{ctx.key_prefix}{r.key}"
+        deadline_text, deadline = _task_deadline(ctx, r.row)
         ctx.out["tasks"].add(
-            plan_id=ctx.plan_id, task_code=r.key, task_code_text=r.code.text, group_no=r.group_no,
+            plan_id=ctx.plan_id, task_code=code, task_code_text=r.code.text, group_no=r.group_no,
             pillar=r.pillar, name=ctx.cell(r.row, name_col),
             agencies_text=ctx.cell(r.row, lead_col) or None,
             partners_text=ctx.cell(r.row, partner_col) or None,
             output_text=ctx.cell(r.row, t.column("output")) or None,
-            deadline_text=deadline.text or None, deadline_kind=deadline.kind, deadline_date=deadline.date,
+            submitted_to=_labelled(ctx, r.row, ("submitted_to", "submission_deadline"), "level", values=False),
+            target_text=_labelled(ctx, r.row, ("target",), None), target_unit=ctx.cell(r.row, t.column("unit")) or None,
+            deadline_text=deadline_text or None, deadline_kind=deadline.kind, deadline_date=deadline.date,
             appendix=ctx.appendix.label, source_line=r.line,
         )
-        _add_mentions(ctx, "task_agencies", "task_code", r.key, _agency_cells(ctx, r.row))
+        _add_mentions(ctx, "task_agencies", code, _agency_cells(ctx, r.row))
+
+
+def _task_deadline(ctx: TableContext, row: Row) -> tuple[str, Deadline]:
+    """The deadline cell; or, where the table gives one date per submission level, each with its level."""
+    column = ctx.table.column("deadline")
+    stated = [c for c in ctx.table.columns_with("submission_deadline") if row.text(c.index)]
+    if column is not None or not stated:
+        deadline = _deadline(ctx, row, column)
+        return deadline.text, deadline
+    deadlines = [_deadline(ctx, row, c) for c in stated]  # each cell checked on its own line
+    deadline = parse_deadline("; ".join(d.text for d in deadlines))
+    return _labelled(ctx, row, ("submission_deadline",), "level") or "", deadline
+
+
+def _labelled(ctx: TableContext, row: Row, roles: tuple[str, ...], attr: str | None, values: bool = True) -> str | None:
+    """The non-empty cells of the columns with these roles: the cell alone when the table has one such
+    column, else each prefixed with its header ('Bộ trưởng: Tháng 02/2024; Chính phủ: Tháng 02/2024');
+    with ``values=False`` only the headers of the filled columns ('Chính phủ' for an 'x' mark)."""
+    columns = [c for c in ctx.table.columns if c.role in roles]
+    filled = [(c.attrs.get(attr) if attr else None) or c.labels[-1] for c in columns if row.text(c.index)]
+    texts = [row.text(c.index) for c in columns if row.text(c.index)]
+    if not values:
+        return "; ".join(filled) or None
+    if len(columns) == 1:
+        return texts[0] if texts else None
+    return "; ".join(f"{label}: {text}" for label, text in zip(filled, texts, strict=True)) or None
 
 
 def _budget_columns(ctx: TableContext) -> list[Column]:
@@ -205,7 +256,7 @@ def build_budget(ctx: TableContext, rows: list[LogicalRow]) -> None:
                 pillar=r.pillar, name=ctx.cell(r.row, name_col), units_text=ctx.cell(r.row, lead_col) or None,
                 appendix=ctx.appendix.label, source_line=r.line,
             )
-            _add_mentions(ctx, "budget_item_agencies", "item_code", r.key, _agency_cells(ctx, r.row))
+            _add_mentions(ctx, "budget_item_agencies", r.key, _agency_cells(ctx, r.row))
             for col in columns:
                 amount = ctx.amount(r.row, col)
                 if amount.is_stated:
@@ -292,7 +343,11 @@ def build_investments(ctx: TableContext, rows: list[LogicalRow]) -> None:
 
 
 def _is_tasks(t: PipeTable) -> bool:
-    return t.column("deadline") is not None
+    """A deadline (one, or one per submission level) makes a task table; so does a lead unit without amounts
+    (indicators a unit answers for)."""
+    if t.column("deadline") or t.column("submission_deadline"):
+        return True
+    return t.column("lead_agencies") is not None and not t.columns_with("amount") and not t.column("amount_total")
 
 
 def _is_budget(t: PipeTable) -> bool:

@@ -280,11 +280,30 @@ def _read_type_and_title(lines: tuple[str, ...], stream: _Stream, offset: int, f
         title_parts.append(text)
         fm.title_line = fm.title_line or n
         fm.body_start = n
-    title = clean(" ".join(title_parts))
-    issuer = fm.issuer_printed
-    if issuer and len(title) > len(issuer) and title.upper().endswith(issuer.upper()):
-        title = clean(title[: -len(issuer)])  # the issuing authority printed again above the preamble
-    fm.title_printed = title
+    fm.title_printed = without_authority(clean(" ".join(title_parts)), fm.issuer_printed)
+
+
+@cache
+def _authority_titles() -> tuple[str, ...]:
+    return tuple(r["title"] for r in vocabulary("authority_titles"))
+
+
+def without_authority(title: str, issuer: str) -> str:
+    """The title without the authority line that follows it before the preamble ('Căn cứ …').
+
+    A decision names who decides right after its title, in capitals like the
+    title: the issuer ('ỦY BAN NHÂN DÂN TỈNH TÂY NINH'), or a title of office and
+    the issuer ('BỘ TRƯỞNG BỘ TÀI NGUYÊN VÀ MÔI TRƯỜNG'); sites often print it on
+    the title's last line. Titles of office are data (``reference/authority_titles.csv``).
+    """
+    if not issuer:
+        return title
+    words = title.split()
+    for authority in (*(f"{t} {issuer}" for t in _authority_titles()), issuer):
+        tail = authority.split()
+        if len(words) > len(tail) and [w.casefold() for w in words[-len(tail):]] == [w.casefold() for w in tail]:
+            return " ".join(words[: -len(tail)])
+    return title
 
 
 def _apply_metadata(fm: FrontMatter) -> None:

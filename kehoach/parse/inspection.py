@@ -16,11 +16,11 @@ from pathlib import Path
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, resource_names
 from kehoach.parse.agencies import registry_for
-from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
+from kehoach.parse.appendix_blocks import appendix_starts_and_blocks
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.layout import (
     PlanHeader,
-    appendix_starts_and_blocks,
     header_from,
     national_issuer,
     read_related,
@@ -29,7 +29,7 @@ from kehoach.parse.layout import (
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.plan import parse_source
 from kehoach.parse.table_reader import is_header_start
-from kehoach.parse.table_rows import is_markdown_line
+from kehoach.parse.table_rows import is_markdown_line, is_separator, split_line
 from kehoach.read.sources import SourceText, read_source
 
 # Tables that describe the plan itself or the registries, not a part of its text.
@@ -76,8 +76,12 @@ def inspect_file(path: str | Path) -> Report:
     report.layout = _layout(fm)
     header = _header(fm, source.path, start, report)
     parsed = _parse(source, report) if header else False
-    if not parsed:
-        _read_appendices(source, fm.body_start, header, report)
+    if parsed:  # the parse reads every appendix table or refuses the text
+        read = {t.header_line for a, _ in appendix_starts_and_blocks(source.lines, fm.body_start, source.path)
+                if a for t in a.tables}
+    else:
+        read = _read_appendices(source, fm.body_start, header, report)
+    _other_tables(source.lines, read, report)
     if any(is_markdown_line(line) and is_header_start(line) for line in source.lines[fm.body_start:]):
         report.layout.append("markdown-tables")
     cut = unfinished_end(source.lines)
@@ -126,24 +130,50 @@ def _parse(source: SourceText, report: Report) -> bool:
     return True
 
 
-def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, report: Report) -> None:
-    """The appendix tables alone, each one's problem reported without stopping the others."""
+def _other_tables(lines: tuple[str, ...], read: set[int], report: Report) -> None:
+    """Tables of the text that no part of the package reads (e.g. land-use figures in a decision's body):
+    counted in ``parts`` as ``other_tables`` and each named as a problem, never left out silently."""
+    other = [n for n in range(len(lines)) if starts_table(lines, n) and n + 1 not in read]
+    for n in other:
+        labels = " | ".join(c for c in split_line(lines[n], markdown=is_markdown_line(lines[n]))[0] if c)
+        report.problem(n + 1, f"a table that no part of the package reads ({labels[:80]})")
+    if other:
+        report.parts["other_tables"] = len(other)
+
+
+def starts_table(lines: tuple[str, ...], n: int) -> bool:
+    """A table's header row, by structure: a markdown row over a separator row, or a row-number header cell."""
+    if is_markdown_line(lines[n]) and n + 1 < len(lines) and is_separator(lines[n + 1]):
+        return True
+    return is_header_start(lines[n])
+
+
+def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, report: Report) -> set[int]:
+    """The appendix tables alone, each one's problem reported without stopping the others; returns the
+    header lines of the tables read."""
     plan_id = header.plan_id if header else Path(source.path).stem
     province, unit = (header.province, header.province_unit) if header else ("", "")
     out = {name: TableBuilder(name) for name in resource_names()}
     pillars = PillarCollector(plan_id)
-    for appendix, error in appendix_starts_and_blocks(source.lines, start, source.path):
+    found = appendix_starts_and_blocks(source.lines, start, source.path)
+    prefixes = task_table_prefixes([a for a, _ in found if a])
+    read: set[int] = set()
+    for appendix, error in found:
         if error:
             report.problem(error.line, error.message)
-        elif appendix.table is not None:
-            ctx = TableContext(plan_id, source.path, appendix, appendix.table, registry_for(province, unit),
-                               pillars, out)
+            continue
+        for table in appendix.tables:
+            ctx = TableContext(plan_id, source.path, appendix, table, registry_for(province, unit), pillars, out,
+                               key_prefix=prefixes.get(id(table), ""))
             try:
                 read_appendix(ctx)
             except KehoachError as exc:
                 report.problem(exc.line, exc.message)
+            else:
+                read.add(table.header_line)
     counts = {name: len(b.rows) for name, b in out.items() if b.rows and name not in _NOT_PARTS}
     report.parts = {**report.parts, **counts}
+    return read
 
 
 def inspect_files(paths: list[str]) -> list[Report]:

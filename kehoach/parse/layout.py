@@ -25,24 +25,20 @@ from functools import cache
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean, key, slug
 from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.appendix_blocks import FOOTNOTE, Appendix, find_appendix_starts, parse_appendix
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
-from kehoach.parse.page_text import is_capitals, page_clean
 from kehoach.parse.softwrap import join_continued, join_soft_wraps
-from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, line_cells, read_table
+from kehoach.parse.table_reader import is_table_line, line_cells
 from kehoach.parse.values import small_int
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
 
 _RELATED = re.compile(r"^-\s*(\d+)[.)]?\s+(\S.*)$")
-# 'PHỤ LỤC 2', '**PHỤ LỤC II**', or 'PHỤ LỤC SỐ 02 TITLE IN CAPITALS (Kèm theo …)' on one line.
-_APPENDIX = re.compile(r"^PHỤ\s+LỤC(?:\s+(?:SỐ\s+)?([0-9]+|[IVXLC]+|[A-Z])\b)?\s*[:.]?\s*(.*)$", re.IGNORECASE)
-_UNIT = re.compile(r"^\(?\s*(?:ĐVT|Đơn vị tính|Đơn vị)\s*[:.]\s*(.+?)\s*\)?$", re.IGNORECASE)
 # A complete text ends a sentence, a table row or a bracket.
 _FINISHED = re.compile(r"[.;:!?…)\]|\"”’]$")
 # Every state document closes with its recipients ('Nơi nhận:') and the signature.
 _RECIPIENTS = re.compile(r"^\s*Nơi nhận\s*:", re.IGNORECASE)
-_FOOTNOTE = re.compile(r"^\[(\d+)\]\s*(.*)$")
 _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+GIAI ĐOẠN\b|\s+ĐẾN\b|$)", re.IGNORECASE)
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
 
@@ -70,6 +66,8 @@ class PlanHeader:
     title: str
     title_line: int
     plan_year: int | None
+    # What the page's metadata table states ('Số hiệu', 'Ngày ban hành', …): field -> (value, line).
+    metadata: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def plan_id(self) -> str:
@@ -79,17 +77,6 @@ class PlanHeader:
     @property
     def province_full(self) -> str:
         return f"{self.province_unit} {self.province}"
-
-
-@dataclass
-class Appendix:
-    label: str
-    heading_line: int
-    title: str
-    note: str
-    unit_text: str | None
-    unit_line: int | None
-    table: PipeTable | None
 
 
 @dataclass(frozen=True)
@@ -142,14 +129,14 @@ def parse_document(source: SourceText) -> PlanDocument:
 
     for k, start in enumerate(appendix_starts):
         stop = appendix_starts[k + 1] if k + 1 < len(appendix_starts) else len(lines)
-        appendix, table_end = _parse_appendix(lines, start, stop, path)
+        appendix, table_end = parse_appendix(lines, start, stop, path)
         doc.appendices.append(appendix)
         if k + 1 == len(appendix_starts):
             doc.footnotes = _parse_footnotes(lines, table_end)
     if not appendix_starts:
         doc.footnotes = _parse_footnotes(lines, body_stop)
     # Readers of whole lines (citations) see a wrapped table row as the one line it stands for.
-    continued = [n for a in doc.appendices if a.table for n in a.table.continued]
+    continued = [n for a in doc.appendices for t in a.tables for n in t.continued]
     doc.source = replace(doc.source, lines=join_continued(doc.source.lines, continued))
     return doc
 
@@ -198,41 +185,11 @@ def unfinished_end(lines: tuple[str, ...]) -> int | None:
     return last + 1
 
 
-def appendix_heading(line: str) -> tuple[str, str, str] | None:
-    """(label, title, note) of an appendix heading line, or None for any other line."""
-    m = _APPENDIX.match(page_clean(line))
-    if not m:
-        return None
-    title, _, note = m[2].partition("(")
-    if title and not is_capitals(title):
-        return None  # 'Phụ lục 1 kèm theo.' is a sentence, not a heading
-    return (m[1] or "").upper(), clean(title), clean(note).removesuffix(")")
-
-
-def find_appendix_starts(lines: tuple[str, ...], start: int) -> list[int]:
-    return [n for n in range(start, len(lines)) if appendix_heading(lines[n])]
-
-
-def appendix_starts_and_blocks(
-    lines: tuple[str, ...], start: int, path: str
-) -> list[tuple[Appendix | None, KehoachError | None]]:
-    """Every appendix from ``lines[start]`` on, each read on its own: (appendix, None) or (None, its error)."""
-    starts = find_appendix_starts(lines, start)
-    out: list[tuple[Appendix | None, KehoachError | None]] = []
-    for k, first in enumerate(starts):
-        stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
-        try:
-            out.append((_parse_appendix(lines, first, stop, path)[0], None))
-        except KehoachError as exc:
-            out.append((None, exc))
-    return out
-
-
 def _footnote_start(lines: tuple[str, ...], start: int) -> int:
     """Footnotes are the trailing run of lines that starts with '[n] '."""
     first = len(lines)
     for n in range(len(lines) - 1, start - 1, -1):
-        if _FOOTNOTE.match(lines[n].strip()):
+        if FOOTNOTE.match(lines[n].strip()):
             first = n
         elif lines[n].strip() and first != len(lines) and n < first - 1:
             break
@@ -243,7 +200,7 @@ def _parse_footnotes(lines: tuple[str, ...], start: int) -> list[Footnote]:
     notes: list[Footnote] = []
     for n in range(start, len(lines)):
         text = lines[n].strip()
-        m = _FOOTNOTE.match(text)
+        m = FOOTNOTE.match(text)
         if m:
             notes.append(Footnote(m[1], clean(m[2]), n + 1))
         elif text and notes:
@@ -302,6 +259,7 @@ def header_from(fm: FrontMatter, path: str, start: int = 0, line_count: int | No
         title=title,
         title_line=fm.title_line or fm.number_line,
         plan_year=int(years[-1]) if years else None,
+        metadata=dict(fm.metadata),
     )
 
 
@@ -355,35 +313,3 @@ def _sentence_case(text: str, proper_nouns: list[str]) -> str:
     for noun in proper_nouns:
         lowered = re.sub(re.escape(noun.lower()), noun, lowered)
     return lowered[:1].upper() + lowered[1:]
-
-
-def _parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) -> tuple[Appendix, int]:
-    label, title, note = appendix_heading(lines[start])
-    title_parts: list[str] = [title] if title else []
-    unit_text = None
-    unit_line = None
-    table = None
-    n = start + 1
-    while n < stop:
-        text = page_clean(lines[n])
-        if is_header_start(lines[n]):
-            table = read_table(lines, n, path)
-            n = table.end_line
-            break
-        if is_table_line(lines[n]):
-            raise KehoachError(
-                "table without a header row (expected 'TT | …' naming the columns)", path, n + 1
-            )
-        m = _UNIT.match(text)
-        while text.startswith("(") and not text.endswith(")") and n + 1 < stop and not is_table_line(lines[n + 1]):
-            n += 1  # a note wrapped over several lines
-            text = clean(f"{text} {page_clean(lines[n])}")
-        if m:
-            unit_text, unit_line = clean(m[1]), n + 1
-        elif text.startswith("(") and text.endswith(")"):
-            note = text[1:-1]
-        elif text:
-            title_parts.append(text)
-        n += 1
-    appendix = Appendix(label, start + 1, clean(" ".join(title_parts)), note, unit_text, unit_line, table)
-    return appendix, n

@@ -15,11 +15,13 @@ from kehoach.core.model import TableBuilder, Tables, resource_names
 from kehoach.core.text import key
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.agencies import report_unresolved
-from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
+from kehoach.parse.front_matter import doc_type_at_start
 from kehoach.parse.layout import PlanDocument, parse_document
 from kehoach.parse.legal_documents import parse_related_entry
 from kehoach.parse.narrative.reader import read_narrative
 from kehoach.parse.state import ParseState
+from kehoach.parse.values import parse_dmy
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
@@ -40,12 +42,14 @@ def parse_source(source: SourceText) -> Tables:
         state.relate(doc_id, "related", entry.line, entry.position)
 
     kinds = []
+    prefixes = task_table_prefixes(doc.appendices)
     for appendix in doc.appendices:
-        if appendix.table is None:
+        if not appendix.tables:
             log.warning("%s:%s: appendix %s has no table", doc.path, appendix.heading_line, appendix.label)
-            continue
-        ctx = TableContext(state.plan_id, doc.path, appendix, appendix.table, state.agencies, state.pillars, out)
-        kinds += read_appendix(ctx)
+        for table in appendix.tables:
+            ctx = TableContext(state.plan_id, doc.path, appendix, table, state.agencies, state.pillars, out,
+                               key_prefix=prefixes.get(id(table), ""))
+            kinds += read_appendix(ctx)
 
     read_narrative(doc, out, state)
     report_unresolved(doc.path, out)  # once every table with agency mentions is read
@@ -79,11 +83,25 @@ def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState
     doc_type_en = next((r["name_en"] for r in vocabulary("doc_types") if r["name_vi"] == h.doc_type), None)
     out["plans"].add(
         plan_id=state.plan_id, number=h.number, doc_type=h.doc_type, doc_type_en=doc_type_en, issuer=h.issuer,
-        issuer_printed=h.issuer_printed or None, province=h.province, province_code=province_code or None,
+        issuer_printed=h.issuer_printed or None, province=h.province or None, province_code=province_code or None,
         place=h.place, issued_date=h.issued_date, title=h.title, title_printed=h.title_printed,
         plan_year=h.plan_year, signer_title=" ".join(t for _, t in doc.signature) or None,
         source_file=doc.path.rsplit("/", 1)[-1], source_sha256=doc.source.sha256, source_line=h.number_line,
+        **_metadata_fields(h.metadata),
     )
+
+
+def _metadata_fields(metadata: dict[str, tuple[str, int]]) -> dict:
+    """The page's metadata table as stated, beside the header's values (the audit compares them)."""
+    number, date_text, doc_type = (metadata.get(k, ("", 0))[0] for k in ("number", "issued_date", "doc_type"))
+    try:
+        issued = parse_dmy(date_text) if date_text else None
+    except KehoachError:
+        issued = None  # not a date: reported by the front-matter reader, kept out of a DATE column
+    lines = [line for name, (_, line) in metadata.items() if name in ("number", "issued_date", "doc_type")]
+    return dict(metadata_number=number.replace(" ", "") or None, metadata_issued_date=issued,
+                metadata_doc_type=(doc_type_at_start(doc_type) or doc_type) if doc_type else None,
+                metadata_line=min(lines) if lines else None)
 
 
 def _finish_documents(state: ParseState, out: dict[str, TableBuilder]) -> None:

@@ -18,12 +18,18 @@ using the header vocabulary in ``reference/table_headers.csv``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.text import clean, key
-from kehoach.core.vocabularies import vocabulary
+from kehoach.core.text import clean
+from kehoach.parse.table_header import (
+    Column,
+    build_columns,
+    build_columns_in_place,
+    classify_label,
+    spanned_columns,
+    spans_in_place,
+)
 from kehoach.parse.table_rows import Cell, is_markdown_line, markdown_rows, rhythm_rows, split_line, square
 from kehoach.parse.values import small_int
 
@@ -91,33 +97,6 @@ def _roman_value(roman: str) -> int:
     return total
 
 
-# --- header vocabulary -------------------------------------------------------
-
-@dataclass(frozen=True)
-class HeaderRule:
-    pattern: re.Pattern[str]
-    role: str
-    value: str
-    can_span: bool
-
-
-@cache
-def header_rules() -> tuple[HeaderRule, ...]:
-    return tuple(
-        HeaderRule(re.compile(r["pattern"]), r["role"], r["value"], r["can_span"] == "yes")
-        for r in vocabulary("table_headers")
-    )
-
-
-def classify_label(label: str) -> tuple[HeaderRule, re.Match[str]] | None:
-    k = key(label)
-    for rule in header_rules():
-        m = rule.pattern.search(k)
-        if m:
-            return rule, m
-    return None
-
-
 def is_header_start(line: str) -> bool:
     """A table begins with a header line whose first cell is the row-number column."""
     if not is_table_line(line):
@@ -125,97 +104,6 @@ def is_header_start(line: str) -> bool:
     cells, _ = split_line(line, markdown=is_markdown_line(line))
     found = classify_label(cells[0]) if cells and cells[0] else None
     return bool(found and found[0].role == "code")
-
-
-@dataclass
-class Column:
-    """A leaf column with the attributes gathered from its header path.
-
-    ``attrs`` holds e.g. {'role': 'amount', 'budget_level': 'province',
-    'expenditure_type': 'recurrent'} for 'Kinh phí > Ngân sách tỉnh > CTX'.
-    """
-
-    index: int
-    labels: tuple[str, ...]
-    attrs: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def role(self) -> str:
-        return self.attrs["role"]
-
-
-@dataclass
-class _Node:
-    label: str
-    line: int
-    attrs: dict[str, str]
-    can_span: bool
-    children: list[_Node] = field(default_factory=list)
-
-
-def _node(label: str, line: int, path: str) -> _Node:
-    found = classify_label(label)
-    if not found:
-        raise KehoachError(
-            f"unknown column header {label!r} (add it to reference/table_headers.csv)", path, line
-        )
-    rule, m = found
-    attrs: dict[str, str] = {}
-    if rule.role in ("budget_level", "expenditure_type", "year"):
-        attrs[rule.role] = m.expand(rule.value) if rule.value else ""
-    elif rule.role == "amounts":
-        attrs["role"] = "amount"
-    else:
-        attrs["role"] = rule.role
-    return _Node(clean(label), line, attrs, rule.can_span)
-
-
-def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: str) -> list[Column]:
-    """Rebuild leaf columns from header rows (each a (line, cells) pair).
-
-    Later header rows hold only the sub-labels of the spanning labels above
-    them (rowspans are omitted, colspans padded at the end), so each row's
-    labels are shared out, in order and evenly, among the spanning labels of
-    the row above.
-    """
-    roots = [_node(c, header_rows[0][0], path) for c in header_rows[0][1] if c]
-    parents = roots
-    for line, cells in header_rows[1:]:
-        labels = [c for c in cells if c]
-        spanning = [n for n in parents if n.can_span]
-        if not spanning or len(labels) % len(spanning):
-            raise KehoachError(
-                f"header row has {len(labels)} labels that cannot be placed under "
-                f"{len(spanning)} spanning headers",
-                path,
-                line,
-            )
-        per = len(labels) // len(spanning)
-        children = [_node(lab, line, path) for lab in labels]
-        for i, parent in enumerate(spanning):
-            parent.children = children[i * per:(i + 1) * per]
-        parents = children
-
-    leaves: list[Column] = []
-
-    def walk(node: _Node, inherited: dict[str, str], labels: tuple[str, ...]) -> None:
-        attrs = {**inherited, **node.attrs}
-        if node.children:
-            for child in node.children:
-                walk(child, attrs, (*labels, node.label))
-            return
-        attrs.setdefault("role", "amount")  # a leaf under an amounts header is an amount
-        leaves.append(Column(len(leaves), (*labels, node.label), attrs))
-
-    for root in roots:
-        walk(root, {}, ())
-    if len(leaves) != width:
-        raise KehoachError(
-            f"header labels describe {len(leaves)} columns but its first row has {width} cells",
-            path,
-            header_rows[0][0],
-        )
-    return leaves
 
 
 # --- the table itself ---------------------------------------------------------
@@ -279,17 +167,46 @@ def _is_header_row(cells: list[str], width: int) -> bool:
 
 
 def _read_markdown(lines: tuple[str, ...], start: int, path: str) -> PipeTable:
-    """A markdown table: the header row, then (after the separator) a flattened second header row if any."""
+    """A markdown table: the header row, then (after the separator) further header rows if any.
+
+    A further header row is either a short row of sub-labels, or a row as wide
+    as the table whose only cells sit under labels spanning several columns
+    (colspans written in place, ``| STT |  | …`` over ``|  | Theo NQ 01 | …``).
+    """
     found, end, continued = markdown_rows(lines, start, path)
     width = len(found[0])
-    found = [square(r, width, path) for r in found]
-    header_rows = [(found[0][0].line, [c.text for c in found[0]])]
+    first = [c.text for c in found[0]]
+    spanned = spanned_columns(first) if spans_in_place(first) else set()
+    header_rows = [(found[0][0].line, first)]
     k = 1
-    while k < len(found) and _is_header_row([c.text for c in found[k]], width):
-        header_rows.append((found[k][0].line, [c.text for c in found[k]]))
+    while k < len(found):
+        texts = [c.text for c in found[k]]
+        squared = [c.text for c in square(found[k], width, path)]
+        if not (_is_header_row(squared, width) or _is_spanned_row(texts, spanned)):
+            break
+        header_rows.append((found[k][0].line, texts))
         k += 1
-    columns = build_columns(header_rows, width, path)
-    return PipeTable(path, start + 1, end, columns, [Row(r) for r in found[k:]], tuple(continued))
+    rows = [square(r, width, path) for r in found[k:]]
+    return PipeTable(path, start + 1, end, _markdown_columns(header_rows, width, path), [Row(r) for r in rows],
+                     tuple(continued))
+
+
+def _is_spanned_row(cells: list[str], spanned: set[int]) -> bool:
+    """A header row of sub-labels written in place: text only in spanned columns, no row number."""
+    filled = {i for i, c in enumerate(cells) if c}
+    return bool(filled) and filled <= spanned and not (cells[0] and parse_code(cells[0]))
+
+
+def _markdown_columns(header_rows: list[tuple[int, list[str]]], width: int, path: str) -> list[Column]:
+    """Colspans in place when the first row says so; else padded at the end, and in place if that fails."""
+    if spans_in_place(header_rows[0][1]):
+        return build_columns_in_place(header_rows, width, path)
+    try:
+        return build_columns(header_rows, width, path)
+    except KehoachError:
+        if len(header_rows) == 1 or all(header_rows[0][1]):
+            raise
+        return build_columns_in_place(header_rows, width, path)
 
 
 def _is_total_label(cells: list[str]) -> bool:

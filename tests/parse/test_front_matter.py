@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from kehoach.core.errors import KehoachError
-from kehoach.parse.front_matter import read_front_matter
+from kehoach.parse.front_matter import read_front_matter, without_authority
 from kehoach.parse.layout import header_from
 from kehoach.parse.softwrap import join_soft_wraps
 from kehoach.parse.table_reader import read_table
@@ -106,3 +106,12 @@ def test_a_wrapped_cell_in_the_sites_encoding_continues_on_the_next_line():
         ["1.2", "Ban hành quy chế", "Sở Nội vụ, Sở Tư pháp", "2024"],
     ]
     assert table.continued == (3, 5)
+
+
+def test_the_authority_line_after_a_decisions_title_is_not_part_of_it():
+    issuer = "ỦY BAN NHÂN DÂN TỈNH TÂY NINH"
+    title = "VỀ VIỆC PHÊ DUYỆT KẾ HOẠCH SỬ DỤNG ĐẤT NĂM 2022"
+    assert without_authority(f"{title} CHỦ TỊCH {issuer}", issuer) == title
+    assert without_authority(f"{title} {issuer}", issuer) == title
+    assert without_authority(f"{title} Bộ trưởng Bộ Y tế", "BỘ Y TẾ") == title
+    assert without_authority(title, issuer) == title  # nothing to remove

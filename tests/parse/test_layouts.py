@@ -15,11 +15,15 @@ import re
 import pytest
 from helpers import PLAN_FILE, write_plan
 
+from kehoach.audit.runner import run_audit
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 
 # Line positions and the file's identity move with the layout; nothing else may.
 PROVENANCE = {"source_line", "marker_line", "line_end", "line_in_section", "source_file", "source_sha256"}
+# What a page's metadata table says of the document is the page's, not the document's: only the layout
+# that has such a table fills these fields of plans (test_metadata_fields_are_what_the_page_states).
+PAGE_METADATA = {"metadata_number", "metadata_issued_date", "metadata_doc_type", "metadata_line"}
 _TABLE_HEAD = re.compile(r"^S?TT\s*\|")
 _NUMBER_CELL = re.compile(r"^Số:\s*(\S+)$")
 _DATE_CELL = re.compile(r"^(.+?),\s*ngày\s+(\d+)\s+tháng\s+(\d+)\s+năm\s+(\d{4})$")
@@ -175,7 +179,7 @@ RENDERERS = {
 
 
 def without_provenance(tables) -> dict[str, list[dict]]:
-    return {name: [{k: v for k, v in row.items() if k not in PROVENANCE} for row in table.to_pylist()]
+    return {name: [{k: v for k, v in row.items() if k not in PROVENANCE | PAGE_METADATA} for row in table.to_pylist()]
             for name, table in tables.items()}
 
 
@@ -205,3 +209,28 @@ def test_a_metadata_table_that_disagrees_with_the_header_is_reported(tmp_path, c
         tables = parse_source(read_source(path))
     assert tables["plans"].to_pylist()[0]["number"] == number
     assert f"{path}:{start + 1}: metadata number '{other}' differs from the header's '{number}'" in caplog.text
+
+
+def test_metadata_fields_are_what_the_page_states(tmp_path, plan_tables):
+    plan = plan_tables["plans"].to_pylist()[0]
+    assert [plan[k] for k in sorted(PAGE_METADATA)] == [None] * 4  # raw/ has no metadata table
+    lines = metadata_first(raw_lines())
+    got = parse_source(read_source(write_plan(tmp_path, "\n".join(lines)))).get("plans").to_pylist()[0]
+    assert (got["metadata_number"], got["metadata_issued_date"], got["metadata_doc_type"]) == (
+        plan["number"], plan["issued_date"], plan["doc_type"])
+    assert lines[got["metadata_line"] - 1].startswith("| Số hiệu |")
+
+
+def test_a_metadata_table_that_disagrees_with_the_header_is_an_audit_finding(tmp_path):
+    lines = metadata_first(raw_lines())
+    k = next(i for i, line in enumerate(lines) if line.startswith("| Ngày ban hành |"))
+    lines[k] = "| Ngày ban hành | 21/12/2023 |"
+    tables = run_audit(parse_source(read_source(write_plan(tmp_path, "\n".join(lines))))).tables
+    found = [f for f in tables["findings"].to_pylist() if f["rule_id"] == "plan_metadata_mismatch"]
+    assert [(f["resource"], f["row_key"], f["severity"]) for f in found] == [
+        ("plans", '{"field":"issued_date"}', "warning")]
+    assert found[0]["source_line"] == k  # 1-based: the line above, the metadata table's first row, 'Số hiệu'
+    assert "“21/12/2023”" in found[0]["message_vi"] and "“20/12/2023”" in found[0]["message_en"]
+    plan = tables["plans"].to_pylist()[0]
+    assert str(plan["issued_date"]) == "2023-12-20"  # the header's date is kept, the page's beside it
+    assert str(plan["metadata_issued_date"]) == "2023-12-21"

@@ -14,8 +14,8 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, resource_names
 from kehoach.parse.agencies import registry_for, report_unresolved
 from kehoach.parse.appendices import TableContext, read_appendix
+from kehoach.parse.appendix_blocks import appendix_starts_and_blocks
 from kehoach.parse.inspection import KEYS, inspect_file
-from kehoach.parse.layout import appendix_starts_and_blocks
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
@@ -146,3 +146,13 @@ def test_cli_inspect_exits_2_with_a_located_line_for_a_text_it_cannot_identify(c
     captured = capsys.readouterr()
     assert captured.err.startswith(f"{NQ03}:1: no document header")
     assert "read: tasks 140" in captured.out
+
+
+def test_tables_no_part_reads_are_counted_and_located_not_ignored():
+    # QĐ 3745's three land-use tables (19 columns of areas per commune) feed no resource of the package.
+    report = inspect_file(REAL / "closest-qd3745-ubnd-tayninh-2021-ke-hoach-sdd.txt").as_dict()
+    assert report["parts"]["other_tables"] == 3
+    assert [p["line"] for p in report["problems"] if "no part of the package reads" in p["message"]] == [20, 93, 119]
+    assert report["problems"][0]["message"].startswith(
+        "a table that no part of the package reads (STT | Chỉ tiêu sử dụng đất | Mã | Tổng diện tích")
+    assert "other_tables" not in inspect_file(NQ03).as_dict()["parts"]  # its one table is read

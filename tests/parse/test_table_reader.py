@@ -90,3 +90,50 @@ def test_row_numbers(text, normalized, anomaly):
 def test_text_is_not_a_row_number():
     assert parse_code("Thể chế số") is None
     assert parse_code("") is None
+
+
+def roles(table):
+    return [(" > ".join(c.labels), c.role, c.attrs.get("level")) for c in table.columns]
+
+
+def test_markdown_colspans_written_in_place_with_a_full_width_sub_row():
+    text = """\
+| STT |  | Tên đề án | Cấp trình |  | Thời gian trình | Đơn vị thực hiện |  |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+|  | Theo NQ 01 |  | Chính phủ | TTg CP |  | Chủ trì | Phối hợp |
+| I | II | Nhóm nhiệm vụ |  |  |  |  |  |
+| 1 | 48 | Đề án A |  | x | Tháng 3 | Cục X | - Vụ Y - Vụ Z |"""
+    table = read_table(lines(text), 0, "t.txt")
+    assert roles(table) == [
+        ("STT", "code", None), ("STT > Theo NQ 01", "reference", None), ("Tên đề án", "name", None),
+        ("Cấp trình > Chính phủ", "submitted_to", "Chính phủ"), ("Cấp trình > TTg CP", "submitted_to", "TTg CP"),
+        ("Thời gian trình", "deadline", None), ("Đơn vị thực hiện > Chủ trì", "lead_agencies", None),
+        ("Đơn vị thực hiện > Phối hợp", "partner_agencies", None)]
+    assert [r.line for r in table.rows] == [4, 5]
+
+
+def test_a_short_sub_row_goes_under_the_spanning_label_and_an_empty_cell_continues_its_left():
+    # The sub-labels fill the span in order; the span's last column continues 'Phối hợp'.
+    text = """\
+| TT | Chỉ tiêu | Đơn vị | Chỉ tiêu năm 2024 | Đơn vị chủ trì theo dõi, đánh giá |  |  |
+| --- | --- | --- | --- | --- | --- | --- |
+| Chủ trì |  | Phối hợp |
+| 1 | Tỷ lệ A | % | 100 | Văn phòng Bộ | - Vụ B |  |"""
+    table = read_table(lines(text), 0, "t.txt")
+    assert [c.role for c in table.columns] == [
+        "code", "name", "unit", "target", "lead_agencies", "partner_agencies", "partner_agencies"]
+    assert [c.text for c in table.rows[0].cells][4:6] == ["Văn phòng Bộ", "- Vụ B"]
+
+
+def test_markdown_colspans_padded_at_the_end_are_placed_by_the_vocabulary():
+    # The sites' way (raw/), rendered as markdown: which label spans is known from reference/table_headers.csv.
+    text = """\
+| TT | Nội dung nhiệm vụ | Kinh phí dự kiến | Cơ quan chủ trì |  |  |  |
+| --- | --- | --- | --- | --- | --- | --- |
+| Ngân sách tỉnh | Ngân sách huyện |
+| CTX | ĐTPT | CTX | ĐTPT |
+| 1 | Nhận thức số | 800 | - | 984 | - | Sở A |"""
+    table = read_table(lines(text), 0, "t.txt")
+    assert [c.role for c in table.columns] == ["code", "name", "amount", "amount", "amount", "amount",
+                                               "lead_agencies"]
+    assert table.columns[4].attrs == {"role": "amount", "budget_level": "district", "expenditure_type": "recurrent"}
