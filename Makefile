@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
+.PHONY: install browser run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## Debian's Chromium, for the test that opens the landing page in a real
+## headless browser (installed once; a no-op when it is there).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" -ne 0 ]; then echo "chromium is missing: sudo apt-get install -y chromium fonts-dejavu-core" >&2; exit 1; fi
+	@echo "installing chromium (Debian package, for the landing-page test)"
+	@DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+
+browser: $(CHROMIUM)
+
 ## Build output/ from raw/ (a new version only when a source changed) and
 ## publish it to the local portal folder portal/.
 run: install
@@ -22,14 +33,14 @@ run: install
 ## Everything CI runs: lint, then unit, golden and end-to-end tests, with the
 ## local CKAN (installed on first use) and a real Prefect server.
 ## CKAN is stopped afterwards unless it was already running.
-test: install
+test: install browser
 	$(BIN)/ruff check kehoach flows tests scripts
 	@running=no; scripts/ckan/local-ckan.sh status >/dev/null 2>&1 && running=yes; \
 	scripts/ckan/local-ckan.sh start && $(BIN)/python -m pytest; status=$$?; \
 	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
 
 ## Unit and golden tests only (no Prefect server, no CKAN).
-test-fast: install
+test-fast: install browser
 	$(BIN)/python -m pytest -m "not prefect and not ckan and not server"
 
 lint: install

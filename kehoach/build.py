@@ -28,6 +28,7 @@ from kehoach.core.paths import SCHEMAS_DIR
 from kehoach.package.citation import stage_citation
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
+from kehoach.package.landing import stage_landing_page
 from kehoach.package.layout import STATE_DIR, VERSIONS_DIR, current_descriptor, parquet_path
 from kehoach.package.readme import stage_readme
 from kehoach.package.source_files import stage_sources
@@ -44,10 +45,11 @@ log = logging.getLogger(__name__)
 # Directories inside the output that survive a rebuild (kept across swaps).
 PRESERVED = (VERSIONS_DIR,)
 # Hooks run on the staged package before validation: (tables, staging dir,
-# descriptor extras) -> file resources they wrote. Issue #4: the DuckDB
-# database and the README with the audit summary; issue #13: the Excel
-# workbook and CITATION.cff (written in this order; the README names them all).
-STAGE_HOOKS: list = [stage_database, stage_workbook, stage_citation, stage_readme]
+# descriptor extras, with the identity: version, name, homepage) -> file resources they
+# wrote. Issue #4: the DuckDB database and the README with the audit summary;
+# issue #13: the Excel workbook, CITATION.cff and the landing page with its
+# charts (written in this order; the README names them all).
+STAGE_HOOKS: list = [stage_database, stage_workbook, stage_citation, stage_readme, stage_landing_page]
 
 
 @dataclass

@@ -1,0 +1,156 @@
+"""The landing page (index.html) and its charts: content, determinism, and a real headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import struct
+import subprocess
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from helpers import descriptor
+
+from kehoach.core.files import sha256_file
+from kehoach.core.model import load_schema, resource_names
+from kehoach.package.landing import CHARTS_DIR, PAGE_FILE, PAGE_RESOURCE, stage_landing_page
+from kehoach.package.layout import parquet_path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Open ``page`` from disk in a real headless Chromium (installed by the Makefile from Debian)."""
+    assert CHROMIUM.is_file(), "chromium is missing: `make test` installs it (apt-get install chromium)"
+    return subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+def render_check(dom: str) -> dict[str, str]:
+    """The marker the page's inline script writes once loaded: charts found, drawn, errors seen."""
+    tag = re.search(r'<p id="render-check"([^>]*)>([^<]*)</p>', dom)
+    assert tag, "the page's render check did not run"
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', tag.group(1)))
+    return {**attrs, "messages": unescape(tag.group(2))}
+
+
+def console_messages(stderr: str) -> list[str]:
+    """Console messages Chromium logs with --enable-logging=stderr (every level is logged as INFO)."""
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def load_tables(package: Path) -> dict:
+    return {n: pq.read_table(package / parquet_path(n)) for n in resource_names()}
+
+
+@pytest.fixture(scope="module")
+def page(built_package) -> Path:
+    return built_package / PAGE_FILE
+
+
+@pytest.fixture(scope="module")
+def html(page) -> str:
+    return page.read_text(encoding="utf-8")
+
+
+def chart_resources(desc: dict) -> list[dict]:
+    return [r for r in desc["resources"] if r["path"].startswith(f"{CHARTS_DIR}/")]
+
+
+def test_the_page_and_its_charts_are_file_resources_with_hashes(built_package):
+    desc = descriptor(built_package)
+    listed = {r["name"]: r for r in desc["resources"]}
+    page = listed[PAGE_RESOURCE]
+    assert page["path"] == PAGE_FILE and page["mediatype"] == "text/html"
+    assert page["hash"] == f"sha256:{sha256_file(built_package / PAGE_FILE)}"
+    charts = chart_resources(desc)
+    assert len(charts) == 4  # budget by area and level, investment phasing, tasks per agency, deadlines
+    for r in charts:
+        assert r["mediatype"] == "image/svg+xml" and r["bytes"] == (built_package / r["path"]).stat().st_size
+    assert desc["image"] == charts[0]["path"]
+
+
+def test_the_page_says_what_the_plan_is_and_what_the_audit_found(built_package, html):
+    tables = load_tables(built_package)
+    plan = tables["plans"].to_pylist()[0]
+    for text in (plan["number"], plan["issuer"], plan["title"], f"{plan['issued_date']:%Y-%m-%d}"):
+        assert text in unescape(html)
+    for finding in tables["findings"].to_pylist():
+        assert finding["message_vi"] in unescape(html) and finding["message_en"] in unescape(html)
+
+
+def test_every_table_has_a_preview_and_its_dictionary(built_package, html):
+    text = unescape(html)
+    tables = load_tables(built_package)
+    for name in resource_names():
+        assert f'id="table-{name}"' in html
+        for field in load_schema(name)["fields"]:
+            assert field["title"] in text and field["description_vi"] in text
+    first_task = tables["tasks"].to_pylist()[0]
+    assert first_task["name"] in text
+    assert "CC-BY-4.0" in text and "1.0.0" in text
+
+
+def test_the_budget_chart_adds_up_to_the_budget_lines(built_package):
+    lines = [r for r in tables_rows(built_package, "budget_lines")
+             if r["budget_level"] != "all" and r["expenditure_type"] != "all"]
+    total = sum(r["amount_million_vnd"] for r in lines)
+    svg = (built_package / CHARTS_DIR / "budget_by_area_level.svg").read_text(encoding="utf-8")
+    bar_totals = [Decimal(v.replace(",", "")) for v in re.findall(r'class="total">([0-9,.]+)</text>', svg)]
+    assert sum(bar_totals) == total > 0
+
+
+def tables_rows(package: Path, name: str) -> list[dict]:
+    return pq.read_table(package / parquet_path(name)).to_pylist()
+
+
+def test_the_same_data_gives_the_same_bytes(built_package, tmp_path):
+    desc = descriptor(built_package)
+    extra = {"version": desc["version"]}
+    written = stage_landing_page(load_tables(built_package), tmp_path, extra)
+    assert [r["hash"] for r in written] == [
+        next(r["hash"] for r in desc["resources"] if r["name"] == w["name"]) for w in written]
+    assert extra["image"] == desc["image"]
+
+
+def test_the_page_is_static_and_offline(html):
+    # links to elsewhere are fine (the licence); loading anything is not
+    assert not re.search(r'src=|<link|@import|url\(', html), "the page loads nothing, not even from disk"
+    assert "<svg" in html
+
+
+@pytest.mark.browser
+def test_chromium_draws_every_chart_with_no_console_error(built_package, page, tmp_path):
+    run = chromium(page, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom")
+    check = render_check(run.stdout)
+    expected = len(chart_resources(descriptor(built_package)))
+    assert (check["charts"], check["charts-drawn"], check["errors"]) == (str(expected), str(expected), "0"), check
+    assert console_messages(run.stderr) == []
+
+
+@pytest.mark.browser
+def test_chromium_takes_a_screenshot(page, tmp_path):
+    shot = tmp_path / "page.png"
+    chromium(page, tmp_path / "profile", "--window-size=1280,2400", f"--screenshot={shot}")
+    assert png_size(shot) == (1280, 2400)
+    assert shot.stat().st_size > 50_000  # a drawn page, not a blank one
+
+
+@pytest.mark.browser
+def test_the_check_catches_a_broken_page(html, tmp_path):
+    broken = tmp_path / "broken.html"
+    broken.write_text(html.replace("</body>", "<script>console.error('boom'); missing();</script></body>"),
+                      encoding="utf-8")
+    run = chromium(broken, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom")
+    assert render_check(run.stdout)["errors"] == "1"
+    assert any('"boom"' in line for line in console_messages(run.stderr))
