@@ -8,8 +8,11 @@ How a sync goes (``CkanPublisher.run``):
    then one resource per file of the package, matched by ``name``: created,
    re-uploaded when its sha256 (``hash``) or size differs, patched when only
    its metadata differs; managed resources that left the package are deleted;
-3. the dataset metadata (version, hashes, ...) is patched last, so a dataset
-   that says "version X" has all of version X's files.
+3. every table whose CSV or schema changed is pushed to the DataStore, whole
+   (``kehoach.publish.ckan_datastore``: typed fields, data dictionary, a table
+   view); its writes are reported apart (``datastore_writes``);
+4. the dataset metadata (version, hashes, ...) is patched last, so a dataset
+   that says "version X" has all of version X's files and tables.
 
 An unchanged package therefore costs three reads and no write.
 
@@ -105,6 +108,7 @@ from typing import Any
 
 from kehoach.core.errors import KehoachError
 from kehoach.publish.ckan_client import ApiError, CkanClient, CkanSettings, Transient
+from kehoach.publish.ckan_datastore import DatastoreSync, datastore_tables
 from kehoach.publish.ckan_fields import (
     dataset_fields,
     dataset_patch,
@@ -167,11 +171,23 @@ class CkanPublisher:
             getattr(report, action).append(f.key)
         report.deleted = self._step(f"old resources of dataset {self.name!r}", self._deleter())
         self._step(f"the order of the resources of dataset {self.name!r}", self._reorder)
+        self._datastore(report)
         if self._step(f"the metadata of dataset {self.name!r}", lambda: self._patch_dataset(desired)):
             report.metadata = report.metadata if report.metadata != "unchanged" else "updated"
-        report.writes = self.client.writes
+        report.writes = self.client.writes - report.datastore_writes
         report.retries = self.retries
         return report
+
+    def _datastore(self, report: PublishReport) -> None:
+        """Push each changed table to the DataStore (one retried step per table)."""
+        before = self.client.writes
+        sync = DatastoreSync(self.client, self.snap, self._match, self._remember)
+        for f in datastore_tables(self.snap):
+            rows = self._step(f"the DataStore table of {f.key!r} in dataset {self.name!r}", sync.attempt(f))
+            if rows is not None:
+                report.datastore.append(f.key)
+                report.datastore_rows += rows
+        report.datastore_writes = self.client.writes - before
 
     def _plan(self, report: PublishReport, pkg: dict | None) -> PublishReport:
         if pkg is None:

@@ -18,13 +18,17 @@ class PublishReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     metadata: str = "unchanged"  # "created", "updated" or "unchanged"
-    writes: int = 0  # write calls made (CKAN) or files written (folder)
+    writes: int = 0  # write calls made for files and metadata (CKAN) or files written (folder)
+    datastore: list[str] = field(default_factory=list)  # tables pushed to the CKAN DataStore
+    datastore_rows: int = 0
+    datastore_writes: int = 0  # DataStore calls (and their view and hash), apart from ``writes``
     retries: int = 0
     dry_run: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deleted) or self.metadata != "unchanged"
+        return (bool(self.created or self.updated or self.deleted or self.datastore)
+                or self.metadata != "unchanged")
 
     def summary(self) -> str:
         head = f"{self.location}: {self.dataset} {self.version}".rstrip()
@@ -35,5 +39,8 @@ class PublishReport:
         parts = [f"{len(self.created)} created", f"{len(self.updated)} updated", f"{len(self.deleted)} deleted",
                  f"{len(self.unchanged)} unchanged"]
         tail = "" if self.dry_run else f"; {self.writes} writes" + (f", {self.retries} retries" if self.retries else "")
+        if self.datastore and not self.dry_run:
+            tail += (f"; DataStore: {len(self.datastore)} tables, {self.datastore_rows} rows, "
+                     f"{self.datastore_writes} writes")
         meta = "" if self.metadata == "unchanged" else f", metadata {self.metadata}"
         return f"{head} {verb}: {', '.join(parts)}{meta}{tail}"

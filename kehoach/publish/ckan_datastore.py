@@ -1,0 +1,163 @@
+"""The CKAN DataStore: each table of the package as a typed, documented, previewable table.
+
+For every CSV resource (a table) the publisher (``kehoach.publish.ckan``) asks
+``DatastoreSync.needs_push``: the resource records, in its extra
+``datastore_sha256``, the hash of what was pushed (the CSV's sha256, the
+DataStore fields with their data dictionary, the primary key). When it still
+matches, nothing is written or even read, so an unchanged package costs no
+DataStore call. Otherwise the table is replaced whole:
+
+1. ``datastore_delete`` (the whole table; none yet is fine),
+2. ``datastore_create`` with the fields typed from the Table Schema (``text``,
+   ``numeric`` for exact money, ``int8``, ``date``, ``timestamp``, ``bool``),
+   the primary key, ``info`` = {label, notes} from the schema's bilingual titles
+   and descriptions (CKAN's data dictionary), and the first batch of rows,
+3. ``datastore_upsert`` (method ``upsert``, on the primary key) for the other
+   batches: running a batch twice leaves the same rows,
+4. a ``datatables_view`` on the resource when it has no table view yet,
+5. ``resource_patch`` of ``datastore_sha256`` last, so that a run stopped half
+   way pushes the table again next time.
+
+Rows are the CSV's text exactly (an empty cell is NULL); PostgreSQL casts them
+to the column types, so the DataStore holds what the CSV says, typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from kehoach.publish.ckan_client import ApiError, CkanClient
+from kehoach.publish.snapshot import PackageFile, Snapshot
+
+log = logging.getLogger(__name__)
+
+HASH_KEY = "datastore_sha256"
+VIEW_TYPE = "datatables_view"
+BATCH_ROWS = 500
+# Bump when the way tables are pushed changes: every table is pushed again.
+FORMAT = 1
+TYPES = {"string": "text", "number": "numeric", "integer": "int8", "date": "date", "datetime": "timestamp",
+         "boolean": "bool", "year": "int4"}
+
+
+def datastore_tables(snap: Snapshot) -> list[PackageFile]:
+    """The files that become DataStore tables: the CSV of every table."""
+    return [f for f in snap.files if f.role == "table" and f.format == "csv" and f.schema]
+
+
+def _label(spec: dict) -> str:
+    return " / ".join(t for t in (spec.get("title_vi"), spec.get("title")) if t) or spec["name"]
+
+
+def _notes(spec: dict) -> str:
+    return "\n\n".join(t for t in (spec.get("description_vi"), spec.get("description")) if t)
+
+
+def datastore_fields(schema: dict) -> list[dict]:
+    """DataStore fields from a Table Schema: types, and the data dictionary in ``info``."""
+    return [{"id": f["name"], "type": TYPES.get(f.get("type", "string"), "text"),
+             "info": {"label": _label(f), "notes": _notes(f)}} for f in schema["fields"]]
+
+
+def primary_key(schema: dict) -> list[str]:
+    pk = schema.get("primaryKey") or []
+    return [pk] if isinstance(pk, str) else list(pk)
+
+
+def datastore_sha256(f: PackageFile) -> str:
+    """What a pushed table is: the file, its fields and dictionary, its key, and how it was pushed."""
+    spec = {"format": FORMAT, "file": f.sha256, "fields": datastore_fields(f.schema or {}),
+            "primary_key": primary_key(f.schema or {})}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def batches(path: Path, size: int = BATCH_ROWS) -> Iterator[list[dict]]:
+    """The CSV's rows as DataStore records (text as written, empty cell = NULL), ``size`` at a time."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        batch: list[dict] = []
+        for row in csv.DictReader(handle):
+            batch.append({k: (v if v != "" else None) for k, v in row.items()})
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+class DatastoreSync:
+    """Pushes tables to the DataStore through the publisher's client and its view of the resources."""
+
+    def __init__(self, client: CkanClient, snap: Snapshot, resource: Callable[[PackageFile], dict | None],
+                 remember: Callable[[dict], None], batch_rows: int = BATCH_ROWS):
+        self.client = client
+        self.batch_rows = batch_rows
+        self.snap = snap
+        self.resource = resource  # the CKAN resource standing for a file (from the publisher's cache)
+        self.remember = remember  # tell the publisher's cache about a resource we patched
+        self._available: bool | None = None
+
+    def needs_push(self, f: PackageFile) -> bool:
+        current = self.resource(f)
+        return current is not None and not (current.get("datastore_active") in (True, "true", "True")
+                                            and current.get(HASH_KEY) == datastore_sha256(f))
+
+    def available(self) -> bool:
+        """Does the portal run the DataStore? Asked once, and only when a table needs pushing."""
+        if self._available is None:
+            status = self.client.read("status_show") or {}
+            self._available = "datastore" in (status.get("extensions") or [])
+            if not self._available:
+                log.warning("CKAN at %s does not run the DataStore plugin: tables get no preview or data "
+                            "dictionary there", self.client.url)
+        return self._available
+
+    def attempt(self, f: PackageFile) -> Callable[[], int | None]:
+        """One table's push, for the publisher's retry loop: rows pushed, or None when nothing was to do."""
+
+        def run() -> int | None:
+            if not self.needs_push(f) or not self.available():
+                return None
+            return self.push(f, self.resource(f))
+
+        return run
+
+    def push(self, f: PackageFile, current: dict) -> int:
+        rid = current["id"]
+        log.info("CKAN: pushing table %s to the DataStore", f.key)
+        try:
+            self.client.write("datastore_delete", {"resource_id": rid, "force": True})
+        except ApiError as exc:
+            if exc.status != 404:  # no table yet
+                raise
+        schema = f.schema or {}
+        rows, first = 0, True
+        for batch in batches(self.snap.local(f), self.batch_rows):
+            if first:
+                self._create(rid, schema, batch)
+                first = False
+            else:
+                self.client.write("datastore_upsert", {"resource_id": rid, "force": True, "method": "upsert",
+                                                       "records": batch})
+            rows += len(batch)
+        if first:
+            self._create(rid, schema, [])
+        self._ensure_view(rid)
+        self.remember(self.client.write("resource_patch", {"id": rid, HASH_KEY: datastore_sha256(f)}))
+        return rows
+
+    def _create(self, rid: str, schema: dict, records: list[dict]) -> None:
+        data = {"resource_id": rid, "force": True, "fields": datastore_fields(schema), "records": records}
+        if primary_key(schema):
+            data["primary_key"] = primary_key(schema)
+        self.client.write("datastore_create", data)
+
+    def _ensure_view(self, rid: str) -> None:
+        views = self.client.read("resource_view_list", {"id": rid}) or []
+        if not any(v.get("view_type") == VIEW_TYPE for v in views):
+            self.client.write("resource_view_create", {"resource_id": rid, "view_type": VIEW_TYPE,
+                                                       "title": "Bảng / Table"})

@@ -1,0 +1,153 @@
+"""The CKAN DataStore behind each table: typed rows, the data dictionary, a table view, no rewrite when unchanged."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from helpers import change_table, copy_package, descriptor, trimmed_package
+
+from kehoach.core.model import load_schema
+from kehoach.package.layout import parquet_path
+from kehoach.publish.ckan_client import CkanClient, Token
+from kehoach.publish.ckan_datastore import HASH_KEY, VIEW_TYPE, DatastoreSync, batches, datastore_sha256
+from kehoach.publish.snapshot import open_package
+from kehoach.publish.targets import publish
+
+pytestmark = pytest.mark.ckan
+
+
+def to_ckan(ckan, package: Path, dataset: str, **options):
+    return publish(package, "ckan", dataset=dataset, ckan_url=ckan.url, org=ckan.org, validate=False, **options)
+
+
+def csv_tables(package: Path) -> list[str]:
+    return [r["name"] for r in descriptor(package)["resources"] if r.get("format") == "csv" and "schema" in r]
+
+
+def search(ckan, resource_id: str) -> dict:
+    return ckan.action("datastore_search", resource_id=resource_id, limit=32000)
+
+
+def resources(ckan, dataset: str) -> dict[str, dict]:
+    return {r["name"]: r for r in ckan.show(dataset)["resources"]}
+
+
+@pytest.fixture(autouse=True)
+def token_from_file(monkeypatch, local_ckan):
+    monkeypatch.delenv("CKAN_API_TOKEN", raising=False)
+    monkeypatch.setenv("CKAN_API_TOKEN_FILE", str(local_ckan.token_file))
+
+
+@pytest.fixture(scope="module")
+def package(built_package, tmp_path_factory) -> Path:
+    return trimmed_package(built_package, tmp_path_factory.mktemp("datastore") / "output")
+
+
+@pytest.fixture(scope="module")
+def pushed(local_ckan, package):
+    dataset = local_ckan.dataset("datastore")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("CKAN_API_TOKEN", raising=False)
+        mp.setenv("CKAN_API_TOKEN_FILE", str(local_ckan.token_file))
+        report = to_ckan(local_ckan, package, dataset)
+    print(f"first publish: {report.summary()}")
+    return dataset, report
+
+
+def test_every_table_is_pushed_with_its_rows(pushed, package):
+    _, report = pushed
+    rows = {r["name"]: r["rows"] for r in descriptor(package)["resources"] if r["name"] in csv_tables(package)}
+    assert report.datastore == csv_tables(package) and report.datastore_rows == sum(rows.values())
+    # per table: delete, create (one batch), a table view, the recorded hash
+    assert report.datastore_writes == 4 * len(report.datastore)
+
+
+def test_money_is_a_number_equal_to_the_package_and_dates_are_dates(pushed, local_ckan, package):
+    dataset, _ = pushed
+    shown = resources(local_ckan, dataset)
+    lines = search(local_ckan, shown["budget_lines"]["id"])
+    types = {f["id"]: f["type"] for f in lines["fields"]}
+    assert types["amount_million_vnd"] == "numeric" and types["source_line"] == "int8"
+    assert types["item_code"] == "text"  # codes like '2.10' stay text
+    expected = pq.read_table(package / parquet_path("budget_lines")).to_pylist()
+    assert lines["total"] == len(expected)
+    got = {(r["item_code"], r["budget_level"], r["expenditure_type"]): r for r in lines["records"]}
+    for row in expected:
+        record = got[(row["item_code"], row["budget_level"], row["expenditure_type"])]
+        assert isinstance(record["amount_million_vnd"], int | float)
+        assert Decimal(str(record["amount_million_vnd"])) == row["amount_million_vnd"]
+    plans = search(local_ckan, shown["plans"]["id"])
+    assert {f["id"]: f["type"] for f in plans["fields"]}["issued_date"] == "date"
+    plan = pq.read_table(package / parquet_path("plans")).to_pylist()[0]
+    assert date.fromisoformat(plans["records"][0]["issued_date"][:10]) == plan["issued_date"]
+
+
+def test_the_data_dictionary_shows_the_schema_descriptions(pushed, local_ckan, package):
+    dataset, _ = pushed
+    shown = resources(local_ckan, dataset)
+    for name in csv_tables(package):
+        fields = {f["id"]: f for f in search(local_ckan, shown[name]["id"])["fields"] if f["id"] != "_id"}
+        schema = load_schema(name)
+        assert list(fields) == [f["name"] for f in schema["fields"]]
+        for spec in schema["fields"]:
+            info = fields[spec["name"]]["info"]
+            assert spec["title"] in info["label"] and spec["title_vi"] in info["label"]
+            assert spec["description"] in info["notes"] and spec["description_vi"] in info["notes"]
+
+
+def test_each_table_has_a_table_view_and_its_hash(pushed, local_ckan, package):
+    dataset, _ = pushed
+    with open_package(package, validate=False) as snap:
+        hashes = {f.key: datastore_sha256(f) for f in snap.files if f.key in csv_tables(package)}
+    shown = resources(local_ckan, dataset)
+    for name, digest in hashes.items():
+        assert shown[name]["datastore_active"] is True and shown[name][HASH_KEY] == digest
+        views = local_ckan.action("resource_view_list", id=shown[name]["id"])
+        assert [v["view_type"] for v in views] == [VIEW_TYPE]
+
+
+def test_republishing_writes_nothing(pushed, local_ckan, package):
+    dataset, _ = pushed
+    report = to_ckan(local_ckan, package, dataset)
+    assert (report.writes, report.datastore_writes, report.datastore) == (0, 0, [])
+
+
+def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, plan_tables, tmp_path):
+    dataset, _ = pushed
+    changed = copy_package(package, tmp_path / "output")
+    change_table(changed, plan_tables, "tasks")
+    report = to_ckan(local_ckan, changed, dataset)
+    assert report.datastore == ["tasks"]
+    tasks = search(local_ckan, resources(local_ckan, dataset)["tasks"]["id"])
+    names = [r["name"] for r in tasks["records"]]
+    expected = pq.read_table(changed / parquet_path("tasks")).column("name").to_pylist()
+    assert sorted(names) == sorted(expected) and expected[0].endswith("(đã sửa)")
+    assert to_ckan(local_ckan, changed, dataset).datastore_writes == 0
+
+
+def test_a_long_table_goes_in_batches(pushed, local_ckan, package):
+    dataset, _ = pushed
+    shown = resources(local_ckan, dataset)
+    with open_package(package, validate=False) as snap:
+        tasks = snap.file("tasks")
+        rows = sum(len(b) for b in batches(snap.local(tasks)))
+        size = rows // 3
+        client = CkanClient(local_ckan.url, Token(local_ckan.token))
+        try:
+            sync = DatastoreSync(client, snap, lambda f: shown[f.key], lambda r: None, batch_rows=size)
+            assert sync.push(tasks, shown["tasks"]) == rows
+        finally:
+            client.close()
+        # delete, create with the first batch, an upsert per other batch, the hash (the view is there)
+        assert client.writes == 1 + len(list(batches(snap.local(tasks), size))) + 1
+    assert search(local_ckan, shown["tasks"]["id"])["total"] == rows
+
+
+def test_batches_keep_empty_cells_as_null(package):
+    with open_package(package, validate=False) as snap:
+        records = [r for b in batches(snap.local(snap.file("tasks")), 7) for r in b]
+    assert "" not in {v for r in records for v in r.values()} and None in {v for r in records for v in r.values()}
