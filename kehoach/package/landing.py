@@ -109,7 +109,7 @@ def _table_section(tables: Tables, name: str) -> str:
             f" ({table.num_rows} dòng / rows)</summary>\n"
             f"<p>{escape(meta['description_vi'])}<br><span class=en>{escape(meta['description'])}</span></p>\n"
             f'<p><a href="{csv_path(name)}">CSV</a> · <a href="{parquet_path(name)}">Parquet</a></p>\n'
-            f"<h4>{_bi(f'{len(rows)} dòng đầu', f'first {len(rows)} rows')}</h4>\n{shown}\n"
+            f"<h4>{_bi('Các dòng đầu', 'First rows')}</h4>\n{shown}\n"
             f"<h4>{_bi('Từ điển dữ liệu', 'Data dictionary')}</h4>\n{_dictionary(name)}\n</details>")
 
 
