@@ -140,13 +140,13 @@ def _changelog(tables: Tables, version: str, extra: dict) -> str:
              f"<span class=en>/ Version {escape(version)} replaces {escape(previous)}.</span></p>"]
     if extra.get("change_summary_vi"):
         parts.append(f"<p>{escape(extra['change_summary_vi'])}</p><p class=en>{escape(extra['change_summary'])}</p>")
-    tally: dict[tuple[str, str], int] = {}
+    # a changed row has one change per field: count rows, as the summary does
+    tally: dict[tuple[str, str], set] = {}
     for row in tables["changes"].to_pylist():
-        key = (row["resource"], row["change"])
-        tally[key] = tally.get(key, 0) + 1
+        tally.setdefault((row["resource"], row["change"]), set()).add(row["row_key"])
     if tally:
-        parts.append(_table(["Bảng / Table", "Thay đổi / Change", "Số / Count"],
-                            [[r, c, n] for (r, c), n in sorted(tally.items())], {2}))
+        parts.append(_table(["Bảng / Table", "Thay đổi / Change", "Dòng / Rows"],
+                            [[r, c, len(keys)] for (r, c), keys in sorted(tally.items())], {2}))
     parts.append('<p>Chi tiết: bảng <a href="#table-changes"><code>changes</code></a>. '
                  '<span class=en>/ Details: the <code>changes</code> table.</span></p>')
     return "\n".join(parts)

@@ -6,6 +6,7 @@ test_refresh_server.py; here each decision is checked on its own.
 
 from __future__ import annotations
 
+import html
 import json
 import threading
 
@@ -225,3 +226,18 @@ def test_the_portal_description_carries_the_latest_change(first):
         fields = ckan.dataset_fields(dataset_meta(snap), "ds", "org-id")
     assert fields["version"] == "1.1.0"
     assert desc["change_summary"] in fields["notes"] and desc["change_summary_vi"] in fields["notes"]
+
+
+def test_the_landing_page_shows_the_version_and_its_changelog(first):
+    plan, out = first
+    assert "Version 1.0.0: the first version." in (out / "index.html").read_text(encoding="utf-8")
+    text = plan.read_text(encoding="utf-8")
+    row = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số; Ngày Chuyển đổi số | - | - | 360 | - |"
+    plan.write_text(text.replace(row, row.replace("| 360 |", "| 365 |")), encoding="utf-8")
+    desc = _build(plan, out)
+    page = html.unescape((out / "index.html").read_text(encoding="utf-8"))
+    assert "Version 1.1.0 replaces 1.0.0." in page and desc["change_summary"] in page
+    # one row changed (two of its fields): counted once, as the summary counts it
+    assert "<td>budget_lines</td><td>changed</td><td class=num>1</td>" in page
+    assert "Version 1.0.0: the first version." in (out / "versions" / "1.0.0" / "index.html").read_text(
+        encoding="utf-8")
