@@ -77,8 +77,10 @@ def budget_chart(con: duckdb.DuckDBPyConnection) -> Chart:
     # areas in the order of the document (the view's order), largest budget column first
     categories = _ordered(con.execute(
         f"SELECT category FROM ({BUDGET_SQL}) GROUP BY category ORDER BY sum(amount) DESC, category").fetchall(), 0)
+    # columns stated only as '-' (zero) draw nothing: left out of the legend too
     series = _ordered(con.execute(
-        f"SELECT series FROM ({BUDGET_SQL}) GROUP BY series ORDER BY sum(amount) DESC, series").fetchall(), 0)
+        f"SELECT series FROM ({BUDGET_SQL}) GROUP BY series HAVING sum(amount) <> 0 "
+        "ORDER BY sum(amount) DESC, series").fetchall(), 0)
     cells = {(r[0], r[1]): r[2] for r in rows}
     values = [[cells.get((c, s), 0) for c in categories] for s in series]
     return Chart(BUDGET_CHART, "Kinh phí theo lĩnh vực và cấp ngân sách",
