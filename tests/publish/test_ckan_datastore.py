@@ -20,8 +20,14 @@ from kehoach.publish.targets import publish
 pytestmark = pytest.mark.ckan
 
 
-def to_ckan(ckan, package: Path, dataset: str, **options):
-    return publish(package, "ckan", dataset=dataset, ckan_url=ckan.url, org=ckan.org, validate=False, **options)
+@pytest.fixture(scope="module")
+def org(local_ckan) -> str:
+    """An organisation of this module: the session's own is first created by test_publish_ckan's first publish."""
+    return local_ckan.organisation("datastore")
+
+
+def to_ckan(ckan, package: Path, dataset: str, org: str, **options):
+    return publish(package, "ckan", dataset=dataset, ckan_url=ckan.url, org=org, validate=False, **options)
 
 
 def csv_tables(package: Path) -> list[str]:
@@ -48,12 +54,12 @@ def package(built_package, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pushed(local_ckan, package):
+def pushed(local_ckan, package, org):
     dataset = local_ckan.dataset("datastore")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("CKAN_API_TOKEN", raising=False)
         mp.setenv("CKAN_API_TOKEN_FILE", str(local_ckan.token_file))
-        report = to_ckan(local_ckan, package, dataset)
+        report = to_ckan(local_ckan, package, dataset, org)
     print(f"first publish: {report.summary()}")
     return dataset, report
 
@@ -110,23 +116,23 @@ def test_each_table_has_a_table_view_and_its_hash(pushed, local_ckan, package):
         assert [v["view_type"] for v in views] == [VIEW_TYPE]
 
 
-def test_republishing_writes_nothing(pushed, local_ckan, package):
+def test_republishing_writes_nothing(pushed, local_ckan, package, org):
     dataset, _ = pushed
-    report = to_ckan(local_ckan, package, dataset)
+    report = to_ckan(local_ckan, package, dataset, org)
     assert (report.writes, report.datastore_writes, report.datastore) == (0, 0, [])
 
 
-def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, plan_tables, tmp_path):
+def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, org, plan_tables, tmp_path):
     dataset, _ = pushed
     changed = copy_package(package, tmp_path / "output")
     change_table(changed, plan_tables, "tasks")
-    report = to_ckan(local_ckan, changed, dataset)
+    report = to_ckan(local_ckan, changed, dataset, org)
     assert report.datastore == ["tasks"]
     tasks = search(local_ckan, resources(local_ckan, dataset)["tasks"]["id"])
     names = [r["name"] for r in tasks["records"]]
     expected = pq.read_table(changed / parquet_path("tasks")).column("name").to_pylist()
     assert sorted(names) == sorted(expected) and expected[0].endswith("(đã sửa)")
-    assert to_ckan(local_ckan, changed, dataset).datastore_writes == 0
+    assert to_ckan(local_ckan, changed, dataset, org).datastore_writes == 0
 
 
 def test_a_long_table_goes_in_batches(pushed, local_ckan, package):
