@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 import subprocess
 from decimal import Decimal
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from helpers import descriptor
+from helpers import descriptor, write_plan
+from sample_plans import OTHER_PLAN
 
+from kehoach import build
 from kehoach.core.files import sha256_file
 from kehoach.core.model import load_schema, resource_names
 from kehoach.package.landing import CHARTS_DIR, PAGE_FILE, PAGE_RESOURCE, stage_landing_page
@@ -154,3 +157,21 @@ def test_the_check_catches_a_broken_page(html, tmp_path):
     run = chromium(broken, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom")
     assert render_check(run.stdout)["errors"] == "1"
     assert any('"boom"' in line for line in console_messages(run.stderr))
+
+
+@pytest.mark.browser
+def test_a_package_of_two_plans_gets_one_page_for_both(plan_path, tmp_path):
+    sources = tmp_path / "raw"
+    sources.mkdir()
+    shutil.copy(plan_path, sources / plan_path.name)
+    write_plan(sources, OTHER_PLAN, "bdi-45-KH-UBND-2025.txt")
+    out = tmp_path / "output"
+    build.run_build([sources], out, steps=build.Steps(validate=lambda *args: None))
+    text = unescape((out / PAGE_FILE).read_text(encoding="utf-8"))
+    for plan in load_tables(out)["plans"].to_pylist():
+        assert plan["number"] in text and plan["title"] in text
+    run = chromium(out / PAGE_FILE, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom")
+    check = render_check(run.stdout)
+    charts = str(len(chart_resources(descriptor(out))))
+    assert (check["charts"], check["charts-drawn"], check["errors"]) == (charts, charts, "0")
+    assert console_messages(run.stderr) == []
