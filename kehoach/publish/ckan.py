@@ -190,6 +190,9 @@ class CkanPublisher:
         report.datastore_writes = self.client.writes - before
 
     def _plan(self, report: PublishReport, pkg: dict | None) -> PublishReport:
+        sync = DatastoreSync(self.client, self.snap, self._match, self._remember)
+        report.datastore = [f.key for f in datastore_tables(self.snap)
+                            if pkg is None or self._match(f) is None or sync.needs_push(f)]
         if pkg is None:
             report.created = [f.key for f in self.snap.files]
             report.metadata = "created"

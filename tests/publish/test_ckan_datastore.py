@@ -126,8 +126,9 @@ def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, org, pla
     dataset, _ = pushed
     changed = copy_package(package, tmp_path / "output")
     change_table(changed, plan_tables, "tasks")
+    planned = to_ckan(local_ckan, changed, dataset, org, dry_run=True)
     report = to_ckan(local_ckan, changed, dataset, org)
-    assert report.datastore == ["tasks"]
+    assert planned.datastore == report.datastore == ["tasks"]
     tasks = search(local_ckan, resources(local_ckan, dataset)["tasks"]["id"])
     names = [r["name"] for r in tasks["records"]]
     expected = pq.read_table(changed / parquet_path("tasks")).column("name").to_pylist()
