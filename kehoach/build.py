@@ -48,7 +48,7 @@ PRESERVED = (VERSIONS_DIR,)
 # descriptor extras, with the identity: version, name, homepage) -> file resources they
 # wrote. Issue #4: the DuckDB database and the README with the audit summary;
 # issue #13: the Excel workbook, CITATION.cff and the landing page with its
-# charts (written in this order; the README names them all).
+# charts (written in this order).
 STAGE_HOOKS: list = [stage_database, stage_workbook, stage_citation, stage_readme, stage_landing_page]
 
 

@@ -6,7 +6,8 @@ chart is the descriptor's ``image``. The page is static and works offline,
 opened from disk: inline CSS, charts drawn here as inline SVG
 (``kehoach.package.charts``), no script library, no network. Its layout is the
 template ``templates/index.html``; this module fills it. It depends only on the
-tables and the version, so the same data gives the same bytes.
+tables and the package's identity (version, date, address: the stage hooks'
+extras), so the same data gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from kehoach import __version__
 from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.package.charts import Chart, number, render_svg
+from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE
 from kehoach.package.landing_data import BUDGET_CHART, charts
 from kehoach.package.layout import csv_path, parquet_path
 from kehoach.package.readme import HEADINGS
+from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import csv_value, file_resource, package_info
 
 PAGE_FILE = "index.html"
@@ -113,15 +116,10 @@ def _table_section(tables: Tables, name: str) -> str:
             f"<h4>{_bi('Từ điển dữ liệu', 'Data dictionary')}</h4>\n{_dictionary(name)}\n</details>")
 
 
-def _citation(tables: Tables, name: str, version: str) -> str:
-    licence = package_descriptor()["licenses"][0]
-    lines = []
-    for p in tables["plans"].to_pylist():
-        lines.append(f"{p['issuer']} ({p['issued_date']:%Y}). {p['title']}, số {p['number']}, "
-                     f"ngày {p['issued_date']:%d/%m/%Y}.")
-    lines.append(f"Dữ liệu mở / open data: {name}, phiên bản / version {version}, trích xuất bởi / extracted by "
-                 f"kehoach. Giấy phép / licence: {licence['name']}.")
-    return escape("\n".join(lines))
+def _citation(tables: Tables, extra: dict) -> str:
+    """The recommended citation, the same sentence as CITATION.cff and the README."""
+    licence = package_descriptor()["licenses"][0]["name"]
+    return escape(f"{recommended(tables, extra)}\nGiấy phép / licence: {licence}.")
 
 
 def _licence() -> str:
@@ -175,7 +173,9 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict) -
         charts="\n".join(_chart(c) for c in drawn) or "<p>Không có số liệu để vẽ. / Nothing to chart.</p>",
         database=DATABASE_FILE,
         tables="\n".join(_table_section(tables, n) for n in names),
-        citation=_citation(tables, info.name, version),
+        citation=_citation(tables, extra),
+        citation_file=CITATION_FILE,
+        workbook=WORKBOOK_FILE,
         licence=_licence(),
         changelog=_changelog(tables, version, extra),
     )

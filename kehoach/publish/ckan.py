@@ -108,7 +108,7 @@ from typing import Any
 
 from kehoach.core.errors import KehoachError
 from kehoach.publish.ckan_client import ApiError, CkanClient, CkanSettings, Transient
-from kehoach.publish.ckan_datastore import DatastoreSync, datastore_tables
+from kehoach.publish.ckan_datastore import DatastoreSync, push_tables
 from kehoach.publish.ckan_fields import (
     dataset_fields,
     dataset_patch,
@@ -182,17 +182,12 @@ class CkanPublisher:
         """Push each changed table to the DataStore (one retried step per table)."""
         before = self.client.writes
         sync = DatastoreSync(self.client, self.snap, self._match, self._remember)
-        for f in datastore_tables(self.snap):
-            rows = self._step(f"the DataStore table of {f.key!r} in dataset {self.name!r}", sync.attempt(f))
-            if rows is not None:
-                report.datastore.append(f.key)
-                report.datastore_rows += rows
+        push_tables(sync, lambda f, attempt: self._step(f"the DataStore table of {f.key!r} in dataset "
+                                                        f"{self.name!r}", attempt), report)
         report.datastore_writes = self.client.writes - before
 
     def _plan(self, report: PublishReport, pkg: dict | None) -> PublishReport:
-        sync = DatastoreSync(self.client, self.snap, self._match, self._remember)
-        report.datastore = [f.key for f in datastore_tables(self.snap)
-                            if pkg is None or self._match(f) is None or sync.needs_push(f)]
+        report.datastore = DatastoreSync(self.client, self.snap, self._match, self._remember).planned(pkg)
         if pkg is None:
             report.created = [f.key for f in self.snap.files]
             report.metadata = "created"

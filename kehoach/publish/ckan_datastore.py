@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from kehoach.publish.ckan_client import ApiError, CkanClient
+from kehoach.publish.report import PublishReport
 from kehoach.publish.snapshot import PackageFile, Snapshot
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,11 @@ class DatastoreSync:
         return current is not None and not (current.get("datastore_active") in (True, "true", "True")
                                             and current.get(HASH_KEY) == datastore_sha256(f))
 
+    def planned(self, pkg: dict | None) -> list[str]:
+        """The tables a publish would push (a dry run): all of them to a new dataset."""
+        return [f.key for f in datastore_tables(self.snap)
+                if pkg is None or self.resource(f) is None or self.needs_push(f)]
+
     def available(self) -> bool:
         """Does the portal run the DataStore? Asked once, and only when a table needs pushing."""
         if self._available is None:
@@ -161,3 +167,13 @@ class DatastoreSync:
         if not any(v.get("view_type") == VIEW_TYPE for v in views):
             self.client.write("resource_view_create", {"resource_id": rid, "view_type": VIEW_TYPE,
                                                        "title": "Bảng / Table"})
+
+
+def push_tables(sync: DatastoreSync, step: Callable[[PackageFile, Callable[[], int | None]], int | None],
+                report: PublishReport) -> None:
+    """Push every table that needs it, each through ``step`` (the publisher's retry loop); record them."""
+    for f in datastore_tables(sync.snap):
+        rows = step(f, sync.attempt(f))
+        if rows is not None:
+            report.datastore.append(f.key)
+            report.datastore_rows += rows

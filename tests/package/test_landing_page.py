@@ -119,7 +119,7 @@ def tables_rows(package: Path, name: str) -> list[dict]:
 
 def test_the_same_data_gives_the_same_bytes(built_package, tmp_path):
     desc = descriptor(built_package)
-    extra = {"version": desc["version"]}
+    extra = {k: desc[k] for k in ("name", "version", "created", "homepage", "title_vi")}
     written = stage_landing_page(load_tables(built_package), tmp_path, extra)
     assert [r["hash"] for r in written] == [
         next(r["hash"] for r in desc["resources"] if r["name"] == w["name"]) for w in written]
