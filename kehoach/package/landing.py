@@ -23,7 +23,7 @@ from kehoach.package.charts import Chart, number, render_svg
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE
 from kehoach.package.landing_data import BUDGET_CHART, charts
-from kehoach.package.layout import csv_path, parquet_path
+from kehoach.package.layout import SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS
 from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import csv_value, file_resource, package_info
@@ -35,10 +35,18 @@ TEMPLATE = Path(__file__).with_name("templates") / "index.html"
 PREVIEW_ROWS = 5
 
 
+class Html(str):
+    """A cell that is markup already (a link), not text to escape."""
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, Html) else escape(csv_value(value))
+
+
 def _table(header: list[str], rows: list[list[object]], numeric: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{escape(csv_value(c))}</td>'
+        "<tr>" + "".join(f'<td{" class=num" if i in numeric else ""}>{_cell(c)}</td>'
                          for i, c in enumerate(row)) + "</tr>"
         for row in rows)
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
@@ -52,9 +60,14 @@ def _bi(vi: str, en: str) -> str:
 
 def _plans(tables: Tables) -> str:
     rows = [[p["number"], p["issuer"], p["issued_date"], p["title"], p.get("plan_year"), p.get("province"),
-             p.get("source_file")] for p in tables["plans"].to_pylist()]
+             _source_link(p.get("source_file"))] for p in tables["plans"].to_pylist()]
     return _table(["Số / Number", "Cơ quan ban hành / Issuer", "Ngày ban hành / Issued", "Tên / Title",
                    "Năm kế hoạch / Plan year", "Tỉnh / Province", "Văn bản gốc / Source text"], rows)
+
+
+def _source_link(name: str | None) -> Html | str:
+    """The plan text as shipped in the package (``source/``), so every source_line can be checked."""
+    return Html(f'<a href="{SOURCE_DIR}/{escape(name)}">{escape(name)}</a>') if name else ""
 
 
 def _findings(tables: Tables) -> str:

@@ -88,6 +88,8 @@ def test_the_page_says_what_the_plan_is_and_what_the_audit_found(built_package, 
     plan = tables["plans"].to_pylist()[0]
     for text in (plan["number"], plan["issuer"], plan["title"], f"{plan['issued_date']:%Y-%m-%d}"):
         assert text in unescape(html)
+    source = next(r["path"] for r in descriptor(built_package)["resources"] if r["path"].endswith(plan["source_file"]))
+    assert f'<a href="{source}">' in html and (built_package / source).is_file()
     for finding in tables["findings"].to_pylist():
         assert finding["message_vi"] in unescape(html) and finding["message_en"] in unescape(html)
 
