@@ -124,7 +124,8 @@ def test_dataset_says_who_where_when_and_what(portal):
     assert str(graph.value(period, ns.DCAT.endDate)) == "2024-12-31"
     issued, modified = graph.value(dataset, ns.DCTERMS.issued), graph.value(dataset, ns.DCTERMS.modified)
     assert issued.datatype == modified.datatype == rdflib.XSD.dateTime
-    assert graph.value(dataset, ns.DCAT.landingPage) == rdflib.URIRef(f"{PORTAL}{NAME}/README.md")
+    # the package has a landing page (index.html), which dcat.LANDING_PAGES prefers to the README
+    assert graph.value(dataset, ns.DCAT.landingPage) == rdflib.URIRef(f"{PORTAL}{NAME}/index.html")
     assert graph.value(dataset, ns.DCTERMS.conformsTo) == rdflib.URIRef("https://datapackage.org/standard/data-package/")
 
 
