@@ -23,14 +23,12 @@ from kehoach.package.charts import Chart, number, render_svg
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE
 from kehoach.package.landing_data import BUDGET_CHART, charts
-from kehoach.package.layout import SOURCE_DIR, csv_path, parquet_path
+from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS
 from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import csv_value, file_resource, package_info
 
-PAGE_FILE = "index.html"
 PAGE_RESOURCE = "landing-page"
-CHARTS_DIR = "charts"
 TEMPLATE = Path(__file__).with_name("templates") / "index.html"
 PREVIEW_ROWS = 5
 

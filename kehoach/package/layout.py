@@ -6,6 +6,8 @@
     <out>/data/<table>.csv          DATA_DIR, one CSV and one Parquet file per table
     <out>/data/<table>.parquet      (Parquet resources are named '<table>-parquet')
     <out>/source/<file>.txt         SOURCE_DIR: the plan texts as read, with their .origin.json
+    <out>/index.html                PAGE_FILE: the landing page
+    <out>/charts/<chart>.svg        CHARTS_DIR: its charts
     <out>/versions/<version>/       VERSIONS_DIR: earlier versions, whole
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
 
@@ -24,6 +26,8 @@ from kehoach.core.files import recover
 DESCRIPTOR = "datapackage.json"
 DATA_DIR = "data"
 SOURCE_DIR = "source"
+PAGE_FILE = "index.html"
+CHARTS_DIR = "charts"
 PARQUET_SUFFIX = "-parquet"
 # Non-table files (README, the DuckDB file) are listed under this top-level key.
 EXTRA_FILES_KEY = "files"

@@ -14,7 +14,7 @@ from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, resource_meta, resource_names
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
-from kehoach.package.layout import DATA_DIR, SOURCE_DIR
+from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR
 from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import ESTIMATES_EN, ESTIMATES_VI, file_resource
 
@@ -86,6 +86,8 @@ def _files(tables: Tables) -> list[str]:
     rows.append([f"`{SOURCE_DIR}/`", "", "Văn bản gốc đã đọc và nguồn gốc của nó (`.origin.json`)",
                  "The source text as read, and where it came from (`.origin.json`)"])
     rows.append([f"`{CITATION_FILE}`", "", "Cách trích dẫn", "How to cite"])
+    rows.append([f"`{PAGE_FILE}`, `{CHARTS_DIR}/`", "", "Trang giới thiệu (mở bằng trình duyệt) và biểu đồ SVG",
+                 "Landing page (open it in a browser) and its SVG charts"])
     rows.append(["`datapackage.json`", "", "Mô tả gói dữ liệu (Frictionless)", "Package descriptor (Frictionless)"])
     return ["## Tệp / Files", "", *_table(["Tệp / File", "Dòng / Rows", "Nội dung", "Contents"], rows)]
 

@@ -18,8 +18,8 @@ from sample_plans import OTHER_PLAN
 from kehoach import build
 from kehoach.core.files import sha256_file
 from kehoach.core.model import load_schema, resource_names
-from kehoach.package.landing import CHARTS_DIR, PAGE_FILE, PAGE_RESOURCE, stage_landing_page
-from kehoach.package.layout import parquet_path
+from kehoach.package.landing import PAGE_RESOURCE, stage_landing_page
+from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, parquet_path
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
