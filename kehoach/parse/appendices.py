@@ -22,7 +22,16 @@ from kehoach.core.model import TableBuilder
 from kehoach.parse.agencies import AgencyRegistry
 from kehoach.parse.appendix_blocks import Appendix
 from kehoach.parse.pillars import PillarCollector
-from kehoach.parse.table_reader import Code, Column, PipeTable, Row, is_total_label, parse_code, total_label_number
+from kehoach.parse.table_reader import (
+    Code,
+    Column,
+    PipeTable,
+    Row,
+    is_total_label,
+    oversized_code,
+    parse_code,
+    total_label_number,
+)
 from kehoach.parse.values import Amount, Deadline, parse_amount, parse_deadline, to_million, unit_factor
 
 log = logging.getLogger(__name__)
@@ -93,6 +102,8 @@ def interpret(ctx: TableContext) -> list[LogicalRow]:
                 continue
             raise KehoachError(f"row has no number in column {code_col.labels[-1]!r}", ctx.path, row.line)
         code = parse_code(code_text)
+        if code is None and (too_large := oversized_code(code_text)):
+            raise KehoachError(too_large, ctx.path, row.line)
         if code is None:
             raise KehoachError(
                 f"expected a row number in column {code_col.labels[-1]!r}, found {code_text[:40]!r} "

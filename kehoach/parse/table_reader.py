@@ -31,11 +31,12 @@ from kehoach.parse.table_header import (
     spans_in_place,
 )
 from kehoach.parse.table_rows import Cell, is_markdown_line, markdown_rows, rhythm_rows, split_line, square
-from kehoach.parse.values import small_int
+from kehoach.parse.values import INT64_MAX, small_int
 
 # Row numbers: '1', '1.1', '1.1.2', with typists' variants '9 2', '1.1.', '1,2'.
 _CODE = re.compile(r"^(?P<parts>\d+(?:\s*[.,]\s*\d+|\s+\d+)*)\s*\.?$")
 _ROMAN = re.compile(r"^(?P<roman>[IVXLC]+)\.?$")
+_CODE_PARTS = re.compile(r"\s*[.,]\s*|\s+")
 
 
 def line_cells(line: str) -> list[str]:
@@ -69,7 +70,7 @@ class Code:
 def parse_code(text: str) -> Code | None:
     t = clean(text)
     m = _CODE.match(t)
-    numbers = [small_int(p) for p in re.split(r"\s*[.,]\s*|\s+", m["parts"])] if m else []
+    numbers = [small_int(p) for p in _CODE_PARTS.split(m["parts"])] if m else []
     if m and None not in numbers:  # a part beyond int64 is no row number
         parts = tuple(numbers)
         normalized = ".".join(str(p) for p in parts)
@@ -86,6 +87,15 @@ def parse_code(text: str) -> Code | None:
     if m and _roman_value(m["roman"]):
         return Code(t, m["roman"], (_roman_value(m["roman"]),), roman=True)
     return None
+
+
+def oversized_code(text: str) -> str | None:
+    """The error for a row number whose parts are digits but one goes beyond int64 ('9' * 32), else None."""
+    m = _CODE.match(clean(text))
+    if not m or all(small_int(p) is not None for p in _CODE_PARTS.split(m["parts"])):
+        return None
+    shown = m["parts"] if len(m["parts"]) <= 24 else m["parts"][:20] + "…"
+    return f"row number {shown} is too large (each level at most {INT64_MAX:,})"
 
 
 def _roman_value(roman: str) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import link_or_copy, sha256_file
+from kehoach.core.files import link_or_copy, refuse_links, sha256_file
 from kehoach.package.layout import DESCRIPTOR, EXTRA_FILES_KEY, read_descriptor_bytes
 from kehoach.package.validate import validate_package
 
@@ -156,7 +156,8 @@ def _check_unique(found: list[PackageFile], where: Path) -> None:
 
 
 def check_package(out: Path) -> list[PackageFile]:
-    """The cheap checks, in place: the descriptor parses and every file matches its hash."""
+    """The cheap checks, in place: no symbolic link, the descriptor parses and every file matches its hash."""
+    refuse_links(out)
     _raw, desc = read_descriptor_bytes(out)
     files = package_files(desc, out / DESCRIPTOR)
     for f in files:
@@ -206,6 +207,9 @@ def _workdir(out: Path) -> Path:
 
 def _snapshot(out: Path, work: Path, attempts: int = 3) -> Snapshot:
     for attempt in range(attempts):
+        # Publishing reads the output without its lock: a link planted in it would bring an outside
+        # file into the snapshot (a hard link to the link's target), so it is refused here too.
+        refuse_links(out)
         raw, desc = read_descriptor_bytes(out)
         files = package_files(desc, out / DESCRIPTOR)
         target = work / f"package-{attempt}"

@@ -95,11 +95,14 @@ def test_an_impossible_deadline_in_the_task_table_names_its_line(tmp_path):
     assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: not a calendar month: 'quý iv/0000'")
 
 
-def test_a_row_number_beyond_int64_is_no_row_number(tmp_path):
-    text, line = _edit(plan_text(), "PHỤ LỤC 2", r"^\d+\.\d+", "9" * 32)
+@pytest.mark.parametrize("code", ["9" * 32, "1." + "9" * 5000])
+def test_a_row_number_beyond_int64_is_refused_as_too_large(tmp_path, code):
+    text, line = _edit(plan_text(), "PHỤ LỤC 2", r"^\d+\.\d+", code)
     result = outcome(text, tmp_path / "plan.txt")
     assert result.kind == "located", result
-    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: expected a row number")
+    shown = code if len(code) <= 24 else code[:20] + "…"
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: row number {shown} is too large "
+                                    "(each level at most 9,223,372,036,854,775,807)")
 
 
 def test_a_related_list_number_beyond_int64_names_its_line(tmp_path):

@@ -167,6 +167,26 @@ def test_a_package_failing_validation_is_not_published(package, tmp_path):
     assert not (tmp_path / "portal" / NAME).exists()
 
 
+def test_a_symbolic_link_in_the_output_is_not_published(package, tmp_path):
+    outside = tmp_path / "outside.csv"
+    data = package / "data" / "plans.csv"
+    outside.write_bytes(data.read_bytes())  # same bytes, so every hash still matches
+    data.unlink()
+    data.symlink_to(outside)
+    for check in (check_package, lambda out: publish(out, tmp_path / "portal")):
+        with pytest.raises(KehoachError, match="symbolic link inside the output") as err:
+            check(package)
+        assert err.value.path == str(data)
+    assert not (tmp_path / "portal").exists()
+    data.unlink()
+    data.write_bytes(outside.read_bytes())
+    linked = tmp_path / "linked-output"
+    linked.symlink_to(package)
+    with pytest.raises(KehoachError, match="is a symbolic link"):
+        publish(linked, tmp_path / "portal")
+    assert not (tmp_path / "portal").exists()
+
+
 def test_missing_package_and_missing_file_are_located(tmp_path, package):
     with pytest.raises(KehoachError, match="no data package here"):
         check_package(tmp_path / "nothing")
