@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flows.deploy import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, announce, require_api, serve
 from flows.pipeline import build_package, publish_package, refresh_package
+from flows.server import prefect_api
 from kehoach import __version__
 from kehoach.build import read_sources
 from kehoach.core.errors import KehoachError
@@ -37,8 +38,8 @@ _USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.ERO
 
 def _exit_on_signal(signum: int, frame) -> None:
     """SIGTERM/SIGHUP end the CLI like Ctrl-C does: cleanups run (the staging
-    directory is removed, and Prefect's temporary server, which it stops at
-    exit, is not left running)."""
+    directory is removed, and the temporary Prefect server is stopped at exit;
+    a SIGKILL ends that server too: see ``flows.server``)."""
     raise SystemExit(128 + signum)
 
 
@@ -123,16 +124,18 @@ def _preflight(sources: list[str], target: str | None = None, publishing: bool =
 
 def _build(args: argparse.Namespace) -> int:
     _preflight(args.sources, publishing=args.publish)
-    result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
-                           **({"publish_to": ""} if args.publish else {}))
+    with prefect_api():
+        result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
+                               **({"publish_to": ""} if args.publish else {}))
     _print_result(result)
     return 0
 
 
 def _refresh(args: argparse.Namespace) -> int:
     _preflight(args.sources, args.target, org=args.org, dataset=args.dataset)
-    result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
-                             org=args.org, dataset=args.dataset)
+    with prefect_api():
+        result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
+                                 org=args.org, dataset=args.dataset)
     _print_result(result)
     return 0
 
@@ -218,8 +221,9 @@ def _publish(args: argparse.Namespace) -> int:
     # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
     check_package(out)
     check_target(args.target, **options)
-    report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
-                             retry_deadline=args.retry_for, **options)
+    with prefect_api():
+        report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
+                                 retry_deadline=args.retry_for, **options)
     print(report.summary())
     return 0
 

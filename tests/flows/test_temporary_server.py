@@ -1,0 +1,96 @@
+"""A CLI killed with SIGKILL takes Prefect's temporary server with it (issue 11).
+
+The CLI runs for real (no Prefect harness, PREFECT_API_URL unset), so it starts
+the temporary server; the test waits until the server answers, kills the CLI
+with SIGKILL and waits, with a generous bound only to avoid a hang, for the
+server to end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.prefect,
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")]
+
+HANG_GUARD = 300  # seconds; a bound against hanging, not a performance threshold
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, parent pid) of a process from /proc, or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after '(name)', which may hold spaces
+    return fields[0], int(fields[1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) and stat[1] == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _server_of(cli: subprocess.Popen) -> tuple[int, int]:
+    """The temporary server the CLI started, once it answers: (pid, port)."""
+    deadline = time.monotonic() + HANG_GUARD
+    while time.monotonic() < deadline and cli.poll() is None:
+        for pid in _children(cli.pid):
+            args = _cmdline(pid)
+            if "uvicorn" in args and "--port" in args:
+                port = int(args[args.index("--port") + 1])
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200:
+                        return pid, port
+                except httpx.HTTPError:
+                    pass
+        time.sleep(0.2)
+    raise AssertionError(f"no temporary server answered (CLI exit status {cli.poll()})")
+
+
+def _alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"  # a zombie has ended (it waits to be reaped)
+
+
+def test_a_killed_cli_leaves_no_temporary_server(plan_path, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    with (tmp_path / "cli.log").open("wb") as log:
+        cli = subprocess.Popen([sys.executable, "-m", "flows.cli", "build", str(plan_path),
+                                "--out", str(tmp_path / "out")], env=env, stdout=log, stderr=log)
+    server = None
+    try:
+        server, port = _server_of(cli)
+        cli.send_signal(signal.SIGKILL)
+        assert cli.wait(timeout=HANG_GUARD) == -signal.SIGKILL
+        deadline = time.monotonic() + HANG_GUARD
+        while _alive(server) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(server), f"temporary server {server} still running after the CLI was killed"
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        if server is not None and _alive(server) and re.search("uvicorn", " ".join(_cmdline(server))):
+            os.kill(server, signal.SIGKILL)  # the process this test started, not left behind
