@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from operator import itemgetter
 
 _SPACES = re.compile(r"\s+")
 # Spacing around joiners varies by typist: "LĐ- TB&XH", "NN &PTNT", "QĐ- BTTTT".
 _JOINER_SPACING = re.compile(r"\s*([&/\-–.])\s*")
 _KEY_DROP = re.compile(r"[,;:()\"“”'‘’]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+# The joiner alone (group 1): a function, since a template string ('\\1') is re-parsed on every call.
+_JOINER = itemgetter(1)
 
 
 def nfc(text: str) -> str:
@@ -26,14 +30,16 @@ def clean(text: str | None) -> str:
     """NFC, whitespace (including no-break spaces) collapsed, trimmed."""
     if text is None:
         return ""
-    return _SPACES.sub(" ", nfc(text).replace("\u00a0", " ")).strip()
+    # str.split() splits on runs of what ``\s`` matches (no-break spaces included) and drops
+    # them at both ends: the same as collapsing with a regex and trimming, at a fraction of the cost.
+    return " ".join(nfc(text).split())
 
 
 def key(text: str) -> str:
     """Comparison key for vocabulary lookups (agencies, headers, units)."""
     k = clean(text).casefold()
     k = _KEY_DROP.sub(" ", k)
-    k = _JOINER_SPACING.sub(r"\1", k)
+    k = _JOINER_SPACING.sub(_JOINER, k)
     k = k.replace("–", "-")
     return _SPACES.sub(" ", k).strip(" .")
 
@@ -41,11 +47,13 @@ def key(text: str) -> str:
 def fold(text: str) -> str:
     """ASCII transliteration of Vietnamese: 'Quảng Ngãi' -> 'Quang Ngai'."""
     text = clean(text).replace("Đ", "D").replace("đ", "d")
+    if text.isascii():  # nothing to decompose ('219/KH-UBND', a document number once 'Đ' is 'D')
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def slug(text: str, max_length: int = 100) -> str:
     """Lower-case ASCII slug with '-' separators: '219/KH-UBND' -> '219-kh-ubnd'."""
-    s = re.sub(r"[^a-z0-9]+", "-", fold(text).lower()).strip("-")
+    s = _NOT_SLUG.sub("-", fold(text).lower()).strip("-")
     return s[:max_length].rstrip("-")

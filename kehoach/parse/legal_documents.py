@@ -28,14 +28,19 @@ NUMBER_PATTERN = (
 _NUMBER = re.compile(rf"(?<![\w/])(?:{NUMBER_PATTERN})(?![\w/])")
 _YEAR_AFTER = re.compile(r"^\s*(?:năm|ngày\s+\d{1,2}\s*/\s*\d{1,2}\s*/)\s*(\d{4})")
 # 'ngày 03/4/2020', '31/12/2022' (the word 'ngày' is sometimes left out), 'ngày 06 tháng 01 năm 2023'
+# Used with .match(text, pos) (no '^': it would match only at the start of the line), so a
+# line citing many documents is not copied from each number to its end.
 _DATE_AFTER = re.compile(
-    r"^\s*,?\s*(?:ngày\s+)?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})(?![\d/])"
-    r"|^\s*,?\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
+    r"\s*,?\s*(?:ngày\s+)?(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})(?![\d/])"
+    r"|\s*,?\s*ngày\s+(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})",
     re.IGNORECASE,
 )
-_YEAR_ONLY_AFTER = re.compile(r"^\s*năm\s+(\d{4})(?!\d)")
+_YEAR_ONLY_AFTER = re.compile(r"\s*năm\s+(\d{4})(?!\d)")
 _ISSUED_BY = re.compile(r"\bdo\s+(.+?)\s+(?:ban hành|điện|ký)\s*$", re.IGNORECASE)
 _TRAILING_YEAR = re.compile(r"\b(\d{4})\s*$")
+_SPACE = re.compile(r"\s+")
+_YEAR_IN_NUMBER = re.compile(r"\d+[a-z]?/(\d{4})/")
+_PARTY_NUMBER = re.compile(r"\d+-")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,15 @@ class Context:
 def _doc_types() -> tuple[tuple[str, str, str], ...]:
     rows = [(r["name_vi"], r["name_en"], r["code"]) for r in vocabulary("doc_types")]
     return tuple(sorted(rows, key=lambda r: -len(r[0])))
+
+
+@cache
+def _type_en() -> dict[str, str]:
+    """English name by Vietnamese name (the first row of each, as the longest-first scan found it)."""
+    found: dict[str, str] = {}
+    for vi, en, _ in _doc_types():
+        found.setdefault(vi, en)
+    return found
 
 
 @cache
@@ -100,22 +114,26 @@ def doc_type_at_start(text: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a plan's numbers use few type codes, many times each
 def doc_type_from_code(code: str) -> tuple[str, str] | None:
     return _doc_type_codes().get(key(code))
 
 
 def normalize_number(number: str) -> str:
-    return re.sub(r"\s+", "", clean(number))
+    return _SPACE.sub("", clean(number))
 
 
 def split_number(number: str) -> tuple[int | None, str | None, str | None]:
     """'85/2016/NĐ-CP' -> (2016, 'NĐ', 'CP'); '6074/BTTTT-CĐSQG' -> (None, None, 'BTTTT')."""
-    n = normalize_number(number)
+    return _split_normalized(normalize_number(number))
+
+
+def _split_normalized(n: str) -> tuple[int | None, str | None, str | None]:
     year = None
-    m = re.match(r"^\d+[a-z]?/(\d{4})/", n)
+    m = _YEAR_IN_NUMBER.match(n)
     if m:
         year = int(m[1])
-    if re.match(r"^\d+-", n):  # party documents: '13-NQ/TU'
+    if _PARTY_NUMBER.match(n):  # party documents: '13-NQ/TU'
         type_code, issuer_code = n.split("-", 1)[1].split("/", 1)
         return year, type_code, issuer_code.split("-")[0]
     suffix = n.rsplit("/", 1)[-1]
@@ -157,7 +175,7 @@ def make_ref(
     local = False
     if number:
         number = normalize_number(number)
-        number_year, type_code, issuer_code = split_number(number)
+        number_year, type_code, issuer_code = _split_normalized(number)
         year = year or number_year or (issued.year if issued else None)
         from_code = doc_type_from_code(type_code) if type_code else None
         if from_code:  # the number's type code is the authority ('Quyết định số 189/KH-UBND' is a Kế hoạch)
@@ -165,17 +183,27 @@ def make_ref(
         code_issuer, issuer_en, local = issuer_for(issuer_code, context)
         issuer = code_issuer or issuer  # the number's issuer code is the authority
     if doc_type:
-        doc_type_en = next((en for vi, en, _ in _doc_types() if vi == doc_type), None)
+        doc_type_en = _type_en().get(doc_type)
         if issuer is None and _default_issuers().get(doc_type):
             issuer, issuer_en, _ = issuer_for(_default_issuers()[doc_type], context)
     if number:
-        base = slug(number)
+        base = _number_slug(number)
         if year and str(year) not in number:
             base = f"{base}-{year}"
-        doc_id = f"{slug(context.province)}-{base}" if local else base
+        doc_id = f"{_province_slug(context.province)}-{base}" if local else base
     else:
         doc_id = slug(title or "")
     return DocRef(doc_id, doc_type, doc_type_en, number, issuer, issuer_en, year, issued, title)
+
+
+@lru_cache(maxsize=64)
+def _province_slug(province: str) -> str:
+    return slug(province)
+
+
+@lru_cache(maxsize=1 << 17)  # the ids of a plan's documents: made once, split again when merging forms
+def _number_slug(number: str) -> str:
+    return slug(number)
 
 
 def parse_related_entry(text: str, context: Context) -> DocRef:
@@ -202,22 +230,22 @@ def parse_related_entry(text: str, context: Context) -> DocRef:
     return make_ref(None, context, doc_type=doc_type, year=year, title=text, issuer=issuer)
 
 
-def date_after(text: str) -> date | None:
-    """'ngày 03/4/2020' (or '03/4/2020', 'ngày 3 tháng 4 năm 2020') at the start of ``text``."""
-    m = date_match_after(text)
+def date_after(text: str, pos: int = 0) -> date | None:
+    """'ngày 03/4/2020' (or '03/4/2020', 'ngày 3 tháng 4 năm 2020') at ``pos`` in ``text``."""
+    m = date_match_after(text, pos)
     if not m:
         return None
     day, month, year = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
     return make_date(int(day), int(month), int(year), m[0])
 
 
-def date_match_after(text: str) -> re.Match[str] | None:
-    return _DATE_AFTER.match(text)
+def date_match_after(text: str, pos: int = 0) -> re.Match[str] | None:
+    return _DATE_AFTER.match(text, pos)
 
 
-def year_match_after(text: str) -> re.Match[str] | None:
-    """' năm 2020' right after a number (the publisher's list writes years so)."""
-    return _YEAR_ONLY_AFTER.match(text)
+def year_match_after(text: str, pos: int = 0) -> re.Match[str] | None:
+    """' năm 2020' at ``pos``, right after a number (the publisher's list writes years so)."""
+    return _YEAR_ONLY_AFTER.match(text, pos)
 
 
 def number_matches(text: str):
@@ -239,7 +267,10 @@ class DocumentRegistry:
     def add(self, ref: DocRef) -> str:
         doc_id = self.canonical(ref.doc_id)  # a form already merged into another id stays merged
         existing = self.docs.get(doc_id)
-        self.docs[doc_id] = _merge(existing, ref) if existing else replace(ref, doc_id=doc_id)
+        if existing:
+            self.docs[doc_id] = _merge(existing, ref)
+        else:
+            self.docs[doc_id] = ref if ref.doc_id == doc_id else replace(ref, doc_id=doc_id)
         return doc_id
 
     def merge(self, old_id: str, new_id: str) -> None:
@@ -250,6 +281,8 @@ class DocumentRegistry:
         self.moves[old_id] = new_id
 
     def canonical(self, doc_id: str) -> str:
+        if doc_id not in self.moves:
+            return doc_id
         seen = {doc_id}
         while doc_id in self.moves:
             doc_id = self.moves[doc_id]
@@ -276,7 +309,7 @@ class DocumentRegistry:
 
 
 def _scope(ref: DocRef) -> str | None:
-    return ref.doc_id.split(slug(ref.number or ""))[0] if ref.number else None
+    return ref.doc_id.split(_number_slug(ref.number))[0] if ref.number else None
 
 
 def _merge(a: DocRef, b: DocRef) -> DocRef:

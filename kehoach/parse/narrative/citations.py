@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 _LOOKBACK = 400
 _TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(]")
 _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
+_SO = re.compile("số", re.IGNORECASE)
 
 
 @dataclass
@@ -72,6 +73,11 @@ class Found:
 @cache
 def _type_names() -> tuple[str, ...]:
     return tuple(sorted((clean(r["name_vi"]) for r in vocabulary("doc_types")), key=len, reverse=True))
+
+
+@cache
+def _longest_type() -> int:
+    return max((len(t) for t in _type_names()), default=0)
 
 
 @cache
@@ -125,23 +131,25 @@ def _numbered(doc: PlanDocument, state: ParseState, n: int) -> list[Found]:
     for m in number_matches(text):
         number = normalize_number(m[0])
         lookback = max(0, m.start() - _LOOKBACK)
-        before = _type_before().search(text, lookback, m.start())
+        tail = _strip_tail(text[lookback:m.start()])
+        before = _type_before().search(text, _type_search_start(lookback, tail), m.start())
         start = before.start() if before and before.group(0).strip() else m.start()
         stated = _canonical_type(before[1]) if before and before[1] else None
         name = None
-        if stated is None and (named := _name_before().search(text, lookback, m.start())):
+        if stated is None and _SO.fullmatch(tail, len(tail) - 2) and (
+                named := _name_before().search(text, lookback, m.start())):
             start, stated = named.start(), _canonical_type(named[0])
             name = clean(re.sub(r"\s+số\s*[:.]?\s*$", "", named[0], flags=re.IGNORECASE))
         end = m.end()
         try:
-            issued = date_after(text[end:])
+            issued = date_after(text, end)
         except KehoachError as exc:  # '… ngày 31/02/2024'
             raise exc.located(doc.path, n) from None
         year = None
         if issued:
-            end += date_match_after(text[end:]).end()
-        elif ym := year_match_after(text[end:]):
-            year, end = int(ym[1]), end + ym.end()
+            end = date_match_after(text, end).end()
+        elif ym := year_match_after(text, end):
+            year, end = int(ym[1]), ym.end()
         if _is_the_plan(doc, number, issued.year if issued else year):
             continue
         ref = make_ref(number, state.context, doc_type=stated, issued=issued, year=year)
@@ -150,6 +158,22 @@ def _numbered(doc: PlanDocument, state: ParseState, n: int) -> list[Found]:
             _join_named(state, doc_id, name)
         found.append(Found(n, start, end, clean(text[start:end]), clean(m[0]), stated, issued, doc_id, "number"))
     return found
+
+
+def _strip_tail(before: str) -> str:
+    """``before`` without its trailing run of spaces, ':' and '.' (where 'số' must end)."""
+    while (stripped := before.rstrip().rstrip(":.")) != before:
+        before = stripped
+    return before
+
+
+def _type_search_start(lookback: int, tail: str) -> int:
+    """Where a search of ``_type_before`` can start: its match is '[type ]số[ :.]' or 'type ' right
+    before the number, so it starts at most a type's length before the spaces ahead of a 'số'
+    ending ``tail``. Searching from there finds the same match as searching the whole look-back,
+    without trying each of its hundreds of positions."""
+    head = tail[:-2].rstrip()  # as if 'số' ended the tail; otherwise this only starts earlier
+    return max(lookback, lookback + len(head) - _longest_type())
 
 
 def _join_named(state: ParseState, doc_id: str, name: str) -> None:
