@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from operator import itemgetter
 
-_SPACES = re.compile(r"\s+")
 # Spacing around joiners varies by typist: "LĐ- TB&XH", "NN &PTNT", "QĐ- BTTTT".
-_JOINER_SPACING = re.compile(r"\s*([&/\-–.])\s*")
-_KEY_DROP = re.compile(r"[,;:()\"“”'‘’]")
+_JOINERS = "&/-–."
+_KEY_DROP = str.maketrans({c: " " for c in ",;:()\"“”'‘’"})
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-# The joiner alone (group 1): a function, since a template string ('\\1') is re-parsed on every call.
-_JOINER = itemgetter(1)
 
 
 def nfc(text: str) -> str:
@@ -37,11 +33,13 @@ def clean(text: str | None) -> str:
 
 def key(text: str) -> str:
     """Comparison key for vocabulary lookups (agencies, headers, units)."""
-    k = clean(text).casefold()
-    k = _KEY_DROP.sub(" ", k)
-    k = _JOINER_SPACING.sub(_JOINER, k)
-    k = k.replace("–", "-")
-    return _SPACES.sub(" ", k).strip(" .")
+    # Punctuation dropped, spaces collapsed, then the (single) spaces beside a joiner removed:
+    # the same key as removing whole runs around joiners first, without a regex tried at every character.
+    k = " ".join(clean(text).casefold().translate(_KEY_DROP).split())
+    for joiner in _JOINERS:
+        if joiner in k:
+            k = k.replace(" " + joiner, joiner).replace(joiner + " ", joiner)
+    return k.replace("–", "-").strip(" .")
 
 
 def fold(text: str) -> str:

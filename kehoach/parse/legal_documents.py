@@ -309,7 +309,11 @@ class DocumentRegistry:
 
 
 def _scope(ref: DocRef) -> str | None:
-    return ref.doc_id.split(_number_slug(ref.number))[0] if ref.number else None
+    """What the id holds before the number: the province of a local document ('' for others)."""
+    if not ref.number:
+        return None
+    at = ref.doc_id.find(_number_slug(ref.number))
+    return ref.doc_id[:at] if at >= 0 else ref.doc_id
 
 
 def _merge(a: DocRef, b: DocRef) -> DocRef:

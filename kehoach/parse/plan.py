@@ -25,6 +25,9 @@ from kehoach.parse.values import parse_dmy
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
+# Appendices without a table named one by one, then counted: a hostile text with thousands
+# of them would otherwise spend most of its parse (and the flow's log) on this warning.
+_NAMED_EMPTY_APPENDICES = 20
 
 
 def parse_source(source: SourceText) -> Tables:
@@ -43,9 +46,13 @@ def parse_source(source: SourceText) -> Tables:
 
     kinds = []
     prefixes = task_table_prefixes(doc.appendices)
+    empty = [a for a in doc.appendices if not a.tables]
+    for appendix in empty[:_NAMED_EMPTY_APPENDICES]:
+        log.warning("%s:%s: appendix %s has no table", doc.path, appendix.heading_line, appendix.label)
+    if len(empty) > _NAMED_EMPTY_APPENDICES:
+        log.warning("%s:%s: %d more appendices have no table", doc.path,
+                    empty[_NAMED_EMPTY_APPENDICES].heading_line, len(empty) - _NAMED_EMPTY_APPENDICES)
     for appendix in doc.appendices:
-        if not appendix.tables:
-            log.warning("%s:%s: appendix %s has no table", doc.path, appendix.heading_line, appendix.label)
         for table in appendix.tables:
             ctx = TableContext(state.plan_id, doc.path, appendix, table, state.agencies, state.pillars, out,
                                key_prefix=prefixes.get(id(table), ""))

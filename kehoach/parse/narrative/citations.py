@@ -55,6 +55,8 @@ _LOOKBACK = 400
 _TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(]")
 _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
 _SO = re.compile("số", re.IGNORECASE)
+_NUMBER_WITH_YEAR = re.compile(r"^(\d+[a-z]?)/(\d{4})/(.+)$")
+_DIGITS = re.compile(r"\d+")
 
 
 @dataclass
@@ -202,7 +204,7 @@ def _merge_year_variants(found: list[Found], state: ParseState) -> None:
             by_number.setdefault((d.number.casefold(), d.year), []).append(d)
     for doc_id in dict.fromkeys(f.doc_id for f in found if f.doc_id and f.doc_id not in related):
         ref = state.documents.docs.get(doc_id)
-        m = re.match(r"^(\d+[a-z]?)/(\d{4})/(.+)$", ref.number or "") if ref else None
+        m = _NUMBER_WITH_YEAR.match(ref.number or "") if ref else None
         if not m:
             continue
         plain = f"{m[1]}/{m[3]}".casefold()
@@ -330,7 +332,7 @@ def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
 
 def _leading_number(number: str) -> str | None:
     """'0085/2016/NĐ-CP' -> '85': compared as text (no int of a 5,000-digit number)."""
-    m = re.match(r"\d+", number)
+    m = _DIGITS.match(number)
     return (m[0].lstrip("0") or "0") if m else None
 
 
