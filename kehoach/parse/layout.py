@@ -43,7 +43,7 @@ _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelatedEntry:
     line: int
     position: int

@@ -41,9 +41,10 @@ _TRAILING_YEAR = re.compile(r"\b(\d{4})\s*$")
 _SPACE = re.compile(r"\s+")
 _YEAR_IN_NUMBER = re.compile(r"\d+[a-z]?/(\d{4})/")
 _PARTY_NUMBER = re.compile(r"\d+-")
+_DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one of each document cited: no __dict__ per instance
 class DocRef:
     doc_id: str
     doc_type: str | None
@@ -107,7 +108,22 @@ def _doc_type_codes() -> dict[str, tuple[str, str]]:
 def doc_type_at_start(text: str) -> tuple[str, str] | None:
     """('Quyết định', 'Decision') when ``text`` starts with a document type."""
     longest = len(_doc_type_keys()[0][0]) if _doc_type_keys() else 0
-    k = key(text[:2 * longest + 8])  # only the start matters: keying a long line per reference was quadratic
+    head = text[:2 * longest + 8]  # only the start matters: keying a long line per reference was quadratic
+    if _types_end_before_digits() and (digit := _DIGIT.search(head)):
+        # No type's key holds a digit or ends in ' ' or '.', so whether one starts the key is decided
+        # before the first digit: 'Quyết định 1234/…' and 'Quyết định 58/…' share one cached answer.
+        head = head[:digit.start()]
+    return _type_at_start(head)
+
+
+@cache
+def _types_end_before_digits() -> bool:
+    return all(k and not _DIGIT.search(k) and k[-1] not in " ." for k, _, _ in _doc_type_keys())
+
+
+@lru_cache(maxsize=4096)
+def _type_at_start(head: str) -> tuple[str, str] | None:
+    k = key(head)
     for name_key, name_vi, name_en in _doc_type_keys():
         if k.startswith(name_key):
             return name_vi, name_en

@@ -59,7 +59,7 @@ _NUMBER_WITH_YEAR = re.compile(r"^(\d+[a-z]?)/(\d{4})/(.+)$")
 _DIGITS = re.compile(r"\d+")
 
 
-@dataclass
+@dataclass(slots=True)  # one per reference found
 class Found:
     line: int
     start: int
