@@ -310,11 +310,18 @@ class DocumentRegistry:
     def resolve_aliases(self) -> dict[str, str]:
         """Merge year-less ids into their dated twin; returns every old id -> its final id
         (cumulative: ids merged by earlier calls or by ``merge`` are included)."""
-        by_number: dict[tuple[str | None, str], list[DocRef]] = {}
+        # A list only for a number written more than once (a single form has no twin to merge):
+        # one list per document made most of the cost of a text citing tens of thousands.
+        first: dict[tuple[str | None, str], DocRef] = {}
+        repeated: dict[tuple[str | None, str], list[DocRef]] = {}
         for ref in self.docs.values():
             if ref.number:
-                by_number.setdefault((_scope(ref), ref.number.casefold()), []).append(ref)
-        for refs in by_number.values():
+                number = (_scope(ref), ref.number.casefold())
+                if number in first:
+                    repeated.setdefault(number, [first[number]]).append(ref)
+                else:
+                    first[number] = ref
+        for refs in (repeated[n] for n in first if n in repeated):  # in the order numbers were first met
             dated = [r for r in refs if r.year]
             undated = [r for r in refs if not r.year]
             if len({r.doc_id for r in dated}) == 1 and undated:

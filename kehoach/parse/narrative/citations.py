@@ -198,17 +198,14 @@ def _merge_year_variants(found: list[Found], state: ParseState) -> None:
     """'01/2023/NQ-CP' (cited only so) -> '01/NQ-CP' of 2023 when the plan cites exactly that one."""
     related = {r["doc_id"] for r in state.plan_documents if r["relation"] == "related"}
     merged: set[str] = set()
-    by_number: dict[tuple[str, int | None], list[DocRef]] = {}
-    for d in state.documents.docs.values():
-        if d.number:
-            by_number.setdefault((d.number.casefold(), d.year), []).append(d)
-    for doc_id in dict.fromkeys(f.doc_id for f in found if f.doc_id and f.doc_id not in related):
+    cited = list(dict.fromkeys(f.doc_id for f in found if f.doc_id and f.doc_id not in related))
+    by_number = _by_number(state, {_plain_number(state.documents.docs.get(doc_id)) for doc_id in cited})
+    for doc_id in cited:
         ref = state.documents.docs.get(doc_id)
-        m = _NUMBER_WITH_YEAR.match(ref.number or "") if ref else None
-        if not m:
+        plain = _plain_number(ref)
+        if plain is None:
             continue
-        plain = f"{m[1]}/{m[3]}".casefold()
-        current = (state.documents.docs.get(d.doc_id) for d in by_number.get((plain, int(m[2])), []))
+        current = (state.documents.docs.get(d.doc_id) for d in by_number.get(plain, []))
         twins = [d for d in current if d and _same_scope(d, ref)]
         if len(twins) == 1:
             state.documents.merge(doc_id, twins[0].doc_id)
@@ -217,6 +214,22 @@ def _merge_year_variants(found: list[Found], state: ParseState) -> None:
     for f in found:
         if f.doc_id in merged:
             f.match = "number_variant"
+
+
+def _plain_number(ref: DocRef | None) -> tuple[str, int] | None:
+    """'01/2023/NQ-CP' -> ('01/nq-cp', 2023): the number without its year, and the year."""
+    m = _NUMBER_WITH_YEAR.match(ref.number or "") if ref else None
+    return (f"{m[1]}/{m[3]}".casefold(), int(m[2])) if m else None
+
+
+def _by_number(state: ParseState, wanted: set[tuple[str, int] | None]) -> dict[tuple[str, int | None], list[DocRef]]:
+    """The documents (as they are now) under each of the ``wanted`` (number, year): only those
+    looked up, so a text citing tens of thousands of documents builds no list for each."""
+    found: dict[tuple[str, int | None], list[DocRef]] = {}
+    for d in state.documents.docs.values() if wanted - {None} else ():
+        if d.number and (number := (d.number.casefold(), d.year)) in wanted:
+            found.setdefault(number, []).append(d)
+    return found
 
 
 def _same_scope(a: DocRef, b: DocRef) -> bool:
