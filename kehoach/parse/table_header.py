@@ -147,7 +147,21 @@ def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: st
             path,
             header_rows[0][0],
         )
-    return leaves
+    return distinct_amounts(leaves, path, header_rows[-1][0])
+
+
+def distinct_amounts(columns: list[Column], path: str, line: int) -> list[Column]:
+    """Refuse a header naming one amount twice ('Năm 2024' over two columns): which would count?"""
+    seen: dict[tuple, Column] = {}
+    for column in columns:
+        if column.attrs.get("role") != "amount":
+            continue
+        key = tuple(sorted(column.attrs.items()))
+        if key in seen:
+            raise KehoachError(f"header names the amount column {' > '.join(column.labels)!r} twice "
+                               f"(columns {seen[key].index + 1} and {column.index + 1})", path, line)
+        seen[key] = column
+    return columns
 
 
 def spans_in_place(cells: list[str]) -> bool:
@@ -189,7 +203,7 @@ def build_columns_in_place(header_rows: list[tuple[int, list[str]]], width: int,
             paths[i].append(node)
     for line, row in header_rows[1:]:
         _place_sub_labels(paths, row, width, line, path)
-    return [_leaf(i, nodes) for i, nodes in enumerate(paths)]
+    return distinct_amounts([_leaf(i, nodes) for i, nodes in enumerate(paths)], path, header_rows[-1][0])
 
 
 def _place_sub_labels(paths: list[list[_Node]], row: list[str], width: int, line: int, path: str) -> None:

@@ -105,6 +105,17 @@ def test_a_row_number_beyond_int64_is_refused_as_too_large(tmp_path, code):
                                     "(each level at most 9,223,372,036,854,775,807)")
 
 
+def test_a_year_named_twice_in_a_header_is_the_headers_fault_not_the_audits(tmp_path):
+    lines = plan_text().split("\n")
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("Năm ") and "| Năm " in text)
+    years = re.findall(r"Năm \d{4}", lines[line - 1])
+    lines[line - 1] = lines[line - 1].replace(years[1], years[0])
+    result = outcome("\n".join(lines), tmp_path / "plan.txt")
+    assert result.kind == "located", result
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{line}: header names the amount column")
+    assert f"{years[0]}' twice" in result.detail and ".sql" not in result.detail
+
+
 def test_a_related_list_number_beyond_int64_names_its_line(tmp_path):
     text = f"- {'9' * 5000} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{plan_text()}"
     result = outcome(text, tmp_path / "plan.txt")
