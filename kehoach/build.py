@@ -215,7 +215,11 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
 
 def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
     try:
-        return validate_package(directory, tables, sources[0].path if len(sources) == 1 else None)
+        by_hash = {s.sha256: s.path for s in sources}
+        plans = tables["plans"]
+        plan_sources = {p: by_hash.get(h, "") for p, h in zip(plans.column("plan_id").to_pylist(),
+                                                              plans.column("source_sha256").to_pylist(), strict=True)}
+        return validate_package(directory, tables, sources[0].path if len(sources) == 1 else None, plan_sources)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         shutil.rmtree(directory, ignore_errors=True)
         raise

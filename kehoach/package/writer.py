@@ -8,6 +8,7 @@ run leaves the previous package untouched.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -62,11 +63,28 @@ def csv_value(value: Any) -> str:
 def write_csv(table: pa.Table, path: Path) -> None:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(table.column_names)
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        for row in zip(*columns, strict=False):
-            writer.writerow([csv_value(v) for v in row])
+        _write_csv_rows(table, handle)
+
+
+def csv_sha256(table: pa.Table) -> str:
+    """sha256 of the CSV ``write_csv`` would write, without writing it."""
+    digest = hashlib.sha256()
+
+    class _Hasher:
+        def write(self, text: str) -> None:
+            digest.update(text.encode("utf-8"))
+
+    _write_csv_rows(table, _Hasher())
+    return digest.hexdigest()
+
+
+def _write_csv_rows(table: pa.Table, handle: Any) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(table.column_names)
+    # a batch at a time: one table's Python values are never all in memory
+    for batch in table.to_batches(max_chunksize=65536):
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        writer.writerows([csv_value(v) for v in row] for row in zip(*columns, strict=False))
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
