@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_client, get_run_logger, task
 
+from flows import runners
 from kehoach import build
 from kehoach.audit.runner import AuditResult
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.layout import VERSIONS_DIR
+from kehoach.parse.plan import parse_source
 from kehoach.publish import targets as publishing
 from kehoach.read.sources import SourceText
 from kehoach.versions import versioning
@@ -35,9 +37,17 @@ def read_sources(paths: list[str]) -> list[SourceText]:
     return sources
 
 
-@task(name="parse")
-def parse(sources: list[SourceText]) -> Tables:
-    tables = build.parse_sources(sources)
+@task(name="parse source")
+def parse_one(source: SourceText) -> Tables:
+    """One plan text -> its tables (one task per source, mapped)."""
+    return parse_source(source)
+
+
+@flow(name="parse_sources", log_prints=False)
+def parse_corpus(sources: list[SourceText]) -> Tables:
+    """Every source parsed by its own task, on the flow's task runner
+    (``flows.runners``), then the plans' tables concatenated once."""
+    tables = build.combine(sources, [future.result() for future in parse_one.map(sources)])
     c = build.counts(tables)
     get_run_logger().info(
         "parsed %d plan(s): %d tasks (%d agency mentions), %d budget items (%d lines, %d stated totals), "
@@ -46,6 +56,16 @@ def parse(sources: list[SourceText]) -> Tables:
         c["budget_stated_totals"], c["investments"], c["investment_lines"], c["documents"], c["pillars"],
     )
     return tables
+
+
+def parse(sources: list[SourceText]) -> Tables:
+    """The parse step: a subflow whose task runner fits the corpus (one plan
+    stays in process; a corpus fans out to Dask worker processes)."""
+    with get_client(sync_client=True) as client:
+        api_url = str(client.api_url).rstrip("/")
+    runner = runners.parse_runner(len(sources), api_url)
+    get_run_logger().info("parsing %d source(s) in %s", len(sources), runners.describe(runner))
+    return parse_corpus.with_options(task_runner=runner)(sources)
 
 
 @task(name="audit")

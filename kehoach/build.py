@@ -67,15 +67,21 @@ def read_sources(paths: list[str | Path]) -> list[SourceText]:
 
 
 def parse_sources(sources: list[SourceText]) -> Tables:
-    parts = [parse_source(s) for s in sources]
-    tables = concat(parts)
-    ids = tables["plans"].column("plan_id").to_pylist()
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    """Parse every source here, one after another (the flow fans out instead)."""
+    return combine(sources, [parse_source(s) for s in sources])
+
+
+def combine(sources: list[SourceText], parts: list[Tables]) -> Tables:
+    """The corpus: every plan's tables (in the order of ``sources``) concatenated once."""
+    owners: dict[str, list[str]] = {}
+    for source, part in zip(sources, parts, strict=True):
+        for plan_id in part["plans"].column("plan_id").to_pylist():
+            owners.setdefault(plan_id, []).append(source.path)
+    duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
     if duplicates:
-        files = [s.path for s, p in zip(sources, parts, strict=True)
-                 if p["plans"].column("plan_id")[0].as_py() in duplicates]
+        files = owners[duplicates[0]]
         raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
-    return tables
+    return concat(parts)
 
 
 def schema_fingerprint() -> str:

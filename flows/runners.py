@@ -1,0 +1,64 @@
+"""Where the parse tasks run: in the flow's process, or on a Dask cluster.
+
+- ``KEHOACH_DASK_ADDRESS=tcp://host:8786``: on that Dask scheduler (a real
+  cluster; its workers need this checkout installed and read access to the
+  sources' directory is not needed: the texts travel with the tasks);
+- otherwise, for a corpus of at least ``KEHOACH_PARALLEL_FROM`` sources
+  (default 32) and more than one worker (``KEHOACH_WORKERS``, default the
+  number of CPUs): a ``distributed.LocalCluster`` of that many worker
+  processes, started for the parse and closed after it;
+- otherwise in the flow's own process: starting a cluster costs seconds,
+  more than parsing a few plans, and one plan must stay as fast as a
+  trivial flow.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
+
+from kehoach.core.errors import KehoachError
+
+DASK_ADDRESS_ENV = "KEHOACH_DASK_ADDRESS"
+WORKERS_ENV = "KEHOACH_WORKERS"
+PARALLEL_FROM_ENV = "KEHOACH_PARALLEL_FROM"
+PARALLEL_FROM = 32
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise KehoachError(f"${name} must be a whole number, not {value!r}") from None
+
+
+def workers() -> int:
+    return max(1, _int_env(WORKERS_ENV, os.cpu_count() or 1))
+
+
+def parse_runner(sources: int, api_url: str | None = None) -> TaskRunner:
+    """The task runner for ``sources`` parse tasks (see the module's docstring).
+    ``api_url``: the Prefect API the local workers report to (the flow's own,
+    which may be a temporary server the workers would not otherwise know)."""
+    address = os.environ.get(DASK_ADDRESS_ENV, "").strip()
+    if address:
+        return DaskTaskRunner(address=address)
+    n = workers()
+    if n > 1 and sources >= max(2, _int_env(PARALLEL_FROM_ENV, PARALLEL_FROM)):
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
+            "n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+            "env": {"PREFECT_API_URL": api_url} if api_url else {}})
+    # parsing is CPU-bound Python: threads would not run it any faster
+    return ThreadPoolTaskRunner(max_workers=1)
+
+
+def describe(runner: TaskRunner) -> str:
+    if isinstance(runner, DaskTaskRunner):
+        return f"Dask scheduler {runner.address}" if runner.address else \
+            f"a local Dask cluster of {runner.cluster_kwargs.get('n_workers')} worker processes"
+    return "the flow's process"
