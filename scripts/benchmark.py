@@ -37,6 +37,10 @@ from corpus import write_corpus  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
+# Children share one Prefect home of their own (not the user's), and wait
+# for the temporary server as long as a loaded machine needs.
+CHILD_ENV = {**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+             "PREFECT_HOME": tempfile.mkdtemp(prefix="kehoach-bench-prefect-")}
 
 
 # --- in the child process ------------------------------------------------------------
@@ -104,7 +108,7 @@ def run_child(*args: str) -> Run:
     """Run this script as a child and measure it (wall time, RSS via wait4 and sampling)."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=CHILD_ENV)
     peak, done = [0], threading.Event()
 
     def sample() -> None:
