@@ -45,8 +45,12 @@ def parse_one(source: SourceText) -> Tables:
 
 @flow(name="parse_sources", log_prints=False)
 def parse_corpus(sources: list[SourceText]) -> Tables:
-    """Every source parsed by its own task, on the flow's task runner
-    (``flows.runners``), then the plans' tables concatenated once."""
+    """Every source parsed by its own task on this subflow's task runner (a
+    Dask cluster, ``flows.runners``), then the plans' tables concatenated once."""
+    return _parse_mapped(sources)
+
+
+def _parse_mapped(sources: list[SourceText]) -> Tables:
     tables = build.combine(sources, [future.result() for future in parse_one.map(sources)])
     c = build.counts(tables)
     get_run_logger().info(
@@ -59,12 +63,15 @@ def parse_corpus(sources: list[SourceText]) -> Tables:
 
 
 def parse(sources: list[SourceText]) -> Tables:
-    """The parse step: a subflow whose task runner fits the corpus (one plan
-    stays in process; a corpus fans out to Dask worker processes)."""
+    """The parse step, one task per source: in this flow for a few sources
+    (one plan costs no more than a trivial flow), in a subflow on a Dask
+    cluster for a corpus or when a scheduler is given."""
+    if not runners.wants_dask(len(sources)):
+        return _parse_mapped(sources)
     with get_client(sync_client=True) as client:
         api_url = str(client.api_url).rstrip("/")
     runner = runners.parse_runner(len(sources), api_url)
-    get_run_logger().info("parsing %d source(s) in %s", len(sources), runners.describe(runner))
+    get_run_logger().info("parsing %d source(s) on %s", len(sources), runners.describe(runner))
     return parse_corpus.with_options(task_runner=runner)(sources)
 
 

@@ -41,6 +41,13 @@ def workers() -> int:
     return max(1, _int_env(WORKERS_ENV, os.cpu_count() or 1))
 
 
+def wants_dask(sources: int) -> bool:
+    """A scheduler is given, or the corpus is large enough to pay for a local cluster."""
+    if os.environ.get(DASK_ADDRESS_ENV, "").strip():
+        return True
+    return workers() > 1 and sources >= max(2, _int_env(PARALLEL_FROM_ENV, PARALLEL_FROM))
+
+
 def parse_runner(sources: int, api_url: str | None = None) -> TaskRunner:
     """The task runner for ``sources`` parse tasks (see the module's docstring).
     ``api_url``: the Prefect API the local workers report to (the flow's own,
@@ -48,10 +55,9 @@ def parse_runner(sources: int, api_url: str | None = None) -> TaskRunner:
     address = os.environ.get(DASK_ADDRESS_ENV, "").strip()
     if address:
         return DaskTaskRunner(address=address)
-    n = workers()
-    if n > 1 and sources >= max(2, _int_env(PARALLEL_FROM_ENV, PARALLEL_FROM)):
+    if wants_dask(sources):
         return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
-            "n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+            "n_workers": workers(), "threads_per_worker": 1, "processes": True, "dashboard_address": None,
             "env": {"PREFECT_API_URL": api_url} if api_url else {}})
     # parsing is CPU-bound Python: threads would not run it any faster
     return ThreadPoolTaskRunner(max_workers=1)

@@ -34,6 +34,8 @@ ESTIMATES_VI = ("Số tiền là khái toán (ước tính nhu cầu kinh phí) 
 ESTIMATES_EN = ("Amounts are the plan's estimates (\"khái toán\") of the money needed, not allocated budgets or "
                 "disbursements.")
 SCHEMA_V2 = "https://datapackage.org/profiles/2.0/datapackage.json"
+# A corpus title names its first plans only (a national corpus has thousands).
+TITLE_NUMBERS = 10
 
 
 @dataclass(frozen=True)
@@ -171,9 +173,11 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
     else:
         provinces = sorted({p["province"] or p["issuer"] for p in plans})
         scope = provinces[0] if len(provinces) == 1 else "nhiều tỉnh"
-        name = f"{package_descriptor()['name_prefix']}-{slug(scope)}-{len(plans)}-plans"
-        title_vi = f"{len(plans)} kế hoạch, {scope}: " + ", ".join(p["number"] for p in plans)
-        title_en = f"{len(plans)} plans, {fold(scope)}: " + ", ".join(p["number"] for p in plans)
+        # a stable name: the corpus stays one dataset as plans are added
+        name = f"{package_descriptor()['name_prefix']}-{slug(scope)}-plans"
+        numbers = ", ".join(p["number"] for p in plans[:TITLE_NUMBERS]) + ("…" if len(plans) > TITLE_NUMBERS else "")
+        title_vi = f"{len(plans)} kế hoạch, {scope}: {numbers}"
+        title_en = f"{len(plans)} plans, {fold(scope)}: {numbers}"
     counts = {n: tables[n].num_rows for n in ("tasks", "budget_items", "budget_lines", "investments")}
     description_vi = (
         f"Dữ liệu mở trích xuất từ văn bản: {counts['tasks']} nhiệm vụ, {counts['budget_items']} nhiệm vụ có "
@@ -228,7 +232,7 @@ def _source_entry(source: SourceText) -> dict:
         "hash": f"sha256:{source.sha256}",
         "bytes": source.size,
     }
-    for k in ("number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
+    for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
         if origin.get(k):
             entry[k] = origin[k]
     return entry

@@ -63,4 +63,6 @@ def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path
 
 def test_one_plan_stays_in_the_flow_process(monkeypatch):
     monkeypatch.delenv(runners.DASK_ADDRESS_ENV, raising=False)
+    monkeypatch.delenv(runners.PARALLEL_FROM_ENV, raising=False)
+    assert not runners.wants_dask(1)
     assert runners.describe(runners.parse_runner(1)) == "the flow's process"
