@@ -35,7 +35,7 @@ from kehoach import build
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.package.layout import PLANS_DIR, current_descriptor, parquet_path, read_descriptor
-from kehoach.read.sources import SourceText
+from kehoach.read.sources import SourceText, read_origin
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES
 
@@ -141,14 +141,20 @@ def fingerprint(tables: Tables, code: str) -> str:
 
 
 def plan_sources(out: Path, tables: Tables) -> dict[str, SourceText]:
-    """plan_id -> its source as the corpus descriptor records it (no text: it is not re-parsed)."""
-    entries = {str(s.get("hash", "")).removeprefix("sha256:"): s for s in read_descriptor(out).get("sources", [])}
+    """plan_id -> its source: the text the corpus package ships (``source/``),
+    with its origin record; not re-read or re-parsed, only copied into the
+    plan's package."""
+    desc = read_descriptor(out)
+    entries = {str(s.get("hash", "")).removeprefix("sha256:"): s for s in desc.get("sources", [])}
+    encodings = {r.get("path"): r.get("encoding") for r in desc.get("resources", [])}
     found = {}
     for plan_id, sha in zip(tables["plans"].column(PLAN_ID).to_pylist(),
                             tables["plans"].column("source_sha256").to_pylist(), strict=True):
         entry = entries.get(sha, {})
-        found[plan_id] = SourceText(entry.get("path", ""), sha, int(entry.get("bytes") or 0), "utf-8", (),
-                                    {k: v for k, v in entry.items() if k not in ("path", "hash", "bytes")})
+        path = out / str(entry.get("path", ""))
+        origin = read_origin(path) or {k: v for k, v in entry.items() if k not in ("path", "hash", "bytes")}
+        found[plan_id] = SourceText(str(path), sha, int(entry.get("bytes") or 0),
+                                    encodings.get(entry.get("path")) or "utf-8", (), origin)
     return found
 
 
