@@ -106,27 +106,30 @@ def _tree_rss(proc: psutil.Process) -> int:
 
 def run_child(*args: str) -> Run:
     """Run this script as a child and measure it (wall time, RSS via wait4 and sampling)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=CHILD_ENV)
-    peak, done = [0], threading.Event()
+    # output to files, not pipes: a child logging more than a pipe holds must not block
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
+                                stdout=out, stderr=err, cwd=ROOT, env=CHILD_ENV)
+        peak, done = [0], threading.Event()
 
-    def sample() -> None:
-        try:
-            ps = psutil.Process(proc.pid)
-            while not done.wait(0.1):
-                peak[0] = max(peak[0], _tree_rss(ps))
-        except psutil.Error:
-            pass
+        def sample() -> None:
+            try:
+                ps = psutil.Process(proc.pid)
+                while not done.wait(0.1):
+                    peak[0] = max(peak[0], _tree_rss(ps))
+            except psutil.Error:
+                pass
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout = proc.stdout.read()
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    done.set()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        done.set()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
     line = next(x for x in stdout.decode().splitlines()[::-1] if x.startswith(MARK))
