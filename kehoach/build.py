@@ -68,15 +68,15 @@ def read_sources(paths: list[str | Path]) -> list[SourceText]:
 
 def parse_sources(sources: list[SourceText]) -> Tables:
     """Parse every source here, one after another (the flow fans out instead)."""
-    return combine(sources, [parse_source(s) for s in sources])
+    return combine([s.path for s in sources], [parse_source(s) for s in sources])
 
 
-def combine(sources: list[SourceText], parts: list[Tables]) -> Tables:
-    """The corpus: every plan's tables (in the order of ``sources``) concatenated once."""
+def combine(paths: list[str], parts: list[Tables]) -> Tables:
+    """The corpus: every plan's tables (parsed from ``paths``, in that order) concatenated once."""
     owners: dict[str, list[str]] = {}
-    for source, part in zip(sources, parts, strict=True):
+    for path, part in zip(paths, parts, strict=True):
         for plan_id in part["plans"].column("plan_id").to_pylist():
-            owners.setdefault(plan_id, []).append(source.path)
+            owners.setdefault(plan_id, []).append(path)
     duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
     if duplicates:
         files = owners[duplicates[0]]
