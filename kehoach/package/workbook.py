@@ -34,6 +34,9 @@ INTEGER_FORMAT = "0"
 DATE_FORMAT = "yyyy-mm-dd"
 CODEBOOK_HEADER = ["table", "column", "title_vi", "title_en", "description_vi", "description_en", "type", "unit"]
 BOLD = Font(bold=True)
+# Beyond a million cells (about a hundred plans) a workbook takes minutes to
+# write (openpyxl: ~20 µs a cell) and is no longer usable in a spreadsheet.
+MAX_CELLS = 1_000_000
 
 
 def cell_value(value: Any) -> Any:
@@ -143,8 +146,16 @@ def write_workbook(tables: Tables, path: Path, extra: dict) -> None:
     wb.save(path)
 
 
+def workbook_wanted(tables: Tables) -> bool:
+    """A workbook is for reading a plan in a spreadsheet: a corpus of many
+    plans (over ``MAX_CELLS`` cells) ships none, its plans' datasets do."""
+    return sum(t.num_rows * t.num_columns for t in tables.values()) <= MAX_CELLS
+
+
 def stage_workbook(tables: Tables, directory: Path, extra: dict) -> list[dict]:
-    """Stage hook: write ``data/kehoach.xlsx`` into the staging directory."""
+    """Stage hook: write ``data/kehoach.xlsx`` into the staging directory (when wanted)."""
+    if not workbook_wanted(tables):
+        return []
     write_workbook(tables, directory / WORKBOOK_FILE, extra)
     return [file_resource(
         directory, WORKBOOK_FILE, WORKBOOK_RESOURCE, format="xlsx",
