@@ -1,8 +1,10 @@
 """Where the parse tasks run: in the flow's process, or on a Dask cluster.
 
 - ``KEHOACH_DASK_ADDRESS=tcp://host:8786``: on that Dask scheduler (a real
-  cluster; its workers need this checkout installed and read access to the
-  sources' directory is not needed: the texts travel with the tasks);
+  cluster; its workers need this checkout installed and the sources at the
+  same paths, e.g. a shared filesystem: a task reads its texts and checks
+  their sha256; ``KEHOACH_WORKERS``: its number of worker processes, to size
+  the batches);
 - otherwise, for a corpus of at least ``KEHOACH_PARALLEL_FROM`` sources
   (default 32) and more than one worker (``KEHOACH_WORKERS``, default the
   number of CPUs): a ``distributed.LocalCluster`` of that many worker
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -25,6 +28,7 @@ DASK_ADDRESS_ENV = "KEHOACH_DASK_ADDRESS"
 WORKERS_ENV = "KEHOACH_WORKERS"
 PARALLEL_FROM_ENV = "KEHOACH_PARALLEL_FROM"
 PARALLEL_FROM = 32
+BATCHES_PER_WORKER = 4
 
 
 def _int_env(name: str, default: int) -> int:
@@ -61,6 +65,15 @@ def parse_runner(sources: int, api_url: str | None = None) -> TaskRunner:
             "env": {"PREFECT_API_URL": api_url} if api_url else {}})
     # parsing is CPU-bound Python: threads would not run it any faster
     return ThreadPoolTaskRunner(max_workers=1)
+
+
+def batches(sources: int) -> list[tuple[int, int]]:
+    """Contiguous spans of the sources, four per worker (``KEHOACH_WORKERS``:
+    for a real cluster, its number of worker processes), so a slow batch
+    does not hold the others back and no task is mostly overhead."""
+    count = max(1, min(sources, BATCHES_PER_WORKER * workers()))
+    bounds = [round(i * sources / count) for i in range(count + 1)]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def describe(runner: TaskRunner) -> str:

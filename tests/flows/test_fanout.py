@@ -41,8 +41,8 @@ def test_corpus_on_a_dask_scheduler_gives_the_sequential_tables(prefect_harness,
         monkeypatch.setenv(runners.DASK_ADDRESS_ENV, cluster.scheduler_address)
         result = build_package(sources=[str(plans)], out=str(tmp_path / "out"))
         computed = {str(key) for key, _, finish, *_ in cluster.scheduler.transition_log if finish == "memory"}
-    parsed = {key for key in computed if key.startswith("parse_one")}
-    assert len(parsed) == 3  # one task per source, run by the cluster's workers
+    parsed = {key for key in computed if key.startswith("parse_batch")}
+    assert len(parsed) == len(runners.batches(3)) == 3  # a batch per source here, run by the cluster's workers
     assert result.counts["plans"] == 3
     got = tables(tmp_path / "out")
     for name, table in expected.items():
@@ -59,6 +59,12 @@ def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path
     got = tables(tmp_path / "out")
     for name, table in expected.items():
         assert got[name].equals(table), name
+
+
+def test_batches_cover_the_sources_in_order(monkeypatch):
+    monkeypatch.setenv(runners.WORKERS_ENV, "2")
+    assert runners.batches(1000) == [(i * 125, (i + 1) * 125) for i in range(8)]
+    assert runners.batches(3) == [(0, 1), (1, 2), (2, 3)]
 
 
 def test_one_plan_stays_in_the_flow_process(monkeypatch):
