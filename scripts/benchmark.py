@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: build corpora of 1, 10, 100, 1,000 plans (no thresholds; CI never times tests).
 
-    .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000] [--workers N]
+    .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000]
 
 Each corpus is made from ``raw/`` by renumbering the plan and varying its
 amounts (``tests/corpus.py``). Every build runs in a child process, as
