@@ -97,7 +97,8 @@ def _with_pandas_metadata(table: pa.Table) -> pa.Table:
     """Tell pandas readers (Frictionless among them) that integer columns are
     nullable ('Int64'), so a missing value does not turn 9 into 9.0."""
     nullable = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
-    frame = table.to_pandas(types_mapper=nullable.get)
+    # the metadata depends on the types only: taken from no rows, not a copy of them all
+    frame = table.slice(0, 0).to_pandas(types_mapper=nullable.get)
     meta = pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False).schema.metadata
     return table.replace_schema_metadata(meta)
 
