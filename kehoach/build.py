@@ -29,7 +29,7 @@ from kehoach.package.citation import stage_citation
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
 from kehoach.package.landing import stage_landing_page
-from kehoach.package.layout import STATE_DIR, VERSIONS_DIR, current_descriptor, parquet_path
+from kehoach.package.layout import PLANS_DIR, STATE_DIR, VERSIONS_DIR, current_descriptor, parquet_path
 from kehoach.package.readme import stage_readme
 from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
@@ -43,7 +43,7 @@ from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_pa
 log = logging.getLogger(__name__)
 
 # Directories inside the output that survive a rebuild (kept across swaps).
-PRESERVED = (VERSIONS_DIR,)
+PRESERVED = (VERSIONS_DIR, PLANS_DIR)
 # Hooks run on the staged package before validation: (tables, staging dir,
 # descriptor extras, with the identity: version, name, homepage) -> file resources they
 # wrote. Issue #4: the DuckDB database and the README with the audit summary;
@@ -67,15 +67,21 @@ def read_sources(paths: list[str | Path]) -> list[SourceText]:
 
 
 def parse_sources(sources: list[SourceText]) -> Tables:
-    parts = [parse_source(s) for s in sources]
-    tables = concat(parts)
-    ids = tables["plans"].column("plan_id").to_pylist()
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    """Parse every source here, one after another (the flow fans out instead)."""
+    return combine([s.path for s in sources], [parse_source(s) for s in sources])
+
+
+def combine(paths: list[str], parts: list[Tables]) -> Tables:
+    """The corpus: every plan's tables (parsed from ``paths``, in that order) concatenated once."""
+    owners: dict[str, list[str]] = {}
+    for path, part in zip(paths, parts, strict=True):
+        for plan_id in part["plans"].column("plan_id").to_pylist():
+            owners.setdefault(plan_id, []).append(path)
+    duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
     if duplicates:
-        files = [s.path for s, p in zip(sources, parts, strict=True)
-                 if p["plans"].column("plan_id")[0].as_py() in duplicates]
+        files = owners[duplicates[0]]
         raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
-    return tables
+    return concat(parts)
 
 
 def schema_fingerprint() -> str:
@@ -215,7 +221,13 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
 
 def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
     try:
-        return validate_package(directory, tables, sources[0].path if len(sources) == 1 else None)
+        by_hash = {s.sha256: s.path for s in sources}
+        plans = tables["plans"]
+        plan_sources = {p: by_hash.get(h, "") for p, h in zip(plans.column("plan_id").to_pylist(),
+                                                              plans.column("source_sha256").to_pylist(), strict=True)}
+        # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
+        written = {name: table for name, table in tables.items() if name != CHANGES}
+        return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         shutil.rmtree(directory, ignore_errors=True)
         raise

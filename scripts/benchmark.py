@@ -1,181 +1,187 @@
 #!/usr/bin/env python3
-"""Benchmarks: print how long each stage takes (no thresholds; CI never times tests).
+"""Benchmark: build corpora of 1, 10, 100, 1,000 plans (no thresholds; CI never times tests).
 
-    .venv/bin/python scripts/benchmark.py [--repeat N] [--scale K] [--prefect]
+    .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000]
 
---scale K also times a synthetic plan whose appendix tables are K times longer
-(rows repeated with new numbers), to see how parsing and validation scale.
---prefect also times a full `kehoach build` through Prefect (includes the
-temporary server start-up, which dominates).
---linear N times parsing of hostile plans that once took quadratic time (issue
-11): one line citing N documents, 2·N appendix headings, 5·N related-list
-entries (default N = 10,000; 0 skips them). Each should stay well under a second.
+Each corpus is made from ``raw/`` by renumbering the plan and varying its
+amounts (``tests/corpus.py``). Every build runs in a child process, as
+``kehoach build`` would (the Prefect flow, its temporary server included),
+and prints: whole-process wall time, time per stage (``kehoach.build.Steps``
+wrapped with timers), peak RSS (``ru_maxrss`` of the child and its reaped
+descendants, and the sampled peak of the whole process tree), and the ratio
+to a trivial one-task Prefect flow run the same way in the same run. The
+largest corpus is then refreshed unchanged: it must write nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import statistics
+import contextlib
+import dataclasses
+import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from kehoach import build  # noqa: E402
-from kehoach.audit.runner import run_audit  # noqa: E402
-from kehoach.parse.plan import parse_source  # noqa: E402
-from kehoach.publish.targets import publish  # noqa: E402
-from kehoach.read.sources import read_source  # noqa: E402
-from kehoach.versions.diff import diff_tables  # noqa: E402
+import psutil  # noqa: E402
+from corpus import write_corpus  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
+MARK = "BENCH "
+# Children share one Prefect home of their own (not the user's), and wait
+# for the temporary server as long as a loaded machine needs.
+CHILD_ENV = {**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+             "PREFECT_HOME": tempfile.mkdtemp(prefix="kehoach-bench-prefect-")}
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
+# --- in the child process ------------------------------------------------------------
+
+
+def child_trivial() -> dict:
+    """A one-task Prefect flow: the floor every build pays (imports, temporary server)."""
+    from prefect import flow, task
+
+    @task
+    def one() -> int:
+        return 1
+
+    @flow
+    def trivial() -> int:
+        return one()
+
+    trivial()
+    return {}
+
+
+def child_build(sources: str, out: str) -> dict:
+    """``kehoach build SOURCES --out OUT`` through the Prefect flow, each step timed."""
+    from flows import pipeline
+    from kehoach.build import Steps
+
+    stages: dict[str, float] = defaultdict(float)
+
+    def timed(name, fn):
+        def step(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                stages[name] += time.perf_counter() - start
+        return step
+
+    steps = pipeline.TASKS
+    pipeline.TASKS = Steps(**{f.name: timed(f.name, getattr(steps, f.name)) for f in dataclasses.fields(Steps)})
+    result = pipeline.build_package(sources=[sources], out=out)
+    return {"stages": dict(stages), "changed": result.changed, "version": result.version,
+            "rows": sum(result.counts.values())}
+
+
+# --- in the parent ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Run:
+    wall: float
+    maxrss_mb: float  # ru_maxrss: the largest single process
+    tree_mb: float  # sampled peak of the whole process tree (workers, server)
+    info: dict
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def run_child(*args: str) -> Run:
+    """Run this script as a child and measure it (wall time, RSS via wait4 and sampling)."""
+    # output to files, not pipes: a child logging more than a pipe holds must not block
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
+                                stdout=out, stderr=err, cwd=ROOT, env=CHILD_ENV)
+        peak, done = [0], threading.Event()
+
+        def sample() -> None:
+            try:
+                ps = psutil.Process(proc.pid)
+                while not done.wait(0.1):
+                    peak[0] = max(peak[0], _tree_rss(ps))
+            except psutil.Error:
+                pass
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        done.set()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args} failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
+    line = next(x for x in stdout.decode().splitlines()[::-1] if x.startswith(MARK))
+    return Run(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, json.loads(line[len(MARK):]))
 
 
-def scaled_plan(text: str, k: int) -> str:
-    """Repeat every appendix item row k times with fresh sub-numbers (1.1 -> 1.1, 1.101, 1.201 …)."""
-    out = []
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        m = re.match(r"^(\d+)\.(\d+) \|", line)
-        if not m:
-            out.append(line)
-            i += 1
-            continue
-        j = i + 1
-        while j < len(lines) and lines[j].startswith("|"):
-            j += 1
-        block = lines[i:j]
-        for copy in range(k):
-            code = f"{m[1]}.{int(m[2]) + 100 * copy}"
-            out.append(re.sub(r"^\d+\.\d+", code, block[0]))
-            out.extend(block[1:])
-        i = j
-    return "\n".join(out)
+def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in directory.rglob("*") if p.is_file()}
 
 
-def _body_line(lines: list[str]) -> int:
-    """Index of the first narrative paragraph ('- …') after the header."""
-    source_start = next(i for i, x in enumerate(lines) if not x.startswith("- ") and x.strip())
-    return next(i for i in range(source_start, len(lines)) if lines[i].startswith("- "))
+STAGES = ("read_sources", "check_inputs", "parse", "audit", "compare", "stage", "validate", "swap", "keep")
 
 
-def many_citations(text: str, n: int) -> str:
-    """One paragraph citing ``n`` decisions by number."""
-    lines = text.split("\n")
-    at = _body_line(lines)
-    cited = "; ".join(f"Quyết định số {k}/QĐ-UBND ngày 01/02/2020" for k in range(1, n + 1))
-    return "\n".join([*lines[:at], f"- Căn cứ {cited}.", *lines[at:]])
-
-
-def many_headings(text: str, n: int) -> str:
-    """``n`` appendix headings (without tables) before the real appendices."""
-    lines = text.split("\n")
-    at = next(i for i, x in enumerate(lines) if x.strip().upper().startswith("PHỤ LỤC"))
-    return "\n".join([*lines[:at], *(f"PHỤ LỤC {k}\nDanh mục {k}" for k in range(1, n + 1)), *lines[at:]])
-
-
-def many_related(text: str, n: int) -> str:
-    """A related-documents list of ``n`` entries at the top."""
-    entries = [f"- {k} Quyết định {k}/QĐ-UBND năm 2020 về việc số {k}" for k in range(1, n + 1)]
-    return "\n".join([*entries, text])
-
-
-def linear_cases(text: str, n: int) -> None:
-    """Time the parse of texts that once made parsing quadratic."""
-    cases = (("citations on one line", many_citations, n), ("appendix headings", many_headings, 2 * n),
-             ("related-list entries", many_related, 5 * n))
-    with tempfile.TemporaryDirectory() as tmp:
-        for label, make, count in cases:
-            path = Path(tmp) / "hostile.txt"
-            path.write_text(make(text, count), encoding="utf-8")
-            source = read_source(path)
-            seconds, _ = timed(lambda s=source: parse_source(s), 1)
-            report(f"parse, {count:,} {label}", seconds,
-                   f"{len(source.lines)} lines, {seconds / count * 1e6:.0f} µs per item (target: the whole under 1 s)")
-
-
-def report(label: str, seconds: float, extra: str = "") -> None:
-    print(f"{label:<44} {seconds * 1000:9.1f} ms  {extra}")
+def print_row(label: str, run: Run, trivial: float) -> None:
+    stages = run.info.get("stages", {})
+    parts = " ".join(f"{s}={stages[s]:.2f}" for s in STAGES if s in stages)
+    print(f"{label:<22} {run.wall:8.2f} s {run.wall / trivial:6.2f}x  rss {run.maxrss_mb:6.0f} MB"
+          f"  tree {run.tree_mb:6.0f} MB  {parts}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--scale", type=int, default=20)
-    parser.add_argument("--prefect", action="store_true")
-    parser.add_argument("--linear", type=int, default=10_000)
+    parser.add_argument("--sizes", default="1,10,100,1000", help="corpus sizes, comma-separated")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        info = child_trivial() if args.child[0] == "trivial" else child_build(*args.child[1:])
+        print(MARK + json.dumps(info), flush=True)
+        return
 
-    print(f"kehoach benchmark — {PLAN.name}, median of {args.repeat}")
-    seconds, source = timed(lambda: read_source(PLAN), args.repeat)
-    report("read + decode + NFC", seconds, f"{len(source.lines)} lines")
-    seconds, tables = timed(lambda: parse_source(source), args.repeat)
-    rows = sum(t.num_rows for t in tables.values())
-    report("parse (all resources)", seconds, f"{rows} rows")
-
-    seconds, audited = timed(lambda: run_audit(tables), args.repeat)
-    report("audit (DuckDB, every rule)", seconds, f"{audited.tables['findings'].num_rows} findings")
-    tables = audited.tables
-
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "output"
-        seconds, (directory, _) = timed(lambda: build.stage(tables, [source], out), 1)
-        report("stage (CSV + Parquet + DuckDB file + README)", seconds)
-        seconds, summary = timed(lambda: build.validate_staged(directory, tables, [source]), 1)
-        report("validate (Frictionless, CSV + Parquet)", seconds, f"{summary.resources} resources")
-        build.swap(directory, out)
-        seconds, comparison = timed(lambda: build.compare(tables, out), args.repeat)
-        report("compare with the package in place", seconds, f"{len(comparison.changes)} changes")
-        seconds, _ = timed(lambda: build.check_inputs([source], out), args.repeat)
-        report("check inputs (fingerprint of sources + code)", seconds)
-        portal = Path(tmp) / "portal"
-        seconds, first = timed(lambda: publish(out, portal, validate=False), 1)
-        report("publish to a portal folder (first)", seconds, f"{first.writes} writes")
-        seconds, again = timed(lambda: publish(out, portal, validate=False), args.repeat)
-        report("publish again (unchanged)", seconds, f"{again.writes} writes")
-    schemas, derived = build.current_schemas()
-    seconds, changes = timed(lambda: diff_tables(tables, tables, schemas, derived), args.repeat)
-    report("diff against itself (DuckDB)", seconds, f"{len(changes)} changes")
-
-    if args.scale > 1:
-        big_text = scaled_plan(PLAN.read_text(encoding="utf-8"), args.scale)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "scaled.txt"
-            path.write_text(big_text, encoding="utf-8")
-            big = read_source(path)
-            seconds, big_tables = timed(lambda: parse_source(big), max(1, args.repeat // 2))
-            rows = sum(t.num_rows for t in big_tables.values())
-            report(f"parse, appendices x{args.scale}", seconds, f"{len(big.lines)} lines, {rows} rows")
-            out = Path(tmp) / "output"
-            directory, _ = build.stage(big_tables, [big], out)
-            seconds, _ = timed(lambda: build.validate_staged(directory, big_tables, [big]), 1)
-            report(f"validate, appendices x{args.scale}", seconds)
-
-    if args.linear:
-        linear_cases(PLAN.read_text(encoding="utf-8"), args.linear)
-
-    if args.prefect:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            subprocess.run([str(ROOT / ".venv" / "bin" / "kehoach"), "build", "--out", str(Path(tmp) / "o")],
-                           check=True, capture_output=True)
-            report("kehoach build through Prefect (cold server)", time.perf_counter() - start)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"kehoach benchmark: corpora from {PLAN.name}, {os.cpu_count()} CPU(s)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="kehoach-bench-") as tmp:
+        # a shared machine is noisy: the floor is the fastest of three trivial runs
+        trivials = [run_child("trivial") for _ in range(3)]
+        trivial = min(trivials, key=lambda r: r.wall)
+        print(f"{'trivial Prefect flow':<22} {trivial.wall:8.2f} s  1.00x  rss {trivial.maxrss_mb:6.0f} MB"
+              f"  tree {trivial.tree_mb:6.0f} MB  (runs: {', '.join(f'{r.wall:.1f}' for r in trivials)} s)",
+              flush=True)
+        out = None
+        for n in sizes:
+            src, out = Path(tmp) / f"corpus-{n}", Path(tmp) / f"out-{n}"
+            write_corpus(PLAN, src, n)
+            run = run_child("build", str(src), str(out))
+            print_row(f"{n} plan(s)", run, trivial.wall)
+        if out is not None:
+            before = snapshot(out)
+            run = run_child("build", str(src), str(out))
+            after = snapshot(out)
+            writes = sum(1 for k, v in after.items() if before.get(k) != v) + len(set(before) - set(after))
+            print_row(f"{sizes[-1]} unchanged", run, trivial.wall)
+            print(f"{'':<22} unchanged refresh: changed={run.info['changed']}, {writes} file(s) written", flush=True)
 
 
 if __name__ == "__main__":

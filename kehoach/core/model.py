@@ -81,7 +81,11 @@ def arrow_type(spec: dict) -> pa.DataType:
 
 
 def arrow_schema(name: str) -> pa.Schema:
-    schema = load_schema(name)
+    return arrow_schema_of(load_schema(name))
+
+
+def arrow_schema_of(schema: dict) -> pa.Schema:
+    """The Arrow schema a Table Schema declares: types, decimal precision, required fields non-null."""
     return pa.schema(
         [
             pa.field(f["name"], arrow_type(f), nullable=not f.get("constraints", {}).get("required", False))

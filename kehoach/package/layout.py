@@ -9,6 +9,7 @@
     <out>/index.html                PAGE_FILE: the landing page
     <out>/charts/<chart>.svg        CHARTS_DIR: its charts
     <out>/versions/<version>/       VERSIONS_DIR: earlier versions, whole
+    <out>/plans/<plan_id>/          PLANS_DIR: each plan's own package (same layout)
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
 
 Every other module asks this one for names and for the descriptor, so the
@@ -32,6 +33,8 @@ PARQUET_SUFFIX = "-parquet"
 # Non-table files (README, the DuckDB file) are listed under this top-level key.
 EXTRA_FILES_KEY = "files"
 VERSIONS_DIR = "versions"
+# One package per plan, derived from the corpus (kehoach.datasets): <out>/plans/<plan_id>/
+PLANS_DIR = "plans"
 STATE_DIR = ".kehoach"
 STATE_FILE = "state.json"
 

@@ -15,7 +15,7 @@ from kehoach.core.model import Tables, resource_meta, resource_names
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
 from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR
-from kehoach.package.workbook import WORKBOOK_FILE
+from kehoach.package.workbook import WORKBOOK_FILE, workbook_wanted
 from kehoach.package.writer import ESTIMATES_EN, ESTIMATES_VI, file_resource
 
 README_FILE = "README.md"
@@ -81,8 +81,9 @@ def _files(tables: Tables) -> list[str]:
         rows.append([f"`{DATA_DIR}/{name}.csv` (+ `.parquet`)", tables[name].num_rows, meta["title_vi"], meta["title"]])
     rows.append([f"`{DATABASE_FILE}`", "", "Cơ sở dữ liệu DuckDB: mọi bảng, khóa, view",
                  "DuckDB database: every table, keys, views"])
-    rows.append([f"`{WORKBOOK_FILE}`", "", "Sổ tính Excel: mỗi bảng một trang, mã số dạng văn bản, trang codebook",
-                 "Excel workbook: a sheet per table, codes as text, a codebook sheet"])
+    if workbook_wanted(tables):
+        rows.append([f"`{WORKBOOK_FILE}`", "", "Sổ tính Excel: mỗi bảng một trang, mã số dạng văn bản, trang codebook",
+                     "Excel workbook: a sheet per table, codes as text, a codebook sheet"])
     rows.append([f"`{SOURCE_DIR}/`", "", "Văn bản gốc đã đọc và nguồn gốc của nó (`.origin.json`)",
                  "The source text as read, and where it came from (`.origin.json`)"])
     rows.append([f"`{CITATION_FILE}`", "", "Cách trích dẫn", "How to cite"])
@@ -147,7 +148,7 @@ def _database() -> list[str]:
     ]
 
 
-def _loading() -> list[str]:
+def _loading(tables: Tables) -> list[str]:
     return [
         "## Đọc dữ liệu an toàn / Loading the data safely", "",
         "**Cảnh báo:** đọc CSV mà để phần mềm tự đoán kiểu (pandas `read_csv`, DuckDB `read_csv_auto`, mở bằng Excel) "
@@ -166,10 +167,17 @@ def _loading() -> list[str]:
         f"SELECT * FROM read_csv('{DATA_DIR}/budget_lines.csv', all_varchar=true);  -- DuckDB: every column as text",
         f"ATTACH '{DATABASE_FILE}' (READ_ONLY); SELECT * FROM kehoach.budget_lines;  -- DuckDB: typed tables",
         "```", "",
-        f"Người dùng bảng tính: mở `{WORKBOOK_FILE}` (mã số dạng văn bản, số tiền dạng số, trang `codebook` mô tả "
-        f"từng cột). / Spreadsheet users: open `{WORKBOOK_FILE}` (codes as text, money as numbers, a `codebook` "
-        "sheet describing every column).",
+        _spreadsheet(tables),
     ]
+
+
+def _spreadsheet(tables: Tables) -> str:
+    if not workbook_wanted(tables):
+        return ("Gói này quá lớn cho một sổ tính Excel: mỗi kế hoạch có tập dữ liệu riêng kèm sổ tính. / This package "
+                "is too large for an Excel workbook: each plan's own dataset has one.")
+    return (f"Người dùng bảng tính: mở `{WORKBOOK_FILE}` (mã số dạng văn bản, số tiền dạng số, trang `codebook` mô tả "
+            f"từng cột). / Spreadsheet users: open `{WORKBOOK_FILE}` (codes as text, money as numbers, a `codebook` "
+            "sheet describing every column).")
 
 
 def _citing(tables: Tables, extra: dict) -> list[str]:
@@ -181,7 +189,8 @@ def _citing(tables: Tables, extra: dict) -> list[str]:
 
 
 def render_readme(tables: Tables, extra: dict | None = None) -> str:
-    parts = [_title(tables), _files(tables), _loading(), _citing(tables, extra or {}), _audit(tables), _database()]
+    parts = [_title(tables), _files(tables), _loading(tables), _citing(tables, extra or {}), _audit(tables),
+             _database()]
     return "\n\n".join("\n".join(p) for p in parts if p) + "\n"
 
 

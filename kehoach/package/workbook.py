@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -33,6 +34,9 @@ INTEGER_FORMAT = "0"
 DATE_FORMAT = "yyyy-mm-dd"
 CODEBOOK_HEADER = ["table", "column", "title_vi", "title_en", "description_vi", "description_en", "type", "unit"]
 BOLD = Font(bold=True)
+# Beyond a million cells (about a hundred plans) a workbook takes minutes to
+# write (openpyxl: ~20 µs a cell) and is no longer usable in a spreadsheet.
+MAX_CELLS = 1_000_000
 
 
 def cell_value(value: Any) -> Any:
@@ -53,35 +57,48 @@ def _number_format(field: dict) -> str | None:
     return None
 
 
-def _header(ws, names: list[str]) -> None:
-    ws.append(names)
-    for cell in ws[1]:
+def _bold_row(ws, values: list[Any]) -> list[WriteOnlyCell]:
+    cells = [WriteOnlyCell(ws, value=v) for v in values]
+    for cell in cells:
         cell.font = BOLD
+    return cells
+
+
+def _header(ws, names: list[str]) -> None:
     ws.freeze_panes = "A2"
+    ws.append(_bold_row(ws, names))
 
 
 def _table_sheet(wb: Workbook, name: str, tables: Tables) -> None:
+    """One sheet, streamed (write-only: a corpus's tables are not held as cell objects)."""
     ws = wb.create_sheet(name[:31])
     fields = load_schema(name)["fields"]
     table = tables[name]
-    _header(ws, [f["name"] for f in fields])
-    columns = [table.column(f["name"]).to_pylist() for f in fields]
     formats = [_number_format(f) for f in fields]
-    for row in zip(*columns, strict=True):
-        ws.append([cell_value(v) for v in row])
     for index, fmt in enumerate(formats, 1):
-        letter = get_column_letter(index)
-        ws.column_dimensions[letter].width = 14 if fmt else 24
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = fmt
+        ws.column_dimensions[get_column_letter(index)].width = 14 if fmt else 24
     if table.num_rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{table.num_rows + 1}"
+    _header(ws, [f["name"] for f in fields])
+    for batch in table.select([f["name"] for f in fields]).to_batches(max_chunksize=65536):
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        for row in zip(*columns, strict=True):
+            ws.append([_cell(ws, cell_value(v), fmt) for v, fmt in zip(row, formats, strict=True)])
+
+
+def _cell(ws, value: Any, fmt: str | None) -> Any:
+    if fmt is None or value is None:
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = fmt
+    return cell
 
 
 def _codebook(wb: Workbook, names: list[str]) -> None:
     ws = wb.create_sheet(CODEBOOK_SHEET)
     _header(ws, CODEBOOK_HEADER)
+    for letter, width in zip("ABCDEFGH", (24, 24, 32, 32, 60, 60, 10, 14), strict=True):
+        ws.column_dimensions[letter].width = width
     for name in names:
         meta = resource_meta(name)
         ws.append([name, "", meta["title_vi"], meta["title"], meta["description_vi"], meta["description"], "table",
@@ -89,13 +106,10 @@ def _codebook(wb: Workbook, names: list[str]) -> None:
         for f in load_schema(name)["fields"]:
             ws.append([name, f["name"], f.get("title_vi", ""), f.get("title", ""), f.get("description_vi", ""),
                        f.get("description", ""), f.get("type", "any"), f.get("unit", "")])
-    for letter, width in zip("ABCDEFGH", (24, 24, 32, 32, 60, 60, 10, 14), strict=True):
-        ws.column_dimensions[letter].width = width
 
 
 def _about(wb: Workbook, extra: dict, names: list[str]) -> None:
-    ws = wb.active
-    ws.title = ABOUT_SHEET
+    ws = wb.create_sheet(ABOUT_SHEET)
     rows = [
         ("Gói dữ liệu / Package", extra.get("name", "")),
         ("Tiêu đề", extra.get("title_vi", "")),
@@ -110,16 +124,15 @@ def _about(wb: Workbook, extra: dict, names: list[str]) -> None:
         ("Bảng / Tables", ", ".join(names)),
         ("Mô tả cột / Columns", f"sheet '{CODEBOOK_SHEET}'"),
     ]
-    for label, value in rows:
-        ws.append([label, value])
-        ws.cell(ws.max_row, 1).font = BOLD
     ws.column_dimensions["A"].width = 28
     ws.column_dimensions["B"].width = 100
+    for label, value in rows:
+        ws.append([*_bold_row(ws, [label]), value])
 
 
 def write_workbook(tables: Tables, path: Path, extra: dict) -> None:
     names = [n for n in resource_names() if n in tables]
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     _about(wb, extra, names)
     for name in names:
         _table_sheet(wb, name, tables)
@@ -133,8 +146,16 @@ def write_workbook(tables: Tables, path: Path, extra: dict) -> None:
     wb.save(path)
 
 
+def workbook_wanted(tables: Tables) -> bool:
+    """A workbook is for reading a plan in a spreadsheet: a corpus of many
+    plans (over ``MAX_CELLS`` cells) ships none, its plans' datasets do."""
+    return sum(t.num_rows * t.num_columns for t in tables.values()) <= MAX_CELLS
+
+
 def stage_workbook(tables: Tables, directory: Path, extra: dict) -> list[dict]:
-    """Stage hook: write ``data/kehoach.xlsx`` into the staging directory."""
+    """Stage hook: write ``data/kehoach.xlsx`` into the staging directory (when wanted)."""
+    if not workbook_wanted(tables):
+        return []
     write_workbook(tables, directory / WORKBOOK_FILE, extra)
     return [file_resource(
         directory, WORKBOOK_FILE, WORKBOOK_RESOURCE, format="xlsx",

@@ -8,6 +8,7 @@ run leaves the previous package untouched.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -33,6 +34,8 @@ ESTIMATES_VI = ("Số tiền là khái toán (ước tính nhu cầu kinh phí) 
 ESTIMATES_EN = ("Amounts are the plan's estimates (\"khái toán\") of the money needed, not allocated budgets or "
                 "disbursements.")
 SCHEMA_V2 = "https://datapackage.org/profiles/2.0/datapackage.json"
+# A corpus title names its first plans only (a national corpus has thousands).
+TITLE_NUMBERS = 10
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,28 @@ def csv_value(value: Any) -> str:
 def write_csv(table: pa.Table, path: Path) -> None:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value."""
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(table.column_names)
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        for row in zip(*columns, strict=False):
-            writer.writerow([csv_value(v) for v in row])
+        _write_csv_rows(table, handle)
+
+
+def csv_sha256(table: pa.Table) -> str:
+    """sha256 of the CSV ``write_csv`` would write, without writing it."""
+    digest = hashlib.sha256()
+
+    class _Hasher:
+        def write(self, text: str) -> None:
+            digest.update(text.encode("utf-8"))
+
+    _write_csv_rows(table, _Hasher())
+    return digest.hexdigest()
+
+
+def _write_csv_rows(table: pa.Table, handle: Any) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(table.column_names)
+    # a batch at a time: one table's Python values are never all in memory
+    for batch in table.to_batches(max_chunksize=65536):
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        writer.writerows([csv_value(v) for v in row] for row in zip(*columns, strict=False))
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
@@ -77,7 +97,8 @@ def _with_pandas_metadata(table: pa.Table) -> pa.Table:
     """Tell pandas readers (Frictionless among them) that integer columns are
     nullable ('Int64'), so a missing value does not turn 9 into 9.0."""
     nullable = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
-    frame = table.to_pandas(types_mapper=nullable.get)
+    # the metadata depends on the types only: taken from no rows, not a copy of them all
+    frame = table.slice(0, 0).to_pandas(types_mapper=nullable.get)
     meta = pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False).schema.metadata
     return table.replace_schema_metadata(meta)
 
@@ -153,9 +174,11 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
     else:
         provinces = sorted({p["province"] or p["issuer"] for p in plans})
         scope = provinces[0] if len(provinces) == 1 else "nhiều tỉnh"
-        name = f"{package_descriptor()['name_prefix']}-{slug(scope)}-{len(plans)}-plans"
-        title_vi = f"{len(plans)} kế hoạch, {scope}: " + ", ".join(p["number"] for p in plans)
-        title_en = f"{len(plans)} plans, {fold(scope)}: " + ", ".join(p["number"] for p in plans)
+        # a stable name: the corpus stays one dataset as plans are added
+        name = f"{package_descriptor()['name_prefix']}-{slug(scope)}-plans"
+        numbers = ", ".join(p["number"] for p in plans[:TITLE_NUMBERS]) + ("…" if len(plans) > TITLE_NUMBERS else "")
+        title_vi = f"{len(plans)} kế hoạch, {scope}: {numbers}"
+        title_en = f"{len(plans)} plans, {fold(scope)}: {numbers}"
     counts = {n: tables[n].num_rows for n in ("tasks", "budget_items", "budget_lines", "investments")}
     description_vi = (
         f"Dữ liệu mở trích xuất từ văn bản: {counts['tasks']} nhiệm vụ, {counts['budget_items']} nhiệm vụ có "
@@ -210,7 +233,7 @@ def _source_entry(source: SourceText) -> dict:
         "hash": f"sha256:{source.sha256}",
         "bytes": source.size,
     }
-    for k in ("number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
+    for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
         if origin.get(k):
             entry[k] = origin[k]
     return entry

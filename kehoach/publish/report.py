@@ -24,6 +24,8 @@ class PublishReport:
     datastore_writes: int = 0  # DataStore calls (and their view and hash), apart from ``writes``
     retries: int = 0
     dry_run: bool = False
+    skipped: bool = False  # already published to this target: not even compared again
+    plans: list[PublishReport] = field(default_factory=list)  # each plan's own dataset
 
     @property
     def changed(self) -> bool:
@@ -31,6 +33,17 @@ class PublishReport:
                 or self.metadata != "unchanged")
 
     def summary(self) -> str:
+        return self._summary() + self._plans_summary()
+
+    def _plans_summary(self) -> str:
+        if not self.plans:
+            return ""
+        changed = [p for p in self.plans if p.changed]
+        shown = "".join(f"\n  {p.summary()}" for p in changed)
+        return f"\n{len(self.plans)} plan dataset(s): {len(changed)} published, {len(self.plans) - len(changed)} " \
+               f"unchanged (no writes){shown}"
+
+    def _summary(self) -> str:
         head = f"{self.location}: {self.dataset} {self.version}".rstrip()
         total = len(self.created) + len(self.updated) + len(self.unchanged)
         if not self.changed:

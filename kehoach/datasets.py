@@ -1,0 +1,192 @@
+"""One dataset per plan, derived from the validated corpus package.
+
+Portals list documents, so besides the corpus package in ``<out>`` every
+plan gets a package of its own in ``<out>/plans/<plan_id>/``: that plan's
+rows of every table, its own metadata, versions and changelog. It is made
+from the corpus tables (no second parse) by the same steps as any build
+(``kehoach.build``: compare, stage, validate, swap), so whatever the
+writer and the publishers add to a package applies to every dataset.
+
+- Tables with a ``plan_id`` column: the plan's rows, in corpus order.
+- Tables without one (code lists): whole, unless the schema's resource block
+  says ``"per_plan": "referenced"`` (the related documents): then the rows the
+  plan's rows refer to through foreign keys.
+- ``changes``: the plan package's own changelog, computed as for any build;
+  ``audit_rules.findings`` counts the plan's findings.
+
+A plan package is rebuilt only when its derived tables differ from the ones
+it was made from (a fingerprint of their Arrow data, recorded in its state),
+so amending one plan rewrites that plan's package only; the others are not
+written to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from kehoach import build
+from kehoach.core.files import exclusive_lock
+from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
+from kehoach.package.layout import PLANS_DIR, current_descriptor, parquet_path, read_descriptor
+from kehoach.read.sources import SourceText, read_origin
+from kehoach.versions import versioning
+from kehoach.versions.diff import CHANGES
+
+PLAN_ID = "plan_id"
+_ROW = "__row"
+
+
+@dataclass(frozen=True)
+class PlanDataset:
+    plan_id: str
+    directory: Path
+    version: str
+    changed: bool  # written by this update
+
+
+def plan_dirs(out: Path) -> list[Path]:
+    """The plan packages in place, in plan_id order."""
+    root = out / PLANS_DIR
+    return sorted(p for p in root.iterdir() if (p / "datapackage.json").is_file()) if root.is_dir() else []
+
+
+def corpus_tables(out: Path) -> Tables:
+    """The validated tables of the corpus package in ``out`` (without its changelog)."""
+    return {n: pq.read_table(out / parquet_path(n)) for n in resource_names() if n != CHANGES}
+
+
+def split_by_plan(tables: Tables) -> dict[str, Tables]:
+    """plan_id -> that plan's tables (see the module's docstring)."""
+    plan_ids = tables["plans"].column(PLAN_ID).to_pylist()
+    parts: dict[str, Tables] = {p: {} for p in plan_ids}
+    for name, table in tables.items():
+        if PLAN_ID in table.column_names:
+            for plan_id, rows in _slices(table).items():
+                if plan_id in parts:
+                    parts[plan_id][name] = rows
+            for plan_id in plan_ids:
+                parts[plan_id].setdefault(name, table.schema.empty_table())
+    for name, table in tables.items():
+        if PLAN_ID not in table.column_names:
+            referenced = resource_meta(name).get("per_plan") == "referenced"
+            for part in parts.values():
+                part[name] = _referenced(name, table, part) if referenced else table
+    for part in parts.values():
+        _recount_findings(part)
+    return parts
+
+
+def _recount_findings(part: Tables) -> None:
+    """``audit_rules.findings`` counts the findings of the package: of this plan, here."""
+    rules = part.get("audit_rules")
+    if rules is None or "findings" not in rules.column_names:
+        return
+    counted = part["findings"].group_by("rule_id").aggregate([("rule_id", "count")]).to_pylist()
+    per_rule = {row["rule_id"]: row["rule_id_count"] for row in counted}
+    index = rules.column_names.index("findings")
+    values = pa.array([per_rule.get(r, 0) for r in rules.column("rule_id").to_pylist()], rules.schema.field(index).type)
+    part["audit_rules"] = rules.set_column(index, rules.schema.field(index), values)
+
+
+def _slices(table: pa.Table) -> dict[str, pa.Table]:
+    """Rows per plan_id, each in table order (a stable sort, then zero-copy slices)."""
+    if table.num_rows == 0:
+        return {}
+    ordered = table.take(pc.sort_indices(table, sort_keys=[(PLAN_ID, "ascending")]))
+    encoded = pc.dictionary_encode(ordered.column(PLAN_ID).combine_chunks())
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    starts = [0, *(np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist()]
+    ends = [*starts[1:], len(codes)]
+    names = encoded.dictionary.to_pylist()
+    return {names[codes[s]]: ordered.slice(s, e - s) for s, e in zip(starts, ends, strict=True)}
+
+
+def _referenced(name: str, table: pa.Table, part: Tables) -> pa.Table:
+    """The rows of code list ``name`` that the plan's rows refer to by foreign keys."""
+    target_key = primary_key(name)
+    keys = []
+    for other in resource_names():
+        for fk in load_schema(other).get("foreignKeys", []):
+            if fk["reference"]["resource"] != name or other not in part or PLAN_ID not in part[other].column_names:
+                continue
+            fields, ref = list(fk["fields"]), list(fk["reference"]["fields"])
+            rows = part[other].select(fields).rename_columns(ref)
+            keys.append(rows.filter(pc.is_valid(rows.column(0))).cast(table.select(ref).schema))
+    if not keys:
+        return table.schema.empty_table()
+    wanted = pa.concat_tables(keys).group_by(target_key).aggregate([])
+    indexed = table.append_column(_ROW, pa.array(np.arange(table.num_rows)))
+    kept = indexed.join(wanted, keys=target_key, join_type="left semi")
+    return kept.sort_by(_ROW).drop_columns([_ROW]).cast(table.schema)
+
+
+def fingerprint(tables: Tables, code: str) -> str:
+    """What a plan package is made from: its tables' Arrow data, and ``code``
+    (``versioning.code_fingerprint()``: the code, schemas and vocabularies)."""
+    digest = hashlib.sha256(code.encode())
+    for name in sorted(tables):
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, tables[name].schema) as writer:
+            writer.write_table(tables[name])
+        digest.update(name.encode())
+        digest.update(hashlib.sha256(sink.getvalue()).digest())
+    return digest.hexdigest()
+
+
+def plan_sources(out: Path, tables: Tables) -> dict[str, SourceText]:
+    """plan_id -> its source: the text the corpus package ships (``source/``),
+    with its origin record; not re-read or re-parsed, only copied into the
+    plan's package."""
+    desc = read_descriptor(out)
+    entries = {str(s.get("hash", "")).removeprefix("sha256:"): s for s in desc.get("sources", [])}
+    encodings = {r.get("path"): r.get("encoding") for r in desc.get("resources", [])}
+    found = {}
+    for plan_id, sha in zip(tables["plans"].column(PLAN_ID).to_pylist(),
+                            tables["plans"].column("source_sha256").to_pylist(), strict=True):
+        entry = entries.get(sha, {})
+        path = out / str(entry.get("path", ""))
+        origin = read_origin(path) or {k: v for k, v in entry.items() if k not in ("path", "hash", "bytes")}
+        found[plan_id] = SourceText(str(path), sha, int(entry.get("bytes") or 0),
+                                    encodings.get(entry.get("path")) or "utf-8", (), origin)
+    return found
+
+
+def update_plan(plan_id: str, tables: Tables, source: SourceText, directory: Path, code: str) -> PlanDataset:
+    """Make the package of one plan in ``directory`` when its tables changed (the build's steps)."""
+    current = current_descriptor(directory) or {}
+    check = build.InputCheck(fingerprint(tables, code), versioning.read_state(directory), current.get("version"),
+                             current.get("content_sha256"))
+    if check.unchanged:
+        return PlanDataset(plan_id, directory, str(check.version), False)
+    comparison = build.compare(tables, directory)
+    staged, desc = build.stage(tables, [source], directory, comparison)
+    if build.is_noop(comparison, desc):
+        result = build.keep_in_place(staged, directory, check)
+        return PlanDataset(plan_id, directory, result.version, False)
+    build.validate_staged(staged, tables, [source])
+    result = build.record_and_swap(staged, desc, directory, check, comparison)
+    return PlanDataset(plan_id, directory, result.version, True)
+
+
+def update_plan_datasets(out: Path) -> list[PlanDataset]:
+    """Bring every plan package under ``<out>/plans/`` up to date with the
+    corpus package in ``out``, each under its own lock. A corpus of one plan
+    is that plan's dataset already (same name, same rows): nothing to do."""
+    tables = corpus_tables(out)
+    if tables["plans"].num_rows < 2:
+        return []
+    sources = plan_sources(out, tables)
+    code = versioning.code_fingerprint()
+    updated = []
+    for plan_id, part in split_by_plan(tables).items():
+        directory = out / PLANS_DIR / plan_id
+        with exclusive_lock(directory):
+            updated.append(update_plan(plan_id, part, sources[plan_id], directory, code))
+    return updated

@@ -1,0 +1,247 @@
+"""Table Schema constraints compiled into DuckDB queries.
+
+Each CSV resource is read once into DuckDB (every cell as text, as
+Frictionless reads it) and checked in one aggregate pass for its row-level
+rules (types, required, enum, pattern, minimum/maximum, lengths), then with
+one query per key (unique fields, primary key, foreign keys). The verdicts
+are Frictionless's: ``tests/package/test_constraints.py`` breaks every kind
+of constraint and compares with ``frictionless`` itself, which stays the
+reference (and ``frictionless validate datapackage.json`` passes on every
+package). What the compiler does not know (another type, format or
+constraint) is refused, rather than silently not checked.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from kehoach.core.errors import KehoachError
+
+TRUE_VALUES = ["true", "True", "TRUE", "1"]
+FALSE_VALUES = ["false", "False", "FALSE", "0"]
+KNOWN_CONSTRAINTS = {"required", "unique", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength"}
+
+
+@dataclass(frozen=True)
+class Violation:
+    resource: str
+    kind: str  # as Frictionless names its errors: type-error, constraint-error, primary-key, …
+    note: str
+    count: int
+    row: int | None = None  # CSV row, the header being row 1 (as Frictionless counts)
+    source_line: int | None = None
+    plan_id: str | None = None
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _cell(spec: dict, missing: list[str]) -> str:
+    """The cell as text, NULL when it is a missing value."""
+    return f"CASE WHEN {q(spec['name'])} IN ({', '.join(map(lit, missing))}) THEN NULL ELSE {q(spec['name'])} END" \
+        if missing else q(spec["name"])
+
+
+def _typed(spec: dict, v: str) -> tuple[str, str]:
+    """(SQL true when the text ``v`` is a valid value of the field's type, the typed value:
+    NULL when not valid, as Frictionless reads a cell it cannot parse)."""
+    valid, typed = _parse(spec, v)
+    return valid, typed if valid == "true" else f"(CASE WHEN {valid} THEN {typed} END)"
+
+
+def _parse(spec: dict, v: str) -> tuple[str, str]:
+    kind, fmt = spec.get("type", "string"), spec.get("format", "default")
+    if fmt not in ("default", None) and kind != "date":
+        raise KehoachError(f"field {spec['name']!r}: format {fmt!r} is not supported by the validator")
+    if kind in ("string", "any"):
+        return "true", v
+    if kind == "integer":
+        return f"regexp_full_match({v}, '[+-]?[0-9]+')", f"TRY_CAST({v} AS HUGEINT)"
+    if kind == "number":
+        return f"TRY_CAST({v} AS DOUBLE) IS NOT NULL", f"TRY_CAST({v} AS DOUBLE)"
+    if kind == "boolean":
+        true, false = spec.get("trueValues", TRUE_VALUES), spec.get("falseValues", FALSE_VALUES)
+        return f"{v} IN ({', '.join(map(lit, true + false))})", f"({v} IN ({', '.join(map(lit, true))}))"
+    if kind == "date" and fmt in ("default", None):
+        return (f"(regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') AND TRY_CAST({v} AS DATE) IS NOT NULL)",
+                f"TRY_CAST({v} AS DATE)")
+    if kind == "year":
+        return f"regexp_full_match({v}, '[0-9]{{4}}')", f"TRY_CAST({v} AS INTEGER)"
+    raise KehoachError(f"field {spec['name']!r}: type {kind!r} (format {fmt!r}) is not supported by the validator")
+
+
+def _literal(spec: dict, value: object) -> str:
+    kind = spec.get("type", "string")
+    if kind == "date":
+        return f"DATE {lit(value)}"
+    if kind in ("integer", "number", "year"):
+        return str(value)
+    return lit(value)
+
+
+def row_checks(spec: dict, missing: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, note, SQL condition of a failing row) for one field."""
+    v = _cell(spec, missing)
+    valid, typed = _typed(spec, v)
+    name = spec["name"]
+    constraints = spec.get("constraints", {})
+    unknown = set(constraints) - KNOWN_CONSTRAINTS
+    if unknown:
+        raise KehoachError(f"field {name!r}: constraint(s) {sorted(unknown)} not supported by the validator")
+    checks = [("type-error", f"field {name!r}: not a valid {spec.get('type', 'string')}",
+               f"{v} IS NOT NULL AND NOT ({valid})")]
+    if constraints.get("required"):
+        checks.append(("constraint-error", f"field {name!r}: required", f"{v} IS NULL"))
+    present = f"{v} IS NOT NULL AND ({valid})"
+    if "enum" in constraints:
+        values = ", ".join(_literal(spec, x) for x in constraints["enum"])
+        checks.append(("constraint-error", f"field {name!r}: not in enum", f"{present} AND {typed} NOT IN ({values})"))
+    if "pattern" in constraints:
+        checks.append(("constraint-error", f"field {name!r}: does not match {constraints['pattern']!r}",
+                       f"{present} AND NOT regexp_full_match({v}, {lit(constraints['pattern'])})"))
+    for key, op in (("minimum", "<"), ("maximum", ">")):
+        if key in constraints:
+            checks.append(("constraint-error", f"field {name!r}: {key} {constraints[key]}",
+                           f"{present} AND {typed} {op} {_literal(spec, constraints[key])}"))
+    for key, op in (("minLength", "<"), ("maxLength", ">")):
+        if key in constraints:
+            checks.append(("constraint-error", f"field {name!r}: {key} {constraints[key]}",
+                           f"{present} AND length({v}) {op} {int(constraints[key])}"))
+    return checks
+
+
+def _aliased(columns: list[str]) -> str:
+    return ", ".join(f"{c} AS k{i}" for i, c in enumerate(columns))
+
+
+def _key(fields: list[str] | str) -> list[str]:
+    return [fields] if isinstance(fields, str) else list(fields)
+
+
+class TableChecker:
+    """The CSV resources of one package, loaded once into an in-memory DuckDB."""
+
+    def __init__(self, directory: Path, resources: list[dict]) -> None:
+        self.directory = directory
+        self.resources = {r["name"]: r for r in resources}
+        self.con = duckdb.connect()
+        self.violations: list[Violation] = []
+
+    def run(self) -> list[Violation]:
+        loaded = [name for name in self.resources if self._load(name)]
+        for name in loaded:
+            self._rows(name)
+        for name in loaded:
+            self._keys(name, loaded)
+        return self.violations
+
+    def _fields(self, name: str) -> list[dict]:
+        return self.resources[name]["schema"]["fields"]
+
+    def _load(self, name: str) -> bool:
+        path = self.directory / self.resources[name]["path"]
+        names = [f["name"] for f in self._fields(name)]
+        with path.open(encoding="utf-8", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if header != names:
+            self._add(name, "label-error", f"header {header} is not the schema's fields {names}", 1)
+            return False
+        columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+        try:
+            self.con.execute(
+                f"CREATE TABLE {q('t_' + name)} AS SELECT row_number() OVER () + 1 AS _row, * FROM read_csv("
+                f"{lit(path)}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+                f"columns={columns}, strict_mode=true, null_padding=false)")
+        except duckdb.Error as exc:
+            self._add(name, "source-error", str(exc).splitlines()[0], 1)
+            return False
+        return True
+
+    def _add(self, name: str, kind: str, note: str, count: int, row: int | None = None) -> None:
+        source_line, plan_id = self._locate(name, row) if row else (None, None)
+        self.violations.append(Violation(name, kind, note, count, row, source_line, plan_id))
+
+    def _locate(self, name: str, row: int) -> tuple[int | None, str | None]:
+        names = {f["name"] for f in self._fields(name)}
+        cols = [f"TRY_CAST({q('source_line')} AS BIGINT)" if "source_line" in names else "NULL",
+                q("plan_id") if "plan_id" in names else "NULL"]
+        found = self.con.execute(f"SELECT {', '.join(cols)} FROM {q('t_' + name)} WHERE _row = ?", [row]).fetchone()
+        return (found[0], found[1]) if found else (None, None)
+
+    def _rows(self, name: str) -> None:
+        missing = self.resources[name]["schema"].get("missingValues", [""])
+        checks = [c for f in self._fields(name) for c in row_checks(f, missing)]
+        if not checks:
+            return
+        parts = [f"count(*) FILTER (WHERE {cond}), min(_row) FILTER (WHERE {cond})" for _, _, cond in checks]
+        result = self.con.execute(f"SELECT {', '.join(parts)} FROM {q('t_' + name)}").fetchone()
+        for i, (kind, note, _) in enumerate(checks):
+            if result[2 * i]:
+                self._add(name, kind, note, result[2 * i], result[2 * i + 1])
+
+    def _typed_columns(self, name: str, fields: list[str]) -> list[str]:
+        """Key cells as typed values, so '1' and '01' are one integer, as for Frictionless."""
+        missing = self.resources[name]["schema"].get("missingValues", [""])
+        specs = {f["name"]: f for f in self._fields(name)}
+        return [_typed(specs[f], _cell(specs[f], missing))[1] for f in fields]
+
+    def _duplicates(self, name: str, fields: list[str], kind: str, note: str) -> None:
+        keys = self._typed_columns(name, fields)
+        all_null = " AND ".join(f"({k}) IS NULL" for k in keys)
+        table = q("t_" + name)
+        sql = (f"SELECT count(*), min(_row) FROM (SELECT _row, row_number() OVER (PARTITION BY {', '.join(keys)} "
+               f"ORDER BY _row) AS i FROM {table} WHERE NOT ({all_null})) WHERE i > 1")
+        count, row = self.con.execute(sql).fetchone()
+        if count:
+            self._add(name, kind, note, count, row)
+        if kind == "primary-key":
+            count, row = self.con.execute(f"SELECT count(*), min(_row) FROM {table} WHERE {all_null}").fetchone()
+            if count:
+                self._add(name, kind, f"{note}: every key cell is empty", count, row)
+
+    def _keys(self, name: str, loaded: list[str]) -> None:
+        schema = self.resources[name]["schema"]
+        for f in self._fields(name):
+            if f.get("constraints", {}).get("unique"):
+                self._duplicates(name, [f["name"]], "unique-error", f"field {f['name']!r}: values must be unique")
+        if schema.get("primaryKey"):
+            pk = _key(schema["primaryKey"])
+            self._duplicates(name, pk, "primary-key", f"primary key {pk} is not unique")
+        for fk in schema.get("foreignKeys", []):
+            self._foreign_key(name, fk, loaded)
+
+    def _foreign_key(self, name: str, fk: dict, loaded: list[str]) -> None:
+        fields, ref = _key(fk["fields"]), fk["reference"]
+        target, target_fields = ref.get("resource") or name, _key(ref["fields"])
+        if target not in loaded:
+            self._add(name, "foreign-key", f"foreign key {fields}: resource {target!r} is not a valid table", 1)
+            return
+        mine = self._typed_columns(name, fields)
+        theirs = self._typed_columns(target, target_fields)
+        all_null = " AND ".join(f"({k}) IS NULL" for k in mine)
+        on = " AND ".join(f"c.k{i} = p.k{i}" for i in range(len(fields)))
+        sql = (f"SELECT count(*), min(c._row) FROM (SELECT _row, {_aliased(mine)} "
+               f"FROM {q('t_' + name)} WHERE NOT ({all_null})) c "
+               f"LEFT JOIN (SELECT DISTINCT {_aliased(theirs)} "
+               f"FROM {q('t_' + target)}) p ON {on} WHERE p.k0 IS NULL")
+        count, row = self.con.execute(sql).fetchone()
+        if count:
+            self._add(name, "foreign-key", f"foreign key {fields} -> {target}{target_fields}: no such row", count, row)
+
+
+def check_csv_resources(directory: Path, resources: list[dict]) -> list[Violation]:
+    """Every violation of the resources' Table Schemas, one per rule, with its first row."""
+    checker = TableChecker(directory, resources)
+    try:
+        return checker.run()
+    finally:
+        checker.con.close()

@@ -1,0 +1,74 @@
+"""The parse fans out, one task per source, on a real Dask cluster; the tables
+are those of the sequential build."""
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from corpus import write_corpus
+from distributed import LocalCluster
+from helpers import PLAN_FILE
+from prefect import get_client
+
+from flows import runners
+from flows.pipeline import build_package
+from kehoach import build
+from kehoach.core.model import resource_names
+
+pytestmark = pytest.mark.prefect
+
+
+def tables(out: Path) -> dict:
+    return {name: pq.read_table(out / "data" / f"{name}.parquet") for name in resource_names()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, dict]:
+    """Three generated plans, built the plain sequential way as the reference."""
+    root = tmp_path_factory.mktemp("corpus")
+    write_corpus(PLAN_FILE, root / "plans", 3)
+    build.run_build([root / "plans"], root / "sequential")
+    return root / "plans", tables(root / "sequential")
+
+
+def test_corpus_on_a_dask_scheduler_gives_the_sequential_tables(prefect_harness, corpus, tmp_path, monkeypatch):
+    plans, expected = corpus
+    with get_client(sync_client=True) as client:
+        api_url = str(client.api_url)
+    # a cluster of its own, as a real one would be: its workers report to this Prefect API
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      env={"PREFECT_API_URL": api_url}) as cluster:
+        monkeypatch.setenv(runners.DASK_ADDRESS_ENV, cluster.scheduler_address)
+        result = build_package(sources=[str(plans)], out=str(tmp_path / "out"))
+        computed = {str(key) for key, _, finish, *_ in cluster.scheduler.transition_log if finish == "memory"}
+    parsed = {key for key in computed if key.startswith("parse_batch")}
+    assert len(parsed) == len(runners.batches(3)) == 3  # a batch per source here, run by the cluster's workers
+    assert result.counts["plans"] == 3
+    got = tables(tmp_path / "out")
+    for name, table in expected.items():
+        assert got[name].equals(table), name
+
+
+def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path, monkeypatch):
+    plans, expected = corpus
+    monkeypatch.delenv(runners.DASK_ADDRESS_ENV, raising=False)
+    monkeypatch.setenv(runners.PARALLEL_FROM_ENV, "3")
+    monkeypatch.setenv(runners.WORKERS_ENV, "2")
+    assert "local Dask cluster of 2" in runners.describe(runners.parse_runner(3))
+    build_package(sources=[str(plans)], out=str(tmp_path / "out"))
+    got = tables(tmp_path / "out")
+    for name, table in expected.items():
+        assert got[name].equals(table), name
+
+
+def test_batches_cover_the_sources_in_order(monkeypatch):
+    monkeypatch.setenv(runners.WORKERS_ENV, "2")
+    assert runners.batches(1000) == [(i * 125, (i + 1) * 125) for i in range(8)]
+    assert runners.batches(3) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_one_plan_stays_in_the_flow_process(monkeypatch):
+    monkeypatch.delenv(runners.DASK_ADDRESS_ENV, raising=False)
+    monkeypatch.delenv(runners.PARALLEL_FROM_ENV, raising=False)
+    assert not runners.wants_dask(1)
+    assert runners.describe(runners.parse_runner(1)) == "the flow's process"

@@ -1,0 +1,83 @@
+"""One portal dataset per plan, plus the corpus: an amendment to one plan
+publishes a new version of that plan's dataset (and of the corpus) only."""
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from corpus import write_corpus
+from helpers import PLAN_FILE
+
+from kehoach import build
+from kehoach.core.model import resource_names
+from kehoach.publish.targets import publish
+
+AMENDED_TASK = "Tổ chức Tuần lễ Chuyển đổi số năm 2024"
+
+
+def files(directory: Path) -> dict[str, int]:
+    return {str(p.relative_to(directory)): p.stat().st_mtime_ns for p in directory.rglob("*") if p.is_file()}
+
+
+def tables(directory: Path) -> dict:
+    return {name: pq.read_table(directory / "data" / f"{name}.parquet") for name in resource_names()}
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("datasets")
+    paths = write_corpus(PLAN_FILE, root / "raw", 3)
+    out, portal = root / "output", root / "portal"
+    build.run_build([root / "raw"], out)
+    first = publish(out, portal, validate=False)
+    return root, paths, out, portal, first
+
+
+def test_one_dataset_per_plan_and_one_for_the_corpus(published):
+    _root, _paths, out, portal, first = published
+    plan_ids = pq.read_table(out / "data" / "plans.parquet").column("plan_id").to_pylist()
+    assert first.dataset == "kehoach-quang-ngai-plans" and first.changed
+    assert [p.dataset for p in first.plans] == [f"kehoach-{p}" for p in plan_ids]
+    assert all(p.changed and p.version == "1.0.0" for p in first.plans)
+    catalog = json.loads((portal / "catalog.json").read_text(encoding="utf-8"))
+    assert sorted(d["name"] for d in catalog["datasets"]) == sorted([first.dataset, *(p.dataset for p in first.plans)])
+
+
+def test_a_plan_dataset_holds_that_plan_as_if_built_alone(published, tmp_path):
+    _root, paths, _out, portal, first = published
+    build.run_build([paths[1]], tmp_path / "alone")
+    expected = tables(tmp_path / "alone")
+    got = tables(portal / first.plans[1].dataset)
+    assert got["tasks"].num_rows == 74
+    for name in resource_names():
+        assert got[name].equals(expected[name]), name
+
+
+def test_an_amendment_touches_its_plan_dataset_and_the_corpus_only(published):
+    root, paths, out, portal, first = published
+    again = publish(out, portal, validate=False)
+    assert not again.changed and all(p.skipped and not p.changed for p in again.plans)
+
+    before = {p.dataset: files(portal / p.dataset) for p in first.plans}
+    packages = {p.dataset: files(out / "plans" / p.dataset.removeprefix("kehoach-")) for p in first.plans}
+    text = paths[1].read_text(encoding="utf-8")
+    assert AMENDED_TASK in text
+    paths[1].write_text(text.replace(AMENDED_TASK, f"{AMENDED_TASK} (bổ sung)"), encoding="utf-8")
+    result = build.run_build([root / "raw"], out)
+    assert result.changed and result.version == "1.1.0"
+
+    report = publish(out, portal, validate=False)
+    assert report.changed and report.version == "1.1.0"
+    amended, others = first.plans[1].dataset, [first.plans[0].dataset, first.plans[2].dataset]
+    by_name = {p.dataset: p for p in report.plans}
+    assert by_name[amended].changed and by_name[amended].version == "1.1.0"
+    assert "1 published, 2 unchanged" in report.summary()
+    for name in others:
+        assert by_name[name].skipped and not by_name[name].changed
+        assert files(portal / name) == before[name]  # not written to
+        assert files(out / "plans" / name.removeprefix("kehoach-")) == packages[name]
+    changes = pq.read_table(portal / amended / "data" / "changes.parquet").to_pylist()
+    assert [(c["resource"], c["change"]) for c in changes] == [("tasks", "changed")]
+    desc = json.loads((portal / amended / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["previous_version"] == "1.0.0"
