@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from kehoach import build
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
-from kehoach.package.layout import PLANS_DIR, current_descriptor, parquet_path, read_descriptor
+from kehoach.package.layout import PLANS_DIR, current_descriptor, read_descriptor, table_resources
 from kehoach.read.sources import SourceText, read_origin
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES
@@ -58,8 +58,9 @@ def plan_dirs(out: Path) -> list[Path]:
 
 
 def corpus_tables(out: Path) -> Tables:
-    """The validated tables of the corpus package in ``out`` (without its changelog)."""
-    return {n: pq.read_table(out / parquet_path(n)) for n in resource_names() if n != CHANGES}
+    """The validated tables of the corpus package in ``out`` (without its changelog): those its descriptor lists."""
+    resources = table_resources(read_descriptor(out))
+    return {n: pq.read_table(out / r["path"]) for n, r in resources.items() if n != CHANGES}
 
 
 def split_by_plan(tables: Tables) -> dict[str, Tables]:
