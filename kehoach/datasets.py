@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from kehoach import build
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
-from kehoach.package.layout import PLANS_DIR, current_descriptor, read_descriptor, table_resources
+from kehoach.package.layout import DESCRIPTOR, PLANS_DIR, current_descriptor, read_descriptor, table_resources
 from kehoach.read.sources import SourceText, read_origin
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES
@@ -54,7 +54,7 @@ class PlanDataset:
 def plan_dirs(out: Path) -> list[Path]:
     """The plan packages in place, in plan_id order."""
     root = out / PLANS_DIR
-    return sorted(p for p in root.iterdir() if (p / "datapackage.json").is_file()) if root.is_dir() else []
+    return sorted(p for p in root.iterdir() if (p / DESCRIPTOR).is_file()) if root.is_dir() else []
 
 
 def corpus_tables(out: Path) -> Tables:

@@ -29,6 +29,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` in one rename: a reader sees the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def staging_dir(target: Path, purpose: str = "staging") -> Path:
     """A fresh sibling of ``target`` (same filesystem, so renames are atomic)."""
     target.parent.mkdir(parents=True, exist_ok=True)

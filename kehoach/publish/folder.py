@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 from kehoach.core.files import (
+    atomic_write,
     exclusive_lock,
     link_or_copy,
     link_or_copy_tree,
@@ -76,7 +76,7 @@ def publish_folder(snap: Snapshot, root: Path, dataset: str | None = None, dry_r
             report.writes += len(report.created) + len(report.updated) + len(report.deleted)
         for filename, content in ((CATALOG, catalog_bytes), (CATALOG_LD, catalog_ld_bytes)):
             if _read_bytes(root / filename) != content:
-                _atomic_write(root / filename, content)
+                atomic_write(root / filename, content)
                 report.writes += 1
     return report
 
@@ -167,8 +167,3 @@ def _read_bytes(path: Path) -> bytes | None:
     except OSError:
         return None
 
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -171,7 +171,3 @@ def discover(paths: list[str | Path]) -> list[Path]:
         raise KehoachError("no plan texts (*.txt) found", ", ".join(str(p) for p in paths))
     return found
 
-
-def fingerprint_files(paths: list[Path]) -> dict[str, str]:
-    """sha256 of each file, by name (used for change detection)."""
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}

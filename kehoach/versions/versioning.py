@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kehoach.core.files import atomic_write
 from kehoach.core.paths import CODE_DIRS, CODE_ROOT, REFERENCE_DIR, SCHEMAS_DIR
 from kehoach.package.layout import STATE_DIR, STATE_FILE
 
@@ -73,9 +73,8 @@ def write_state(directory: Path, state: dict) -> None:
     """Write state atomically (a temporary file renamed over the old one)."""
     folder = directory / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{STATE_FILE}.{os.getpid()}"
-    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / STATE_FILE)
+    text = json.dumps(state, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    atomic_write(folder / STATE_FILE, text.encode("utf-8"))
 
 
 # --- versions ------------------------------------------------------------------
