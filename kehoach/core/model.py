@@ -118,6 +118,8 @@ def _quantize(value: Any, kind: pa.Decimal128Type) -> Any:
         return value
     if not value.is_finite() or (value != 0 and value.adjusted() >= kind.precision - kind.scale):
         raise KehoachError(f"amount {value} has more than {kind.precision - kind.scale} digits before the point")
+    if value.as_tuple().exponent >= -kind.scale:  # no more decimals than the column: Arrow stores it exactly
+        return value
     with localcontext(prec=kind.precision + 1):
         q = value.quantize(Decimal(1).scaleb(-kind.scale), rounding=ROUND_DOWN)
     if q != value:
@@ -177,7 +179,24 @@ def with_ordinals(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 def rows_to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """The rows as an Arrow table of the resource's schema. Arrow converts them
+    in one call and refuses whatever the schema cannot hold exactly (too many
+    digits or decimals, an integer over 64 bits, text for a date); only then
+    are the rows read again one by one, to convert ISO dates and to name the
+    row and what is wrong with it."""
     schema = arrow_schema(name)
+    if not rows:
+        return schema.empty_table()
+    try:
+        table = pa.Table.from_pylist(rows, schema=schema)
+    except (ValueError, TypeError, ArithmeticError):  # Arrow's errors, and Python's on hostile numbers
+        return _rows_to_arrow_checked(name, schema, rows)
+    if any(not f.nullable and table.column(i).null_count for i, f in enumerate(schema)):
+        return _rows_to_arrow_checked(name, schema, rows)
+    return table
+
+
+def _rows_to_arrow_checked(name: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> pa.Table:
     columns = []
     for f in schema:
         values = [r.get(f.name) for r in rows]
@@ -187,13 +206,12 @@ def rows_to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
                 f"{name}: required field {f.name!r} is empty", line=row.get("source_line")
             )
         if _needs_checks(f.type, values):
-            values = [_checked(name, f, v, row) for v, row in zip(values, rows, strict=True)]
+            values = [v if v is None else _checked(name, f, v, row) for v, row in zip(values, rows, strict=True)]
         try:
             columns.append(pa.array(values, type=f.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise KehoachError(f"{name}.{f.name}: {exc}") from None
-    table = pa.Table.from_arrays(columns, schema=schema) if rows else schema.empty_table()
-    return table
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _needs_checks(kind: pa.DataType, values: list[Any]) -> bool:
@@ -233,7 +251,9 @@ def concat(parts: list[Tables]) -> Tables:
         pk = primary_key(name)
         if pk and "plan_id" not in pk:  # code lists shared by plans (documents, agencies)
             table = _first_per_key(table, pk)
-        out[name] = table
+        # one chunk per column: DuckDB scans a table of a thousand one-plan
+        # chunks several times slower than the same rows in one
+        out[name] = table.combine_chunks()
     return out
 
 

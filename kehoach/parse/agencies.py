@@ -57,6 +57,8 @@ _SEPARATOR = re.compile(r"[,;]")
 # A cell written as a list ('- Vụ Đất đai - Cục Quy hoạch …', its line breaks lost) also separates on its dashes;
 # a name holding ' - ' ('Vụ Kế hoạch - Tài chính') is still found whole, as names holding commas are.
 _LIST_SEPARATOR = re.compile(r"[,;]|^-\s*|\s+-\s+")
+# Texts whose agency a registry remembers (a few MB at most).
+_RESOLVED_MAX = 50_000
 _AND = re.compile(r"\s+và\s+")
 # Longest agency name, in words, looked for in running text.
 _MAX_NAME_WORDS = 14
@@ -75,6 +77,9 @@ class AgencyRegistry:
         self._suffixes = (f" {key(province_unit)} {key(province)}", f" {key(province)}", f" {key(province_unit)}")
         self.agencies: dict[str, Agency] = {}
         self._index: dict[str, str] = {}
+        # text -> agency id: the same names recur in every table of a plan and in
+        # every plan of a province; bounded, the registry lives as long as the process
+        self._resolved: dict[str, str | None] = {}
         for row in vocabulary("agencies"):
             self._add_row(row)
 
@@ -120,7 +125,12 @@ class AgencyRegistry:
 
     # -- reading ---------------------------------------------------------------
     def resolve(self, text: str) -> str | None:
-        return self._index.get(self.alias_key(text)) if clean(text) else None
+        if text in self._resolved:
+            return self._resolved[text]
+        if len(self._resolved) >= _RESOLVED_MAX:
+            self._resolved.clear()
+        found = self._resolved[text] = self._index.get(self.alias_key(text)) if clean(text) else None
+        return found
 
     def mentions(self, cell: str | None) -> list[Mention]:
         text = clean(cell).strip(" .,;")

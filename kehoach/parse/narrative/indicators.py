@@ -170,16 +170,19 @@ def _figure(text: str, masked: str, m: re.Match[str]) -> Figure | None:
 
 # -- what follows the number ------------------------------------------------------------
 
+@cache
+def _unit_pattern() -> re.Pattern[str]:
+    """Every unit term as one alternation, in ``_units()`` order (the first that
+    fits wins, as trying them one by one would): '%' right after the number or
+    one space away, a word after spaces and not inside a longer word."""
+    return re.compile("|".join(
+        rf"\s?(?P<u{i}>%)" if term.term == "%" else rf"\s+(?P<u{i}>{re.escape(term.term)})(?!\w)"
+        for i, term in enumerate(_units())) or "(?!)")
+
+
 def _unit_after(after: str) -> UnitTerm | None:
-    k = after.casefold()
-    for term in _units():
-        if term.term == "%":
-            if k.lstrip().startswith("%") and len(k) - len(k.lstrip()) <= 1:
-                return term
-            continue
-        if re.match(rf"\s+{re.escape(term.term)}(?!\w)", k):
-            return term
-    return None
+    m = _unit_pattern().match(after.casefold())
+    return _units()[int(m.lastgroup[1:])] if m else None
 
 
 def _unit_span(after: str, term: UnitTerm) -> int:
