@@ -13,7 +13,8 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
-from prefect import flow, get_client, get_run_logger, task
+from prefect import Task, flow, get_client, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import runners
@@ -160,10 +161,13 @@ def keep(directory: Path, out: Path, check: build.InputCheck) -> build.BuildResu
     return result
 
 
-def _quoted(step: Callable) -> Callable:
-    """Call a task with its arguments quoted: Prefect otherwise walks every
-    argument looking for futures, and a corpus's sources (every line of every
-    text) take it seconds per task."""
+def _quoted(step: Task) -> Callable:
+    """Call a task with its arguments quoted and no cache key: Prefect
+    otherwise walks every argument looking for futures, and hashes them all
+    (pickled) for a cache the build does not use (it has its own input
+    fingerprint); a corpus's sources and tables take it seconds per task."""
+    step = step.with_options(cache_policy=NO_CACHE)
+
     @functools.wraps(step)
     def call(*args, **kwargs):
         return step(*(quote(a) for a in args), **{k: quote(v) for k, v in kwargs.items()})

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,12 @@ PRESERVED = (VERSIONS_DIR, PLANS_DIR)
 # wrote. Issue #4: the DuckDB database and the README with the audit summary;
 # issue #13: the Excel workbook, CITATION.cff and the landing page with its
 # charts (written in this order).
-STAGE_HOOKS: list = [stage_database, stage_workbook, stage_citation, stage_readme, stage_landing_page]
+STAGE_HOOKS: list = [stage_workbook, stage_citation, stage_readme, stage_landing_page]
+# Hooks that need the tables only (not the identity): run in a thread while the
+# CSV files are written, their resources listed first. The DuckDB file: its
+# keys cost DuckDB as long as Python takes to write the CSV files, and DuckDB
+# does not hold the GIL.
+BACKGROUND_HOOKS: list = [stage_database]
 
 
 @dataclass
@@ -192,17 +198,24 @@ def stage(tables: Tables, sources: list[SourceText], out: Path,
     tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
     try:
-        resources = write_tables(tables, directory)
-        extra: dict = {"content_sha256": content_fingerprint(resources)}
-        summaries = comparison.summaries()
-        if decision.previous:
-            extra["previous_version"] = decision.previous
-        if summaries:
-            extra["change_summary_vi"], extra["change_summary"] = summaries
-        # the description (and so the portal's dataset page) carries the latest change
-        info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
-        extra.update(package_identity(info, tables, comparison.previous_descriptor))
-        resources += stage_sources(sources, directory)
+        # the pool is left (its threads finished) before a failure discards the directory
+        with ThreadPoolExecutor(max_workers=len(BACKGROUND_HOOKS) or 1) as pool:
+            background_extra: dict = {}
+            background = [pool.submit(hook, tables, directory, background_extra) for hook in BACKGROUND_HOOKS]
+            resources = write_tables(tables, directory)
+            extra: dict = {"content_sha256": content_fingerprint(resources)}
+            summaries = comparison.summaries()
+            if decision.previous:
+                extra["previous_version"] = decision.previous
+            if summaries:
+                extra["change_summary_vi"], extra["change_summary"] = summaries
+            # the description (and so the portal's dataset page) carries the latest change
+            info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
+            extra.update(package_identity(info, tables, comparison.previous_descriptor))
+            resources += stage_sources(sources, directory)
+            for future in background:
+                resources += future.result() or []
+        extra.update(background_extra)
         for hook in STAGE_HOOKS:
             resources += hook(tables, directory, extra) or []
         desc = descriptor(info, sources, resources, extra)

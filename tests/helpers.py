@@ -11,7 +11,8 @@ import pyarrow as pa
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables
 from kehoach.core.paths import RAW_DIR
-from kehoach.package.writer import write_csv, write_descriptor, write_parquet
+from kehoach.package.csv_file import write_csv
+from kehoach.package.writer import write_descriptor, write_parquet
 
 PLAN_FILE = RAW_DIR / "qni-219-KH-UBND-2023.txt"
 

@@ -98,7 +98,8 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
     """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    con = duckdb.connect()
+    # one thread: it runs beside the CSV writer (kehoach.build.BACKGROUND_HOOKS), which needs the other core
+    con = duckdb.connect(config={"threads": 1})
     try:
         con.execute(f"ATTACH {literal(str(path))} AS kehoach "
                     f"(STORAGE_VERSION {literal(STORAGE_VERSION)}, BLOCK_SIZE {BLOCK_SIZE})")

@@ -21,12 +21,13 @@ from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.package.charts import Chart, number, render_svg
 from kehoach.package.citation import CITATION_FILE, recommended
+from kehoach.package.csv_file import csv_value
 from kehoach.package.database import DATABASE_FILE
 from kehoach.package.landing_data import BUDGET_CHART, charts
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS
 from kehoach.package.workbook import WORKBOOK_FILE
-from kehoach.package.writer import csv_value, file_resource, package_info
+from kehoach.package.writer import file_resource, package_info
 
 PAGE_RESOURCE = "landing-page"
 TEMPLATE = Path(__file__).with_name("templates") / "index.html"

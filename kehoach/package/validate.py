@@ -29,8 +29,8 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, arrow_schema_of
 from kehoach.package.constraints import Violation, check_csv_resources
+from kehoach.package.csv_file import csv_sha256
 from kehoach.package.layout import DESCRIPTOR, PARQUET_SUFFIX, read_descriptor
-from kehoach.package.writer import csv_sha256
 
 log = logging.getLogger(__name__)
 

@@ -7,18 +7,14 @@ run leaves the previous package untouched.
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach import __version__
@@ -26,6 +22,7 @@ from kehoach.audit.runner import summary as audit_summary
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.core.text import fold, slug
+from kehoach.package.csv_file import write_csv
 from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX, SOURCE_DIR
 from kehoach.read.sources import SourceText
 
@@ -48,62 +45,6 @@ class PackageInfo:
     description_en: str
     version: str
     created: str
-
-
-def csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return "0" if text in ("-0", "") else text
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def write_csv(table: pa.Table, path: Path) -> None:
-    """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        _write_csv_rows(table, handle)
-
-
-def csv_sha256(table: pa.Table) -> str:
-    """sha256 of the CSV ``write_csv`` would write, without writing it."""
-    digest = hashlib.sha256()
-
-    class _Hasher:
-        def write(self, text: str) -> None:
-            digest.update(text.encode("utf-8"))
-
-    _write_csv_rows(table, _Hasher())
-    return digest.hexdigest()
-
-
-def _write_csv_rows(table: pa.Table, handle: Any) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(table.column_names)
-    # a batch at a time: one table's Python values are never all in memory
-    for batch in table.to_batches(max_chunksize=65536):
-        writer.writerows(zip(*(csv_strings(batch.column(i)) for i in range(batch.num_columns)), strict=True))
-
-
-def csv_strings(column: pa.Array) -> list[str]:
-    """The column's cells as ``csv_value`` writes them, converted by Arrow a
-    column at a time where the text is the same (a Python call per cell costs
-    more than writing the file)."""
-    kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return pc.fill_null(column, "").to_pylist()
-    if pa.types.is_decimal(kind):
-        # Decimal.normalize() in 'f' format: no trailing zeros, no bare point
-        text = pc.replace_substring_regex(pc.cast(column, pa.string()), r"(\.\d*?)0+$|\.$", r"\1")
-        text = pc.replace_substring_regex(text, r"\.$", "")
-        return pc.fill_null(text, "").to_pylist()
-    if pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_date32(kind):
-        return pc.fill_null(pc.cast(column, pa.string()), "").to_pylist()
-    return [csv_value(v) for v in column.to_pylist()]
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:

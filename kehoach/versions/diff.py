@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, rows_to_arrow
+from kehoach.package.csv_file import csv_value
 from kehoach.package.layout import DESCRIPTOR, csv_schemas, package_dir, read_descriptor, table_resources
-from kehoach.package.writer import csv_value
 
 CHANGES = "changes"
 

@@ -305,8 +305,12 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
                 patterns.append((re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE), ref))
     new: list[Found] = []
     spans = _Spans(found)
+    # one scan per line for any of the names; the names one by one only where one is
+    anywhere = re.compile("|".join(f"(?:{p.pattern})" for p, _ in patterns), re.IGNORECASE) if patterns else None
     for n in lines:
         text = doc.source.line(n)
+        if anywhere is None or not anywhere.search(text):
+            continue
         for pattern, ref in patterns:
             for m in pattern.finditer(text):
                 if spans.free(n, m.start(), m.end()):
