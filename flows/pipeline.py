@@ -54,9 +54,10 @@ def parse_one(path: str, sha256: str) -> Tables:
 
 
 @task(name="parse sources")
-def parse_batch(paths: list[str], hashes: list[str]) -> list[Tables]:
-    """A batch of sources, one after another, on a Dask worker."""
-    return [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)]
+def parse_batch(paths: list[str], hashes: list[str]) -> build.Parsed:
+    """A batch of sources, one after another, on a Dask worker; their tables
+    concatenated there."""
+    return build.parsed(paths, [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)])
 
 
 @flow(name="parse_sources", log_prints=False)
@@ -64,20 +65,21 @@ def parse_corpus(paths: list[str], hashes: list[str]) -> Tables:
     """The sources parsed on this subflow's task runner (a Dask cluster,
     ``flows.runners``) in ``runners.batches`` batches, one task each: a task
     run costs about half a second on a Dask worker (measured: 100 trivial
-    tasks, 47 s on two workers), more than parsing a plan. Then the plans'
-    tables are concatenated once, in the order of the sources."""
+    tasks, 47 s on two workers), more than parsing a plan. Each batch's
+    tables are concatenated on its worker, the batches' here, in the order of
+    the sources."""
     spans = runners.batches(len(paths))
     futures = parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans])
-    return _combined(paths, [part for future in futures for part in future.result()])
+    return _combined([future.result() for future in futures])
 
 
 def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
     """One task per source, on the flow's own task runner."""
-    return _combined(paths, [future.result() for future in parse_one.map(paths, hashes)])
+    return _combined([build.parsed(paths, [future.result() for future in parse_one.map(paths, hashes)])])
 
 
-def _combined(paths: list[str], parts: list[Tables]) -> Tables:
-    tables = build.combine(paths, parts)
+def _combined(pieces: list[build.Parsed]) -> Tables:
+    tables = build.combine(pieces)
     c = build.counts(tables)
     get_run_logger().info(
         "parsed %d plan(s): %d tasks (%d agency mentions), %d budget items (%d lines, %d stated totals), "

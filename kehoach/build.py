@@ -74,20 +74,39 @@ def read_sources(paths: list[str | Path]) -> list[SourceText]:
 
 def parse_sources(sources: list[SourceText]) -> Tables:
     """Parse every source here, one after another (the flow fans out instead)."""
-    return combine([s.path for s in sources], [parse_source(s) for s in sources])
+    return combine([parsed([s.path for s in sources], [parse_source(s) for s in sources])])
 
 
-def combine(paths: list[str], parts: list[Tables]) -> Tables:
-    """The corpus: every plan's tables (parsed from ``paths``, in that order) concatenated once."""
+@dataclass(frozen=True)
+class Parsed:
+    """Tables parsed from some sources, concatenated, and the plans each source
+    gave (a plan given by two sources is an error, found when all are combined)."""
+
+    tables: Tables
+    plans: tuple[tuple[str, tuple[str, ...]], ...]  # (source path, its plan ids), in source order
+
+
+def parsed(paths: list[str], parts: list[Tables]) -> Parsed:
+    """``parts[i]`` parsed from ``paths[i]``, concatenated once (where they were
+    parsed: a batch of plans travels back from a worker as one set of tables,
+    not as thousands of small ones)."""
+    plans = tuple((path, tuple(part["plans"].column("plan_id").to_pylist()))
+                  for path, part in zip(paths, parts, strict=True))
+    return Parsed(concat(parts), plans)
+
+
+def combine(pieces: list[Parsed]) -> Tables:
+    """The corpus: the pieces' tables, in their order, concatenated once."""
     owners: dict[str, list[str]] = {}
-    for path, part in zip(paths, parts, strict=True):
-        for plan_id in part["plans"].column("plan_id").to_pylist():
-            owners.setdefault(plan_id, []).append(path)
+    for piece in pieces:
+        for path, plan_ids in piece.plans:
+            for plan_id in plan_ids:
+                owners.setdefault(plan_id, []).append(path)
     duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
     if duplicates:
         files = owners[duplicates[0]]
         raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
-    return concat(parts)
+    return pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces])
 
 
 def schema_fingerprint() -> str:
