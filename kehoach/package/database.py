@@ -107,10 +107,13 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
         unconstrained = load_tables(con, tables, constraints=True)
         create_views(con)
         names = [n for n in resource_names() if n in tables]
+        # one transaction for the many small statements (a commit each cost a second)
+        con.execute("BEGIN TRANSACTION")
         document(con, names, rule_sql())
         facts = package_facts(tables) | {"tables_without_constraints": ", ".join(unconstrained)}
         _table(con, "meta_package", [{"key": k, "value": v} for k, v in facts.items()],
                "Facts about this database: who wrote it, with which DuckDB, for which plans.")
+        con.execute("COMMIT")
         con.execute("CHECKPOINT")
         con.execute("USE memory")
         con.execute("DETACH kehoach")
