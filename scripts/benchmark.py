@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: build corpora of 1, 10, 100, 1,000 plans (no thresholds; CI never times tests).
 
-    .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000]
+    .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000] [--workdir DIR]
+        [--refresh-only] [--refreshes K]
 
 Each corpus is made from ``raw/`` by renumbering the plan and varying its
 amounts (``tests/corpus.py``). Every build runs in a child process, as
@@ -10,7 +11,13 @@ and prints: whole-process wall time, time per stage (``kehoach.build.Steps``
 wrapped with timers), peak RSS (``ru_maxrss`` of the child and its reaped
 descendants, and the sampled peak of the whole process tree), and the ratio
 to a trivial one-task Prefect flow run the same way in the same run. The
-largest corpus is then refreshed unchanged: it must write nothing.
+largest corpus is then refreshed unchanged (``--refreshes`` times; the
+median is printed): it must write nothing.
+
+``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
+temporary directory otherwise); with ``--refresh-only`` the builds are
+skipped and the packages already in ``DIR`` are only refreshed, to measure
+a refresh again without waiting for a build.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -150,38 +158,66 @@ def print_row(label: str, run: Run, trivial: float) -> None:
           f"  tree {run.tree_mb:6.0f} MB  {parts}", flush=True)
 
 
+def refresh_unchanged(src: Path, out: Path, label: str, trivial: float, times: int) -> None:
+    """Refresh ``out`` from ``src`` unchanged ``times`` times: each must write nothing."""
+    walls = []
+    for _ in range(times):
+        before = snapshot(out)
+        run = run_child("build", str(src), str(out))
+        after = snapshot(out)
+        writes = sum(1 for k, v in after.items() if before.get(k) != v) + len(set(before) - set(after))
+        print_row(label, run, trivial)
+        print(f"{'':<22} unchanged refresh: changed={run.info['changed']}, {writes} file(s) written", flush=True)
+        walls.append(run.wall)
+    if times > 1:
+        median = statistics.median(walls)
+        print(f"{label + ' median':<22} {median:8.2f} s {median / trivial:6.2f}x  "
+              f"(runs: {', '.join(f'{w:.1f}' for w in walls)} s)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100,1000", help="corpus sizes, comma-separated")
+    parser.add_argument("--workdir", type=Path, help="keep corpora and packages here (reused when present)")
+    parser.add_argument("--refresh-only", action="store_true",
+                        help="skip the builds: refresh the packages already in --workdir, every size")
+    parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         info = child_trivial() if args.child[0] == "trivial" else child_build(*args.child[1:])
         print(MARK + json.dumps(info), flush=True)
         return
+    if args.refresh_only and not args.workdir:
+        parser.error("--refresh-only needs --workdir (where the built packages are)")
 
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"kehoach benchmark: corpora from {PLAN.name}, {os.cpu_count()} CPU(s)", flush=True)
-    with tempfile.TemporaryDirectory(prefix="kehoach-bench-") as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.workdir:
+            tmp = args.workdir
+            tmp.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kehoach-bench-")))
         # a shared machine is noisy: the floor is the fastest of three trivial runs
         trivials = [run_child("trivial") for _ in range(3)]
         trivial = min(trivials, key=lambda r: r.wall)
         print(f"{'trivial Prefect flow':<22} {trivial.wall:8.2f} s  1.00x  rss {trivial.maxrss_mb:6.0f} MB"
               f"  tree {trivial.tree_mb:6.0f} MB  (runs: {', '.join(f'{r.wall:.1f}' for r in trivials)} s)",
               flush=True)
-        out = None
         for n in sizes:
-            src, out = Path(tmp) / f"corpus-{n}", Path(tmp) / f"out-{n}"
+            src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
+            if args.refresh_only:
+                if not (out / "datapackage.json").exists():
+                    raise SystemExit(f"no package in {out}: build it first (without --refresh-only)")
+                refresh_unchanged(src, out, f"{n} unchanged", trivial.wall, args.refreshes)
+                continue
             write_corpus(PLAN, src, n)
             run = run_child("build", str(src), str(out))
             print_row(f"{n} plan(s)", run, trivial.wall)
-        if out is not None:
-            before = snapshot(out)
-            run = run_child("build", str(src), str(out))
-            after = snapshot(out)
-            writes = sum(1 for k, v in after.items() if before.get(k) != v) + len(set(before) - set(after))
-            print_row(f"{sizes[-1]} unchanged", run, trivial.wall)
-            print(f"{'':<22} unchanged refresh: changed={run.info['changed']}, {writes} file(s) written", flush=True)
+        if not args.refresh_only:
+            n = sizes[-1]
+            refresh_unchanged(tmp / f"corpus-{n}", tmp / f"out-{n}", f"{n} unchanged", trivial.wall, args.refreshes)
 
 
 if __name__ == "__main__":
