@@ -20,7 +20,7 @@ from flows.deploy import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, announ
 from flows.pipeline import build_package, publish_package, refresh_package
 from flows.server import prefect_api
 from kehoach import __version__
-from kehoach.build import read_sources
+from kehoach.build import preflight
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
@@ -115,15 +115,17 @@ def _add_job_arguments(p) -> None:
     _add_dataset_arguments(p)
 
 
-def _preflight(sources: list[str], target: str | None = None, publishing: bool = True, **names) -> None:
-    """Cheap checks before Prefect starts its server: every source reads, the target is configured."""
-    read_sources(sources or [RAW_DIR])
+def _preflight(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
+               **names) -> None:
+    """Cheap checks before Prefect starts its server: every source reads (and
+    decodes, if it changed since the package in ``out``), the target is configured."""
+    preflight(sources or [RAW_DIR], Path(out) if out else DEFAULT_OUT)
     if publishing:
         check_target(target, **names)
 
 
 def _build(args: argparse.Namespace) -> int:
-    _preflight(args.sources, publishing=args.publish)
+    _preflight(args.sources, args.out, publishing=args.publish)
     with prefect_api():
         result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
                                **({"publish_to": ""} if args.publish else {}))
@@ -132,7 +134,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    _preflight(args.sources, args.target, org=args.org, dataset=args.dataset)
+    _preflight(args.sources, args.out, args.target, org=args.org, dataset=args.dataset)
     with prefect_api():
         result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
                                  org=args.org, dataset=args.dataset)
@@ -171,7 +173,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     require_api()
     sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
-    _preflight(sources, args.target, org=args.org, dataset=args.dataset)
+    _preflight(sources, args.out, args.target, org=args.org, dataset=args.dataset)
     target = args.target
     if target and target.lower() != "ckan":
         target = str(Path(target).resolve())  # the served process may run elsewhere

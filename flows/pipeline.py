@@ -1,6 +1,6 @@
 """Prefect flows: the orchestration of the build stages.
 
-``build_package`` runs read -> check inputs -> parse -> audit -> compare ->
+``build_package`` runs read -> check inputs -> decode -> parse -> audit -> compare ->
 stage -> validate -> swap (-> publish), each as a Prefect task that logs one
 line with counts; ``refresh_package`` is the same with publishing always on,
 the job ``kehoach serve`` schedules. The steps themselves live in
@@ -27,19 +27,28 @@ from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.layout import VERSIONS_DIR
 from kehoach.parse.plan import parse_source
 from kehoach.publish import targets as publishing
-from kehoach.read.sources import SourceText, read_source
+from kehoach.read.sources import SourceFile, SourceText, read_source
 from kehoach.versions import versioning
+
+# Sources named one by one in the log up to this many; a corpus is summed up.
+LOGGED_SOURCES = 10
 
 
 @task(name="read sources")
-def read_sources(paths: list[str]) -> list[SourceText]:
+def read_sources(paths: list[str]) -> list[SourceFile]:
     sources = build.read_sources(paths)
-    get_run_logger().info(
-        "read %d source(s): %s",
-        len(sources),
-        ", ".join(f"{s.path} ({s.size} bytes, sha256 {s.sha256[:12]}…, {len(s.lines)} lines)" for s in sources),
-    )
+    named = ", ".join(f"{s.path} ({s.size} bytes, sha256 {s.sha256[:12]}…)" for s in sources[:LOGGED_SOURCES])
+    more = f" and {len(sources) - LOGGED_SOURCES} more" if len(sources) > LOGGED_SOURCES else ""
+    get_run_logger().info("read %d source(s), %d bytes: %s%s", len(sources), sum(s.size for s in sources),
+                          named, more)
     return sources
+
+
+@task(name="decode sources")
+def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
+    texts = build.decode_sources(sources)
+    get_run_logger().info("decoded %d source(s): %d lines", len(texts), sum(len(t.lines) for t in texts))
+    return texts
 
 
 @task(name="parse source")
@@ -112,7 +121,7 @@ def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> Au
 
 
 @task(name="check inputs")
-def check_inputs(sources: list[SourceText], out: Path, strict: bool = False) -> build.InputCheck:
+def check_inputs(sources: list[SourceFile], out: Path, strict: bool = False) -> build.InputCheck:
     check = build.check_inputs(sources, out, strict)
     logger = get_run_logger()
     if check.unchanged:
@@ -177,7 +186,8 @@ def _quoted(step: Task) -> Callable:
 
 
 # The build sequence of kehoach.build, each step a task.
-TASKS = build.Steps(read_sources=read_sources, check_inputs=_quoted(check_inputs), parse=parse,
+TASKS = build.Steps(read_sources=read_sources, check_inputs=_quoted(check_inputs),
+                    decode=_quoted(decode_sources), parse=parse,
                     audit=_quoted(audit), compare=_quoted(compare), stage=_quoted(stage),
                     validate=_quoted(validate), swap=_quoted(swap), keep=_quoted(keep))
 

@@ -1,6 +1,6 @@
 """The build: its steps as plain functions, and their sequence, ``run_build``.
 
-read -> check inputs -> parse -> audit -> compare with the package in place
+read -> check inputs -> decode -> parse -> audit -> compare with the package in place
 -> stage (new version, changelog) -> validate -> archive the previous version
 and swap in -> write state
 
@@ -37,7 +37,7 @@ from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.plan import parse_source
-from kehoach.read.sources import SourceText, discover, read_source
+from kehoach.read.sources import SourceFile, SourceText, decode_source, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
 
@@ -68,8 +68,24 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
 
-def read_sources(paths: list[str | Path]) -> list[SourceText]:
-    return [read_source(p) for p in discover(paths)]
+def read_sources(paths: list[str | Path]) -> list[SourceFile]:
+    """Every source's bytes, hashed, with its origin record; not decoded (see ``decode_sources``)."""
+    return [read_file(p) for p in discover(paths)]
+
+
+def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
+    """The texts as lines, for a build that runs: a text that does not decode
+    (or breaks a limit) is a located error here, before anything is written."""
+    return [decode_source(s) for s in sources]
+
+
+def preflight(paths: list[str | Path], out: Path) -> None:
+    """Cheap checks before an orchestrator starts: every source reads, and a
+    source that changed since the package in ``out`` decodes (an unchanged one
+    was decoded by the build that made the package)."""
+    sources = read_sources(paths)
+    if not check_inputs(sources, out).unchanged:
+        decode_sources(sources)
 
 
 def parse_sources(sources: list[SourceText]) -> Tables:
@@ -146,11 +162,20 @@ class InputCheck:
                 and self.state.get("version") == self.version)
 
 
-def check_inputs(sources: list[SourceText], out: Path, strict: bool = False) -> InputCheck:
-    """Fingerprint the inputs against the package in place. With ``strict``, an
-    unchanged package is still gated on its 'error' findings."""
+def input_hashes(sources: list[SourceFile] | list[SourceText]) -> dict[str, str]:
+    """The sha256 of every file a build reads from its sources: each text and its
+    origin record (its titles, number and licence go into the package)."""
+    hashes = {s.path: s.sha256 for s in sources}
+    hashes.update({str(origin_path(Path(s.path))): s.origin_sha256 for s in sources if s.origin_sha256})
+    return hashes
+
+
+def check_inputs(sources: list[SourceFile] | list[SourceText], out: Path, strict: bool = False) -> InputCheck:
+    """Fingerprint the inputs (hashes only: nothing is decoded) against the
+    package in place. With ``strict``, an unchanged package is still gated on
+    its 'error' findings."""
     current = current_descriptor(out) or {}
-    fingerprint = versioning.input_fingerprint({s.path: s.sha256 for s in sources})
+    fingerprint = versioning.input_fingerprint(input_hashes(sources))
     check = InputCheck(fingerprint, versioning.read_state(out), current.get("version"), current.get("content_sha256"))
     error = strict_error_in_place(out, sources) if strict and check.unchanged else None
     if error:
@@ -289,7 +314,7 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
             "content_sha256": desc["content_sha256"], "history": history}
 
 
-def strict_error_in_place(out: Path, sources: list[SourceText]) -> KehoachError | None:
+def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceText]) -> KehoachError | None:
     """``--strict`` on the package in place: its 'error' findings, located in the sources."""
     tables = {n: pq.read_table(out / parquet_path(n)) for n in ("findings", "plans")}
     return strict_error(tables, sources)
@@ -322,8 +347,9 @@ def keep_in_place(directory: Path, out: Path, check: InputCheck) -> BuildResult:
 class Steps:
     """The steps ``run_build`` calls; the Prefect flow passes them wrapped as tasks."""
 
-    read_sources: Callable[..., list[SourceText]] = read_sources
+    read_sources: Callable[..., list[SourceFile]] = read_sources
     check_inputs: Callable[..., InputCheck] = check_inputs
+    decode: Callable[..., list[SourceText]] = decode_sources
     parse: Callable[..., Tables] = parse_sources
     audit: Callable[..., AuditResult] = audit
     compare: Callable[..., Comparison] = compare
@@ -337,10 +363,11 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     """Build the package in ``out`` from ``sources`` when they changed: a new
     version with its changelog, validated before it is swapped in. The caller
     holds the output's lock (``kehoach.core.files.exclusive_lock``)."""
-    texts = steps.read_sources(sources)
-    check = steps.check_inputs(texts, out, strict)
-    if check.unchanged:
+    files = steps.read_sources(sources)
+    check = steps.check_inputs(files, out, strict)
+    if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
+    texts = steps.decode(files)
     tables = steps.audit(steps.parse(texts), texts, strict).tables
     comparison = steps.compare(tables, out)
     directory, desc = steps.stage(tables, texts, out, comparison)

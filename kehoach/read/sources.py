@@ -5,6 +5,12 @@ A raw source is an immutable snapshot: ``raw/<name>.txt`` next to
 date, licence note, sha256). The text is decoded strictly: UTF-8 (with or
 without BOM) or UTF-16 with BOM. Anything else is refused rather than
 decoded into plausible-looking garbage.
+
+Reading is two steps, so that an unchanged refresh costs a hash per file:
+``read_file`` reads the bytes (regular files, within the size limit), hashes
+them and reads the origin record (``SourceFile``); ``decode_source`` decodes
+and splits them into lines (``SourceText``), with located errors. A build
+decodes only when its fingerprint says the inputs changed.
 """
 
 from __future__ import annotations
@@ -32,6 +38,20 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
+class SourceFile:
+    """One source as read, not yet decoded: what the input fingerprint needs
+    (the hashes of the text and of its origin record), and the bytes to decode
+    if a rebuild is needed (so a text is read once by this process)."""
+
+    path: str
+    sha256: str
+    size: int
+    origin: dict = field(default_factory=dict, compare=False)
+    origin_sha256: str | None = None  # None: no origin record next to the text
+    data: bytes = field(default=b"", compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class SourceText:
     """One decoded source: ``lines[0]`` is line 1 of the file."""
 
@@ -41,6 +61,7 @@ class SourceText:
     encoding: str
     lines: tuple[str, ...]
     origin: dict = field(default_factory=dict, compare=False)
+    origin_sha256: str | None = None
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
@@ -91,11 +112,24 @@ def origin_path(source: Path) -> Path:
 
 
 def read_origin(source: Path) -> dict:
+    return parse_origin(*read_origin_bytes(source))[0]
+
+
+def read_origin_bytes(source: Path) -> tuple[Path, bytes | None]:
+    """The origin record's path and bytes (None when the text has none)."""
     path = origin_path(source)
-    if not path.exists():
-        return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path, path.read_bytes()
+    except FileNotFoundError:
+        return path, None
+
+
+def parse_origin(path: Path, data: bytes | None) -> tuple[dict, str | None]:
+    """The origin record and the sha256 of its bytes ({} and None without one)."""
+    if data is None:
+        return {}, None
+    try:
+        return json.loads(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise KehoachError(f"origin record is not valid JSON: {exc}", path) from None
 
@@ -134,23 +168,33 @@ def check_line_lengths(lines: tuple[str, ...], shown: str, max_chars: int | None
                                "(the limit KEHOACH_MAX_LINE_CHARS)", shown, number)
 
 
-def read_source(path: str | Path, display: str | None = None) -> SourceText:
+def read_file(path: str | Path, display: str | None = None) -> SourceFile:
+    """Read and hash one source and its origin record, without decoding the text."""
     path = Path(path)
     shown = display or str(path)
-    limit = limits()
-    data = read_bytes(path, shown, limit.max_file_bytes)
-    text, encoding = decode(data, shown)
+    data = read_bytes(path, shown, limits().max_file_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
-    origin = read_origin(path)
+    origin, origin_sha256 = parse_origin(*read_origin_bytes(path))
     recorded = origin.get("sha256")
     if recorded and recorded != sha256:
         # An amended text dropped into raw/ is legitimate input; the package
         # records the hash of what was actually read. Said in the log, not as a
         # warning: stderr carries only errors.
         log.info("%s: content differs from the sha256 recorded in %s", shown, origin_path(path).name)
+    return SourceFile(shown, sha256, len(data), origin, origin_sha256, data)
+
+
+def decode_source(source: SourceFile) -> SourceText:
+    """Decode a source read by ``read_file`` into NFC lines (located errors for a bad text)."""
+    text, encoding = decode(source.data, source.path)
     lines = tuple(nfc(x) for x in split_lines(text))
-    check_line_lengths(lines, shown, limit.max_line_chars)
-    return SourceText(shown, sha256, len(data), encoding, lines, origin)
+    check_line_lengths(lines, source.path, limits().max_line_chars)
+    return SourceText(source.path, source.sha256, source.size, encoding, lines, source.origin, source.origin_sha256)
+
+
+def read_source(path: str | Path, display: str | None = None) -> SourceText:
+    """Read, hash and decode one source."""
+    return decode_source(read_file(path, display))
 
 
 def discover(paths: list[str | Path]) -> list[Path]:

@@ -1,10 +1,11 @@
 import codecs
+import hashlib
 import unicodedata
 
 import pytest
 
 from kehoach.core.errors import KehoachError
-from kehoach.read.sources import discover, read_source
+from kehoach.read.sources import decode_source, discover, origin_path, read_file, read_source
 
 TEXT = "Kế hoạch chuyển đổi số\nSố: 219/KH-UBND\n"
 
@@ -82,3 +83,32 @@ def test_discover_lists_text_files_not_sidecars(plan_path):
     found = discover([plan_path.parent])
     assert plan_path in found
     assert all(p.suffix == ".txt" for p in found)
+
+
+def test_reading_hashes_without_decoding_and_decoding_gives_the_located_error(tmp_path):
+    path = tmp_path / "cp1258.txt"
+    data = "dòng một\n".encode() + "Bên hơn Hà".encode("cp1258")
+    path.write_bytes(data)
+    read = read_file(path)  # a text that does not decode is still read and hashed
+    assert (read.sha256, read.size, read.origin, read.origin_sha256) == (hashlib.sha256(data).hexdigest(),
+                                                                        len(data), {}, None)
+    with pytest.raises(KehoachError) as err:
+        decode_source(read)
+    assert str(err.value).startswith(f"{path}:2: not valid UTF-8 text")
+
+
+def test_decoding_what_was_read_equals_reading_the_source(plan_path, plan_source):
+    read = read_file(plan_path)
+    assert read.sha256 == plan_source.sha256 and read.origin == plan_source.origin
+    assert read.origin_sha256 == hashlib.sha256(origin_path(plan_path).read_bytes()).hexdigest()
+    assert decode_source(read) == plan_source
+    assert decode_source(read).origin_sha256 == read.origin_sha256
+
+
+def test_an_origin_record_that_is_not_json_is_refused_when_read(tmp_path):
+    path = tmp_path / "plan.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    origin_path(path).write_text("{not json", encoding="utf-8")
+    with pytest.raises(KehoachError) as err:
+        read_file(path)
+    assert str(err.value).startswith(f"{origin_path(path)}: origin record is not valid JSON")

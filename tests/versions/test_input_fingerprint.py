@@ -1,0 +1,130 @@
+"""What the input fingerprint sees: a refresh decides on the bytes of the texts
+and their origin records, and decodes a text only when it has to rebuild.
+
+The build runs as ``run_build`` (validation left to the flow tests); the
+decode step is the real one, wrapped to record the texts it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import pytest
+from helpers import PLAN_FILE, plan_text, write_plan
+
+from flows import cli
+from kehoach import build
+from kehoach.core.errors import KehoachError
+from kehoach.read.sources import origin_path
+
+ROW = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số; Ngày Chuyển đổi số | - | - | 360 | - |"
+
+
+class Decoded:
+    """The real decode step, recording the paths of the texts it decoded."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+
+    def __call__(self, sources):
+        self.paths += [s.path for s in sources]
+        return build.decode_sources(sources)
+
+
+def _run(plan, out):
+    decoded = Decoded()
+    result = build.run_build([plan], out, steps=build.Steps(validate=lambda *args: None, decode=decoded))
+    return result, decoded.paths
+
+
+def _files(out) -> dict[str, tuple[int, int]]:
+    """Every file of the output with its modification time and size: a write changes one."""
+    return {str(p.relative_to(out)): (p.stat().st_mtime_ns, p.stat().st_size) for p in out.rglob("*") if p.is_file()}
+
+
+def _descriptor(out) -> dict:
+    return json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture()
+def built(tmp_path):
+    """Version 1.0.0 of the real plan, with its origin record, in tmp_path/output."""
+    plan = write_plan(tmp_path, plan_text(), PLAN_FILE.name)
+    shutil.copyfile(origin_path(PLAN_FILE), origin_path(plan))
+    out = tmp_path / "output"
+    result, decoded = _run(plan, out)
+    assert (result.changed, result.version, decoded) == (True, "1.0.0", [str(plan)])
+    return plan, out
+
+
+def test_a_touched_but_unchanged_text_is_not_decoded_and_nothing_is_written(built):
+    plan, out = built
+    later = plan.stat().st_mtime_ns + 3_600 * 10**9
+    os.utime(plan, ns=(later, later))
+    os.utime(origin_path(plan), ns=(later, later))
+    before = _files(out)
+    result, decoded = _run(plan, out)
+    assert (result.changed, result.version, decoded) == (False, "1.0.0", [])
+    assert _files(out) == before
+
+
+def test_one_changed_byte_is_decoded_and_makes_a_version(built):
+    plan, out = built
+    text = plan.read_text(encoding="utf-8")
+    assert text.count(ROW) == 1
+    plan.write_text(text.replace(ROW, ROW.replace("| 360 |", "| 365 |")), encoding="utf-8")
+    result, decoded = _run(plan, out)
+    assert (result.changed, result.version, decoded) == (True, "1.1.0", [str(plan)])
+    assert _descriptor(out)["previous_version"] == "1.0.0"
+
+
+def test_an_edited_origin_record_makes_a_metadata_version(built):
+    plan, out = built
+    origin = json.loads(origin_path(plan).read_text(encoding="utf-8"))
+    origin["title_en"] = "Quang Ngai digital transformation plan, 2024"
+    origin_path(plan).write_text(json.dumps(origin, ensure_ascii=False), encoding="utf-8")
+    result, decoded = _run(plan, out)
+    assert (result.changed, result.version, decoded) == (True, "1.0.1", [str(plan)])
+    desc = _descriptor(out)
+    assert desc["sources"][0]["title_en"] == "Quang Ngai digital transformation plan, 2024"
+    assert desc["title_en"].startswith("Quang Ngai digital transformation plan, 2024 (219/KH-UBND")
+    shipped = out / "source" / origin_path(plan).name
+    assert json.loads(shipped.read_text(encoding="utf-8"))["title_en"] == origin["title_en"]
+
+
+def test_a_removed_origin_record_is_a_changed_input(built):
+    plan, out = built
+    origin_path(plan).unlink()
+    check = build.check_inputs(build.read_sources([plan]), out)
+    assert not check.unchanged and check.version == "1.0.0"
+
+
+def test_a_text_changed_into_one_that_does_not_decode_is_located_before_any_write(built, capsys):
+    plan, out = built
+    before = _files(out)
+    # the first "ơ" saved as Windows-1258 does, as an editor might
+    plan.write_bytes(plan.read_bytes().replace("ơ".encode(), "ơ".encode("cp1258"), 1))
+    line = next(i for i, x in enumerate(plan_text().split("\n"), 1) if "ơ" in x)
+    with pytest.raises(KehoachError) as err:
+        _run(plan, out)
+    assert (err.value.path, err.value.line) == (str(plan), line)
+    assert str(err.value).startswith(f"{plan}:{line}: not valid UTF-8 text")
+    # the CLI says so before it starts Prefect: one line, exit status 2
+    assert cli.main(["build", str(plan), "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(f"{plan}:{line}: not valid UTF-8 text")
+    assert _files(out) == before
+
+
+def test_a_lowered_line_limit_applies_to_a_changed_text_only(built, monkeypatch):
+    # Limits judge what is decoded: an unchanged text was decoded (and passed)
+    # by the build that made the package in place.
+    plan, out = built
+    longest = max(len(x) for x in plan_text().split("\n"))
+    monkeypatch.setenv("KEHOACH_MAX_LINE_CHARS", str(longest - 1))
+    build.preflight([plan], out)
+    assert _run(plan, out)[0].changed is False
+    plan.write_text(plan_text() + "\n", encoding="utf-8")
+    with pytest.raises(KehoachError, match="KEHOACH_MAX_LINE_CHARS"):
+        build.preflight([plan], out)
