@@ -7,12 +7,13 @@
 Each corpus is made from ``raw/`` by renumbering the plan and varying its
 amounts (``tests/corpus.py``). Every build runs in a child process, as
 ``kehoach build`` would (the Prefect flow, its temporary server included),
-and prints: whole-process wall time, time per stage (``kehoach.build.Steps``
-wrapped with timers), peak RSS (``ru_maxrss`` of the child and its reaped
-descendants, and the sampled peak of the whole process tree), and the ratio
-to a trivial one-task Prefect flow run the same way in the same run. The
-largest corpus is then refreshed unchanged (``--refreshes`` times; the
-median is printed): it must write nothing.
+and prints: whole-process wall time; CPU time (user + system of the child
+and its reaped descendants: steadier than wall time on a shared machine);
+time per stage (``kehoach.build.Steps`` wrapped with timers); peak RSS
+(``ru_maxrss`` of the child and its reaped descendants, and the sampled peak
+of the whole process tree); and the ratios (wall, CPU) to a trivial one-task
+Prefect flow run the same way in the same run. The largest corpus is then
+refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing.
 
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
@@ -102,6 +103,8 @@ class Run:
     maxrss_mb: float  # ru_maxrss: the largest single process
     tree_mb: float  # sampled peak of the whole process tree (workers, server)
     info: dict
+    cpu: float = 0.0  # user + system seconds of the child and its reaped descendants (steadier than wall
+    #                   time on a loaded machine)
 
 
 def _tree_rss(proc: psutil.Process) -> int:
@@ -141,7 +144,8 @@ def run_child(*args: str) -> Run:
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
     line = next(x for x in stdout.decode().splitlines()[::-1] if x.startswith(MARK))
-    return Run(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, json.loads(line[len(MARK):]))
+    return Run(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, json.loads(line[len(MARK):]),
+               usage.ru_utime + usage.ru_stime)
 
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
@@ -151,16 +155,17 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
 STAGES = ("read_sources", "check_inputs", "decode", "parse", "audit", "compare", "stage", "validate", "swap", "keep")
 
 
-def print_row(label: str, run: Run, trivial: float) -> None:
+def print_row(label: str, run: Run, trivial: Run) -> None:
     stages = run.info.get("stages", {})
     parts = " ".join(f"{s}={stages[s]:.2f}" for s in STAGES if s in stages)
-    print(f"{label:<22} {run.wall:8.2f} s {run.wall / trivial:6.2f}x  rss {run.maxrss_mb:6.0f} MB"
+    print(f"{label:<22} {run.wall:8.2f} s {run.wall / trivial.wall:6.2f}x  cpu {run.cpu:6.1f} s "
+          f"{run.cpu / trivial.cpu:5.2f}x  rss {run.maxrss_mb:6.0f} MB"
           f"  tree {run.tree_mb:6.0f} MB  {parts}", flush=True)
 
 
-def refresh_unchanged(src: Path, out: Path, label: str, trivial: float, times: int) -> None:
+def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> None:
     """Refresh ``out`` from ``src`` unchanged ``times`` times: each must write nothing."""
-    walls = []
+    runs = []
     for _ in range(times):
         before = snapshot(out)
         run = run_child("build", str(src), str(out))
@@ -168,11 +173,11 @@ def refresh_unchanged(src: Path, out: Path, label: str, trivial: float, times: i
         writes = sum(1 for k, v in after.items() if before.get(k) != v) + len(set(before) - set(after))
         print_row(label, run, trivial)
         print(f"{'':<22} unchanged refresh: changed={run.info['changed']}, {writes} file(s) written", flush=True)
-        walls.append(run.wall)
+        runs.append(run)
     if times > 1:
-        median = statistics.median(walls)
-        print(f"{label + ' median':<22} {median:8.2f} s {median / trivial:6.2f}x  "
-              f"(runs: {', '.join(f'{w:.1f}' for w in walls)} s)", flush=True)
+        wall, cpu = statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs)
+        print(f"{label + ' median':<22} {wall:8.2f} s {wall / trivial.wall:6.2f}x  cpu {cpu:6.1f} s "
+              f"{cpu / trivial.cpu:5.2f}x  (runs: {', '.join(f'{r.wall:.1f}' for r in runs)} s)", flush=True)
 
 
 def main() -> None:
@@ -199,10 +204,11 @@ def main() -> None:
             tmp.mkdir(parents=True, exist_ok=True)
         else:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kehoach-bench-")))
-        # a shared machine is noisy: the floor is the fastest of three trivial runs
+        # a shared machine is noisy: the floor is the fastest of three trivial runs (wall and CPU time)
         trivials = [run_child("trivial") for _ in range(3)]
-        trivial = min(trivials, key=lambda r: r.wall)
-        print(f"{'trivial Prefect flow':<22} {trivial.wall:8.2f} s  1.00x  rss {trivial.maxrss_mb:6.0f} MB"
+        trivial = dataclasses.replace(min(trivials, key=lambda r: r.wall), cpu=min(r.cpu for r in trivials))
+        print(f"{'trivial Prefect flow':<22} {trivial.wall:8.2f} s  1.00x  cpu {trivial.cpu:6.1f} s  1.00x"
+              f"  rss {trivial.maxrss_mb:6.0f} MB"
               f"  tree {trivial.tree_mb:6.0f} MB  (runs: {', '.join(f'{r.wall:.1f}' for r in trivials)} s)",
               flush=True)
         for n in sizes:
@@ -210,14 +216,14 @@ def main() -> None:
             if args.refresh_only:
                 if not (out / "datapackage.json").exists():
                     raise SystemExit(f"no package in {out}: build it first (without --refresh-only)")
-                refresh_unchanged(src, out, f"{n} unchanged", trivial.wall, args.refreshes)
+                refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
                 continue
             write_corpus(PLAN, src, n)
             run = run_child("build", str(src), str(out))
-            print_row(f"{n} plan(s)", run, trivial.wall)
+            print_row(f"{n} plan(s)", run, trivial)
         if not args.refresh_only:
             n = sizes[-1]
-            refresh_unchanged(tmp / f"corpus-{n}", tmp / f"out-{n}", f"{n} unchanged", trivial.wall, args.refreshes)
+            refresh_unchanged(tmp / f"corpus-{n}", tmp / f"out-{n}", f"{n} unchanged", trivial, args.refreshes)
 
 
 if __name__ == "__main__":
