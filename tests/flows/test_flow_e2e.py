@@ -1,6 +1,8 @@
 """End to end through the real Prefect flow and the CLI (one temporary server per session)."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -8,6 +10,7 @@ import pytest
 from helpers import plan_text, write_plan
 
 from flows import cli
+from kehoach.read.sources import origin_path
 
 pytestmark = pytest.mark.prefect
 
@@ -53,3 +56,23 @@ def test_cli_refuses_a_legacy_encoding_before_starting_prefect(tmp_path):
     assert result.stderr.startswith(f"{path}:1: not valid UTF-8 text")
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_the_flow_refreshes_on_the_bytes_of_texts_and_origin_records(prefect_harness, plan_path, tmp_path):
+    from flows.pipeline import build_package
+
+    plan = write_plan(tmp_path, plan_text(), plan_path.name)
+    shutil.copyfile(origin_path(plan_path), origin_path(plan))
+    out = tmp_path / "output"
+    assert build_package(sources=[str(plan)], out=str(out)).version == "1.0.0"
+    files = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    os.utime(plan)  # touched, same bytes
+    result = build_package(sources=[str(plan)], out=str(out))
+    assert (result.changed, result.version) == (False, "1.0.0")
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == files
+    origin = json.loads(origin_path(plan).read_text(encoding="utf-8"))
+    origin_path(plan).write_text(json.dumps({**origin, "title_en": "Another title"}), encoding="utf-8")
+    result = build_package(sources=[str(plan)], out=str(out))
+    assert (result.changed, result.version) == (True, "1.0.1")
+    assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["sources"][0]["title_en"] == (
+        "Another title")
