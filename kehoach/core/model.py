@@ -158,6 +158,12 @@ class TableBuilder:
             raise KehoachError(f"{self.name}: fields not in schemas/{self.name}.schema.json: {sorted(unknown)}")
         self.rows.append(values)
 
+    def add_row(self, row: dict[str, Any]) -> None:
+        """``add(**row)`` without copying ``row`` (which the builder then owns: ordinals are filled in)."""
+        if not self._known.issuperset(row):
+            self.add(**row)  # raises, naming the unknown fields
+        self.rows.append(row)
+
     def to_arrow(self) -> pa.Table:
         return rows_to_arrow(self.name, with_ordinals(self.name, self.rows))
 
@@ -199,7 +205,8 @@ def rows_to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def _rows_to_arrow_checked(name: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> pa.Table:
     columns = []
     for f in schema:
-        values = [r.get(f.name) for r in rows]
+        column = f.name  # an Arrow field makes a new str per .name: once per column, not per row
+        values = [r.get(column) for r in rows]
         if not f.nullable and None in values:
             row = rows[values.index(None)]
             raise KehoachError(

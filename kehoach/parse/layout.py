@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
+from typing import NamedTuple
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean, key, slug
@@ -43,11 +44,12 @@ _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedEntry:
+class RelatedEntry(NamedTuple):
+    """One entry of the leading list (a named tuple: cheap to make for a list of tens of thousands)."""
+
     line: int
     position: int
-    text: str
+    text: str  # as written: the entry's reader cleans it (once, not here too)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEn
             position = small_int(m[1])
             if position is None:
                 raise KehoachError(f"list number {m[1][:20]}… is too large", path or None, i + 1)
-            related.append(RelatedEntry(i + 1, position, clean(m[2])))
+            related.append(RelatedEntry(i + 1, position, m[2]))
         elif text:
             break
         i += 1

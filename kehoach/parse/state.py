@@ -22,5 +22,6 @@ class ParseState:
 
     def relate(self, doc_id: str, relation: str, line: int, position: int | None = None) -> None:
         self.plan_documents.append(
-            dict(plan_id=self.plan_id, doc_id=doc_id, relation=relation, position=position, source_line=line)
+            {"plan_id": self.plan_id, "doc_id": doc_id, "relation": relation, "position": position,
+             "source_line": line}
         )

@@ -22,6 +22,7 @@ from kehoach.core.vocabularies import vocabulary
 
 # Integers the package stores are int64; row and list numbers beyond are refused.
 INT64_MAX = 2**63 - 1
+_INT64_DIGITS = len(str(INT64_MAX))
 # A number is read exactly when Decimal's arithmetic keeps all its digits.
 _READ_DIGITS = decimal.getcontext().prec
 
@@ -101,7 +102,9 @@ def small_int(digits: str) -> int | None:
 
     Checked on the text: Python refuses to convert more than 4,300 digits."""
     digits = digits.lstrip("0") or "0"
-    if len(digits) > len(str(INT64_MAX)) or int(digits) > INT64_MAX:
+    if len(digits) < _INT64_DIGITS:  # fits whatever the digits (one int(), no comparison)
+        return int(digits)
+    if len(digits) > _INT64_DIGITS or int(digits) > INT64_MAX:
         return None
     return int(digits)
 

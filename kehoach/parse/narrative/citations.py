@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
@@ -186,7 +186,7 @@ def _join_named(state: ParseState, doc_id: str, name: str) -> None:
     if named.doc_id in state.documents.docs:
         state.documents.merge(named.doc_id, doc_id)
     else:
-        state.documents.add(replace(named, doc_id=doc_id, title=title))
+        state.documents.add(named._replace(doc_id=doc_id, title=title))
 
 
 def _is_the_plan(doc: PlanDocument, number: str, year: int | None) -> bool:
