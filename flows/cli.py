@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import errno
 import json
 import logging
 import os
@@ -21,7 +20,7 @@ from flows.pipeline import build_package, publish_package, refresh_package
 from flows.server import prefect_api
 from kehoach import __version__
 from kehoach.build import preflight
-from kehoach.core.errors import KehoachError
+from kehoach.core.errors import KehoachError, filesystem_error
 from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.parse.inspection import inspect_files, summary
@@ -31,9 +30,6 @@ from kehoach.versions import diff
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
-# File-system errors a user can fix (free space, permissions, a read-only mount):
-# reported in one line like input errors; the previous package is never touched.
-_USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def _exit_on_signal(signum: int, frame) -> None:
@@ -47,16 +43,6 @@ def _handle_termination() -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _exit_on_signal)
-
-
-def filesystem_error(exc: OSError) -> KehoachError | None:
-    """A disk-full or permission error as a located, one-line error (else None)."""
-    if exc.errno not in _USER_ERRNOS:
-        return None
-    reason = os.strerror(exc.errno).lower()
-    hint = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space"}.get(exc.errno, "check permissions")
-    where = exc.filename or ""
-    return KehoachError(f"{reason}: {hint} and run again (the previous package is unchanged)", where or None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +216,11 @@ def _publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _output(args: argparse.Namespace) -> Path | None:
+    """The directory a build or refresh writes (where a failed write that names no file was)."""
+    return Path(args.out or DEFAULT_OUT) if args.command in ("build", "refresh") else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _handle_termination()
@@ -248,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: say so in one line unless debugging
-        error = filesystem_error(exc) if isinstance(exc, OSError) else None
+        error = filesystem_error(exc, _output(args))
         if error is not None and not debug:
             print(str(error), file=sys.stderr)
             return EXIT_INPUT

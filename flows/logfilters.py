@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
-from kehoach.core.errors import KehoachError
+from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError, filesystem_error
+
+# Prefect's 'Finished in state Failed(… OSError: [Errno 28] No space left on device)' (no exc_info)
+_ERRNO = re.compile(r"\[Errno (\d+)\]")
 
 
 class DropExpectedFailures(logging.Filter):
-    """Drop Prefect's failure reports (with tracebacks) for ``KehoachError``.
+    """Drop Prefect's failure reports (with tracebacks) for ``KehoachError`` and for the
+    disk-full and permission errors the CLI reports as one (``filesystem_error``).
 
     The CLI prints those errors itself as one ``FILE:LINE: message`` line;
     set KEHOACH_DEBUG=1 to see Prefect's full reports.
@@ -19,6 +24,9 @@ class DropExpectedFailures(logging.Filter):
         if os.environ.get("KEHOACH_DEBUG") == "1":
             return True
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, KehoachError):
+        if isinstance(exc, KehoachError) or (exc is not None and filesystem_error(exc) is not None):
             return False
-        return "KehoachError" not in record.getMessage()
+        message = record.getMessage()
+        if record.levelno >= logging.ERROR and any(int(n) in FILESYSTEM_ERRNOS for n in _ERRNO.findall(message)):
+            return False
+        return "KehoachError" not in message

@@ -330,8 +330,12 @@ def counts(tables: Tables) -> dict[str, int]:
 
 def record_and_swap(directory: Path, desc: dict, out: Path, check: InputCheck, comparison: Comparison) -> BuildResult:
     """Record the new state in the staged package, then swap it in."""
-    versioning.write_state(directory, new_state(check, desc, comparison))
-    swap(directory, out, comparison.decision.previous)
+    try:
+        versioning.write_state(directory, new_state(check, desc, comparison))
+        swap(directory, out, comparison.decision.previous)
+    except BaseException:  # a full disk or a permission error: the package in place stays, alone
+        discard(directory)
+        raise
     return BuildResult(out, desc["version"], True, desc["content_sha256"])
 
 

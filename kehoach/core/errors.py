@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from pathlib import Path
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+# File-system errors a user can fix (free space, a file-size limit, permissions, a read-only
+# mount), with what to do: reported in one line like input errors; the previous package is never touched.
+FILESYSTEM_ERRNOS = {
+    errno.ENOSPC: "free some space",
+    errno.EDQUOT: "free some space",
+    errno.EFBIG: "raise the file-size limit (ulimit -f) or free some space",
+    errno.EACCES: "check permissions",
+    errno.EPERM: "check permissions",
+    errno.EROFS: "check permissions",
+}
 
 
 def _escape(text: str) -> str:
@@ -40,3 +52,13 @@ class KehoachError(Exception):
         # Messages must stay on one line whatever the input contained.
         message = " ".join(self.message.split())
         return f"{where}: {message}" if where else message
+
+
+def filesystem_error(exc: BaseException, where: str | Path | None = None) -> KehoachError | None:
+    """A disk-full or permission error as a located, one-line error (else None); located in
+    ``where`` (the output) when the error names no file (a failed write() names none)."""
+    if not isinstance(exc, OSError) or exc.errno not in FILESYSTEM_ERRNOS:
+        return None
+    reason = os.strerror(exc.errno).lower()
+    return KehoachError(f"{reason}: {FILESYSTEM_ERRNOS[exc.errno]} and run again (the previous package is unchanged)",
+                        exc.filename or where or None)

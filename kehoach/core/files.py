@@ -32,8 +32,12 @@ def sha256_file(path: Path) -> str:
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` by ``data`` in one rename: a reader sees the old file or the new one, never half."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:  # a full disk: no half-written temporary file is left beside ``path``
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def staging_dir(target: Path, purpose: str = "staging") -> Path:
@@ -60,13 +64,20 @@ def swap_in(new: Path, target: Path) -> None:
 
     A crash between the renames leaves ``.<name>.old-<pid>``, which
     ``recover`` puts back on the next run, so readers never see a half
-    written package.
+    written package; a second rename that fails (a permission error) puts
+    it back at once.
     """
     recover(target)
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     if target.exists():
         os.rename(target, old)
-    os.rename(new, target)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        with contextlib.suppress(OSError):  # else recover() does it on the next run
+            if old.exists() and not target.exists():
+                os.rename(old, target)
+        raise
     if old.exists():
         shutil.rmtree(old)
 

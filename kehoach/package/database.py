@@ -16,7 +16,9 @@ and in ``datapackage.json`` (``duckdb_version``).
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -36,6 +38,10 @@ DATABASE_RESOURCE = "database"
 STORAGE_VERSION = "v1.0.0"
 BLOCK_SIZE = 16384
 OLDEST_READER = "1.1"
+# A write DuckDB could not make is its own exception, the system's message inside ('Could not write
+# file "…": No space left on device'); these are turned back into the OSError they were, so a full
+# disk is reported as one (one line, exit 2), not as an internal error.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
 
 def duckdb_version() -> str:
     return duckdb.__version__
@@ -117,9 +123,23 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
         con.execute("CHECKPOINT")
         con.execute("USE memory")
         con.execute("DETACH kehoach")
+    except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
+        error = _os_error(exc, path)
+        if error is None:
+            raise
+        raise error from exc
     finally:
         con.close()
     return facts
+
+
+def _os_error(exc: duckdb.Error, path: Path) -> OSError | None:
+    """The OSError a DuckDB error reports, when its message holds the system's text for a disk-full
+    or permission error (None otherwise)."""
+    for number in _WRITE_ERRNOS:
+        if os.strerror(number) in str(exc):
+            return OSError(number, os.strerror(number), str(path))
+    return None
 
 
 def stage_database(tables: Tables, directory: Path, extra: dict) -> list[dict]:

@@ -19,7 +19,7 @@ from mutator import outcome
 from flows.cli import _exit_on_signal, filesystem_error
 from kehoach.build import parse_sources
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import clean_leftovers, exclusive_lock, link_or_copy_tree
+from kehoach.core.files import atomic_write, clean_leftovers, exclusive_lock, link_or_copy_tree, swap_in
 from kehoach.core.model import money_digits
 from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
 from kehoach.read.sources import discover, read_source
@@ -231,6 +231,27 @@ def test_disk_full_and_permission_errors_are_one_line_user_errors():
     denied = filesystem_error(PermissionError(errno.EACCES, os.strerror(errno.EACCES), "portal"))
     assert str(denied).startswith("portal: permission denied: check permissions")
     assert filesystem_error(OSError(errno.EIO, "I/O error")) is None
+    # a failed write() names no file: the error is located in the output it was writing
+    too_large = filesystem_error(OSError(errno.EFBIG, os.strerror(errno.EFBIG)), Path("output"))
+    assert str(too_large) == ("output: file too large: raise the file-size limit (ulimit -f) or free some space "
+                              "and run again (the previous package is unchanged)")
+
+
+def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "state.json").mkdir()  # nothing can be renamed over a directory
+    with pytest.raises(IsADirectoryError):
+        atomic_write(tmp_path / "state.json", b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_a_swap_whose_second_rename_fails_puts_the_previous_package_back(tmp_path):
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "datapackage.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(FileNotFoundError):
+        swap_in(tmp_path / ".output.staging-1", out)  # the staged package is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output"]
+    assert (out / "datapackage.json").read_text(encoding="utf-8") == "{}"
 
 
 def test_sigterm_exits_like_an_interrupt_so_cleanups_run():
