@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,14 @@ from kehoach.package.citation import stage_citation
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
 from kehoach.package.landing import stage_landing_page
-from kehoach.package.layout import PLANS_DIR, STATE_DIR, VERSIONS_DIR, current_descriptor, parquet_path
+from kehoach.package.layout import (
+    PLANS_DIR,
+    RETIRED_PLANS_DIR,
+    STATE_DIR,
+    VERSIONS_DIR,
+    current_descriptor,
+    parquet_path,
+)
 from kehoach.package.readme import stage_readme
 from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
@@ -44,7 +51,7 @@ from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_pa
 log = logging.getLogger(__name__)
 
 # Directories inside the output that survive a rebuild (kept across swaps).
-PRESERVED = (VERSIONS_DIR, PLANS_DIR)
+PRESERVED = (VERSIONS_DIR, PLANS_DIR, RETIRED_PLANS_DIR)
 # Hooks run on the staged package before validation: (tables, staging dir,
 # descriptor extras, with the identity: version, name, homepage) -> file resources they
 # wrote. Issue #4: the DuckDB database and the README with the audit summary;
@@ -276,7 +283,10 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
             and not versioning.metadata_changed(comparison.previous_descriptor, staged))
 
 
-def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
+def validate_staged(directory: Path, tables: Tables, sources: list[SourceText],
+                    constrained: Collection[str] | None = None):
+    """Validate the staged package (``constrained``: only these tables' Table Schemas, see
+    ``kehoach.package.validate``); an invalid one is removed."""
     try:
         by_hash = {s.sha256: s.path for s in sources}
         plans = tables["plans"]
@@ -284,7 +294,8 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceText]):
                                                               plans.column("source_sha256").to_pylist(), strict=True)}
         # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
         written = {name: table for name, table in tables.items() if name != CHANGES}
-        return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources)
+        return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
+                                constrained)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         shutil.rmtree(directory, ignore_errors=True)
         raise

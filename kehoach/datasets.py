@@ -18,11 +18,26 @@ A plan package is rebuilt only when its derived tables differ from the ones
 it was made from (a fingerprint of their Arrow data, recorded in its state),
 so amending one plan rewrites that plan's package only; the others are not
 written to.
+
+Its validation checks what deriving can change: every file against the
+descriptor, every Parquet file against its Arrow types and the tables, and
+the Table Schemas of the tables made for it (the changelog, the audit rules'
+counts). The other tables are rows of the corpus tables validated by the
+build: a subset of valid rows keeps its types, required cells, enums, ranges
+and unique keys, and its foreign keys, because the code lists it refers to
+keep every row referred to. (``kehoach validate`` on a plan package checks
+everything; the tests do so.)
+
+A plan that leaves the corpus is retired, not deleted: its package moves,
+whole with its versions, to ``<out>/retired-plans/<plan_id>/`` with the date
+recorded in its state, and the publishers withdraw its dataset. If the plan
+comes back, its package returns and continues its versions.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +49,25 @@ import pyarrow.parquet as pq
 from kehoach import build
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
-from kehoach.package.layout import DESCRIPTOR, PLANS_DIR, current_descriptor, read_descriptor, table_resources
+from kehoach.package.layout import (
+    DESCRIPTOR,
+    PLANS_DIR,
+    RETIRED_PLANS_DIR,
+    current_descriptor,
+    read_descriptor,
+    table_resources,
+)
+from kehoach.package.writer import now_iso
 from kehoach.read.sources import SourceText, read_origin
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES
 
 PLAN_ID = "plan_id"
 _ROW = "__row"
+RETIRED = "retired"  # state key of a retired plan package
+# Tables a plan package does not take as rows of the corpus: their Table
+# Schemas are checked again (see the module docstring).
+MADE_FOR_THE_PLAN = (CHANGES, "audit_rules")
 
 
 @dataclass(frozen=True)
@@ -51,10 +78,45 @@ class PlanDataset:
     changed: bool  # written by this update
 
 
-def plan_dirs(out: Path) -> list[Path]:
-    """The plan packages in place, in plan_id order."""
-    root = out / PLANS_DIR
+def plan_dirs(out: Path, where: str = PLANS_DIR) -> list[Path]:
+    """The plan packages in place (or, ``where=RETIRED_PLANS_DIR``, retired), in plan_id order."""
+    root = out / where
     return sorted(p for p in root.iterdir() if (p / DESCRIPTOR).is_file()) if root.is_dir() else []
+
+
+def retired_plan_dirs(out: Path) -> list[Path]:
+    return plan_dirs(out, RETIRED_PLANS_DIR)
+
+
+def retire_plans(out: Path, current: set[str]) -> list[Path]:
+    """Move the packages of plans not in ``current`` to ``<out>/retired-plans/``; where they went."""
+    corpus = current_descriptor(out) or {}
+    moved = []
+    for directory in plan_dirs(out):
+        if directory.name in current:
+            continue
+        destination = out / RETIRED_PLANS_DIR / directory.name
+        with exclusive_lock(directory):
+            state = versioning.read_state(directory)
+            versioning.write_state(directory, {**state, RETIRED: {
+                "date": now_iso(), "reason": "not in the corpus", "corpus_version": corpus.get("version")}})
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(directory, destination)  # one rename: the package is whole in one place or the other
+        moved.append(destination)
+    return moved
+
+
+def _restore(directory: Path, out: Path) -> None:
+    """A retired plan that is back in the corpus: its package returns (call under its lock)."""
+    retired = out / RETIRED_PLANS_DIR / directory.name
+    if (directory / DESCRIPTOR).is_file() or not (retired / DESCRIPTOR).is_file():
+        return
+    if directory.exists():
+        os.rmdir(directory)  # an empty folder left by a lock, nothing else
+    os.replace(retired, directory)
+    state = versioning.read_state(directory)
+    state.pop(RETIRED, None)
+    versioning.write_state(directory, state)
 
 
 def corpus_tables(out: Path) -> Tables:
@@ -171,17 +233,19 @@ def update_plan(plan_id: str, tables: Tables, source: SourceText, directory: Pat
     if build.is_noop(comparison, desc):
         result = build.keep_in_place(staged, directory, check)
         return PlanDataset(plan_id, directory, result.version, False)
-    build.validate_staged(staged, tables, [source])
+    build.validate_staged(staged, tables, [source], constrained=[n for n in MADE_FOR_THE_PLAN if n in tables])
     result = build.record_and_swap(staged, desc, directory, check, comparison)
     return PlanDataset(plan_id, directory, result.version, True)
 
 
 def update_plan_datasets(out: Path) -> list[PlanDataset]:
     """Bring every plan package under ``<out>/plans/`` up to date with the
-    corpus package in ``out``, each under its own lock. A corpus of one plan
-    is that plan's dataset already (same name, same rows): nothing to do."""
+    corpus package in ``out``, each under its own lock, and retire those of
+    plans no longer in it. A corpus of one plan is that plan's dataset
+    already (same name, same rows): it has no plan packages."""
     tables = corpus_tables(out)
     if tables["plans"].num_rows < 2:
+        retire_plans(out, set())
         return []
     sources = plan_sources(out, tables)
     code = versioning.code_fingerprint()
@@ -189,5 +253,7 @@ def update_plan_datasets(out: Path) -> list[PlanDataset]:
     for plan_id, part in split_by_plan(tables).items():
         directory = out / PLANS_DIR / plan_id
         with exclusive_lock(directory):
+            _restore(directory, out)
             updated.append(update_plan(plan_id, part, sources[plan_id], directory, code))
+    retire_plans(out, {p.plan_id for p in updated})
     return updated

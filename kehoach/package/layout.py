@@ -10,6 +10,7 @@
     <out>/charts/<chart>.svg        CHARTS_DIR: its charts
     <out>/versions/<version>/       VERSIONS_DIR: earlier versions, whole
     <out>/plans/<plan_id>/          PLANS_DIR: each plan's own package (same layout)
+    <out>/retired-plans/<plan_id>/  RETIRED_PLANS_DIR: the package of a plan that left the corpus
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
 
 Every other module asks this one for names and for the descriptor, so the
@@ -35,6 +36,8 @@ EXTRA_FILES_KEY = "files"
 VERSIONS_DIR = "versions"
 # One package per plan, derived from the corpus (kehoach.datasets): <out>/plans/<plan_id>/
 PLANS_DIR = "plans"
+# A plan that left the corpus: its package, whole, with its versions (back in PLANS_DIR if it returns)
+RETIRED_PLANS_DIR = "retired-plans"
 STATE_DIR = ".kehoach"
 STATE_FILE = "state.json"
 

@@ -20,6 +20,7 @@ carries one, in the source of its plan.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,16 +44,20 @@ class ValidationSummary:
 
 def validate_package(
     directory: Path, tables: Tables | None = None, source_path: str | None = None,
-    plan_sources: dict[str, str] | None = None,
+    plan_sources: dict[str, str] | None = None, constrained: Collection[str] | None = None,
 ) -> ValidationSummary:
     """Check the package in ``directory``; ``tables`` are the Arrow tables it
     was written from (None: check the files against each other).
-    ``plan_sources`` (plan_id -> source path) or ``source_path`` locate errors."""
+    ``plan_sources`` (plan_id -> source path) or ``source_path`` locate errors.
+    ``constrained`` names the tables whose Table Schemas are checked (None:
+    every table); a package derived from validated tables (``kehoach.datasets``)
+    checks only those made for it. Files, sizes, hashes and Parquet twins are always checked."""
     desc = read_descriptor(directory)
     tabular = [r for r in desc["resources"] if "schema" in r]
     csvs = [r for r in tabular if r.get("format") == "csv"]
     twins = {r["name"]: r for r in csvs}
-    violations = [*_integrity(directory, csvs), *check_csv_resources(directory, csvs)]
+    checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
+    violations = [*_integrity(directory, csvs), *(check_csv_resources(directory, checked) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
                    for v in _parquet(directory, r, twins, tables)]
     if violations:

@@ -26,6 +26,7 @@ class PublishReport:
     dry_run: bool = False
     skipped: bool = False  # already published to this target: not even compared again
     plans: list[PublishReport] = field(default_factory=list)  # each plan's own dataset
+    withdrawn: list[str] = field(default_factory=list)  # datasets of plans that left the corpus, withdrawn now
 
     @property
     def changed(self) -> bool:
@@ -36,12 +37,13 @@ class PublishReport:
         return self._summary() + self._plans_summary()
 
     def _plans_summary(self) -> str:
+        withdrawn = f"\nwithdrawn (plan no longer in the corpus): {', '.join(self.withdrawn)}" if self.withdrawn else ""
         if not self.plans:
-            return ""
+            return withdrawn
         changed = [p for p in self.plans if p.changed]
         shown = "".join(f"\n  {p.summary()}" for p in changed)
         return f"\n{len(self.plans)} plan dataset(s): {len(changed)} published, {len(self.plans) - len(changed)} " \
-               f"unchanged (no writes){shown}"
+               f"unchanged (no writes){shown}{withdrawn}"
 
     def _summary(self) -> str:
         head = f"{self.location}: {self.dataset} {self.version}".rstrip()

@@ -16,10 +16,13 @@ from typing import Any
 
 from kehoach.core.files import exclusive_lock
 from kehoach.core.paths import DEFAULT_PORTAL
-from kehoach.datasets import update_plan_datasets
+from kehoach.datasets import retired_plan_dirs, update_plan_datasets
 from kehoach.package.layout import DESCRIPTOR
+from kehoach.package.writer import now_iso
 from kehoach.publish import ckan, ckan_client
-from kehoach.publish.folder import publish_folder
+from kehoach.publish.ckan_withdraw import withdraw_ckan
+from kehoach.publish.folder import publish_folder, save_catalog, withdraw_folder
+from kehoach.publish.folder_catalog import Catalog
 from kehoach.publish.report import PublishReport
 from kehoach.publish.snapshot import check_name, open_package
 from kehoach.versions import versioning
@@ -66,7 +69,8 @@ def publish(out: Path, target: str | os.PathLike | None = None, *, org: str | No
     ``resolve_target``): the corpus as one dataset (named ``dataset`` if
     given), then, with ``plans``, each plan as a dataset of its own
     (``kehoach.datasets``), published only when it changed since it was
-    last published to this target."""
+    last published to this target; the datasets of plans that left the
+    corpus are withdrawn."""
     where = resolve_target(target)
     settings = None
     if where == CKAN_TARGET:
@@ -74,43 +78,82 @@ def publish(out: Path, target: str | os.PathLike | None = None, *, org: str | No
                                  retry_deadline=retry_deadline)
         settings.check()
     report = _publish_one(Path(out), where, settings, dataset, validate, dry_run, client_hook)
-    if plans and not dry_run:
+    if plans and not dry_run and (Path(out) / DESCRIPTOR).is_file():
         plan_settings = dataclasses.replace(settings, dataset=None) if settings is not None else None
-        key = target_key(target, org=org, ckan_url=ckan_url)
-        report.plans = [_publish_plan(d, where, plan_settings, key, validate, client_hook)
-                        for d in _updated_plans(Path(out))]
+        batch = _PlanBatch(where, plan_settings, target_key(target, org=org, ckan_url=ckan_url), client_hook)
+        # a plan package made (and validated) by this very update is only checked against its hashes
+        report.plans = [batch.publish(p.directory, validate and not p.changed) for p in update_plan_datasets(Path(out))]
+        report.withdrawn = [name for d in retired_plan_dirs(Path(out))
+                            if (name := batch.withdraw(d, keep={report.dataset}))]
+        batch.finish()
     return report
 
 
 def _publish_one(out: Path, where: str | Path, settings: Any, dataset: str | None, validate: bool, dry_run: bool,
-                 client_hook: Any) -> PublishReport:
+                 client_hook: Any, catalog: Catalog | None = None) -> PublishReport:
     with open_package(out, validate=validate) as snap:
         if settings is not None:
             return ckan.publish_ckan(snap, settings, dry_run=dry_run, client_hook=client_hook)
-        return publish_folder(snap, Path(where), dataset=dataset, dry_run=dry_run)
+        return publish_folder(snap, Path(where), dataset=dataset, dry_run=dry_run, catalog=catalog)
 
 
-def _updated_plans(out: Path) -> list[Path]:
-    """The plan packages, first brought up to date with the corpus in ``out``."""
-    if not (out / DESCRIPTOR).is_file():
-        return []
-    return [plan.directory for plan in update_plan_datasets(out)]
+class _PlanBatch:
+    """The plans' datasets on one target. What was published is recorded in each
+    plan package's state (not in the dataset), by target; a portal folder's
+    catalogue is written once, at the end, and only then the states that rely on it."""
+
+    def __init__(self, where: str | Path, settings: Any, key: str, client_hook: Any) -> None:
+        self.where, self.settings, self.key, self.client_hook = where, settings, key, client_hook
+        self.catalog = Catalog(Path(where)) if settings is None else None
+        self.pending: list[tuple[Path, dict]] = []  # (plan package, its new 'published' entry)
+
+    def publish(self, directory: Path, validate: bool) -> PublishReport:
+        """Publish one plan's package unless this very content is already published to this target."""
+        with exclusive_lock(directory):
+            state = versioning.read_state(directory)
+            content = state.get("content_sha256")
+            done = state.get("published", {}).get(self.key, {})
+        if content and done.get("content_sha256") == content and not done.get("withdrawn"):
+            return PublishReport(CKAN_TARGET if self.settings else "folder", str(self.where),
+                                 done.get("dataset", ""), str(state.get("version", "")), skipped=True)
+        report = _publish_one(directory, self.where, self.settings, None, validate, False, self.client_hook,
+                              self.catalog)
+        self._record(directory, {"version": state.get("version"), "content_sha256": content,
+                                 "dataset": report.dataset})
+        return report
+
+    def withdraw(self, directory: Path, keep: set[str]) -> str | None:
+        """Withdraw the dataset of a retired plan, once; its name (None: nothing to withdraw)."""
+        state = versioning.read_state(directory)
+        done = state.get("published", {}).get(self.key)
+        if not done or done.get("withdrawn") or done.get("dataset") in keep:
+            return None
+        name = str(done["dataset"])
+        record = {"name": name, "version": done.get("version"), "withdrawn": now_iso(),
+                  "reason": "the plan is no longer in the corpus",
+                  "reason_vi": "kế hoạch không còn trong bộ dữ liệu"}
+        if self.settings is not None:
+            withdraw_ckan(name, self.settings, client_hook=self.client_hook)
+        else:
+            withdraw_folder(Path(self.where), name, record, self.catalog)
+        self._record(directory, {**done, "withdrawn": record["withdrawn"]})
+        return name
+
+    def _record(self, directory: Path, entry: dict) -> None:
+        if self.catalog is None:
+            _write_published(directory, self.key, entry)
+        else:
+            self.pending.append((directory, entry))
+
+    def finish(self) -> None:
+        if self.catalog is not None:
+            save_catalog(Path(self.where), self.catalog)
+        for directory, entry in self.pending:
+            _write_published(directory, self.key, entry)
+        self.pending = []
 
 
-def _publish_plan(directory: Path, where: str | Path, settings: Any, key: str, validate: bool,
-                  client_hook: Any) -> PublishReport:
-    """Publish one plan's package unless this very content is already published
-    to this target (recorded in the plan package's state, not in the dataset)."""
+def _write_published(directory: Path, key: str, entry: dict) -> None:
     with exclusive_lock(directory):
         state = versioning.read_state(directory)
-        content = state.get("content_sha256")
-        published = state.get("published", {})
-        done = published.get(key, {})
-        if content and done.get("content_sha256") == content:
-            return PublishReport(CKAN_TARGET if settings else "folder", str(where), done.get("dataset", ""),
-                                 str(state.get("version", "")), skipped=True)
-        report = _publish_one(directory, where, settings, None, validate, False, client_hook)
-        published = {**published, key: {"version": state.get("version"), "content_sha256": content,
-                                        "dataset": report.dataset}}
-        versioning.write_state(directory, {**state, "published": published})
-        return report
+        versioning.write_state(directory, {**state, "published": {**state.get("published", {}), key: entry}})

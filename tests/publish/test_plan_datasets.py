@@ -11,6 +11,7 @@ from helpers import PLAN_FILE
 
 from kehoach import build
 from kehoach.core.model import resource_names
+from kehoach.package.validate import validate_package
 from kehoach.publish.targets import publish
 
 AMENDED_TASK = "Tổ chức Tuần lễ Chuyển đổi số năm 2024"
@@ -81,3 +82,51 @@ def test_an_amendment_touches_its_plan_dataset_and_the_corpus_only(published):
     assert [(c["resource"], c["change"]) for c in changes] == [("tasks", "changed")]
     desc = json.loads((portal / amended / "datapackage.json").read_text(encoding="utf-8"))
     assert desc["previous_version"] == "1.0.0"
+
+
+def test_a_plan_package_passes_every_check(published):
+    """Its build checks only the tables made for it (kehoach.datasets); the full check agrees."""
+    _root, _paths, out, _portal, first = published
+    for plan in first.plans:
+        summary = validate_package(out / "plans" / plan.dataset.removeprefix("kehoach-"))
+        assert summary.rows > 0
+
+
+def test_a_plan_that_leaves_the_corpus_is_retired_and_withdrawn_then_can_return(published):
+    root, paths, out, portal, first = published
+    gone, stays = first.plans[2].dataset, [first.plans[0].dataset, first.plans[1].dataset]
+    plan_id = gone.removeprefix("kehoach-")
+    before = {name: files(portal / name) for name in stays}
+    text = paths[2].read_text(encoding="utf-8")
+    paths[2].unlink()
+    build.run_build([root / "raw"], out)
+
+    report = publish(out, portal, validate=False)
+    assert report.withdrawn == [gone] and [p.dataset for p in report.plans] == stays
+    assert f"withdrawn (plan no longer in the corpus): {gone}" in report.summary()
+    # the package is retired whole, not deleted
+    assert not (out / "plans" / plan_id).exists()
+    retired = out / "retired-plans" / plan_id
+    state = json.loads((retired / ".kehoach" / "state.json").read_text(encoding="utf-8"))
+    assert state["retired"]["corpus_version"] == report.version and (retired / "data" / "tasks.csv").is_file()
+    # the portal keeps its files, says it is withdrawn, and lists it as withdrawn only
+    notice = json.loads((portal / gone / "withdrawn.json").read_text(encoding="utf-8"))
+    assert notice["name"] == gone and notice["version"] == "1.0.0"
+    catalog = json.loads((portal / "catalog.json").read_text(encoding="utf-8"))
+    assert gone not in [d["name"] for d in catalog["datasets"]]
+    assert [d["name"] for d in catalog["withdrawn"]] == [gone]
+    catalog_ld = (portal / "catalog.jsonld").read_text(encoding="utf-8")
+    assert f'"{gone}/' not in catalog_ld and f'"{stays[0]}/' in catalog_ld
+    assert all(files(portal / name) == before[name] for name in stays)
+    assert not publish(out, portal, validate=False).withdrawn  # once
+
+    paths[2].write_text(text, encoding="utf-8")
+    build.run_build([root / "raw"], out)
+    back = publish(out, portal, validate=False)
+    assert not back.withdrawn and not (out / "retired-plans" / plan_id).exists()
+    returned = {p.dataset: p for p in back.plans}[gone]
+    assert returned.changed and returned.version == "1.0.0" and returned.deleted == ["withdrawn.json"]
+    catalog = json.loads((portal / "catalog.json").read_text(encoding="utf-8"))
+    assert gone in [d["name"] for d in catalog["datasets"]] and "withdrawn" not in catalog
+    state = json.loads((out / "plans" / plan_id / ".kehoach" / "state.json").read_text(encoding="utf-8"))
+    assert "retired" not in state and state["version"] == "1.0.0"
