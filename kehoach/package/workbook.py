@@ -12,14 +12,14 @@ every column's title, description, type and unit in Vietnamese and English.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from kehoach.core.model import Tables, load_schema, resource_meta, resource_names
 from kehoach.package.layout import DATA_DIR
@@ -32,84 +32,93 @@ ABOUT_SHEET = "about"
 MONEY_FORMAT = "#,##0.0#####"  # at least one decimal, up to the six the schemas allow
 INTEGER_FORMAT = "0"
 DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 CODEBOOK_HEADER = ["table", "column", "title_vi", "title_en", "description_vi", "description_en", "type", "unit"]
-BOLD = Font(bold=True)
-# Beyond a million cells (about a hundred plans) a workbook takes minutes to
-# write (openpyxl: ~20 µs a cell) and is no longer usable in a spreadsheet.
+# Beyond a million cells (about a hundred plans) a workbook takes long to
+# write and is no longer usable in a spreadsheet.
 MAX_CELLS = 1_000_000
+FORMATS = {"number": MONEY_FORMAT, "integer": INTEGER_FORMAT, "date": DATE_FORMAT, "datetime": DATETIME_FORMAT}
 
 
 def cell_value(value: Any) -> Any:
-    """What openpyxl stores: Decimals as they are (written exactly), datetimes without a time zone."""
+    """What the workbook stores: datetimes without a time zone (Excel has none)."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     return value
 
 
-def _number_format(field: dict) -> str | None:
-    kind = field.get("type")
-    if kind == "number":
-        return MONEY_FORMAT
-    if kind == "integer":
-        return INTEGER_FORMAT
-    if kind == "date":
-        return DATE_FORMAT
-    return None
+class _Writer:
+    """One workbook, written row by row (XlsxWriter's constant-memory mode: a
+    corpus's tables are not held as cell objects; one plan's sheets take a
+    tenth of a second)."""
+
+    def __init__(self, path: Path) -> None:
+        self.book: Workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
+                                                               "strings_to_formulas": False, "strings_to_urls": False})
+        self.bold = self.book.add_format({"bold": True})
+        self.formats = {kind: self.book.add_format({"num_format": fmt}) for kind, fmt in FORMATS.items()}
+
+    def sheet(self, name: str, header: list[str] | None, widths: list[float]) -> Worksheet:
+        ws = self.book.add_worksheet(name[:31])
+        for index, width in enumerate(widths):
+            ws.set_column(index, index, width)
+        if header is not None:
+            ws.freeze_panes(1, 0)
+            ws.write_row(0, 0, header, self.bold)
+        return ws
+
+    def cell(self, ws: Worksheet, row: int, col: int, value: Any, kind: str | None) -> None:
+        """A typed cell: text stays text (codes like 2.10), money a number from the exact Decimal."""
+        if value is None:
+            return
+        if isinstance(value, str):
+            ws.write_string(row, col, value)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value)
+        elif isinstance(value, date):
+            ws.write_datetime(row, col, cell_value(value), self.formats.get(kind or "date", self.formats["date"]))
+        elif isinstance(value, int | float | Decimal):
+            ws.write_number(row, col, value, self.formats.get(kind or ""))
+        else:
+            ws.write_string(row, col, str(value))
 
 
-def _bold_row(ws, values: list[Any]) -> list[WriteOnlyCell]:
-    cells = [WriteOnlyCell(ws, value=v) for v in values]
-    for cell in cells:
-        cell.font = BOLD
-    return cells
-
-
-def _header(ws, names: list[str]) -> None:
-    ws.freeze_panes = "A2"
-    ws.append(_bold_row(ws, names))
-
-
-def _table_sheet(wb: Workbook, name: str, tables: Tables) -> None:
-    """One sheet, streamed (write-only: a corpus's tables are not held as cell objects)."""
-    ws = wb.create_sheet(name[:31])
+def _table_sheet(w: _Writer, name: str, tables: Tables) -> None:
+    """One sheet, streamed row by row."""
     fields = load_schema(name)["fields"]
     table = tables[name]
-    formats = [_number_format(f) for f in fields]
-    for index, fmt in enumerate(formats, 1):
-        ws.column_dimensions[get_column_letter(index)].width = 14 if fmt else 24
+    kinds = [f.get("type") if f.get("type") in FORMATS else None for f in fields]
+    ws = w.sheet(name, [f["name"] for f in fields], [14 if k else 24 for k in kinds])
     if table.num_rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{table.num_rows + 1}"
-    _header(ws, [f["name"] for f in fields])
+        ws.autofilter(0, 0, table.num_rows, len(fields) - 1)
+    row = 1
     for batch in table.select([f["name"] for f in fields]).to_batches(max_chunksize=65536):
         columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        for row in zip(*columns, strict=True):
-            ws.append([_cell(ws, cell_value(v), fmt) for v, fmt in zip(row, formats, strict=True)])
+        for values in zip(*columns, strict=True):
+            for col, (value, kind) in enumerate(zip(values, kinds, strict=True)):
+                w.cell(ws, row, col, value, kind)
+            row += 1
 
 
-def _cell(ws, value: Any, fmt: str | None) -> Any:
-    if fmt is None or value is None:
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = fmt
-    return cell
-
-
-def _codebook(wb: Workbook, names: list[str]) -> None:
-    ws = wb.create_sheet(CODEBOOK_SHEET)
-    _header(ws, CODEBOOK_HEADER)
-    for letter, width in zip("ABCDEFGH", (24, 24, 32, 32, 60, 60, 10, 14), strict=True):
-        ws.column_dimensions[letter].width = width
+def _codebook(w: _Writer, names: list[str]) -> None:
+    ws = w.sheet(CODEBOOK_SHEET, CODEBOOK_HEADER, [24, 24, 32, 32, 60, 60, 10, 14])
+    row = 1
     for name in names:
         meta = resource_meta(name)
-        ws.append([name, "", meta["title_vi"], meta["title"], meta["description_vi"], meta["description"], "table",
-                   ""])
-        for f in load_schema(name)["fields"]:
-            ws.append([name, f["name"], f.get("title_vi", ""), f.get("title", ""), f.get("description_vi", ""),
-                       f.get("description", ""), f.get("type", "any"), f.get("unit", "")])
+        rows = [[name, "", meta["title_vi"], meta["title"], meta["description_vi"], meta["description"], "table",
+                 ""]]
+        rows += [[name, f["name"], f.get("title_vi", ""), f.get("title", ""), f.get("description_vi", ""),
+                  f.get("description", ""), f.get("type", "any"), f.get("unit", "")]
+                 for f in load_schema(name)["fields"]]
+        for values in rows:
+            for col, value in enumerate(values):
+                if value:
+                    ws.write_string(row, col, value)
+            row += 1
 
 
-def _about(wb: Workbook, extra: dict, names: list[str]) -> None:
-    ws = wb.create_sheet(ABOUT_SHEET)
+def _about(w: _Writer, extra: dict, names: list[str]) -> None:
+    ws = w.sheet(ABOUT_SHEET, None, [28, 100])
     rows = [
         ("Gói dữ liệu / Package", extra.get("name", "")),
         ("Tiêu đề", extra.get("title_vi", "")),
@@ -124,26 +133,25 @@ def _about(wb: Workbook, extra: dict, names: list[str]) -> None:
         ("Bảng / Tables", ", ".join(names)),
         ("Mô tả cột / Columns", f"sheet '{CODEBOOK_SHEET}'"),
     ]
-    ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 100
-    for label, value in rows:
-        ws.append([*_bold_row(ws, [label]), value])
+    for row, (label, value) in enumerate(rows):
+        ws.write_string(row, 0, label, w.bold)
+        if value:
+            ws.write_string(row, 1, str(value))
 
 
 def write_workbook(tables: Tables, path: Path, extra: dict) -> None:
     names = [n for n in resource_names() if n in tables]
-    wb = Workbook(write_only=True)
-    _about(wb, extra, names)
-    for name in names:
-        _table_sheet(wb, name, tables)
-    _codebook(wb, names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    w = _Writer(path)
     # Fixed document dates: the same tables give the same workbook content.
     created = extra.get("created")
     if created:
-        stamp = datetime.fromisoformat(created.replace("Z", "+00:00")).replace(tzinfo=None)
-        wb.properties.created = wb.properties.modified = stamp
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+        w.book.set_properties({"created": datetime.fromisoformat(created.replace("Z", "+00:00")).replace(tzinfo=None)})
+    _about(w, extra, names)
+    for name in names:
+        _table_sheet(w, name, tables)
+    _codebook(w, names)
+    w.book.close()
 
 
 def workbook_wanted(tables: Tables) -> bool:
