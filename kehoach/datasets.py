@@ -37,7 +37,9 @@ comes back, its package returns and continues its versions.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach import build
+from kehoach.core.errors import KehoachError
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.package.layout import (
@@ -68,6 +71,8 @@ RETIRED = "retired"  # state key of a retired plan package
 # Tables a plan package does not take as rows of the corpus: their Table
 # Schemas are checked again (see the module docstring).
 MADE_FOR_THE_PLAN = (CHANGES, "audit_rules")
+WORKERS_ENV = "KEHOACH_PLAN_WORKERS"
+POOL_FROM = 8  # plan packages to make before a pool of processes pays for itself
 
 
 @dataclass(frozen=True)
@@ -221,11 +226,15 @@ def plan_sources(out: Path, tables: Tables) -> dict[str, SourceText]:
     return found
 
 
+def _check(tables: Tables, directory: Path, code: str) -> build.InputCheck:
+    current = current_descriptor(directory) or {}
+    return build.InputCheck(fingerprint(tables, code), versioning.read_state(directory), current.get("version"),
+                            current.get("content_sha256"))
+
+
 def update_plan(plan_id: str, tables: Tables, source: SourceText, directory: Path, code: str) -> PlanDataset:
     """Make the package of one plan in ``directory`` when its tables changed (the build's steps)."""
-    current = current_descriptor(directory) or {}
-    check = build.InputCheck(fingerprint(tables, code), versioning.read_state(directory), current.get("version"),
-                             current.get("content_sha256"))
+    check = _check(tables, directory, code)
     if check.unchanged:
         return PlanDataset(plan_id, directory, str(check.version), False)
     comparison = build.compare(tables, directory)
@@ -238,22 +247,55 @@ def update_plan(plan_id: str, tables: Tables, source: SourceText, directory: Pat
     return PlanDataset(plan_id, directory, result.version, True)
 
 
-def update_plan_datasets(out: Path) -> list[PlanDataset]:
+def _update_locked(plan_id: str, tables: Tables, source: SourceText, directory: Path, code: str) -> PlanDataset:
+    with exclusive_lock(directory):
+        return update_plan(plan_id, tables, source, directory, code)
+
+
+def plan_workers(pending: int, workers: int | None = None) -> int:
+    """Processes that make ``pending`` plan packages: ``workers``, else
+    $KEHOACH_PLAN_WORKERS, else one per CPU from ``POOL_FROM`` packages on
+    (a worker first imports the library, about two seconds)."""
+    if workers is None:
+        configured = os.environ.get(WORKERS_ENV, "").strip()
+        if configured and not configured.isdigit():
+            raise KehoachError(f"{WORKERS_ENV}={configured!r} is not a number of processes")
+        workers = int(configured) if configured else (os.cpu_count() or 1) if pending >= POOL_FROM else 1
+    return max(1, min(workers, pending))
+
+
+def update_plan_datasets(out: Path, workers: int | None = None) -> list[PlanDataset]:
     """Bring every plan package under ``<out>/plans/`` up to date with the
     corpus package in ``out``, each under its own lock, and retire those of
     plans no longer in it. A corpus of one plan is that plan's dataset
-    already (same name, same rows): it has no plan packages."""
+    already (same name, same rows): it has no plan packages.
+
+    Unchanged packages are recognised here by their fingerprint; the others
+    are made in parallel processes (``plan_workers``), each plan on its own."""
     tables = corpus_tables(out)
     if tables["plans"].num_rows < 2:
         retire_plans(out, set())
         return []
     sources = plan_sources(out, tables)
     code = versioning.code_fingerprint()
-    updated = []
+    found: dict[str, PlanDataset] = {}
+    pending = []
     for plan_id, part in split_by_plan(tables).items():
         directory = out / PLANS_DIR / plan_id
         with exclusive_lock(directory):
             _restore(directory, out)
-            updated.append(update_plan(plan_id, part, sources[plan_id], directory, code))
-    retire_plans(out, {p.plan_id for p in updated})
-    return updated
+            check = _check(part, directory, code)
+        if check.unchanged:
+            found[plan_id] = PlanDataset(plan_id, directory, str(check.version), False)
+        else:
+            pending.append((plan_id, part, sources[plan_id], directory, code))
+    count = plan_workers(len(pending), workers)
+    if count > 1:
+        # spawned, not forked: the parent may hold DuckDB, Prefect or Dask threads
+        with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn")) as pool:
+            made = list(pool.map(_update_locked, *zip(*pending, strict=True)))
+    else:
+        made = [_update_locked(*job) for job in pending]
+    found.update((p.plan_id, p) for p in made)
+    retire_plans(out, set(found))
+    return [found[plan_id] for plan_id in tables["plans"].column(PLAN_ID).to_pylist()]
