@@ -81,11 +81,14 @@ def publish(out: Path, target: str | os.PathLike | None = None, *, org: str | No
     if plans and not dry_run and (Path(out) / DESCRIPTOR).is_file():
         plan_settings = dataclasses.replace(settings, dataset=None) if settings is not None else None
         batch = _PlanBatch(where, plan_settings, target_key(target, org=org, ckan_url=ckan_url), client_hook)
-        # a plan package made (and validated) by this very update is only checked against its hashes
-        report.plans = [batch.publish(p.directory, validate and not p.changed) for p in update_plan_datasets(Path(out))]
-        report.withdrawn = [name for d in retired_plan_dirs(Path(out))
-                            if (name := batch.withdraw(d, keep={report.dataset}))]
-        batch.finish()
+        try:
+            # a plan package made (and validated) by this very update is only checked against its hashes
+            report.plans = [batch.publish(p.directory, validate and not p.changed)
+                            for p in update_plan_datasets(Path(out))]
+            report.withdrawn = [name for d in retired_plan_dirs(Path(out))
+                                if (name := batch.withdraw(d, keep={report.dataset}))]
+        finally:
+            batch.finish()  # what was published is catalogued and recorded, even if a later plan failed
     return report
 
 
@@ -133,11 +136,11 @@ class _PlanBatch:
                   "reason": "the plan is no longer in the corpus",
                   "reason_vi": "kế hoạch không còn trong bộ dữ liệu"}
         if self.settings is not None:
-            withdraw_ckan(name, self.settings, client_hook=self.client_hook)
+            withdrawn = withdraw_ckan(name, self.settings, client_hook=self.client_hook)
         else:
-            withdraw_folder(Path(self.where), name, record, self.catalog)
+            withdrawn = withdraw_folder(Path(self.where), name, record, self.catalog)
         self._record(directory, {**done, "withdrawn": record["withdrawn"]})
-        return name
+        return name if withdrawn else None  # gone already (e.g. by hand): nothing was withdrawn now
 
     def _record(self, directory: Path, entry: dict) -> None:
         if self.catalog is None:
