@@ -107,7 +107,7 @@ from pathlib import Path
 from typing import Any
 
 from kehoach.core.errors import KehoachError
-from kehoach.publish.ckan_client import ApiError, CkanClient, CkanSettings, Transient
+from kehoach.publish.ckan_client import ApiError, Backoff, CkanClient, CkanSettings, Transient
 from kehoach.publish.ckan_datastore import DatastoreSync, push_tables
 from kehoach.publish.ckan_fields import (
     dataset_fields,
@@ -206,23 +206,21 @@ class CkanPublisher:
 
     def _step(self, what: str, attempt: Callable[[], Any], where: Path | None = None) -> Any:
         """Run ``attempt`` until it succeeds; transient failures back off and look at CKAN again."""
-        delay, failing_since, lost = self.retry.initial, None, 0
+        backoff, lost = Backoff(self.retry), 0
         while True:
             try:
                 return attempt()
             except Transient as exc:
-                now = time.monotonic()
-                failing_since = failing_since or now
-                if now - failing_since + delay > self.retry.deadline:
+                delay = backoff.next_wait()
+                if delay is None:
                     raise KehoachError(
-                        f"CKAN at {self.client.url} did not answer for {now - failing_since:.0f} s "
+                        f"CKAN at {self.client.url} did not answer for {backoff.failing_for():.0f} s "
                         f"while publishing {what} ({exc}); run publish again when it is back: "
                         "it continues where this run stopped", where) from None
                 log.warning("CKAN: %s while publishing %s; retrying in %.1f s", exc, what, delay)
                 self.retries += 1
                 self._fresh = False
                 self.sleep(delay)
-                delay = min(delay * 2, self.retry.cap)
             except ApiError as exc:
                 if exc.status == 404 and lost < 3:
                     lost += 1  # changed under us (e.g. deleted by hand): look again

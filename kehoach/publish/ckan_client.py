@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,28 @@ class RetryPolicy:
     initial: float = 0.5  # first delay, seconds
     cap: float = 8.0  # longest delay
     deadline: float = 120.0  # give up after this long without success
+
+
+class Backoff:
+    """The waits between attempts of one step under a ``RetryPolicy``: doubling
+    up to the cap, none once the portal has failed for longer than the deadline."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.delay = policy.initial
+        self.failing_since: float | None = None
+
+    def next_wait(self) -> float | None:
+        """Seconds to wait before trying again; None: give up."""
+        now = time.monotonic()
+        self.failing_since = self.failing_since or now
+        if now - self.failing_since + self.delay > self.policy.deadline:
+            return None
+        wait, self.delay = self.delay, min(self.delay * 2, self.policy.cap)
+        return wait
+
+    def failing_for(self) -> float:
+        return time.monotonic() - (self.failing_since or time.monotonic())
 
 
 @dataclass

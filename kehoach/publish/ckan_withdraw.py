@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kehoach.core.errors import KehoachError
-from kehoach.publish.ckan_client import ApiError, CkanClient, CkanSettings, Transient
+from kehoach.publish.ckan_client import ApiError, Backoff, CkanClient, CkanSettings, Transient
 
 log = logging.getLogger(__name__)
 MANAGED = "kehoach_managed"
@@ -51,19 +51,17 @@ def _withdraw(client: CkanClient, name: str, org: str) -> bool:
 
 
 def _retried(attempt: Callable[[], Any], settings: CkanSettings, name: str, sleep: Callable[[float], None]) -> Any:
-    delay, failing_since = settings.retry.initial, None
+    backoff = Backoff(settings.retry)
     while True:
         try:
             return attempt()
         except Transient as exc:
-            now = time.monotonic()
-            failing_since = failing_since or now
-            if now - failing_since + delay > settings.retry.deadline:
-                raise KehoachError(f"CKAN at {settings.url} did not answer for {now - failing_since:.0f} s while "
+            delay = backoff.next_wait()
+            if delay is None:
+                raise KehoachError(f"CKAN at {settings.url} did not answer for {backoff.failing_for():.0f} s while "
                                    f"withdrawing dataset {name!r} ({exc}); run publish again when it is back") from None
             log.warning("CKAN: %s while withdrawing %s; retrying in %.1f s", exc, name, delay)
             sleep(delay)
-            delay = min(delay * 2, settings.retry.cap)
         except ApiError as exc:
             raise KehoachError(f"CKAN answered {exc.action} for dataset {name!r} with HTTP {exc.status} "
                                f"{exc.kind}: {exc.message}") from None
