@@ -22,7 +22,7 @@ import os
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from kehoach.core.errors import KehoachError
+from kehoach.core.settings import whole_number
 
 DASK_ADDRESS_ENV = "KEHOACH_DASK_ADDRESS"
 WORKERS_ENV = "KEHOACH_WORKERS"
@@ -32,13 +32,8 @@ BATCHES_PER_WORKER = 4
 
 
 def _int_env(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise KehoachError(f"${name} must be a whole number, not {value!r}") from None
+    value = whole_number(name)
+    return default if value is None else value
 
 
 def workers() -> int:

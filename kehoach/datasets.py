@@ -49,9 +49,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach import build
-from kehoach.core.errors import KehoachError
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
+from kehoach.core.settings import whole_number
 from kehoach.package.layout import (
     DESCRIPTOR,
     PLANS_DIR,
@@ -257,10 +257,9 @@ def plan_workers(pending: int, workers: int | None = None) -> int:
     $KEHOACH_PLAN_WORKERS, else one per CPU from ``POOL_FROM`` packages on
     (a worker first imports the library, about two seconds)."""
     if workers is None:
-        configured = os.environ.get(WORKERS_ENV, "").strip()
-        if configured and not configured.isdigit():
-            raise KehoachError(f"{WORKERS_ENV}={configured!r} is not a number of processes")
-        workers = int(configured) if configured else (os.cpu_count() or 1) if pending >= POOL_FROM else 1
+        workers = whole_number(WORKERS_ENV, minimum=0)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if pending >= POOL_FROM else 1
     return max(1, min(workers, pending))
 
 

@@ -8,10 +8,9 @@ from exhausting memory or time; a real plan is far below every default.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-from kehoach.core.errors import KehoachError
+from kehoach.core.settings import whole_number
 
 # name of the setting -> (environment variable, default)
 SETTINGS = {
@@ -29,14 +28,10 @@ class Limits:
 
 
 def _setting(variable: str, default: int) -> int | None:
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
+    value = whole_number(variable)
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise KehoachError(f"{variable} must be a whole number, not {raw!r}") from None
-    return value if value > 0 else None
+    return value if value > 0 else None  # 0 or less: no limit
 
 
 def limits() -> Limits:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from kehoach.core.errors import KehoachError
+
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8000/"
 DEFAULT_PUBLISHER = "kehoach"
 
@@ -41,3 +43,19 @@ def settings() -> Settings:
         contact_name=os.environ.get("KEHOACH_CONTACT_NAME", "").strip(),
         contact_email=os.environ.get("KEHOACH_CONTACT_EMAIL", "").strip(),
     )
+
+
+def whole_number(variable: str, minimum: int | None = None) -> int | None:
+    """A whole-number setting (limits, numbers of processes): None when unset;
+    a clear error, naming the variable, when it is not a whole number (or is
+    below ``minimum``)."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise KehoachError(f"{variable} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise KehoachError(f"{variable} must be a whole number of at least {minimum}, not {raw!r}")
+    return value

@@ -37,3 +37,6 @@ def test_how_many_workers(monkeypatch):
     monkeypatch.setenv(WORKERS_ENV, "many")
     with pytest.raises(KehoachError, match="KEHOACH_PLAN_WORKERS"):
         plan_workers(10)
+    monkeypatch.setenv(WORKERS_ENV, "-1")
+    with pytest.raises(KehoachError, match="KEHOACH_PLAN_WORKERS must be a whole number of at least 0"):
+        plan_workers(10)
