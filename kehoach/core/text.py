@@ -42,6 +42,15 @@ def key(text: str) -> str:
     return k.replace("–", "-").strip(" .")
 
 
+def caseless(text: str) -> str:
+    """``text`` folded so that a word ``re.IGNORECASE`` finds in it is found in
+    it by ``in`` as ``caseless(word)``: a cheap test of a line before an
+    IGNORECASE alternation of many words, which ``re`` tries at every position."""
+    # 'ı' and 'İ' are the letters ``re.IGNORECASE`` matches to 'i' that ``casefold`` does not fold
+    # to 'i' (``str.replace`` twice costs a tenth of one ``str.translate``)
+    return text.replace("ı", "i").replace("İ", "i").casefold()
+
+
 def fold(text: str) -> str:
     """ASCII transliteration of Vietnamese: 'Quảng Ngãi' -> 'Quang Ngai'."""
     text = clean(text).replace("Đ", "D").replace("đ", "d")

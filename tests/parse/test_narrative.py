@@ -4,7 +4,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from helpers import one, rows
+from helpers import one, plan_text, rows, write_plan
+
+from kehoach.parse.plan import parse_source
+from kehoach.read.sources import read_source
 
 NARRATIVE = ("sections", "assessment_items", "indicators", "legal_bases", "citations", "budget_summary",
              "objectives", "plan_actions", "solutions", "responsibilities", "footnotes")
@@ -303,3 +306,18 @@ def test_footnotes_and_their_markers(plan_tables, plan_source):
     assert notes["1"]["section_id"] == "I.II.3.a"
     assert notes["2"]["text"].startswith("Đã thực hiện với dữ liệu của 6 huyện")
     assert plan_source.line(notes["2"]["source_line"]).startswith("[2] ")
+
+
+def test_references_in_capitals_or_with_a_dotless_i_are_still_found(tmp_path):
+    """Lines are only tried for short and named references when their ``caseless`` form holds a
+    type's or a name's first word: what ``re.IGNORECASE`` finds must pass that test."""
+    text = plan_text()
+    assert text.count("Chỉ thị 05 và Quyết định 17") == 1 and text.count("quy định của Luật Ngân sách nhà nước") == 1
+    text = text.replace("Chỉ thị 05 và Quyết định 17", "CHỈ THỊ 05 và QUYẾT ĐỊNH 17").replace(
+        "quy định của Luật Ngân sách nhà nước", "quy định của LUẬT NGÂN SÁCH NHÀ NƯỚC")
+    tables = parse_source(read_source(write_plan(tmp_path, text)))
+    by_form = {c["reference_text"]: c for c in rows(tables, "citations", source_line=98)}
+    assert (by_form["CHỈ THỊ 05"]["doc_id"], by_form["CHỈ THỊ 05"]["match"]) == ("05-ct-ttg-2023", "short")
+    assert by_form["QUYẾT ĐỊNH 17"]["doc_id"] == "17-qd-ubqgcds-2023"
+    law = one(tables, "citations", source_line=282)
+    assert (law["reference_text"], law["doc_id"]) == ("LUẬT NGÂN SÁCH NHÀ NƯỚC", "luat-ngan-sach-nha-nuoc-2015")

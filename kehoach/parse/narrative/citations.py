@@ -30,7 +30,7 @@ from functools import cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
-from kehoach.core.text import clean
+from kehoach.core.text import caseless, clean
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.legal_documents import (
@@ -57,6 +57,7 @@ _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
 _SO = re.compile("số", re.IGNORECASE)
 _NUMBER_WITH_YEAR = re.compile(r"^(\d+[a-z]?)/(\d{4})/(.+)$")
 _DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(slots=True)  # one per reference found
@@ -101,6 +102,19 @@ def _name_before() -> re.Pattern[str]:
     """'Luật Giao dịch điện tử số ' right before '20/2023/QH15'."""
     types = "|".join(re.escape(t) for t in _named_types())
     return re.compile(rf"(?<!\w)(?:{types})(?:\s+[^\s;,()]+){{1,12}}?\s+số\s*[:.]?\s*$", re.IGNORECASE)
+
+
+@cache
+def _caseless_types() -> tuple[str, ...]:
+    return tuple(caseless(t) for t in _type_names())
+
+
+def _may_name_type(text: str) -> bool:
+    """Whether a short reference can be in ``text``: it holds a digit and a type's name."""
+    if not _DIGIT.search(text):
+        return False
+    folded = caseless(text)
+    return any(t in folded for t in _caseless_types())
 
 
 @cache
@@ -307,10 +321,11 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
     spans = _Spans(found)
     # one scan per line for any of the names; the names one by one only where one is
     anywhere = re.compile("|".join(f"(?:{p.pattern})" for p, _ in patterns), re.IGNORECASE) if patterns else None
+    first_words = {caseless(clean(ref.title).split()[0]) for _, ref in patterns}
     for n in lines:
         text = doc.source.line(n)
-        if anywhere is None or not anywhere.search(text):
-            continue
+        if anywhere is None or not _holds_any(caseless(text), first_words) or not anywhere.search(text):
+            continue  # tried on a line only when it holds a name's first word: the alternation is slow
         for pattern, ref in patterns:
             for m in pattern.finditer(text):
                 if spans.free(n, m.start(), m.end()):
@@ -318,6 +333,10 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
                     new.append(Found(n, m.start(), m.end(), clean(m[0]), None, ref.doc_type, None, ref.doc_id,
                                      "name"))
     return new
+
+
+def _holds_any(folded: str, words: set[str]) -> bool:
+    return any(w in folded for w in words)
 
 
 def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
@@ -329,6 +348,8 @@ def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
             by_number.setdefault((r.doc_type, _leading_number(r.number)), set()).add(r.doc_id)
     for n in lines:
         text = doc.source.line(n)
+        if not _may_name_type(text):
+            continue  # the alternation of every type is slow to try at each position of each line
         for m in _short_reference().finditer(text):
             number = m[2]
             if len(number) == 4 and number[:2] in ("19", "20"):
