@@ -15,7 +15,6 @@ import hashlib
 import logging
 import shutil
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
 from kehoach.core.model import Tables, concat, load_schema, resource_meta, resource_names
 from kehoach.core.paths import SCHEMAS_DIR
+from kehoach.package import pending
 from kehoach.package.citation import stage_citation
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
@@ -59,9 +59,10 @@ PRESERVED = (VERSIONS_DIR, PLANS_DIR, RETIRED_PLANS_DIR)
 # charts (written in this order).
 STAGE_HOOKS: list = [stage_workbook, stage_citation, stage_readme, stage_landing_page]
 # Hooks that need the tables only (not the identity): run in a thread while the
-# CSV files are written, their resources listed first. The DuckDB file: its
-# keys cost DuckDB as long as Python takes to write the CSV files, and DuckDB
-# does not hold the GIL.
+# other files are written and the package is validated, their resources listed
+# after the sources' (kehoach.package.pending). The DuckDB file: its keys cost
+# DuckDB longer than Python takes to write the CSV files, and DuckDB does not
+# hold the GIL.
 BACKGROUND_HOOKS: list = [stage_database]
 
 
@@ -249,24 +250,20 @@ def stage(tables: Tables, sources: list[SourceText], out: Path,
     tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
     try:
-        # the pool is left (its threads finished) before a failure discards the directory
-        with ThreadPoolExecutor(max_workers=len(BACKGROUND_HOOKS) or 1) as pool:
-            background_extra: dict = {}
-            background = [pool.submit(hook, tables, directory, background_extra) for hook in BACKGROUND_HOOKS]
-            resources = write_tables(tables, directory)
-            extra: dict = {"content_sha256": content_fingerprint(resources)}
-            summaries = comparison.summaries()
-            if decision.previous:
-                extra["previous_version"] = decision.previous
-            if summaries:
-                extra["change_summary_vi"], extra["change_summary"] = summaries
-            # the description (and so the portal's dataset page) carries the latest change
-            info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
-            extra.update(package_identity(info, tables, comparison.previous_descriptor))
-            resources += stage_sources(sources, directory)
-            for future in background:
-                resources += future.result() or []
-        extra.update(background_extra)
+        # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
+        pending.start(directory, BACKGROUND_HOOKS, tables)
+        resources = write_tables(tables, directory)
+        resources += stage_sources(sources, directory)
+        pending.list_after(directory, len(resources))  # where its resources always were
+        extra: dict = {"content_sha256": content_fingerprint(resources)}
+        summaries = comparison.summaries()
+        if decision.previous:
+            extra["previous_version"] = decision.previous
+        if summaries:
+            extra["change_summary_vi"], extra["change_summary"] = summaries
+        # the description (and so the portal's dataset page) carries the latest change
+        info = package_info(tables, sources, decision.version, now_iso(), change=summaries)
+        extra.update(package_identity(info, tables, comparison.previous_descriptor))
         for hook in STAGE_HOOKS:
             resources += hook(tables, directory, extra) or []
         desc = descriptor(info, sources, resources, extra)
@@ -297,7 +294,7 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceText],
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
                                 constrained)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
-        shutil.rmtree(directory, ignore_errors=True)
+        discard(directory)
         raise
 
 
@@ -332,6 +329,7 @@ def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceText
 
 
 def discard(directory: Path) -> None:
+    pending.settle(directory)  # no thread still writing in it
     shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -342,6 +340,7 @@ def counts(tables: Tables) -> dict[str, int]:
 def record_and_swap(directory: Path, desc: dict, out: Path, check: InputCheck, comparison: Comparison) -> BuildResult:
     """Record the new state in the staged package, then swap it in."""
     try:
+        desc = pending.finish(directory, desc)
         versioning.write_state(directory, new_state(check, desc, comparison))
         swap(directory, out, comparison.decision.previous)
     except BaseException:  # a full disk or a permission error: the package in place stays, alone

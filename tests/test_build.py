@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+
+import duckdb
 import pytest
 from corpus import write_corpus
 from helpers import PLAN_FILE, write_plan
@@ -9,6 +14,7 @@ from sample_plans import OTHER_PLAN
 
 from kehoach import build
 from kehoach.core.errors import KehoachError
+from kehoach.core.files import sha256_file
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 
@@ -37,3 +43,37 @@ def test_a_plan_given_by_two_sources_in_two_batches_is_refused(tmp_path):
         build.combine([_parsed([first]), _parsed([second])])
     plan_id = build.combine([_parsed([first])])["plans"].column("plan_id")[0].as_py()
     assert error.value.message == f"plan {plan_id} is given by more than one source: {first}, {second}"
+
+
+def test_the_database_written_beside_the_validation_is_listed_where_it_always_was(built_package):
+    """``kehoach.package.pending``: the DuckDB file is finished before the swap, listed right
+    after the sources' files, with its own size and sha256."""
+    desc = json.loads((built_package / "datapackage.json").read_text(encoding="utf-8"))
+    names = [r["name"] for r in desc["resources"]]
+    last_source = max(i for i, r in enumerate(desc["resources"]) if r["path"].startswith("source/"))
+    database = desc["resources"][last_source + 1]
+    assert (database["name"], database["path"]) == ("database", "data/kehoach.duckdb")
+    assert names.count("database") == 1 and desc["duckdb_version"] == duckdb.__version__
+    assert database["hash"] == f"sha256:{sha256_file(built_package / database['path'])}"
+    assert database["bytes"] == (built_package / database["path"]).stat().st_size
+
+
+def test_a_staged_package_is_removed_only_after_its_files_are_written(tmp_path, monkeypatch, plan_source):
+    """A staging directory discarded while a thread still writes in it (a failed validation, an
+    unchanged package) is removed once the thread is done: nothing is left behind."""
+    staged, wrote = threading.Event(), []
+
+    def slow_hook(tables, directory, extra):
+        staged.wait(60)
+        time.sleep(0.3)  # still writing when the build discards the directory
+        (directory / "late.txt").write_text("late", encoding="utf-8")
+        wrote.append(directory)
+        return []
+
+    monkeypatch.setattr(build, "BACKGROUND_HOOKS", [slow_hook])
+    tables = build.parse_sources([plan_source])
+    directory, _ = build.stage(tables, [plan_source], tmp_path / "out")
+    staged.set()
+    build.discard(directory)
+    assert wrote == [directory] and not directory.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

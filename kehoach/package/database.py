@@ -105,7 +105,7 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
     """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    # one thread: it runs beside the CSV writer (kehoach.build.BACKGROUND_HOOKS), which needs the other core
+    # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
     con = duckdb.connect(config={"threads": 1})
     try:
         con.execute(f"ATTACH {literal(str(path))} AS kehoach "

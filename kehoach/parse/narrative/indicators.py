@@ -122,9 +122,13 @@ def _add(builder: TableBuilder, plan_id: str, unit: Unit, position: int, fig: Fi
 
 def figures(text: str) -> list[Figure]:
     masked = _mask(text)
+    # folded once, not once per number: where casefold maps each character to one, its slices
+    # are the folded slices of ``masked``
+    folded = masked.casefold()
+    aligned = folded if len(folded) == len(masked) else None
     found = []
     for m in _FIGURE.finditer(masked):
-        fig = _figure(text, masked, m)
+        fig = _figure(text, masked, m, aligned)
         if fig:
             found.append(fig)
     return found
@@ -132,24 +136,28 @@ def figures(text: str) -> list[Figure]:
 
 def _mask(text: str) -> str:
     """Blank out what only looks like a number (dates, document numbers, addresses), keeping offsets."""
-    spans = [m.span() for pattern in _MASKS for m in pattern.finditer(text)]
-    spans += [m.span() for m in number_matches(text)]
-    chars = list(text)
-    for start, end in spans:
-        chars[start:end] = " " * (end - start)
-    return "".join(chars)
+    spans = sorted([m.span() for pattern in _MASKS for m in pattern.finditer(text)]
+                   + [m.span() for m in number_matches(text)])
+    pieces, at = [], 0
+    for start, end in spans:  # overlapping spans blank the union of their characters
+        if end > at:
+            pieces += (text[at:max(start, at)], " " * (end - max(start, at)))
+            at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
-def _figure(text: str, masked: str, m: re.Match[str]) -> Figure | None:
+def _figure(text: str, masked: str, m: re.Match[str], folded: str | None) -> Figure | None:
     before = masked[: m.start()]
     after = masked[m.end():]
-    if _ends_with_word(before.casefold(), _designators()):
+    folded_after = folded[m.end():] if folded is not None else after.casefold()
+    if _ends_with_word(folded[: m.start()] if folded is not None else before.casefold(), _designators()):
         return None
-    if _starts_with_word(after.casefold(), _words("not_before")) and re.match(r"\s*\S+\s+\d", after):
+    if _starts_with_word(folded_after, _words("not_before")) and re.match(r"\s*\S+\s+\d", after):
         return None
     value = parse_number(m[1])
     denominator = parse_number(m[2]) if m[2] else None
-    term = _unit_after(after)
+    term = _unit_after(folded_after)
     lead = _lead(before)
     if term is None and denominator is None and not lead.linked:
         return None  # a bare number with nothing saying what it counts
@@ -180,8 +188,9 @@ def _unit_pattern() -> re.Pattern[str]:
         for i, term in enumerate(_units())) or "(?!)")
 
 
-def _unit_after(after: str) -> UnitTerm | None:
-    m = _unit_pattern().match(after.casefold())
+def _unit_after(folded_after: str) -> UnitTerm | None:
+    """The unit term right after a number, in the casefolded text after it."""
+    m = _unit_pattern().match(folded_after)
     return _units()[int(m.lastgroup[1:])] if m else None
 
 

@@ -1,0 +1,79 @@
+"""Files of a staged package still being written while the package is validated.
+
+The DuckDB file takes longer to write than the CSV and Parquet files, and
+DuckDB works without holding the GIL: ``kehoach.build.stage`` starts it in a
+thread (``start``) and returns, the package is validated meanwhile, and its
+resources join the descriptor when the package is swapped in (``finish``).
+A staging directory is never removed while a thread still writes in it
+(``settle``, called by ``kehoach.build.discard``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kehoach.core.model import Tables
+from kehoach.package.writer import write_descriptor
+
+# (tables, staging directory, descriptor extras it adds to) -> the file resources it wrote
+Hook = Callable[[Tables, Path, dict], list[dict] | None]
+
+
+@dataclass
+class _Writing:
+    futures: list[Future] = field(default_factory=list)
+    at: int | None = None  # where their resources go in the descriptor's list (None: at its end)
+    extra: dict = field(default_factory=dict)
+
+
+_writing: dict[Path, _Writing] = {}
+_lock = threading.Lock()
+
+
+def start(directory: Path, hooks: list[Hook], tables: Tables) -> None:
+    """Run ``hooks`` on the tables in a thread, writing into ``directory``."""
+    if not hooks:
+        return
+    work = _Writing()
+    pool = ThreadPoolExecutor(max_workers=len(hooks), thread_name_prefix="kehoach-stage")
+    work.futures = [pool.submit(hook, tables, directory, work.extra) for hook in hooks]
+    pool.shutdown(wait=False)  # the thread ends with its work; nothing else is queued
+    with _lock:
+        _writing[directory.resolve()] = work
+
+
+def list_after(directory: Path, count: int) -> None:
+    """The resources of the files being written go after the descriptor's first ``count``."""
+    with _lock:
+        work = _writing.get(directory.resolve())
+    if work:
+        work.at = count
+
+
+def finish(directory: Path, desc: dict) -> dict:
+    """Wait for the files still being written in ``directory``; the descriptor with
+    their resources and extras, written (``desc`` itself when nothing was pending).
+    A hook's error (a full disk) is raised here."""
+    with _lock:
+        work = _writing.pop(directory.resolve(), None)
+    if work is None:
+        return desc
+    resources = [r for future in work.futures for r in future.result() or []]
+    listed = list(desc["resources"])
+    at = len(listed) if work.at is None else work.at
+    listed[at:at] = resources
+    finished = {**{k: v for k, v in desc.items() if k != "resources"}, **work.extra, "resources": listed}
+    write_descriptor(directory, finished)
+    return finished
+
+
+def settle(directory: Path) -> None:
+    """Wait, ignoring their errors, for the threads writing in ``directory`` (it is about to go)."""
+    with _lock:
+        work = _writing.pop(directory.resolve(), None)
+    for future in work.futures if work else ():
+        future.exception()
