@@ -340,12 +340,8 @@ def _holds_any(folded: str, words: set[str]) -> bool:
 
 
 def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
-    new = []
     spans = _Spans(found)
-    by_number: dict[tuple[str | None, str | None], set[str]] = {}
-    for r in state.documents.docs.values():
-        if r.number:
-            by_number.setdefault((r.doc_type, _leading_number(r.number)), set()).add(r.doc_id)
+    shorts = []  # (line, match, doc_type): the short references, before any is resolved
     for n in lines:
         text = doc.source.line(n)
         if not _may_name_type(text):
@@ -359,13 +355,32 @@ def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
             doc_type = _canonical_type(m[1])
             if doc_type == doc.header.doc_type and _leading_number(doc.header.number) == _leading_number(number):
                 continue  # the plan itself
-            candidates = set(by_number.get((doc_type, _leading_number(number)), ()))
-            doc_id = candidates.pop() if len(candidates) == 1 else None
-            if doc_id is None:
-                log.warning("%s:%s: reference %r names no single known document", doc.path, n, clean(m[0]))
-            new.append(Found(n, m.start(), m.end(), clean(m[0]), number, doc_type, None, doc_id,
-                             "short" if doc_id else "unresolved"))
+            shorts.append((n, m, doc_type))
+    by_number = _by_short_key(state, {(doc_type, _leading_number(m[2])) for _, m, doc_type in shorts})
+    new = []
+    for n, m, doc_type in shorts:
+        candidates = by_number.get((doc_type, _leading_number(m[2])), set())
+        doc_id = next(iter(candidates)) if len(candidates) == 1 else None
+        if doc_id is None:
+            log.warning("%s:%s: reference %r names no single known document", doc.path, n, clean(m[0]))
+        new.append(Found(n, m.start(), m.end(), clean(m[0]), m[2], doc_type, None, doc_id,
+                         "short" if doc_id else "unresolved"))
     return new
+
+
+def _by_short_key(state: ParseState, wanted: set[tuple[str | None, str | None]]) -> dict[tuple, set[str]]:
+    """The ids of the documents under each wanted (type, leading number): only the documents of a
+    wanted type are keyed, not each of the tens of thousands a long related list can hold."""
+    types = {doc_type for doc_type, _ in wanted}
+    # What a number whose leading number is wanted starts with once its zeros are stripped (a
+    # leading number that is no number or only zeros filters nothing): a test in C before the regex.
+    starts = tuple(lead if lead and lead != "0" else "" for _, lead in wanted)
+    found: dict[tuple[str | None, str | None], set[str]] = {}
+    for r in state.documents.docs.values():
+        if (r.number and r.doc_type in types and r.number.lstrip("0").startswith(starts)
+                and (k := (r.doc_type, _leading_number(r.number))) in wanted):
+            found.setdefault(k, set()).add(r.doc_id)
+    return found
 
 
 def _leading_number(number: str) -> str | None:
