@@ -41,8 +41,9 @@ from sqlalchemy.engine import make_url
 from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-# What a folder of the server must take to count as writable: a few of SQLite's pages (a disk
-# with less free cannot hold the database's migrations anyway).
+# What a folder of the server must take to count as writable: a few of SQLite's pages. A disk
+# with more than this left but less than the migrations need (a few hundred KiB) still ends in
+# Prefect's time-out: SQLite's journal is gone again when the restarted server is tried.
 _PROBE_BYTES = 64 * 1024
 
 
