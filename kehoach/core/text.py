@@ -62,5 +62,10 @@ def fold(text: str) -> str:
 
 def slug(text: str, max_length: int = 100) -> str:
     """Lower-case ASCII slug with '-' separators: '219/KH-UBND' -> '219-kh-ubnd'."""
-    s = _NOT_SLUG.sub("-", fold(text).lower()).strip("-")
+    return slug_of_folded(fold(text), max_length)
+
+
+def slug_of_folded(folded: str, max_length: int = 100) -> str:
+    """``slug`` of a text ``fold`` already leaves as it is (a caller that knows it skips the fold)."""
+    s = _NOT_SLUG.sub("-", folded.lower()).strip("-")
     return s[:max_length].rstrip("-")

@@ -146,10 +146,9 @@ def parse_document(source: SourceText) -> PlanDocument:
 def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEntry], int]:
     """The leading list(s) of related documents; returns them and the index of the first other line.
     A list number beyond int64 is refused on its line (``path``)."""
-    i = 0
     related: list[RelatedEntry] = []
-    while i < len(lines):
-        text = lines[i].strip()
+    for i, line in enumerate(lines):
+        text = line.strip()
         m = _RELATED.match(text)
         if m:
             position = small_int(m[1])
@@ -157,9 +156,8 @@ def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEn
                 raise KehoachError(f"list number {m[1][:20]}… is too large", path or None, i + 1)
             related.append(RelatedEntry(i + 1, position, m[2]))
         elif text:
-            break
-        i += 1
-    return related, i
+            return related, i
+    return related, len(lines)
 
 
 def _signature(lines: tuple[str, ...], body_start: int, body_stop: int) -> tuple[int, list[tuple[int, str]]]:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from kehoach.core.text import clean, fold, key, nfc, slug
 from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.number_slugs import DIGITS, number_slug
 from kehoach.parse.values import make_date
 
 # '458/QĐ-TTg', '85/2016/NĐ-CP', '2294/QĐ- BTTTT', '6074/BTTTT-CĐSQG', '13-NQ/TU', '20/2023/QH15'
@@ -42,6 +43,9 @@ _ISSUED_BY = re.compile(r"\bdo\s+(.+?)\s+(?:ban hành|điện|ký)\s*$", re.IGNO
 # the whole search, which tries 'do' at every word of every entry of a long list.
 _ISSUED_BY_END = re.compile(r"(?:ban hành|điện|ký)$", re.IGNORECASE)
 _ISSUED_BY_END_LENGTH = len("ban hành")
+# The characters that can end such a match (checked over every code point: re's case-insensitive
+# matching pairs these letters with no other), tested before any regex on an entry.
+_ISSUED_BY_LAST = frozenset("hHnNýÝ")
 _TRAILING_YEAR = re.compile(r"\b(\d{4})\s*$")
 _YEAR_IN_NUMBER = re.compile(r"\d+[a-z]?/(\d{4})/")
 _PARTY_NUMBER = re.compile(r"\d+-")
@@ -158,6 +162,16 @@ def split_number(number: str) -> tuple[int | None, str | None, str | None]:
 
 
 def _split_normalized(n: str) -> tuple[int | None, str | None, str | None]:
+    rest = n.lstrip(DIGITS)
+    if len(rest) == len(n) or "/" not in rest:  # no leading number, or the number's digits are its suffix too
+        return _split_shape(n)
+    # Only the presence of the leading number counts: '12345/QĐ-UBND' is split as '0/QĐ-UBND' is,
+    # and a list of tens of thousands of numbers shares a few cached answers.
+    return _split_shape("0" + rest)
+
+
+@lru_cache(maxsize=4096)
+def _split_shape(n: str) -> tuple[int | None, str | None, str | None]:
     year = None
     m = _YEAR_IN_NUMBER.match(n)
     if m:
@@ -199,24 +213,14 @@ def make_ref(
     title: str | None = None,
     issuer: str | None = None,
 ) -> DocRef:
-    doc_type_en = None
-    issuer_en = None
-    local = False
+    type_code = issuer_code = None
     if number:
         number = normalize_number(number)
         number_year, type_code, issuer_code = _split_normalized(number)
         year = year or number_year or (issued.year if issued else None)
-        from_code = doc_type_from_code(type_code) if type_code else None
-        if from_code:  # the number's type code is the authority ('Quyết định số 189/KH-UBND' is a Kế hoạch)
-            doc_type = from_code[0]
-        code_issuer, issuer_en, local = issuer_for(issuer_code, context)
-        issuer = code_issuer or issuer  # the number's issuer code is the authority
-    if doc_type:
-        doc_type_en = _type_en().get(doc_type)
-        if issuer is None and _default_issuers().get(doc_type):
-            issuer, issuer_en, _ = issuer_for(_default_issuers()[doc_type], context)
+    doc_type, doc_type_en, issuer, issuer_en, local = _attribution(type_code, issuer_code, doc_type, issuer, context)
     if number:
-        base = _number_slug(number)
+        base = number_slug(number)
         if year and str(year) not in number:
             base = f"{base}-{year}"
         doc_id = f"{_province_slug(context.province)}-{base}" if local else base
@@ -225,14 +229,28 @@ def make_ref(
     return DocRef(doc_id, doc_type, doc_type_en, number, issuer, issuer_en, year, issued, title)
 
 
+@lru_cache(maxsize=4096)  # a plan's references share few codes, types and issuers: once each, not per reference
+def _attribution(
+    type_code: str | None, issuer_code: str | None, doc_type: str | None, issuer: str | None, context: Context
+) -> tuple[str | None, str | None, str | None, str | None, bool]:
+    """(doc_type, doc_type_en, issuer, issuer_en, is_local) of a reference: the codes of its number
+    are the authority over the type and issuer stated around it."""
+    doc_type_en = None
+    from_code = doc_type_from_code(type_code) if type_code else None
+    if from_code:  # 'Quyết định số 189/KH-UBND' is a Kế hoạch
+        doc_type = from_code[0]
+    code_issuer, issuer_en, local = issuer_for(issuer_code, context)
+    issuer = code_issuer or issuer
+    if doc_type:
+        doc_type_en = _type_en().get(doc_type)
+        if issuer is None and _default_issuers().get(doc_type):
+            issuer, issuer_en, _ = issuer_for(_default_issuers()[doc_type], context)
+    return doc_type, doc_type_en, issuer, issuer_en, local
+
+
 @lru_cache(maxsize=64)
 def _province_slug(province: str) -> str:
     return slug(province)
-
-
-@lru_cache(maxsize=1 << 17)  # the ids of a plan's documents: made once, split again when merging forms
-def _number_slug(number: str) -> str:
-    return slug(number)
 
 
 def parse_related_entry(text: str, context: Context) -> DocRef:
@@ -247,7 +265,8 @@ def parse_related_entry(text: str, context: Context) -> DocRef:
     m = _NUMBER.search(text)
     year = None
     issuer = None
-    by = _ISSUED_BY_END.search(text, max(0, len(text) - _ISSUED_BY_END_LENGTH)) and _ISSUED_BY.search(text)
+    by = (text[-1:] in _ISSUED_BY_LAST and _ISSUED_BY_END.search(text, max(0, len(text) - _ISSUED_BY_END_LENGTH))
+          and _ISSUED_BY.search(text))
     if by:
         issuer = clean(by[1])
     if m:
@@ -296,7 +315,9 @@ class DocumentRegistry:
 
     def add(self, ref: DocRef) -> str:
         self._resolved = False
-        doc_id = self.canonical(ref.doc_id)  # a form already merged into another id stays merged
+        doc_id = ref.doc_id
+        if doc_id in self.moves:  # a form already merged into another id stays merged
+            doc_id = self.canonical(doc_id)
         existing = self.docs.get(doc_id)
         if existing:
             self.docs[doc_id] = _merge(existing, ref)
@@ -335,10 +356,11 @@ class DocumentRegistry:
         # Only a number written more than once can have a twin to merge: numbers are counted first,
         # and the scope of an id (a slug and a search) is worked out for those alone, not for each
         # of the tens of thousands of documents a long list cites once.
-        counts = Counter(ref.number.casefold() for ref in self.docs.values() if ref.number)
+        numbered = [(ref.number.casefold(), ref) for ref in self.docs.values() if ref.number]
+        counts = Counter(number for number, _ in numbered)
         groups: dict[tuple[str | None, str], list[DocRef]] = {}
-        for ref in self.docs.values():
-            if ref.number and counts[number := ref.number.casefold()] > 1:
+        for number, ref in numbered:
+            if counts[number] > 1:
                 groups.setdefault((_scope(ref), number), []).append(ref)
         for refs in groups.values():  # in the order numbers were first met
             dated = [r for r in refs if r.year]
@@ -353,7 +375,7 @@ def _scope(ref: DocRef) -> str | None:
     """What the id holds before the number: the province of a local document ('' for others)."""
     if not ref.number:
         return None
-    at = ref.doc_id.find(_number_slug(ref.number))
+    at = ref.doc_id.find(number_slug(ref.number))
     return ref.doc_id[:at] if at >= 0 else ref.doc_id
 
 

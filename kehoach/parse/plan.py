@@ -19,7 +19,7 @@ from kehoach.parse.agencies import report_unresolved
 from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
 from kehoach.parse.front_matter import doc_type_at_start
 from kehoach.parse.layout import PlanDocument, parse_document
-from kehoach.parse.legal_documents import parse_related_entry
+from kehoach.parse.legal_documents import DocRef, parse_related_entry
 from kehoach.parse.narrative.reader import read_narrative
 from kehoach.parse.state import ParseState
 from kehoach.parse.values import parse_dmy
@@ -44,13 +44,13 @@ def _parse(source: SourceText) -> Tables:
     out = {name: TableBuilder(name) for name in resource_names()}
 
     _plan_row(doc, out, state)
+    documents, context = state.documents, state.context
     for entry in doc.related:
         try:
-            ref = parse_related_entry(entry.text, state.context)
+            ref = parse_related_entry(entry.text, context)
         except KehoachError as exc:
             raise exc.located(doc.path, entry.line) from None
-        doc_id = state.documents.add(ref)
-        state.relate(doc_id, "related", entry.line, entry.position)
+        state.relate(documents.add(ref), "related", entry.line, entry.position)
 
     kinds = []
     prefixes = task_table_prefixes(doc.appendices)
@@ -123,10 +123,10 @@ def _finish_documents(state: ParseState, out: dict[str, TableBuilder]) -> None:
     moves = state.documents.resolve_aliases()
     first: dict[tuple[str, str], dict] = {}
     for rel in state.plan_documents:
-        rel["doc_id"] = moves.get(rel["doc_id"], rel["doc_id"])
+        if moves:
+            rel["doc_id"] = moves.get(rel["doc_id"], rel["doc_id"])
         first.setdefault((rel["doc_id"], rel["relation"]), rel)  # lists repeat themselves
     # Rows handed over as they are (no keyword copy per row): a related list can hold tens of thousands.
-    for rel in first.values():
-        out["plan_documents"].add_row(rel)
-    for ref in state.documents.docs.values():
-        out["documents"].add_row(ref._asdict())  # the documents table's fields are DocRef's
+    out["plan_documents"].add_rows(list(first.values()))
+    fields = DocRef._fields  # the documents table's fields are DocRef's (its _asdict, inline)
+    out["documents"].add_rows([dict(zip(fields, ref, strict=True)) for ref in state.documents.docs.values()])

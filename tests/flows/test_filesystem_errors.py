@@ -8,6 +8,11 @@ directory beside it, and the CLI must say what is wrong in one line and exit 2.
   on a full disk (the same path through the code: an OSError from a write, or
   DuckDB's own error for its file). The child uses the session's Prefect server,
   so the limit does not reach a server database.
+- A truly full disk is a small tmpfs, filled to its last byte (mounting needs root;
+  elsewhere those tests are skipped, said so). It fills the disk of the temporary
+  Prefect server's database too when PREFECT_HOME is on it: the CLI then starts its
+  own server (no PREFECT_API_URL), which must end in the same one-line error,
+  naming that folder, with no server process left running.
 - A refused write is a read-only folder. Root ignores file modes, so as root the
   folder is made immutable (``chattr +i``), which root's writes respect too; where
   the file system refuses that attribute, the test is skipped (said so, not faked).
@@ -16,6 +21,8 @@ directory beside it, and the CLI must say what is wrong in one line and exit 2.
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
 import resource
 import shutil
@@ -150,3 +157,97 @@ def test_a_read_only_folder_is_one_line_exit_2_and_the_package_stays(prefect_har
     assert err.endswith(f": {reason}: check permissions and run again (the previous package is unchanged)\n")
     assert _files(out) == before
     assert leftovers == []
+
+
+@contextlib.contextmanager
+def _small_disk(folder: Path, size: str):
+    """A tmpfs of ``size`` mounted at ``folder``, unmounted however the test ends (root only: a
+    mount refused to root fails the test)."""
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is a small tmpfs filled up, and mounting one needs root")
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)  # fails while a process still holds a file there
+
+
+def _fill(disk: Path) -> None:
+    """Write zeros until the file system refuses with ENOSPC."""
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        with pytest.raises(OSError) as refused:
+            while True:
+                os.write(fd, bytes(64 * 1024))
+    finally:
+        os.close(fd)
+    assert refused.value.errno == errno.ENOSPC
+    assert shutil.disk_usage(disk).free == 0
+
+
+def _processes_with(variable: str) -> list[int]:
+    """Processes (other than this one) whose environment holds ``variable`` exactly (e.g. a PREFECT_HOME)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        with contextlib.suppress(OSError):
+            if variable.encode() in environ.read_bytes().split(b"\0") and int(environ.parent.name) != os.getpid():
+                found.append(int(environ.parent.name))
+    return found
+
+
+def _cli_build(plan: Path, out: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", "build", str(plan), "--out", str(out)],
+                          env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _one_line_error(done: subprocess.CompletedProcess) -> str:
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert done.stderr.count("\n") == 1, done.stderr  # one line: nothing else on stderr
+    return done.stderr.rstrip("\n")
+
+
+def test_a_full_disk_under_prefect_home_is_one_line_exit_2_and_no_server_is_left(built_package, tmp_path):
+    """PREFECT_HOME and the output on one full disk, the CLI starting its own temporary server."""
+    with _small_disk(tmp_path / "disk", "16m") as disk:
+        site, home = disk / "site", disk / "prefect"
+        out = _previous_package(built_package, site)
+        before = _files(out)
+        home.mkdir()
+        plan = _changed_plan(tmp_path)
+        _fill(disk)
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # the CLI starts its own server
+
+        done = _cli_build(plan, out, {**env, "PREFECT_HOME": str(home)})
+
+        error = _one_line_error(done)
+        assert error == (f"{home}: no space left on device: Prefect's temporary server cannot write its database "
+                         "in this folder (PREFECT_HOME): free some space there (or set PREFECT_HOME elsewhere) "
+                         "and run again (the previous package is unchanged)")
+        assert _files(out) == before
+        assert _leftovers(site) == []
+        assert sorted(p.name for p in home.iterdir()) == []  # not even a probe left behind
+        assert _processes_with(f"PREFECT_HOME={home}") == []  # no temporary server left running
+
+
+def test_a_full_disk_under_the_output_is_one_line_exit_2_and_the_package_stays(prefect_harness, built_package,
+                                                                               tmp_path):
+    """The output on a full disk (the package in place fills most of it); the session's server."""
+    with _small_disk(tmp_path / "disk", "16m") as disk:
+        site = disk / "site"
+        out = _previous_package(built_package, site)
+        before = _files(out)
+        plan = _changed_plan(tmp_path)
+        _fill(disk)
+
+        done = _cli_build(plan, out, {**os.environ, "PREFECT_API_URL": _api_url()})
+
+        error = _one_line_error(done)
+        assert error.startswith(f"{site}/"), error  # the output, or the file in it that could not be written
+        assert error.endswith(": no space left on device: free some space and run again "
+                              "(the previous package is unchanged)")
+        assert _files(out) == before
+        assert _leftovers(site) == []
+        (disk / "filler").unlink()  # the package in place still reads as a package
+        assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["resources"]

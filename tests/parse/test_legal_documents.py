@@ -1,6 +1,18 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from kehoach.parse.legal_documents import Context, DocumentRegistry, make_ref, parse_related_entry, split_number
+from kehoach.core.text import slug
+from kehoach.parse.legal_documents import (
+    Context,
+    DocumentRegistry,
+    _split_shape,
+    make_ref,
+    normalize_number,
+    parse_related_entry,
+    split_number,
+)
+from kehoach.parse.number_slugs import number_slug
 
 QN = Context("Quảng Ngãi")
 
@@ -49,3 +61,27 @@ def test_year_less_reference_merges_into_its_dated_twin():
     assert moves == {"01-nq-cp": "01-nq-cp-2023"}
     merged = registry.docs["01-nq-cp-2023"]
     assert merged.title.startswith("Nghị quyết 01/NQ-CP") and merged.issued_date == date(2023, 1, 6)
+
+
+# Numbers of any shape: digits (ASCII and others), codes, separators, spaces, letters to fold.
+_NUMBER_TEXT = st.text(st.sampled_from(list("0123456789٣/-. \t\x1c_aQzTĐđé\u0301")), max_size=40) | st.text(
+    st.sampled_from(list("09/-Đ a")), min_size=90, max_size=130)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_NUMBER_TEXT)
+def test_a_numbers_id_part_is_its_slug(number):
+    """The fast id of a number (no fold, the codes' slug shared) is the slug of the number."""
+    assert number_slug(number) == slug(number)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_NUMBER_TEXT)
+def test_a_number_is_split_as_the_number_with_one_digit(number):
+    """A number is split from the cached split of its codes: the same as splitting it whole."""
+    def outcome(split, n):
+        try:
+            return split(n)
+        except ValueError as exc:  # '1-2': the party form without its '/': refused the same way
+            return type(exc)
+    assert outcome(split_number, number) == outcome(lambda n: _split_shape.__wrapped__(normalize_number(n)), number)

@@ -43,6 +43,7 @@ from kehoach.parse.legal_documents import (
     number_matches,
     year_match_after,
 )
+from kehoach.parse.narrative.number_index import by_plain_number, by_short_key, leading_number, plain_number
 from kehoach.parse.narrative.outline import Outline, opener
 from kehoach.parse.state import ParseState
 from kehoach.parse.values import find_long_date
@@ -55,8 +56,6 @@ _LOOKBACK = 400
 _TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(]")
 _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
 _SO = re.compile("số", re.IGNORECASE)
-_NUMBER_WITH_YEAR = re.compile(r"^(\d+[a-z]?)/(\d{4})/(.+)$")
-_DIGITS = re.compile(r"\d+")
 _DIGIT = re.compile(r"\d")
 
 
@@ -213,10 +212,10 @@ def _merge_year_variants(found: list[Found], state: ParseState) -> None:
     related = {r["doc_id"] for r in state.plan_documents if r["relation"] == "related"}
     merged: set[str] = set()
     cited = list(dict.fromkeys(f.doc_id for f in found if f.doc_id and f.doc_id not in related))
-    by_number = _by_number(state, {_plain_number(state.documents.docs.get(doc_id)) for doc_id in cited})
+    by_number = by_plain_number(state, {plain_number(state.documents.docs.get(doc_id)) for doc_id in cited})
     for doc_id in cited:
         ref = state.documents.docs.get(doc_id)
-        plain = _plain_number(ref)
+        plain = plain_number(ref)
         if plain is None:
             continue
         current = (state.documents.docs.get(d.doc_id) for d in by_number.get(plain, []))
@@ -228,22 +227,6 @@ def _merge_year_variants(found: list[Found], state: ParseState) -> None:
     for f in found:
         if f.doc_id in merged:
             f.match = "number_variant"
-
-
-def _plain_number(ref: DocRef | None) -> tuple[str, int] | None:
-    """'01/2023/NQ-CP' -> ('01/nq-cp', 2023): the number without its year, and the year."""
-    m = _NUMBER_WITH_YEAR.match(ref.number or "") if ref else None
-    return (f"{m[1]}/{m[3]}".casefold(), int(m[2])) if m else None
-
-
-def _by_number(state: ParseState, wanted: set[tuple[str, int] | None]) -> dict[tuple[str, int | None], list[DocRef]]:
-    """The documents (as they are now) under each of the ``wanted`` (number, year): only those
-    looked up, so a text citing tens of thousands of documents builds no list for each."""
-    found: dict[tuple[str, int | None], list[DocRef]] = {}
-    for d in state.documents.docs.values() if wanted - {None} else ():
-        if d.number and (number := (d.number.casefold(), d.year)) in wanted:
-            found.setdefault(number, []).append(d)
-    return found
 
 
 def _same_scope(a: DocRef, b: DocRef) -> bool:
@@ -340,12 +323,8 @@ def _holds_any(folded: str, words: set[str]) -> bool:
 
 
 def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
-    new = []
     spans = _Spans(found)
-    by_number: dict[tuple[str | None, str | None], set[str]] = {}
-    for r in state.documents.docs.values():
-        if r.number:
-            by_number.setdefault((r.doc_type, _leading_number(r.number)), set()).add(r.doc_id)
+    shorts = []  # (line, match, doc_type): the short references, before any is resolved
     for n in lines:
         text = doc.source.line(n)
         if not _may_name_type(text):
@@ -357,21 +336,19 @@ def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
             if not spans.free(n, m.start(), m.end()):
                 continue
             doc_type = _canonical_type(m[1])
-            if doc_type == doc.header.doc_type and _leading_number(doc.header.number) == _leading_number(number):
+            if doc_type == doc.header.doc_type and leading_number(doc.header.number) == leading_number(number):
                 continue  # the plan itself
-            candidates = set(by_number.get((doc_type, _leading_number(number)), ()))
-            doc_id = candidates.pop() if len(candidates) == 1 else None
-            if doc_id is None:
-                log.warning("%s:%s: reference %r names no single known document", doc.path, n, clean(m[0]))
-            new.append(Found(n, m.start(), m.end(), clean(m[0]), number, doc_type, None, doc_id,
-                             "short" if doc_id else "unresolved"))
+            shorts.append((n, m, doc_type))
+    by_number = by_short_key(state, {(doc_type, leading_number(m[2])) for _, m, doc_type in shorts})
+    new = []
+    for n, m, doc_type in shorts:
+        candidates = by_number.get((doc_type, leading_number(m[2])), set())
+        doc_id = next(iter(candidates)) if len(candidates) == 1 else None
+        if doc_id is None:
+            log.warning("%s:%s: reference %r names no single known document", doc.path, n, clean(m[0]))
+        new.append(Found(n, m.start(), m.end(), clean(m[0]), m[2], doc_type, None, doc_id,
+                         "short" if doc_id else "unresolved"))
     return new
-
-
-def _leading_number(number: str) -> str | None:
-    """'0085/2016/NĐ-CP' -> '85': compared as text (no int of a 5,000-digit number)."""
-    m = _DIGITS.match(number)
-    return (m[0].lstrip("0") or "0") if m else None
 
 
 class _Spans:
