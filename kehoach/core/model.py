@@ -80,6 +80,7 @@ def arrow_type(spec: dict) -> pa.DataType:
     }[kind]
 
 
+@cache  # the schemas are read once (``_schemas``); an Arrow schema is immutable
 def arrow_schema(name: str) -> pa.Schema:
     return arrow_schema_of(load_schema(name))
 

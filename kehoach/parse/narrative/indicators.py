@@ -37,11 +37,12 @@ from kehoach.parse.values import check_amount, parse_number, to_million, unit_fa
 
 _NUMBER = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
 _FIGURE = re.compile(rf"(?<![\w.,/])({_NUMBER})(?:\s*/\s*({_NUMBER}))?(?![\w/]|[.,]\d)")
+# Each with a text every match holds: the pattern is tried only on a text holding it.
 _MASKS = (
-    re.compile(r"https?://\S+|www\.\S+"),
-    re.compile(r"\[\d+\]"),  # footnote markers
-    re.compile(r"(?<![\d/])\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}(?![\d/])"),  # dates
-    re.compile(r"(?<![\d/.,])\d{1,2}\s*/\s*\d{4}(?![\d/])"),  # months
+    (("http", "www."), re.compile(r"https?://\S+|www\.\S+")),
+    (("[",), re.compile(r"\[\d+\]")),  # footnote markers
+    (("/",), re.compile(r"(?<![\d/])\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}(?![\d/])")),  # dates
+    (("/",), re.compile(r"(?<![\d/.,])\d{1,2}\s*/\s*\d{4}(?![\d/])")),  # months
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\s\d])")
 _CLAUSE_END = re.compile(r"[;.(](?:\s|$)|[“”\"()]|$")
@@ -136,7 +137,8 @@ def figures(text: str) -> list[Figure]:
 
 def _mask(text: str) -> str:
     """Blank out what only looks like a number (dates, document numbers, addresses), keeping offsets."""
-    spans = sorted([m.span() for pattern in _MASKS for m in pattern.finditer(text)]
+    spans = sorted([m.span() for needs, pattern in _MASKS if any(n in text for n in needs)
+                    for m in pattern.finditer(text)]
                    + [m.span() for m in number_matches(text)])
     pieces, at = [], 0
     for start, end in spans:  # overlapping spans blank the union of their characters
@@ -209,6 +211,8 @@ def _as_written(after: str, term: UnitTerm) -> str:
 
 def _ends_with_word(text: str, words: tuple[str, ...]) -> str | None:
     stripped = text.rstrip()
+    if not stripped.endswith(words):  # one test in C for the usual case: none of them
+        return None
     for w in words:
         if stripped.endswith(w) and (len(stripped) == len(w) or not stripped[-len(w) - 1].isalnum()):
             return w
@@ -217,6 +221,8 @@ def _ends_with_word(text: str, words: tuple[str, ...]) -> str | None:
 
 def _starts_with_word(text: str, words: tuple[str, ...]) -> str | None:
     stripped = text.lstrip()
+    if not stripped.startswith(words):
+        return None
     for w in words:
         if stripped.startswith(w) and (len(stripped) == len(w) or not stripped[len(w)].isalnum()):
             return w
