@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from functools import cache, lru_cache
 from typing import NamedTuple
@@ -296,8 +297,9 @@ def year_match_after(text: str, pos: int = 0) -> re.Match[str] | None:
     return _YEAR_ONLY_AFTER.match(text, pos)
 
 
-def number_matches(text: str):
-    return _NUMBER.finditer(text)
+def number_matches(text: str) -> Iterator[re.Match[str]]:
+    # every number holds a '/' (NUMBER_PATTERN): a text without one is not scanned
+    return _NUMBER.finditer(text) if "/" in text else iter(())
 
 
 class DocumentRegistry:
