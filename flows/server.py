@@ -18,17 +18,28 @@ start-up timeout ("Timed out while attempting to connect to ephemeral Prefect
 API server"). So the folders are tried with a small write before each start
 (and after a failed run): the OSError that write meets is the user's one-line
 error, naming the folder, before any server process is left behind.
+
+A disk nearly full passes that write (SQLite removes its journal when the
+migrations fail), so the server's own word is read too: its output (stdout and
+stderr, where the CLI's logging settings send its tracebacks) goes to a pipe
+drained in memory, never to a file or the CLI's streams. When the server exits
+(Prefect restarts it) or its start times out, SQLite's message for a database it
+cannot write ends the start with the same one-line error, naming the folder of
+the database (a database this start created is removed: the disk is left as it
+was). Any other exit keeps Prefect's behaviour.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +56,16 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # with more than this left but less than the migrations need (a few hundred KiB) still ends in
 # Prefect's time-out: SQLite's journal is gone again when the restarted server is tried.
 _PROBE_BYTES = 64 * 1024
+# How much of the server's last output is kept (in memory): more than one traceback of SQLite's error.
+_TAIL_BYTES = 64 * 1024
+# SQLite's messages for a database it cannot write -> the errno they stand for (None: the one a write
+# into the database's folder meets now, if any).
+_SQLITE_WRITE_ERRORS = {
+    "database or disk is full": errno.ENOSPC,  # SQLITE_FULL
+    "attempt to write a readonly database": None,  # SQLITE_READONLY
+    "unable to open database file": None,  # SQLITE_CANTOPEN
+    "disk I/O error": None,  # SQLITE_IOERR
+}
 
 
 def _parent_death_signal() -> Callable[[], None] | None:
@@ -62,24 +83,94 @@ def _parent_death_signal() -> Callable[[], None] | None:
     return arm
 
 
+class _Tail:
+    """The last ``_TAIL_BYTES`` written to a pipe, read until it closes by a daemon thread: kept in
+    memory (the disk may be full), and read all along (a pipe never read would block its writer)."""
+
+    def __init__(self, fd: int) -> None:
+        self._bytes = b""
+        self._reader = threading.Thread(target=self._drain, args=(fd,), name="server-output", daemon=True)
+        self._reader.start()
+
+    def _drain(self, fd: int) -> None:
+        with os.fdopen(fd, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(_TAIL_BYTES):
+                self._bytes = (self._bytes + chunk)[-_TAIL_BYTES:]  # one assignment: read whole or not at all
+
+    def text(self, wait: float) -> str:
+        """What was kept, once the writer closed the pipe (or ``wait`` seconds passed)."""
+        self._reader.join(wait)
+        return self._bytes.decode("utf-8", errors="replace")
+
+
 class TemporaryServer(SubprocessASGIServer):
-    """Prefect's temporary server, started as Prefect starts it, but dying with its parent."""
+    """Prefect's temporary server, started as Prefect starts it, but dying with its parent, and
+    saying so when its database cannot be written."""
+
+    _output: _Tail | None = None
+    _new_database: Path | None = None  # the SQLite file, if this start is the one creating it
+
+    def start(self, timeout: int | None = None) -> None:
+        database = _sqlite_database()
+        self._new_database = database if database and not database.exists() else None
+        try:
+            super().start(timeout)
+        except RuntimeError:  # Prefect's time-out: the last server may have said why
+            self.check_database_written()
+            raise
 
     def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
         # Called for the first start and for each restart after the server exited with status 3
-        # (which is also how it exits when its database cannot be written): a folder that refuses
-        # writes ends the start here, with the error a write there meets.
+        # (which is also how it exits when its database cannot be written): what it said, then a
+        # folder that refuses writes, end the start here with the user's error.
+        if self.server_process is not None:
+            self.check_database_written()
         check_server_folders()
         # The command and environment of SubprocessASGIServer._run_uvicorn_command (Prefect 3.x),
-        # plus the parent-death signal.
+        # plus the parent-death signal and the output to a pipe of ours.
         server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-        return subprocess.Popen(
-            args=[sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
-                  "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-                  "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env={**os.environ, **server_env, **get_current_settings().to_environment_variables(exclude_unset=True)},
-            preexec_fn=_parent_death_signal(),  # the CLI starts it before any thread of its own
-        )
+        read, write = os.pipe()
+        try:
+            process = subprocess.Popen(
+                args=[sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+                      "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
+                      "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+                env={**os.environ, **server_env, **get_current_settings().to_environment_variables(exclude_unset=True)},
+                stdout=write, stderr=write,
+                preexec_fn=_parent_death_signal(),  # the CLI starts it before any thread of its own
+            )
+        except BaseException:
+            os.close(read)
+            raise
+        finally:
+            os.close(write)  # the server holds it now: the pipe closes when the server ends
+        self._output = _Tail(read)
+        return process
+
+    def check_database_written(self) -> None:
+        """The user's one-line error if the server's last output is SQLite failing to write its
+        database (the database this start created removed); nothing otherwise."""
+        if self._output is None or self.server_process is None:
+            return
+        ended = self.server_process.poll() is not None
+        said = self._output.text(wait=2.0 if ended else 0.0)
+        found = [code for message, code in _SQLITE_WRITE_ERRORS.items() if message in said]
+        if not found:
+            return
+        folder, setting = _database_folder()
+        refused = _refused_file(_sqlite_database()) if found[0] is None else None
+        code = found[0] if found[0] is not None else _write_errno(folder)
+        if refused is None and code is None:
+            return  # SQLite's error has no cause the file system shows now: Prefect's behaviour
+        if ended and self._new_database is not None:
+            for name in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    self._new_database.with_name(self._new_database.name + name).unlink()
+        if refused is not None:  # the database file itself cannot be written (read-only, immutable)
+            raise KehoachError(f"{os.strerror(refused).lower()}: Prefect's temporary server cannot write its "
+                               f"database ({setting}): {FILESYSTEM_ERRNOS[refused]} (or set {setting} elsewhere) "
+                               "and run again (the previous package is unchanged)", _sqlite_database())
+        raise _folder_error(folder, setting, code)
 
 
 @contextlib.contextmanager
@@ -98,20 +189,65 @@ def prefect_api() -> Iterator[None]:
             raise  # the user's error already, or one the CLI reports as such
         except Exception:
             check_server_folders()  # the database filled its disk during the run: say so
+            server.check_database_written()  # (the disk nearly full: SQLite's own word)
             raise
 
 
 def server_folders() -> dict[Path, str]:
     """The folders the temporary server writes -> the setting naming each: Prefect's home and the
     folder of its SQLite database (in the home unless configured elsewhere)."""
-    settings = get_current_settings()
-    folders = {Path(settings.home).expanduser(): "PREFECT_HOME"}
-    url = settings.server.database.connection_url
+    folders = {Path(get_current_settings().home).expanduser(): "PREFECT_HOME"}
+    database = _sqlite_database()
+    if database:
+        folders.setdefault(database.parent, "PREFECT_SERVER_DATABASE_CONNECTION_URL")
+    return folders
+
+
+def _sqlite_database() -> Path | None:
+    """The file of the server's SQLite database (None for another database, or one in memory)."""
+    url = get_current_settings().server.database.connection_url
     address = make_url(url.get_secret_value()) if url else None
     database = address.database if address and address.get_backend_name() == "sqlite" else None
     if database and not database.startswith(("file:", ":memory:")):
-        folders.setdefault(Path(database).expanduser().absolute().parent, "PREFECT_SERVER_DATABASE_CONNECTION_URL")
-    return folders
+        return Path(database).expanduser().absolute()
+    return None
+
+
+def _database_folder() -> tuple[Path, str]:
+    """The folder of the server's database and the setting naming it (Prefect's home by default)."""
+    database = _sqlite_database()
+    folders = server_folders()
+    folder = database.parent if database else next(iter(folders))
+    return folder, folders.get(folder, "PREFECT_HOME")
+
+
+def _refused_file(database: Path | None) -> int | None:
+    """The errno opening the existing ``database`` for writing meets (nothing is written), if one
+    the user can fix."""
+    if database is None or not database.exists():
+        return None
+    try:
+        os.close(os.open(database, os.O_WRONLY))
+    except OSError as exc:
+        return exc.errno if exc.errno in FILESYSTEM_ERRNOS else None
+    return None
+
+
+def _write_errno(folder: Path) -> int | None:
+    """The errno a small write in ``folder`` meets now, if one the user can fix."""
+    try:
+        _probe(folder)
+    except OSError as exc:
+        return exc.errno if exc.errno in FILESYSTEM_ERRNOS else None
+    return None
+
+
+def _folder_error(folder: Path, setting: str, code: int) -> KehoachError:
+    return KehoachError(
+        f"{os.strerror(code).lower()}: Prefect's temporary server cannot write its database in "
+        f"this folder ({setting}): {FILESYSTEM_ERRNOS[code]} there (or set {setting} elsewhere) "
+        "and run again (the previous package is unchanged)", folder,
+    )
 
 
 def check_server_folders() -> None:
@@ -123,11 +259,7 @@ def check_server_folders() -> None:
         except OSError as exc:
             if exc.errno not in FILESYSTEM_ERRNOS:
                 raise
-            raise KehoachError(
-                f"{os.strerror(exc.errno).lower()}: Prefect's temporary server cannot write its database in "
-                f"this folder ({setting}): {FILESYSTEM_ERRNOS[exc.errno]} there (or set {setting} elsewhere) "
-                "and run again (the previous package is unchanged)", folder,
-            ) from None
+            raise _folder_error(folder, setting, exc.errno) from None
 
 
 def _probe(folder: Path) -> None:

@@ -12,7 +12,9 @@ directory beside it, and the CLI must say what is wrong in one line and exit 2.
   elsewhere those tests are skipped, said so). It fills the disk of the temporary
   Prefect server's database too when PREFECT_HOME is on it: the CLI then starts its
   own server (no PREFECT_API_URL), which must end in the same one-line error,
-  naming that folder, with no server process left running.
+  naming that folder, with no server process left running. Filled until a few
+  hundred KiB remain, the disk takes the CLI's small write but not the server's
+  database migrations: the same error, from what the server said.
 - A refused write is a read-only folder. Root ignores file modes, so as root the
   folder is made immutable (``chattr +i``), which root's writes respect too; where
   the file system refuses that attribute, the test is skipped (said so, not faked).
@@ -173,8 +175,8 @@ def _small_disk(folder: Path, size: str):
         subprocess.run(["umount", str(folder)], check=True)  # fails while a process still holds a file there
 
 
-def _fill(disk: Path) -> None:
-    """Write zeros until the file system refuses with ENOSPC."""
+def _fill(disk: Path, leave: int = 0) -> None:
+    """Write zeros until the file system refuses with ENOSPC, then free ``leave`` bytes again."""
     fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
     try:
         with pytest.raises(OSError) as refused:
@@ -184,6 +186,9 @@ def _fill(disk: Path) -> None:
         os.close(fd)
     assert refused.value.errno == errno.ENOSPC
     assert shutil.disk_usage(disk).free == 0
+    if leave:
+        os.truncate(disk / "filler", (disk / "filler").stat().st_size - leave)
+        assert shutil.disk_usage(disk).free == leave
 
 
 def _processes_with(variable: str) -> list[int]:
@@ -229,6 +234,33 @@ def test_a_full_disk_under_prefect_home_is_one_line_exit_2_and_no_server_is_left
         assert _leftovers(site) == []
         assert sorted(p.name for p in home.iterdir()) == []  # not even a probe left behind
         assert _processes_with(f"PREFECT_HOME={home}") == []  # no temporary server left running
+
+
+def test_a_nearly_full_disk_under_prefect_home_is_one_line_exit_2_and_no_server_is_left(built_package, tmp_path):
+    """300 KiB left: the CLI's write into PREFECT_HOME passes, the server's migrations do not (SQLite's
+    "database or disk is full"; the server exits as for a port in use and Prefect would restart it
+    until its time-out)."""
+    with _small_disk(tmp_path / "disk", "16m") as disk:
+        site, home = disk / "site", disk / "prefect"
+        out = _previous_package(built_package, site)
+        before = _files(out)
+        home.mkdir()
+        plan = _changed_plan(tmp_path)
+        _fill(disk, leave=300 * 1024)
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # the CLI starts its own server
+
+        done = _cli_build(plan, out, {**env, "PREFECT_HOME": str(home)})
+
+        error = _one_line_error(done)
+        assert error == (f"{home}: no space left on device: Prefect's temporary server cannot write its database "
+                         "in this folder (PREFECT_HOME): free some space there (or set PREFECT_HOME elsewhere) "
+                         "and run again (the previous package is unchanged)")
+        assert "database or disk is full" not in done.stdout  # the server's traceback stays in the CLI
+        assert _files(out) == before
+        assert _leftovers(site) == []
+        assert sorted(p.name for p in home.iterdir()) == []  # the database the server began is removed
+        assert _processes_with(f"PREFECT_HOME={home}") == []  # no temporary server left running
+        assert shutil.disk_usage(disk).free == 300 * 1024  # the disk as it was
 
 
 def test_a_full_disk_under_the_output_is_one_line_exit_2_and_the_package_stays(prefect_harness, built_package,
