@@ -53,8 +53,8 @@ from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # What a folder of the server must take to count as writable: a few of SQLite's pages. A disk
-# with more than this left but less than the migrations need (a few hundred KiB) still ends in
-# Prefect's time-out: SQLite's journal is gone again when the restarted server is tried.
+# with more than this left but less than the migrations need (a few MiB) passes it (SQLite's
+# journal is gone again when the restarted server is tried): the server's output says so instead.
 _PROBE_BYTES = 64 * 1024
 # How much of the server's last output is kept (in memory): more than one traceback of SQLite's error.
 _TAIL_BYTES = 64 * 1024
