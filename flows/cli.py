@@ -2,34 +2,37 @@
 
 Errors a user can fix are printed as one line, ``FILE:LINE: what is wrong``,
 on stderr, with a non-zero exit status and no traceback.
+
+This module is light on purpose: it imports the standard library and small
+modules only, parses the arguments, launches Prefect's temporary server when
+the command will run a flow (``flows.launch``), and only then imports the
+commands (``flows.commands``: Prefect, the flows, the library, seconds of
+imports), so that the server comes up meanwhile. That one import is done by
+name inside ``main`` (``importlib.import_module``), the one deferred import of
+the code, for start-up time; ``tests/flows/test_cli_startup.py`` checks that
+importing this module imports no Prefect.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
+import importlib
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
-from flows.deploy import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME, announce, require_api, serve
-from flows.pipeline import build_package, publish_package, refresh_package
-from flows.server import prefect_api
+from flows import launch
+from flows.schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
 from kehoach import __version__
-from kehoach.build import preflight
 from kehoach.core.errors import KehoachError, filesystem_error
-from kehoach.core.model import field_names
-from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
-from kehoach.parse.inspection import inspect_files, summary
-from kehoach.publish.snapshot import check_package
-from kehoach.publish.targets import check_target
-from kehoach.versions import diff
+from kehoach.core.paths import DEFAULT_OUT
 
 EXIT_INPUT = 2
 EXIT_INTERNAL = 3
+# The commands that run a flow, and so need a Prefect API.
+FLOW_COMMANDS = ("build", "refresh", "publish")
 
 
 def _exit_on_signal(signum: int, frame) -> None:
@@ -101,94 +104,6 @@ def _add_job_arguments(p) -> None:
     _add_dataset_arguments(p)
 
 
-def _preflight(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
-               **names) -> None:
-    """Cheap checks before Prefect starts its server: every source reads (and
-    decodes, if it changed since the package in ``out``), the target is configured."""
-    preflight(sources or [RAW_DIR], Path(out) if out else DEFAULT_OUT)
-    if publishing:
-        check_target(target, **names)
-
-
-def _build(args: argparse.Namespace) -> int:
-    _preflight(args.sources, args.out, publishing=args.publish)
-    with prefect_api():
-        result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
-                               **({"publish_to": ""} if args.publish else {}))
-    _print_result(result)
-    return 0
-
-
-def _refresh(args: argparse.Namespace) -> int:
-    _preflight(args.sources, args.out, args.target, org=args.org, dataset=args.dataset)
-    with prefect_api():
-        result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
-                                 org=args.org, dataset=args.dataset)
-    _print_result(result)
-    return 0
-
-
-def _print_result(result) -> None:
-    print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged, nothing written)"))
-    for note in result.notes:
-        print(note)
-
-
-def _diff(args: argparse.Namespace) -> int:
-    old, new = diff.load_package(args.old), diff.load_package(args.new)
-    changes = diff.diff_tables(old.tables, new.tables, {**old.schemas, **new.schemas}, old.derived | new.derived)
-    if args.document_only:
-        changes = [c for c in changes if not c["derived"]]
-    if args.format == "json":
-        print(json.dumps(changes, ensure_ascii=False, indent=1))
-    elif args.format == "csv":
-        # the columns of the `changes` resource, less those naming the versions
-        fields = [f for f in field_names(diff.CHANGES) if f not in ("version", "change_no", "previous_version")]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(changes)
-    else:
-        versions = (new.version or None, old.version or None)
-        print(diff.summary(changes, *versions, language="en"))
-        print(diff.summary(changes, *versions, language="vi"))
-        for line in diff.details(changes):
-            print(f"  {line}")
-    return 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    require_api()
-    sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
-    _preflight(sources, args.out, args.target, org=args.org, dataset=args.dataset)
-    target = args.target
-    if target and target.lower() != "ckan":
-        target = str(Path(target).resolve())  # the served process may run elsewhere
-    serve(sources, str(Path(args.out or DEFAULT_OUT).resolve()), target, cron=args.cron, timezone=args.timezone,
-          name=args.name, org=args.org, dataset=args.dataset)
-    return 0
-
-
-def _announce(args: argparse.Namespace) -> int:
-    for path, event_id in zip(args.files, announce(args.files), strict=True):
-        print(f"{path}: announced as amended (event {event_id})")
-    return 0
-
-
-def _inspect(args: argparse.Namespace) -> int:
-    """Exit 0 when every file was identified, else 2 with one 'FILE:LINE: …' line per unidentified file."""
-    reports = inspect_files(args.files)
-    if args.json:
-        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=1))
-    else:
-        for report in reports:
-            print("\n".join(summary(report)))
-    failed = [r for r in reports if not r.identified]
-    for report in failed:
-        line, message = report.problems[0] if report.problems else (1, "not identified")
-        print(f"{report.file}:{line}: {message}", file=sys.stderr)
-    return EXIT_INPUT if failed else 0
-
-
 def _add_publish_parser(sub) -> None:
     p = sub.add_parser("publish", help="check the package again and publish it (portal folder or CKAN)")
     p.add_argument("--out", metavar="DIR", help="the package to publish (default: output/)")
@@ -203,17 +118,11 @@ def _add_publish_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
 
 
-def _publish(args: argparse.Namespace) -> int:
-    options = {"org": args.org, "dataset": args.dataset, "ckan_url": args.ckan_url, "token_block": args.token_block}
-    out = Path(args.out) if args.out else DEFAULT_OUT
-    # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
-    check_package(out)
-    check_target(args.target, **options)
-    with prefect_api():
-        report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
-                                 retry_deadline=args.retry_for, **options)
-    print(report.summary())
-    return 0
+def prepare(args: argparse.Namespace) -> None:
+    """What the command needs started before the heavy imports: Prefect's
+    temporary server, when it will run a flow with no API configured."""
+    if args.command in FLOW_COMMANDS:
+        launch.launch()
 
 
 def _output(args: argparse.Namespace) -> Path | None:
@@ -226,9 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     _handle_termination()
     debug = os.environ.get("KEHOACH_DEBUG") == "1"
     try:
-        commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
-                    "announce": _announce, "inspect": _inspect}
-        return commands[args.command](args)
+        prepare(args)
+        return importlib.import_module("flows.commands").run(args)
     except KehoachError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
@@ -248,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(__name__).debug("internal error", exc_info=True)
         print(f"internal error: {type(exc).__name__}: {exc} (run with KEHOACH_DEBUG=1 for details)", file=sys.stderr)
         return EXIT_INTERNAL
-    return 0
+    finally:
+        launch.stop()  # a server launched but never used (the command failed before its flow)
 
 
 if __name__ == "__main__":

@@ -24,13 +24,11 @@ from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL
 
 from flows.pipeline import refresh_package
+from flows.schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
 from kehoach.core.errors import KehoachError
 
 EVENT_AMENDED = "kehoach.source.amended"
 RESOURCE_PREFIX = "kehoach.source."
-DEPLOYMENT_NAME = "kehoach-refresh"
-DEFAULT_CRON = "0 6 * * *"
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def require_api() -> str:

@@ -110,7 +110,10 @@ def parse(sources: list[SourceText]) -> Tables:
         api_url = str(client.api_url).rstrip("/")
     runner = runners.parse_runner(len(sources), api_url)
     get_run_logger().info("parsing %d source(s) on %s", len(sources), runners.describe(runner))
-    return parse_corpus.with_options(task_runner=runner)(paths, hashes)
+    try:
+        return parse_corpus.with_options(task_runner=runner)(paths, hashes)
+    finally:
+        runners.release_ahead()
 
 
 @task(name="audit")

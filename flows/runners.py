@@ -8,7 +8,11 @@
 - otherwise, for a corpus of at least ``KEHOACH_PARALLEL_FROM`` sources
   (default 32) and more than one worker (``KEHOACH_WORKERS``, default the
   number of CPUs): a ``distributed.LocalCluster`` of that many worker
-  processes, started for the parse and closed after it;
+  processes, started for the parse and closed after it. Its workers import
+  the flow's code as they start (a preload), not at their first task. The
+  CLI starts that cluster ahead (``cluster_ahead``), as soon as it knows the
+  corpus will be parsed, so that the workers come up while the Prefect
+  server starts and the sources are read; the parse then uses it;
 - otherwise in the flow's own process: starting a cluster costs seconds,
   more than parsing a few plans, and one plan must stay as fast as a
   trivial flow.
@@ -16,9 +20,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
+from distributed import LocalCluster
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
@@ -29,6 +39,13 @@ WORKERS_ENV = "KEHOACH_WORKERS"
 PARALLEL_FROM_ENV = "KEHOACH_PARALLEL_FROM"
 PARALLEL_FROM = 32
 BATCHES_PER_WORKER = 4
+# Imported by each local worker as it starts: the parse tasks' module (Prefect, the parser).
+WORKER_PRELOAD = ["flows.pipeline"]
+
+log = logging.getLogger(__name__)
+# The local cluster started ahead (``cluster_ahead``), while it is open:
+# "future" (of the cluster), "api_url" (its workers' Prefect API), "address" once used.
+_ahead: dict[str, Any] = {}
 
 
 def _int_env(name: str, default: int) -> int:
@@ -47,6 +64,63 @@ def wants_dask(sources: int) -> bool:
     return workers() > 1 and sources >= max(2, _int_env(PARALLEL_FROM_ENV, PARALLEL_FROM))
 
 
+def _local_cluster(api_url: str | None) -> dict[str, Any]:
+    """The keyword arguments of the local cluster: its workers report to ``api_url``."""
+    return {"n_workers": workers(), "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+            "preload": WORKER_PRELOAD, "env": {"PREFECT_API_URL": api_url} if api_url else {}}
+
+
+@contextlib.contextmanager
+def cluster_ahead(sources: int, api_url: str | None) -> Iterator[None]:
+    """Start now, in the background, the local cluster a parse of ``sources``
+    sources would start, for ``parse_runner`` to use; close it on leaving
+    (an error and Ctrl-C included). Nothing when no local cluster is wanted
+    (few sources, or a scheduler given)."""
+    if _ahead or os.environ.get(DASK_ADDRESS_ENV, "").strip() or not wants_dask(sources):
+        yield
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="kehoach-cluster") as starter:
+        future = starter.submit(LocalCluster, **_local_cluster(api_url))
+        _ahead.update(future=future, api_url=_url(api_url))
+        try:
+            yield
+        finally:
+            release_ahead()
+            _ahead.clear()
+
+
+def release_ahead() -> None:
+    """Close the cluster started ahead, if still open: after the parse its
+    workers only hold memory."""
+    future = _ahead.pop("future", None)
+    if future is not None:
+        _close(future)
+
+
+def _url(api_url: str | None) -> str:
+    return (api_url or "").rstrip("/")
+
+
+def _close(future: Future) -> None:
+    """Close the cluster once started (a cluster that failed to start has nothing to close)."""
+    try:
+        cluster = future.result()
+    except Exception:  # its error was the parse's to report, if the parse used it
+        log.debug("the local cluster started ahead did not start", exc_info=True)
+        return
+    cluster.close()
+
+
+def _started_ahead(api_url: str | None) -> LocalCluster | None:
+    """The cluster started ahead, if its workers report to ``api_url`` (the
+    temporary server may have had to move to another port)."""
+    if "future" not in _ahead or _ahead["api_url"] != _url(api_url):
+        return None
+    cluster = _ahead["future"].result()
+    _ahead["address"] = cluster.scheduler_address
+    return cluster
+
+
 def parse_runner(sources: int, api_url: str | None = None) -> TaskRunner:
     """The task runner for ``sources`` parse tasks (see the module's docstring).
     ``api_url``: the Prefect API the local workers report to (the flow's own,
@@ -55,9 +129,10 @@ def parse_runner(sources: int, api_url: str | None = None) -> TaskRunner:
     if address:
         return DaskTaskRunner(address=address)
     if wants_dask(sources):
-        return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
-            "n_workers": workers(), "threads_per_worker": 1, "processes": True, "dashboard_address": None,
-            "env": {"PREFECT_API_URL": api_url} if api_url else {}})
+        ahead = _started_ahead(api_url)
+        if ahead is not None:  # by address: Prefect copies the runner, without a cluster object
+            return DaskTaskRunner(address=ahead.scheduler_address)
+        return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=_local_cluster(api_url))
     # parsing is CPU-bound Python: threads would not run it any faster
     return ThreadPoolTaskRunner(max_workers=1)
 
@@ -73,6 +148,8 @@ def batches(sources: int) -> list[tuple[int, int]]:
 
 def describe(runner: TaskRunner) -> str:
     if isinstance(runner, DaskTaskRunner):
+        if runner.address and runner.address == _ahead.get("address"):
+            return f"a local Dask cluster of {workers()} worker processes, started ahead"
         return f"Dask scheduler {runner.address}" if runner.address else \
             f"a local Dask cluster of {runner.cluster_kwargs.get('n_workers')} worker processes"
     return "the flow's process"

@@ -3,11 +3,15 @@
 When ``PREFECT_API_URL`` is unset, Prefect starts a temporary API server
 (``SubprocessASGIServer``: uvicorn in a child process) the first time a flow
 needs one, and stops it at exit. A CLI killed with SIGKILL runs no exit code,
-so that server was left running. ``prefect_api()`` starts the same server
-itself, before the flow, with a parent-death signal (Linux
-``prctl(PR_SET_PDEATHSIG, SIGTERM)``): the kernel sends the server SIGTERM when
-the CLI dies, whatever the cause. The run uses it through ``PREFECT_API_URL``;
-a normal exit (or SIGTERM, SIGHUP, Ctrl-C) stops it as Prefect does, at exit.
+so that server was left running; and it started only after the CLI's imports,
+while the CLI waited. The CLI launches the same server itself, first thing
+(``flows.launch``: with a parent-death signal, Linux
+``prctl(PR_SET_PDEATHSIG, SIGTERM)``, the kernel sends the server SIGTERM when
+the CLI dies, whatever the cause). ``prefect_api()`` hands that process (and
+the pipe of its output) to Prefect's server singleton, which waits until it
+answers (or starts it again, as below) and stops it at exit, as Prefect does;
+the run uses it through ``PREFECT_API_URL``. A normal exit (or SIGTERM,
+SIGHUP, Ctrl-C) stops it then.
 Elsewhere than Linux the server is Prefect's own (stopped at a normal exit only).
 
 A full disk (or a refused write) under Prefect's home or the folder of its
@@ -32,26 +36,22 @@ was). Any other exit keeps Prefect's behaviour.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import prefect
 from prefect.server.api.server import SubprocessASGIServer
 from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 from sqlalchemy.engine import make_url
 
+from flows import launch
 from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError
 
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # What a folder of the server must take to count as writable: a few of SQLite's pages. A disk
 # with more than this left but less than the migrations need (a few MiB) passes it (SQLite's
 # journal is gone again when the restarted server is tried): the server's output says so instead.
@@ -66,21 +66,6 @@ _SQLITE_WRITE_ERRORS = {
     "unable to open database file": None,  # SQLITE_CANTOPEN
     "disk I/O error": None,  # SQLITE_IOERR
 }
-
-
-def _parent_death_signal() -> Callable[[], None] | None:
-    """A ``preexec_fn`` making the child receive SIGTERM when this process dies (None off Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    parent = os.getpid()
-
-    def arm() -> None:  # runs in the child, between fork and exec (the setting survives exec)
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before the signal was armed
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return arm
 
 
 class _Tail:
@@ -112,7 +97,10 @@ class TemporaryServer(SubprocessASGIServer):
 
     def start(self, timeout: int | None = None) -> None:
         database = _sqlite_database()
-        self._new_database = database if database and not database.exists() else None
+        created = not database.exists() if database else False
+        if launch.port() == self.port and launch.database_existed() is not None:
+            created = not launch.database_existed()  # as it was before the server launched early
+        self._new_database = database if database and created else None
         try:
             super().start(timeout)
         except RuntimeError:  # Prefect's time-out: the last server may have said why
@@ -126,24 +114,15 @@ class TemporaryServer(SubprocessASGIServer):
         if self.server_process is not None:
             self.check_database_written()
         check_server_folders()
-        # The command and environment of SubprocessASGIServer._run_uvicorn_command (Prefect 3.x),
-        # plus the parent-death signal and the output to a pipe of ours.
-        server_env = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-        read, write = os.pipe()
-        try:
-            process = subprocess.Popen(
-                args=[sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
-                      "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-                      "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-                env={**os.environ, **server_env, **get_current_settings().to_environment_variables(exclude_unset=True)},
-                stdout=write, stderr=write,
-                preexec_fn=_parent_death_signal(),  # the CLI starts it before any thread of its own
-            )
-        except BaseException:
-            os.close(read)
-            raise
-        finally:
-            os.close(write)  # the server holds it now: the pipe closes when the server ends
+        launched = launch.take(self.port)  # the server the CLI launched as it started, if it was
+        if launched is not None:
+            process, read = launched
+            self._output = _Tail(read)
+            return process
+        # SubprocessASGIServer._run_uvicorn_command (Prefect 3.x), plus the parent-death signal and
+        # the output to a pipe of ours.
+        settings = get_current_settings().to_environment_variables(exclude_unset=True)
+        process, read = launch.popen(self.port, {**os.environ, **launch.SERVER_ENV, **settings})
         self._output = _Tail(read)
         return process
 
@@ -176,10 +155,13 @@ class TemporaryServer(SubprocessASGIServer):
 @contextlib.contextmanager
 def prefect_api() -> Iterator[None]:
     """The Prefect API for the flows run inside: the configured one, else a temporary server of ours."""
-    if PREFECT_API_URL.value() or not sys.platform.startswith("linux"):
+    if PREFECT_API_URL.value() or not launch.supported():
+        launch.stop()  # an API configured in a profile: the server launched is not needed
         yield  # a configured server, or Prefect's own temporary one
         return
     server = TemporaryServer()
+    if not server.running and server.port is None:
+        server.port = launch.port()  # the server launched as the CLI started, if it was
     server.start()  # once per process; like Prefect's, it is stopped at exit (atexit), after the
     # flows' log and event workers have drained (atexit runs last what was registered first)
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
@@ -191,6 +173,12 @@ def prefect_api() -> Iterator[None]:
             check_server_folders()  # the database filled its disk during the run: say so
             server.check_database_written()  # (the disk nearly full: SQLite's own word)
             raise
+
+
+def api_url() -> str | None:
+    """The API the CLI's flows will use: the configured one, else the temporary server's (None:
+    Prefect's own temporary server, off Linux)."""
+    return PREFECT_API_URL.value() or launch.api_url()
 
 
 def server_folders() -> dict[Path, str]:

@@ -5,9 +5,11 @@
         [--refresh-only] [--refreshes K]
 
 Each corpus is made from ``raw/`` by renumbering the plan and varying its
-amounts (``tests/corpus.py``). Every build runs in a child process, as
-``kehoach build`` would (the Prefect flow, its temporary server included),
-and prints: whole-process wall time; CPU time (user + system of the child
+amounts (``tests/corpus.py``). Every build runs in a child process through
+the CLI's own path (``flows.cli.main``: its early temporary server, its
+checks, the local Dask cluster it starts ahead, the Prefect flow), and
+prints: whole-process wall time; when the parse step started (seconds since
+the child started); CPU time (user + system of the child
 and its reaped descendants: steadier than wall time on a shared machine);
 time per stage (``kehoach.build.Steps`` wrapped with timers); peak RSS
 (``ru_maxrss`` of the child and its reaped descendants, and the sampled peak
@@ -72,26 +74,45 @@ def child_trivial() -> dict:
 
 
 def child_build(sources: str, out: str) -> dict:
-    """``kehoach build SOURCES --out OUT`` through the Prefect flow, each step timed."""
+    """``kehoach build SOURCES --out OUT`` as the CLI runs it (``flows.cli.main``), each step timed,
+    with the time since this process started at which each step first started."""
+    from flows import cli
+
+    argv = ["build", sources, "--out", out]
+    # What main() does first, before its heavy imports: start the temporary server. The steps can
+    # only be wrapped once flows.pipeline is imported, which main() does next; main() then finds
+    # the server already starting (it is started once per process).
+    cli.prepare(cli.build_parser().parse_args(argv))
     from flows import pipeline
     from kehoach.build import Steps
 
+    born = psutil.Process().create_time()
     stages: dict[str, float] = defaultdict(float)
+    starts: dict[str, float] = {}
+    results: dict[str, object] = {}
 
     def timed(name, fn):
         def step(*args, **kwargs):
             start = time.perf_counter()
+            starts.setdefault(name, time.time() - born)
             try:
-                return fn(*args, **kwargs)
+                results[name] = fn(*args, **kwargs)
+                return results[name]
             finally:
                 stages[name] += time.perf_counter() - start
         return step
 
     steps = pipeline.TASKS
     pipeline.TASKS = Steps(**{f.name: timed(f.name, getattr(steps, f.name)) for f in dataclasses.fields(Steps)})
-    result = pipeline.build_package(sources=[sources], out=out)
-    return {"stages": dict(stages), "changed": result.changed, "version": result.version,
-            "rows": sum(result.counts.values())}
+    status = cli.main(argv)
+    if status != 0:
+        raise SystemExit(status)
+    # the build's result: what swap or keep returned, else the inputs were unchanged
+    result = results.get("swap") or results.get("keep")
+    check = results["check_inputs"]
+    return {"stages": dict(stages), "starts": starts, "changed": "swap" in results,
+            "version": result.version if result else check.version,
+            "rows": sum(result.counts.values()) if result else 0}
 
 
 # --- in the parent ----------------------------------------------------------------------
@@ -158,9 +179,11 @@ STAGES = ("read_sources", "check_inputs", "decode", "parse", "audit", "compare",
 def print_row(label: str, run: Run, trivial: Run) -> None:
     stages = run.info.get("stages", {})
     parts = " ".join(f"{s}={stages[s]:.2f}" for s in STAGES if s in stages)
+    starts = run.info.get("starts", {})
+    parse = f"  parse from {starts['parse']:.1f} s" if "parse" in starts else ""
     print(f"{label:<22} {run.wall:8.2f} s {run.wall / trivial.wall:6.2f}x  cpu {run.cpu:6.1f} s "
           f"{run.cpu / trivial.cpu:5.2f}x  rss {run.maxrss_mb:6.0f} MB"
-          f"  tree {run.tree_mb:6.0f} MB  {parts}", flush=True)
+          f"  tree {run.tree_mb:6.0f} MB{parse}  {parts}", flush=True)
 
 
 def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> None:

@@ -1,0 +1,157 @@
+"""The CLI's commands (``flows.cli`` parses the arguments and imports this
+module once Prefect's temporary server is launched: see there).
+
+``build`` and ``refresh`` check their inputs before a flow runs (every source
+reads, a source that changed decodes, the target is configured) and, while
+they do, start what the flow will need: Prefect's temporary server is
+already coming up (``flows.launch``), and a corpus the parse will fan out is
+given its local Dask cluster at once (``flows.runners.cluster_ahead``), so
+that its workers are up and have imported the parser when the parse starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from flows import runners, server
+from flows.cli import EXIT_INPUT
+from flows.deploy import announce, require_api, serve
+from flows.pipeline import build_package, publish_package, refresh_package
+from flows.server import prefect_api
+from kehoach import build
+from kehoach.core.model import field_names
+from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.parse.inspection import inspect_files, summary
+from kehoach.publish.snapshot import check_package
+from kehoach.publish.targets import check_target
+from kehoach.versions import diff
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command the arguments name; its exit status."""
+    commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
+                "announce": _announce, "inspect": _inspect}
+    return commands[args.command](args)
+
+
+@contextlib.contextmanager
+def _checked(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
+             **names) -> Iterator[None]:
+    """The checks of ``kehoach.build.preflight`` before a build's flow (every
+    source reads, and decodes if it changed since the package in ``out``),
+    the target is configured; a changed corpus large enough to fan out gets
+    its local cluster started between the check and the decoding, for the
+    flow run inside (closed on leaving)."""
+    files = build.read_sources(sources or [RAW_DIR])
+    with contextlib.ExitStack() as stack:
+        if not build.check_inputs(files, Path(out) if out else DEFAULT_OUT).unchanged:
+            stack.enter_context(runners.cluster_ahead(len(files), server.api_url()))
+            build.decode_sources(files)
+        if publishing:
+            check_target(target, **names)
+        yield
+
+
+def _preflight(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
+               **names) -> None:
+    """Cheap checks before Prefect starts its server: every source reads (and
+    decodes, if it changed since the package in ``out``), the target is configured."""
+    build.preflight(sources or [RAW_DIR], Path(out) if out else DEFAULT_OUT)
+    if publishing:
+        check_target(target, **names)
+
+
+def _build(args: argparse.Namespace) -> int:
+    with _checked(args.sources, args.out, publishing=args.publish), prefect_api():
+        result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
+                               **({"publish_to": ""} if args.publish else {}))
+    _print_result(result)
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    with _checked(args.sources, args.out, args.target, org=args.org, dataset=args.dataset), prefect_api():
+        result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
+                                 org=args.org, dataset=args.dataset)
+    _print_result(result)
+    return 0
+
+
+def _print_result(result) -> None:
+    print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged, nothing written)"))
+    for note in result.notes:
+        print(note)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    old, new = diff.load_package(args.old), diff.load_package(args.new)
+    changes = diff.diff_tables(old.tables, new.tables, {**old.schemas, **new.schemas}, old.derived | new.derived)
+    if args.document_only:
+        changes = [c for c in changes if not c["derived"]]
+    if args.format == "json":
+        print(json.dumps(changes, ensure_ascii=False, indent=1))
+    elif args.format == "csv":
+        # the columns of the `changes` resource, less those naming the versions
+        fields = [f for f in field_names(diff.CHANGES) if f not in ("version", "change_no", "previous_version")]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(changes)
+    else:
+        versions = (new.version or None, old.version or None)
+        print(diff.summary(changes, *versions, language="en"))
+        print(diff.summary(changes, *versions, language="vi"))
+        for line in diff.details(changes):
+            print(f"  {line}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    require_api()
+    sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
+    _preflight(sources, args.out, args.target, org=args.org, dataset=args.dataset)
+    target = args.target
+    if target and target.lower() != "ckan":
+        target = str(Path(target).resolve())  # the served process may run elsewhere
+    serve(sources, str(Path(args.out or DEFAULT_OUT).resolve()), target, cron=args.cron, timezone=args.timezone,
+          name=args.name, org=args.org, dataset=args.dataset)
+    return 0
+
+
+def _announce(args: argparse.Namespace) -> int:
+    for path, event_id in zip(args.files, announce(args.files), strict=True):
+        print(f"{path}: announced as amended (event {event_id})")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    """Exit 0 when every file was identified, else 2 with one 'FILE:LINE: …' line per unidentified file."""
+    reports = inspect_files(args.files)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=1))
+    else:
+        for report in reports:
+            print("\n".join(summary(report)))
+    failed = [r for r in reports if not r.identified]
+    for report in failed:
+        line, message = report.problems[0] if report.problems else (1, "not identified")
+        print(f"{report.file}:{line}: {message}", file=sys.stderr)
+    return EXIT_INPUT if failed else 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    options = {"org": args.org, "dataset": args.dataset, "ckan_url": args.ckan_url, "token_block": args.token_block}
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
+    check_package(out)
+    check_target(args.target, **options)
+    with prefect_api():
+        report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
+                                 retry_deadline=args.retry_for, **options)
+    print(report.summary())
+    return 0
