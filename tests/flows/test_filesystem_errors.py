@@ -37,7 +37,7 @@ import pytest
 from helpers import copy_package, plan_text, write_plan
 from prefect.client.orchestration import get_client
 
-from flows import cli
+from flows import cli, commands  # noqa: F401  (imported before any test captures the streams)
 from kehoach.core.files import exclusive_lock, sha256_file
 
 pytestmark = pytest.mark.prefect
