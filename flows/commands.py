@@ -2,7 +2,7 @@
 module once Prefect's temporary server is launched: see there).
 
 ``build`` and ``refresh`` check their inputs before a flow runs (every source
-reads, a source that changed decodes, the target is configured) and, while
+reads, the target is configured; a changed text is decoded by the flow) and, while
 they do, start what the flow will need: Prefect's temporary server is
 already coming up (``flows.launch``), and a corpus the parse will fan out is
 given its local Dask cluster at once (``flows.runners.cluster_ahead``), so
@@ -43,16 +43,15 @@ def run(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _checked(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
              **names) -> Iterator[None]:
-    """The checks of ``kehoach.build.preflight`` before a build's flow (every
-    source reads, and decodes if it changed since the package in ``out``),
-    the target is configured; a changed corpus large enough to fan out gets
-    its local cluster started between the check and the decoding, for the
-    flow run inside (closed on leaving)."""
+    """The checks before a build's flow (every source reads, the target is
+    configured); a changed corpus large enough to fan out gets its local
+    cluster started at once, for the flow run inside (closed on leaving). A
+    changed text is decoded (and a bad one refused, on its line) by the flow's
+    first step: decoding it here too cost a corpus seconds before its parse."""
     files = build.read_sources(sources or [RAW_DIR])
     with contextlib.ExitStack() as stack:
         if not build.check_inputs(files, Path(out) if out else DEFAULT_OUT).unchanged:
             stack.enter_context(runners.cluster_ahead(len(files), server.api_url()))
-            build.decode_sources(files)
         if publishing:
             check_target(target, **names)
         yield
