@@ -46,8 +46,9 @@ _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PORTS = range(8000, 9000)
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
 # What a folder of the server must take to count as writable: a few of SQLite's pages. A disk
-# with more than this left but less than the migrations need (a few hundred KiB) still ends in
-# Prefect's time-out: SQLite's journal is gone again when the restarted server is tried.
+# with more than this left but less than the migrations need (a few MiB) passes it (SQLite's
+# journal is gone again when the restarted server is tried): flows.server finds SQLite's error
+# in what the server printed instead.
 PROBE_BYTES = 64 * 1024
 DATABASE = "prefect.db"  # Prefect's SQLite database in its home, unless one of these is set:
 DATABASE_SETTINGS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")

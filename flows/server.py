@@ -39,7 +39,6 @@ import contextlib
 import errno
 import os
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,10 +51,6 @@ from sqlalchemy.engine import make_url
 from flows import launch
 from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError
 
-# What a folder of the server must take to count as writable: a few of SQLite's pages. A disk
-# with more than this left but less than the migrations need (a few MiB) passes it (SQLite's
-# journal is gone again when the restarted server is tried): the server's output says so instead.
-_PROBE_BYTES = 64 * 1024
 # How much of the server's last output is kept (in memory): more than one traceback of SQLite's error.
 _TAIL_BYTES = 64 * 1024
 # SQLite's messages for a database it cannot write -> the errno they stand for (None: the one a write
@@ -224,7 +219,7 @@ def _refused_file(database: Path | None) -> int | None:
 def _write_errno(folder: Path) -> int | None:
     """The errno a small write in ``folder`` meets now, if one the user can fix."""
     try:
-        _probe(folder)
+        launch.probe(folder)
     except OSError as exc:
         return exc.errno if exc.errno in FILESYSTEM_ERRNOS else None
     return None
@@ -243,21 +238,8 @@ def check_server_folders() -> None:
     a read-only folder); other errors of that write are raised as they are."""
     for folder, setting in server_folders().items():
         try:
-            _probe(folder)
+            launch.probe(folder)
         except OSError as exc:
             if exc.errno not in FILESYSTEM_ERRNOS:
                 raise
             raise _folder_error(folder, setting, exc.errno) from None
-
-
-def _probe(folder: Path) -> None:
-    """Write and remove ``_PROBE_BYTES`` in ``folder`` (or the nearest folder above it that exists,
-    where Prefect would create it); raises the OSError the write meets."""
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
-    fd, name = tempfile.mkstemp(prefix=".kehoach-probe-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as probe:  # closed (and flushed) inside the try: its error counts too
-            probe.write(bytes(_PROBE_BYTES))
-    finally:
-        os.unlink(name)
