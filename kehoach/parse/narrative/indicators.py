@@ -22,10 +22,11 @@ unit ('05 trạm BTS công nghệ 5G'); otherwise it is left empty.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
@@ -44,6 +45,8 @@ _MASKS = (
     (("/",), re.compile(r"(?<![\d/])\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}(?![\d/])")),  # dates
     (("/",), re.compile(r"(?<![\d/.,])\d{1,2}\s*/\s*\d{4}(?![\d/])")),  # months
 )
+_CLAUSE_MARKS = ";.(“”\""
+_SPACES = re.compile(r"\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\s\d])")
 _CLAUSE_END = re.compile(r"[;.(](?:\s|$)|[“”\"()]|$")
 # A subject longer than this is a clause, not 'a short phrase'.
@@ -264,8 +267,11 @@ def _lead(before: str) -> Lead:
 
 
 def _clause_start(text: str) -> int:
-    starts = [m.end() for m in re.finditer(r"[;.(“”\"]\s*", text)]
-    return max(starts) if starts else 0
+    """Where the clause ending ``text`` starts: after its last ';', '.', '(' or quote and the spaces
+    after it. Looked for from the end: a paragraph of thousands of figures was scanned from its
+    start for each."""
+    last = max(text.rfind(c) for c in _CLAUSE_MARKS)
+    return _SPACES.match(text, last + 1).end() if last >= 0 else 0
 
 
 def _subject_before(text: str, lead: Lead) -> str | None:
@@ -317,9 +323,14 @@ def _subject_after(text: str, unit_start: int, unit_end: int, term: UnitTerm | N
 
 
 def sentence_at(text: str, offset: int) -> str:
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.start() >= offset:
-            return text[start: m.start()].strip()
-        start = m.end()
-    return text[start:].strip()
+    """The sentence of ``text`` that holds ``offset``."""
+    starts, ends = _sentence_ends(text)
+    i = bisect.bisect_left(starts, offset)  # the first sentence end at or after the offset
+    start = ends[i - 1] if i else 0
+    return (text[start: starts[i]] if i < len(starts) else text[start:]).strip()
+
+
+@lru_cache(maxsize=8)  # a paragraph's figures share its sentence ends (str caches its hash)
+def _sentence_ends(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    found = list(_SENTENCE_END.finditer(text))
+    return tuple(m.start() for m in found), tuple(m.end() for m in found)
