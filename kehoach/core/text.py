@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Spacing around joiners varies by typist: "LĐ- TB&XH", "NN &PTNT", "QĐ- BTTTT".
 _JOINERS = "&/-–."
@@ -49,6 +50,12 @@ def caseless(text: str) -> str:
     # 'ı' and 'İ' are the letters ``re.IGNORECASE`` matches to 'i' that ``casefold`` does not fold
     # to 'i' (``str.replace`` twice costs a tenth of one ``str.translate``)
     return text.replace("ı", "i").replace("İ", "i").casefold()
+
+
+def holds_any(text: str, words: Iterable[str]) -> bool:
+    """Whether one of ``words`` is in ``text``: the cheap test that decides whether a slower
+    pattern is tried on it."""
+    return any(w in text for w in words)
 
 
 def fold(text: str) -> str:

@@ -30,7 +30,7 @@ from functools import cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
-from kehoach.core.text import caseless, clean
+from kehoach.core.text import caseless, clean, holds_any
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.legal_documents import (
@@ -112,8 +112,7 @@ def _may_name_type(text: str) -> bool:
     """Whether a short reference can be in ``text``: it holds a digit and a type's name."""
     if not _DIGIT.search(text):
         return False
-    folded = caseless(text)
-    return any(t in folded for t in _caseless_types())
+    return holds_any(caseless(text), _caseless_types())
 
 
 @cache
@@ -307,7 +306,7 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
     first_words = {caseless(clean(ref.title).split()[0]) for _, ref in patterns}
     for n in lines:
         text = doc.source.line(n)
-        if anywhere is None or not _holds_any(caseless(text), first_words) or not anywhere.search(text):
+        if anywhere is None or not holds_any(caseless(text), first_words) or not anywhere.search(text):
             continue  # tried on a line only when it holds a name's first word: the alternation is slow
         for pattern, ref in patterns:
             for m in pattern.finditer(text):
@@ -316,10 +315,6 @@ def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found
                     new.append(Found(n, m.start(), m.end(), clean(m[0]), None, ref.doc_type, None, ref.doc_id,
                                      "name"))
     return new
-
-
-def _holds_any(folded: str, words: set[str]) -> bool:
-    return any(w in folded for w in words)
 
 
 def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:

@@ -30,7 +30,7 @@ from functools import cache, lru_cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
-from kehoach.core.text import clean
+from kehoach.core.text import clean, holds_any
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.legal_documents import number_matches
 from kehoach.parse.narrative.outline import Outline, Unit
@@ -140,7 +140,7 @@ def figures(text: str) -> list[Figure]:
 
 def _mask(text: str) -> str:
     """Blank out what only looks like a number (dates, document numbers, addresses), keeping offsets."""
-    spans = sorted([m.span() for needs, pattern in _MASKS if any(n in text for n in needs)
+    spans = sorted([m.span() for needs, pattern in _MASKS if holds_any(text, needs)
                     for m in pattern.finditer(text)]
                    + [m.span() for m in number_matches(text)])
     pieces, at = [], 0
