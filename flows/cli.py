@@ -26,11 +26,9 @@ from pathlib import Path
 from flows import launch
 from flows.schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
 from kehoach import __version__
-from kehoach.core.errors import KehoachError, filesystem_error
+from kehoach.core.errors import EXIT_INPUT, EXIT_INTERNAL, KehoachError, filesystem_error
 from kehoach.core.paths import DEFAULT_OUT
 
-EXIT_INPUT = 2
-EXIT_INTERNAL = 3
 # The commands that run a flow, and so need a Prefect API.
 FLOW_COMMANDS = ("build", "refresh", "publish")
 

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flows import runners, server
-from flows.cli import EXIT_INPUT
 from flows.deploy import announce, require_api, serve
 from flows.pipeline import build_package, publish_package, refresh_package
 from flows.server import prefect_api
 from kehoach import build
+from kehoach.core.errors import EXIT_INPUT
 from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.parse.inspection import inspect_files, summary

@@ -25,6 +25,11 @@ def _escape(text: str) -> str:
     return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
+# The CLI's exit status for an error the user can fix (one located line) and for a bug.
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
+
+
 class KehoachError(Exception):
     """An input or configuration problem, reported as ``FILE:LINE: message``.
 
