@@ -95,13 +95,20 @@ def load_order(names: Iterable[str]) -> list[str]:
     return ordered
 
 
-def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables, constraints: bool = True) -> list[str]:
-    """One DuckDB table per resource, filled from its Arrow table.
+def attach_tables(con: duckdb.DuckDBPyConnection, tables: Tables) -> None:
+    """Each Arrow table readable in ``con`` under its resource name, without a copy:
+    the audit and the landing page only query them (copying a corpus's
+    tables into DuckDB cost more than running every rule on them)."""
+    for name, table in tables.items():
+        con.register(name, table)
 
-    With ``constraints`` the tables are declared from the Table Schemas (types,
-    NOT NULL, enums, primary and foreign keys); without, they take the Arrow
-    types as they are. The database never decides whether data is valid: that
-    is Frictionless' job, which reports the offending source line. A table
+
+def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables) -> list[str]:
+    """One DuckDB table per resource, declared from its Table Schema (types,
+    NOT NULL, enums, primary and foreign keys) and filled from its Arrow table.
+
+    The database never decides whether data is valid: that is the
+    validation's job, which reports the offending source line. A table
     whose rows break its constraints is loaded without them (and without
     foreign keys pointing at it); the names of such tables are returned.
     """
@@ -109,11 +116,11 @@ def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables, constraints: boo
     names = [n for n in resource_names() if n in tables] + sorted(n for n in tables if n not in known)
     constrained: set[str] = set()
     unconstrained: list[str] = []
-    for name in load_order(names) if constraints else names:
+    for name in load_order(names):
         view = f"_arrow_{name}"
         con.register(view, tables[name])
         try:
-            if constraints and name in known:
+            if name in known:
                 try:
                     _create_constrained(con, name, view, tables[name].column_names, constrained)
                     constrained.add(name)

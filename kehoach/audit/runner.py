@@ -27,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from kehoach.audit.duckdb_tables import create_views, load_tables
+from kehoach.audit.duckdb_tables import attach_tables, create_views
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, rows_to_arrow
 from kehoach.core.paths import CODE_ROOT, RULES_DIR
@@ -205,7 +205,7 @@ def _order(finding: dict, rule_index: dict[str, int]) -> tuple:
 
 
 def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
-    """Load the tables into an in-memory DuckDB, run every rule, return the tables
+    """Attach the tables to an in-memory DuckDB, run every rule, return the tables
     with ``findings`` and ``audit_rules`` filled in."""
     rules = load_rules() if rules is None else rules
     result = AuditResult(tables)
@@ -213,7 +213,7 @@ def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
     rule_rows = []
     con = duckdb.connect()
     try:
-        load_tables(con, tables, constraints=False)
+        attach_tables(con, tables)
         create_views(con)
         for rule in rules:
             missing = [name for name in rule.reads if name not in tables]

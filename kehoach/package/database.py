@@ -111,7 +111,7 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
         con.execute(f"ATTACH {literal(str(path))} AS kehoach "
                     f"(STORAGE_VERSION {literal(STORAGE_VERSION)}, BLOCK_SIZE {BLOCK_SIZE})")
         con.execute("USE kehoach")
-        unconstrained = load_tables(con, tables, constraints=True)
+        unconstrained = load_tables(con, tables)
         create_views(con)
         names = [n for n in resource_names() if n in tables]
         # one transaction for the many small statements (a commit each cost a second)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from kehoach.audit.duckdb_tables import create_views, load_tables
+from kehoach.audit.duckdb_tables import attach_tables, create_views
 from kehoach.core.model import Tables
 from kehoach.package.charts import Chart
 
@@ -62,7 +62,7 @@ UNDATED_SQL = "SELECT count(*) FROM tasks WHERE deadline_date IS NULL"
 def connect(tables: Tables) -> duckdb.DuckDBPyConnection:
     """An in-memory database with every table and the shared views."""
     con = duckdb.connect()
-    load_tables(con, tables, constraints=False)
+    attach_tables(con, tables)
     create_views(con)
     return con
 
