@@ -57,6 +57,36 @@ def test_binary_is_refused(tmp_path):
         read_source(path)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("control", ["\x00", "\x08", "\x0b", "\x1b", "\x1f", "\x7f"])
+def test_a_control_character_is_refused_on_its_line(tmp_path, encoding, control):
+    path = tmp_path / "ctl.txt"
+    # multi-byte letters, CR line ends and the allowed controls (tab, form feed) before it
+    path.write_bytes(f"Kế hoạch\tsố\r\nđổi\x0cmới\rdòng ba {control} ở đây\n".encode(encoding))
+    with pytest.raises(KehoachError) as err:
+        read_source(path)
+    assert str(err.value) == (f"{path}:2: binary data (control character U+{ord(control):04X}); "
+                              "expected a plain-text plan")
+
+
+def test_tab_form_feed_and_line_ends_are_text(tmp_path):
+    path = tmp_path / "ok.txt"
+    path.write_bytes(b"a\tb\x0cc\r\nd\re\n")
+    assert read_source(path).lines == ("a\tb\x0cc", "d", "e")
+
+
+def test_nfc_of_the_whole_text_is_the_nfc_of_each_line(tmp_path):
+    """The text is normalised at once: combining marks at a line's start (after
+    LF, CR or CRLF) must not compose with the letter ending the line before."""
+    text = "Kê\u0301\n\u0301a\r\u0323o\r\n\u0300x " + unicodedata.normalize("NFD", TEXT)
+    path = tmp_path / "marks.txt"
+    path.write_bytes(text.encode())
+    expected = tuple(unicodedata.normalize("NFC", x) for x in text.replace("\r\n", "\n").replace("\r", "\n")
+                     .removesuffix("\n").split("\n"))
+    assert read_source(path).lines == expected
+    assert expected[:4] == ("Kế", "\u0301a", "\u0323o", "\u0300x Kế hoạch chuyển đổi số")
+
+
 def test_utf16_without_bom_is_refused(tmp_path):
     path = tmp_path / "u16le.txt"
     path.write_bytes(TEXT.encode("utf-16-le"))
