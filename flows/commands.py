@@ -46,8 +46,8 @@ def _checked(sources: list[str], out: str | None, target: str | None = None, pub
     """The checks before a build's flow (every source reads, the target is
     configured); a changed corpus large enough to fan out gets its local
     cluster started at once, for the flow run inside (closed on leaving). A
-    changed text is decoded (and a bad one refused, on its line) by the flow's
-    first step: decoding it here too cost a corpus seconds before its parse."""
+    changed text is decoded (and a bad one refused, on its line) where the
+    flow parses it: decoding it here too cost a corpus seconds before its parse."""
     files = build.read_sources(sources or [RAW_DIR])
     with contextlib.ExitStack() as stack:
         if not build.check_inputs(files, Path(out) if out else DEFAULT_OUT).unchanged:

@@ -1,6 +1,6 @@
 """Prefect flows: the orchestration of the build stages.
 
-``build_package`` runs read -> check inputs -> decode -> parse -> audit -> compare ->
+``build_package`` runs read -> check inputs -> parse -> decode -> audit -> compare ->
 stage -> validate -> swap (-> publish), each as a Prefect task that logs one
 line with counts; ``refresh_package`` is the same with publishing always on,
 the job ``kehoach serve`` schedules. The steps themselves live in
@@ -25,6 +25,7 @@ from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.layout import VERSIONS_DIR
+from kehoach.parse import corpus
 from kehoach.parse.plan import parse_source
 from kehoach.publish import targets as publishing
 from kehoach.read.sources import SourceFile, SourceText, read_source
@@ -63,10 +64,10 @@ def parse_one(path: str, sha256: str) -> Tables:
 
 
 @task(name="parse sources")
-def parse_batch(paths: list[str], hashes: list[str]) -> build.Parsed:
+def parse_batch(paths: list[str], hashes: list[str]) -> corpus.Parsed:
     """A batch of sources, one after another, on a Dask worker; their tables
     concatenated there."""
-    return build.parsed(paths, [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)])
+    return corpus.parsed(paths, [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)])
 
 
 @flow(name="parse_sources", log_prints=False)
@@ -78,17 +79,20 @@ def parse_corpus(paths: list[str], hashes: list[str]) -> Tables:
     tables are concatenated on its worker, the batches' here, in the order of
     the sources."""
     spans = runners.batches(len(paths))
-    futures = parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans])
-    return _combined([future.result() for future in futures])
+    pending = list(parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans]))
+    pieces = []
+    while pending:  # each future let go once its batch is here: its worker then frees the batch
+        pieces.append(pending.pop(0).result())
+    return _combined(pieces)
 
 
 def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
     """One task per source, on the flow's own task runner."""
-    return _combined([build.parsed(paths, [future.result() for future in parse_one.map(paths, hashes)])])
+    return _combined([corpus.parsed(paths, [future.result() for future in parse_one.map(paths, hashes)])])
 
 
-def _combined(pieces: list[build.Parsed]) -> Tables:
-    tables = build.combine(pieces)
+def _combined(pieces: list[corpus.Parsed]) -> Tables:
+    tables = corpus.combine(pieces)
     c = build.counts(tables)
     get_run_logger().info(
         "parsed %d plan(s): %d tasks (%d agency mentions), %d budget items (%d lines, %d stated totals), "
@@ -99,7 +103,7 @@ def _combined(pieces: list[build.Parsed]) -> Tables:
     return tables
 
 
-def parse(sources: list[SourceText]) -> Tables:
+def parse(sources: list[SourceFile]) -> Tables:
     """The parse step: one task per source in this flow for a few sources
     (one plan costs no more than a trivial flow); batches of sources in a
     subflow on a Dask cluster for a corpus, or when a scheduler is given."""

@@ -1,6 +1,7 @@
 """The build: its steps as plain functions, and their sequence, ``run_build``.
 
-read -> check inputs -> decode -> parse -> audit -> compare with the package in place
+read -> check inputs -> parse (each text decoded where it is parsed) -> decode the
+texts the package quotes -> audit -> compare with the package in place
 -> stage (new version, changelog) -> validate -> archive the previous version
 and swap in -> write state
 
@@ -23,7 +24,7 @@ import pyarrow.parquet as pq
 from kehoach.audit.runner import AuditResult, run_audit, strict_error
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
-from kehoach.core.model import Tables, concat, load_schema, resource_meta, resource_names
+from kehoach.core.model import Tables, load_schema, resource_meta, resource_names
 from kehoach.core.paths import SCHEMAS_DIR
 from kehoach.package import pending
 from kehoach.package.citation import stage_citation
@@ -43,7 +44,7 @@ from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
-from kehoach.parse.plan import parse_source
+from kehoach.parse.corpus import parse_files
 from kehoach.read.sources import SourceFile, SourceText, decode_source, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
@@ -82,8 +83,10 @@ def read_sources(paths: list[str | Path]) -> list[SourceFile]:
 
 
 def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
-    """The texts as lines, for a build that runs: a text that does not decode
-    (or breaks a limit) is a located error here, before anything is written."""
+    """The texts as lines, for a build that runs (the audit and the package
+    quote them): a text that does not decode (or breaks a limit) is a located
+    error, before anything is written (the parse, which decodes each text it
+    parses, finds it first)."""
     return [decode_source(s) for s in sources]
 
 
@@ -94,43 +97,6 @@ def preflight(paths: list[str | Path], out: Path) -> None:
     sources = read_sources(paths)
     if not check_inputs(sources, out).unchanged:
         decode_sources(sources)
-
-
-def parse_sources(sources: list[SourceText]) -> Tables:
-    """Parse every source here, one after another (the flow fans out instead)."""
-    return combine([parsed([s.path for s in sources], [parse_source(s) for s in sources])])
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """Tables parsed from some sources, concatenated, and the plans each source
-    gave (a plan given by two sources is an error, found when all are combined)."""
-
-    tables: Tables
-    plans: tuple[tuple[str, tuple[str, ...]], ...]  # (source path, its plan ids), in source order
-
-
-def parsed(paths: list[str], parts: list[Tables]) -> Parsed:
-    """``parts[i]`` parsed from ``paths[i]``, concatenated once (where they were
-    parsed: a batch of plans travels back from a worker as one set of tables,
-    not as thousands of small ones)."""
-    plans = tuple((path, tuple(part["plans"].column("plan_id").to_pylist()))
-                  for path, part in zip(paths, parts, strict=True))
-    return Parsed(concat(parts), plans)
-
-
-def combine(pieces: list[Parsed]) -> Tables:
-    """The corpus: the pieces' tables, in their order, concatenated once."""
-    owners: dict[str, list[str]] = {}
-    for piece in pieces:
-        for path, plan_ids in piece.plans:
-            for plan_id in plan_ids:
-                owners.setdefault(plan_id, []).append(path)
-    duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
-    if duplicates:
-        files = owners[duplicates[0]]
-        raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
-    return pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces])
 
 
 def schema_fingerprint() -> str:
@@ -364,7 +330,7 @@ class Steps:
     read_sources: Callable[..., list[SourceFile]] = read_sources
     check_inputs: Callable[..., InputCheck] = check_inputs
     decode: Callable[..., list[SourceText]] = decode_sources
-    parse: Callable[..., Tables] = parse_sources
+    parse: Callable[..., Tables] = parse_files
     audit: Callable[..., AuditResult] = audit
     compare: Callable[..., Comparison] = compare
     stage: Callable[..., tuple[Path, dict]] = stage
@@ -381,8 +347,11 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     check = steps.check_inputs(files, out, strict)
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
+    # the parse decodes what it parses; the texts the audit and the package quote are
+    # decoded after it, so a corpus's lines are not held beside it while it is parsed
+    parsed_tables = steps.parse(files)
     texts = steps.decode(files)
-    tables = steps.audit(steps.parse(texts), texts, strict).tables
+    tables = steps.audit(parsed_tables, texts, strict).tables
     comparison = steps.compare(tables, out)
     directory, desc = steps.stage(tables, texts, out, comparison)
     if is_noop(comparison, desc):

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from mutator import Outcome, outcome, variants  # noqa: E402
 
 from kehoach.audit.runner import run_audit  # noqa: E402
-from kehoach.build import parse_sources  # noqa: E402
 from kehoach.core.errors import KehoachError  # noqa: E402
+from kehoach.parse.corpus import parse_sources  # noqa: E402
 from kehoach.read.sources import read_source  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"

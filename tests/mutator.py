@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kehoach.audit.runner import run_audit
-from kehoach.build import parse_sources
 from kehoach.core.errors import KehoachError
+from kehoach.parse.corpus import parse_sources
 from kehoach.read.sources import read_source
 
 # Every variant stays under this many characters (the "bounded input" invariant).

@@ -1,4 +1,4 @@
-"""Combining parsed sources into the corpus (``kehoach.build.parsed``, ``combine``)."""
+"""Combining parsed sources into the corpus (``kehoach.parse.corpus.parsed``, ``combine``)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,21 @@ from sample_plans import OTHER_PLAN
 from kehoach import build
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
+from kehoach.parse.corpus import combine, parse_sources, parsed
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 
 
 def _parsed(paths):
-    return build.parsed([str(p) for p in paths], [parse_source(read_source(p)) for p in paths])
+    return parsed([str(p) for p in paths], [parse_source(read_source(p)) for p in paths])
 
 
 def test_batches_combine_to_the_tables_of_one_pass(tmp_path):
     corpus = write_corpus(PLAN_FILE, tmp_path / "corpus", 3)
     other = write_plan(tmp_path, OTHER_PLAN, "other.txt")
     paths = [*corpus, other]
-    whole = build.combine([_parsed(paths)])
-    batched = build.combine([_parsed(paths[:1]), _parsed(paths[1:3]), _parsed(paths[3:])])
+    whole = combine([_parsed(paths)])
+    batched = combine([_parsed(paths[:1]), _parsed(paths[1:3]), _parsed(paths[3:])])
     assert {n: t.to_pylist() for n, t in batched.items()} == {n: t.to_pylist() for n, t in whole.items()}
     assert len(whole["plans"]) == 4
     # code lists shared by the plans are kept once, the first plan's row first
@@ -40,8 +41,8 @@ def test_a_plan_given_by_two_sources_in_two_batches_is_refused(tmp_path):
     first = write_plan(tmp_path, OTHER_PLAN, "a.txt")
     second = write_plan(tmp_path, OTHER_PLAN, "b.txt")
     with pytest.raises(KehoachError) as error:
-        build.combine([_parsed([first]), _parsed([second])])
-    plan_id = build.combine([_parsed([first])])["plans"].column("plan_id")[0].as_py()
+        combine([_parsed([first]), _parsed([second])])
+    plan_id = combine([_parsed([first])])["plans"].column("plan_id")[0].as_py()
     assert error.value.message == f"plan {plan_id} is given by more than one source: {first}, {second}"
 
 
@@ -71,7 +72,7 @@ def test_a_staged_package_is_removed_only_after_its_files_are_written(tmp_path, 
         return []
 
     monkeypatch.setattr(build, "BACKGROUND_HOOKS", [slow_hook])
-    tables = build.parse_sources([plan_source])
+    tables = parse_sources([plan_source])
     directory, _ = build.stage(tables, [plan_source], tmp_path / "out")
     staged.set()
     build.discard(directory)

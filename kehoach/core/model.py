@@ -254,11 +254,14 @@ def empty_tables() -> Tables:
     return {name: arrow_schema(name).empty_table() for name in resource_names()}
 
 
-def concat(parts: list[Tables]) -> Tables:
-    """Union of several plans' tables; shared code lists are de-duplicated by key."""
+def concat(parts: list[Tables], rechunk: bool = True) -> Tables:
+    """Union of several plans' tables; shared code lists are de-duplicated by key.
+    The parts are emptied as their tables are combined: a corpus is held once
+    and one table, not twice. ``rechunk``: each column made one chunk (parts
+    of a plan or two each)."""
     out: Tables = {}
     for name in resource_names():
-        tables = [p[name] for p in parts if name in p]
+        tables = [p.pop(name) for p in parts if name in p]
         if not tables:
             out[name] = arrow_schema(name).empty_table()
             continue
@@ -268,7 +271,7 @@ def concat(parts: list[Tables]) -> Tables:
             table = _first_per_key(table, pk)
         # one chunk per column: DuckDB scans a table of a thousand one-plan
         # chunks several times slower than the same rows in one
-        out[name] = table.combine_chunks()
+        out[name] = table.combine_chunks() if rechunk else table
     return out
 
 

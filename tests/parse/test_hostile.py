@@ -17,10 +17,10 @@ from helpers import plan_text, write_plan
 from mutator import outcome
 
 from flows.cli import _exit_on_signal, filesystem_error
-from kehoach.build import parse_sources
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write, clean_leftovers, exclusive_lock, link_or_copy_tree, swap_in
 from kehoach.core.model import money_digits
+from kehoach.parse.corpus import parse_sources
 from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
 from kehoach.read.sources import discover, read_source
 

@@ -1,0 +1,55 @@
+"""A corpus's parse: the tables of many sources, one after another or in
+batches (the flow's tasks), concatenated into one set of tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kehoach.core.errors import KehoachError
+from kehoach.core.model import Tables, concat
+from kehoach.parse.plan import parse_source
+from kehoach.read.sources import SourceFile, SourceText, decode_source
+
+
+def parse_sources(sources: list[SourceText]) -> Tables:
+    """Parse every decoded source here, one after another."""
+    return combine([parsed([s.path for s in sources], [parse_source(s) for s in sources])])
+
+
+def parse_files(sources: list[SourceFile]) -> Tables:
+    """The parse step here: each source decoded as it is parsed, one after
+    another (the flow fans out instead, each task reading its own texts)."""
+    return combine([parsed([s.path for s in sources], [parse_source(decode_source(s)) for s in sources])])
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Tables parsed from some sources, concatenated, and the plans each source
+    gave (a plan given by two sources is an error, found when all are combined)."""
+
+    tables: Tables
+    plans: tuple[tuple[str, tuple[str, ...]], ...]  # (source path, its plan ids), in source order
+
+
+def parsed(paths: list[str], parts: list[Tables]) -> Parsed:
+    """``parts[i]`` parsed from ``paths[i]``, concatenated once (where they were
+    parsed: a batch of plans travels back from a worker as one set of tables,
+    not as thousands of small ones)."""
+    plans = tuple((path, tuple(part["plans"].column("plan_id").to_pylist()))
+                  for path, part in zip(paths, parts, strict=True))
+    return Parsed(concat(parts), plans)
+
+
+def combine(pieces: list[Parsed]) -> Tables:
+    """The corpus: the pieces' tables, in their order, concatenated once."""
+    owners: dict[str, list[str]] = {}
+    for piece in pieces:
+        for path, plan_ids in piece.plans:
+            for plan_id in plan_ids:
+                owners.setdefault(plan_id, []).append(path)
+    duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
+    if duplicates:
+        files = owners[duplicates[0]]
+        raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
+    # each piece is one chunk per column already: a few chunks, not re-copied
+    return pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=False)
