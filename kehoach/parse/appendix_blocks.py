@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.text import clean
+from kehoach.core.text import clean, holds_any
 from kehoach.parse.page_text import is_capitals, page_clean
 from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, read_table
 
@@ -20,6 +20,11 @@ from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line
 _APPENDIX = re.compile(r"^PHỤ\s+LỤC(?:\s+(?:SỐ\s+)?([0-9]+|[IVXLC]+|[A-Z])\b)?\s*[:.]?\s*(.*)$", re.IGNORECASE)
 _UNIT = re.compile(r"^\(?\s*(?:ĐVT|Đơn vị tính|Đơn vị)\s*[:.]\s*(.+?)\s*\)?$", re.IGNORECASE)
 FOOTNOTE = re.compile(r"^\[(\d+)\]\s*(.*)$")
+# A heading holds 'ục' (PHỤ LỤC) in one of the cases ``re.IGNORECASE`` matches, or the combining
+# dot below that ``page_clean``'s NFC may join to a 'u' once a page marker between them is removed:
+# a line holding none of these is not a heading, and is not cleaned and matched (every line of the
+# body is asked).
+_HEADING_LETTERS = ("ục", "ỤC", "Ục", "ụC", "\u0323")
 
 
 @dataclass
@@ -40,6 +45,8 @@ class Appendix:
 
 def appendix_heading(line: str) -> tuple[str, str, str] | None:
     """(label, title, note) of an appendix heading line, or None for any other line."""
+    if not holds_any(line, _HEADING_LETTERS):
+        return None
     m = _APPENDIX.match(page_clean(line))
     if not m:
         return None
