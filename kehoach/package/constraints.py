@@ -24,6 +24,8 @@ from kehoach.core.errors import KehoachError
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
 KNOWN_CONSTRAINTS = {"required", "unique", "enum", "pattern", "minimum", "maximum", "minLength", "maxLength"}
+# The fields that locate a failing row in its plan's source.
+LOCATING = ("source_line", "plan_id")
 
 
 @dataclass(frozen=True)
@@ -137,11 +139,26 @@ class TableChecker:
         self.violations: list[Violation] = []
 
     def run(self) -> list[Violation]:
-        loaded = [name for name in self.resources if self._load(name)]
-        for name in loaded:
+        """Each table loaded, its rows and its own keys checked, then narrowed to
+        what foreign keys and locating a row need: a corpus's tables are not all
+        held whole at once. The violations keep their order: every table's rows,
+        then each table's keys."""
+        loaded: list[str] = []
+        keyed: dict[str, list[Violation]] = {}
+        for name in self.resources:
+            if not self._load(name):
+                continue
+            loaded.append(name)
             self._rows(name)
+            before = len(self.violations)
+            self._own_keys(name)
+            keyed[name] = self.violations[before:]
+            del self.violations[before:]
+            self._narrow(name)
         for name in loaded:
-            self._keys(name, loaded)
+            self.violations += keyed[name]
+            for fk in self.resources[name]["schema"].get("foreignKeys", []):
+                self._foreign_key(name, fk, loaded)
         return self.violations
 
     def _fields(self, name: str) -> list[dict]:
@@ -171,7 +188,7 @@ class TableChecker:
         self.violations.append(Violation(name, kind, note, count, row, source_line, plan_id))
 
     def _locate(self, name: str, row: int) -> tuple[int | None, str | None]:
-        names = {f["name"] for f in self._fields(name)}
+        names = {f["name"] for f in self._fields(name)} & set(LOCATING)
         cols = [f"TRY_CAST({q('source_line')} AS BIGINT)" if "source_line" in names else "NULL",
                 q("plan_id") if "plan_id" in names else "NULL"]
         found = self.con.execute(f"SELECT {', '.join(cols)} FROM {q('t_' + name)} WHERE _row = ?", [row]).fetchone()
@@ -208,7 +225,7 @@ class TableChecker:
             if count:
                 self._add(name, kind, f"{note}: every key cell is empty", count, row)
 
-    def _keys(self, name: str, loaded: list[str]) -> None:
+    def _own_keys(self, name: str) -> None:
         schema = self.resources[name]["schema"]
         for f in self._fields(name):
             if f.get("constraints", {}).get("unique"):
@@ -216,8 +233,22 @@ class TableChecker:
         if schema.get("primaryKey"):
             pk = _key(schema["primaryKey"])
             self._duplicates(name, pk, "primary-key", f"primary key {pk} is not unique")
-        for fk in schema.get("foreignKeys", []):
-            self._foreign_key(name, fk, loaded)
+
+    def _narrow(self, name: str) -> None:
+        """Keep of ``t_<name>`` the fields foreign keys compare (its own, and those
+        pointing at it) and those that locate a row (``_locate``)."""
+        needed = set(LOCATING)
+        for resource in self.resources.values():
+            for fk in resource["schema"].get("foreignKeys", []):
+                if resource["name"] == name:
+                    needed.update(_key(fk["fields"]))
+                if (fk["reference"].get("resource") or resource["name"]) == name:
+                    needed.update(_key(fk["reference"]["fields"]))
+        kept = [f["name"] for f in self._fields(name) if f["name"] in needed]
+        if len(kept) < len(self._fields(name)):
+            table = q("t_" + name)
+            self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, "
+                             f"{', '.join(q(c) for c in kept) or 'NULL AS _none'} FROM {table}")
 
     def _foreign_key(self, name: str, fk: dict, loaded: list[str]) -> None:
         fields, ref = _key(fk["fields"]), fk["reference"]
