@@ -351,6 +351,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     # decoded after it, so a corpus's lines are not held beside it while it is parsed
     parsed_tables = steps.parse(files)
     texts = steps.decode(files)
+    del files  # their bytes: decoded now
     tables = steps.audit(parsed_tables, texts, strict).tables
     comparison = steps.compare(tables, out)
     directory, desc = steps.stage(tables, texts, out, comparison)

@@ -48,6 +48,8 @@ from corpus import write_corpus  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
+# The steps whose results a build's report needs (the others are not held: their data would add to the peak)
+KEPT_RESULTS = ("check_inputs", "swap", "keep")
 # Children share one Prefect home of their own (not the user's), and wait
 # for the temporary server as long as a loaded machine needs.
 CHILD_ENV = {**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
@@ -96,8 +98,10 @@ def child_build(sources: str, out: str) -> dict:
             start = time.perf_counter()
             starts.setdefault(name, time.time() - born)
             try:
-                results[name] = fn(*args, **kwargs)
-                return results[name]
+                result = fn(*args, **kwargs)
+                if name in KEPT_RESULTS:
+                    results[name] = result
+                return result
             finally:
                 stages[name] += time.perf_counter() - start
         return step
