@@ -221,7 +221,10 @@ def _footnotes(doc: PlanDocument, outline: Outline, out: Builders, state: ParseS
     first_note = doc.footnotes[0].line
     attached: dict[str, int] = {}
     for n in range(doc.body_start, first_note):
-        for m in _FOOTNOTE_MARK.finditer(doc.source.line(n)):
+        text = doc.source.line(n)
+        if "[" not in text:  # every mark holds one: most lines are not searched
+            continue
+        for m in _FOOTNOTE_MARK.finditer(text):
             attached.setdefault(m[1], n)
     for note in doc.footnotes:
         line = attached.get(note.marker)
