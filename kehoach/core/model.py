@@ -257,8 +257,8 @@ def empty_tables() -> Tables:
 def concat(parts: list[Tables], rechunk: bool = True) -> Tables:
     """Union of several plans' tables; shared code lists are de-duplicated by key.
     The parts are emptied as their tables are combined: a corpus is held once
-    and one table, not twice. ``rechunk``: each column made one chunk (parts
-    of a plan or two each)."""
+    and one table, not twice. ``rechunk``: each column made one chunk (for
+    parts of a plan each; parts already one chunk a column are joined as they are)."""
     out: Tables = {}
     for name in resource_names():
         tables = [p.pop(name) for p in parts if name in p]

@@ -188,7 +188,7 @@ class TableChecker:
         self.violations.append(Violation(name, kind, note, count, row, source_line, plan_id))
 
     def _locate(self, name: str, row: int) -> tuple[int | None, str | None]:
-        names = {f["name"] for f in self._fields(name)} & set(LOCATING)
+        names = {f["name"] for f in self._fields(name)}
         cols = [f"TRY_CAST({q('source_line')} AS BIGINT)" if "source_line" in names else "NULL",
                 q("plan_id") if "plan_id" in names else "NULL"]
         found = self.con.execute(f"SELECT {', '.join(cols)} FROM {q('t_' + name)} WHERE _row = ?", [row]).fetchone()

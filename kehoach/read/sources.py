@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 SOURCE_SUFFIXES = (".txt",)
 ORIGIN_SUFFIX = ".origin.json"
-# C0 controls other than tab/newline/carriage return/form feed mean binary data.
 # The ASCII control characters a plain text must not hold (tab, LF, FF and CR are text), as a
 # map of every byte to 0 (such a byte) or 1: one translate and one find scan a text in a
 # sixth of the time a regex takes.
@@ -91,7 +90,7 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
             path,
             line,
         ) from None
-    utf8 = text.encode("utf-8", "surrogatepass") if encoding == "utf-16" else body
+    utf8 = text.encode("utf-8") if encoding == "utf-16" else body
     at = utf8.translate(_CONTROL_MAP).find(0)
     if at >= 0:  # an ASCII byte in UTF-8 is that character, and a line break is one byte
         line = utf8.count(b"\n", 0, at) + 1
