@@ -10,7 +10,7 @@ from distributed import LocalCluster
 from helpers import PLAN_FILE
 from prefect import get_client
 
-from flows import runners
+from flows import cli, runners
 from flows.pipeline import build_package
 from kehoach import build
 from kehoach.core.model import resource_names
@@ -59,6 +59,27 @@ def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path
     got = tables(tmp_path / "out")
     for name, table in expected.items():
         assert got[name].equals(table), name
+
+
+def test_a_text_that_does_not_decode_on_a_worker_is_one_located_line(prefect_harness, corpus, tmp_path,
+                                                                     monkeypatch, capsys):
+    """Each task decodes the texts it parses: a bad one found on a Dask worker is
+    reported as the CLI reports any input error, and nothing is written."""
+    plans, _ = corpus
+    mixed = tmp_path / "plans"
+    mixed.mkdir()
+    for path in sorted(plans.glob("*.txt")):
+        (mixed / path.name).write_bytes(path.read_bytes())
+    bad = mixed / "zz-legacy.txt"
+    bad.write_bytes("Kế hoạch\n".encode() + "Bên hơn Hà".encode("cp1258") + b"\n")
+    monkeypatch.delenv(runners.DASK_ADDRESS_ENV, raising=False)
+    monkeypatch.setenv(runners.PARALLEL_FROM_ENV, "4")
+    monkeypatch.setenv(runners.WORKERS_ENV, "2")
+    assert runners.wants_dask(4)
+    assert cli.main(["build", str(mixed), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad}:2: not valid UTF-8 text (byte 0x") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_batches_cover_the_sources_in_order(monkeypatch):
