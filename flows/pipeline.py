@@ -18,17 +18,16 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import runners
+from flows.parse_tasks import parse_batch, parse_one
 from kehoach import build
 from kehoach.audit.runner import AuditResult
-from kehoach.core.errors import KehoachError
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.layout import VERSIONS_DIR
 from kehoach.parse import corpus
-from kehoach.parse.plan import parse_source
 from kehoach.publish import targets as publishing
-from kehoach.read.sources import SourceFile, SourceText, read_source
+from kehoach.read.sources import SourceFile, SourceText
 from kehoach.versions import versioning
 
 # Sources named one by one in the log up to this many; a corpus is summed up.
@@ -50,24 +49,6 @@ def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
     texts = build.decode_sources(sources)
     get_run_logger().info("decoded %d source(s): %d lines", len(texts), sum(len(t.lines) for t in texts))
     return texts
-
-
-@task(name="parse source")
-def parse_one(path: str, sha256: str) -> Tables:
-    """One plan text -> its tables (one task per source, mapped). The task
-    reads the file itself (a path travels to a Dask worker, not the text) and
-    checks it is the text the build fingerprinted."""
-    source = read_source(path)
-    if source.sha256 != sha256:
-        raise KehoachError("the file changed while the package was being built: build again", path)
-    return parse_source(source)
-
-
-@task(name="parse sources")
-def parse_batch(paths: list[str], hashes: list[str]) -> corpus.Parsed:
-    """A batch of sources, one after another, on a Dask worker; their tables
-    concatenated there."""
-    return corpus.parsed(paths, [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)])
 
 
 @flow(name="parse_sources", log_prints=False)

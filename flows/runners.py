@@ -40,7 +40,7 @@ PARALLEL_FROM_ENV = "KEHOACH_PARALLEL_FROM"
 PARALLEL_FROM = 32
 BATCHES_PER_WORKER = 4
 # Imported by each local worker as it starts: the parse tasks' module (Prefect, the parser).
-WORKER_PRELOAD = ["flows.pipeline"]
+WORKER_PRELOAD = ["flows.parse_tasks"]
 # A local worker's Arrow memory comes from the C library's allocator, which gives a freed batch
 # back (Dask's nanny sets MALLOC_TRIM_THRESHOLD_): Arrow's default, mimalloc, kept each worker
 # about 60 MB larger (measured: 125 plans a batch, 387 -> 324 MB at the peak), for no speed.
