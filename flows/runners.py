@@ -70,7 +70,10 @@ def wants_dask(sources: int) -> bool:
 
 def _local_cluster(api_url: str | None) -> dict[str, Any]:
     """The keyword arguments of the local cluster: its workers report to ``api_url``."""
+    # No dashboard; the scheduler's HTTP routes (health, metrics) on a free local port: on its
+    # default (8787), a second build's cluster warned on stderr that the port was in use.
     return {"n_workers": workers(), "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+            "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"},
             "preload": WORKER_PRELOAD, "env": {**WORKER_ENV, **({"PREFECT_API_URL": api_url} if api_url else {})}}
 
 

@@ -9,8 +9,10 @@ be found after it ended: they keep its group even when their parent is gone.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +26,8 @@ from helpers import PLAN_FILE
 from flows import runners
 from kehoach import build
 from kehoach.core.model import resource_names
+
+DASK_HTTP_PORT = 8787  # where a Dask scheduler serves HTTP unless told otherwise
 
 HANG_GUARD = 600  # seconds; a bound against hanging, not a performance threshold
 EXIT_GUARD = 60  # seconds for processes ending with the CLI (e.g. multiprocessing's resource tracker) to be gone
@@ -87,7 +91,12 @@ def test_a_corpus_built_by_the_cli_on_a_cluster_started_ahead(tmp_path):
     env.update({runners.PARALLEL_FROM_ENV: "2", runners.WORKERS_ENV: "2", "PREFECT_LOGGING_LEVEL": "INFO"})
     out = tmp_path / "out"
 
-    done = _cli("build", str(tmp_path / "plans"), "--out", str(out), env=env)
+    # Dask's default HTTP port taken, as by another build's cluster: nothing is said about it on stderr
+    with socket.socket() as taken:
+        with contextlib.suppress(OSError):  # already taken: the same case
+            taken.bind(("", DASK_HTTP_PORT))
+            taken.listen()
+        done = _cli("build", str(tmp_path / "plans"), "--out", str(out), env=env)
     assert (done.returncode, done.stderr) == (0, "")
     assert "parsing 3 source(s) on a local Dask cluster of 2 worker processes, started ahead" in done.stdout
     assert f"{out}: version 1.0.0\n" in done.stdout
