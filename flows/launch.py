@@ -13,9 +13,10 @@ from the environment, the profile and the working directory are the
 parent's, and no ``temporary_settings`` exist yet at this point), with a
 parent-death signal (Linux ``prctl(PR_SET_PDEATHSIG, SIGTERM)``): the kernel
 sends the server SIGTERM when the CLI dies, whatever the cause, SIGKILL
-included. ``flows.server`` then hands this process to Prefect's server
-singleton (``TemporaryServer``), which waits for it to answer and stops it
-at exit; a process never handed over is stopped when the CLI's command ends.
+included. ``flows.server`` then hands this process to ``TemporaryServer``
+(Prefect's start and stop of the server), which waits for it to answer and
+stops it at exit; a process never handed over is stopped when the CLI's
+command ends.
 
 A server whose database cannot be written exits with status 3 (and Prefect
 would start it again and again): the early launch is made only if Prefect's
@@ -97,9 +98,9 @@ def _port_free(port: int) -> bool:
         return True
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A free port of Prefect's range; if it is taken meanwhile, the server exits with status 3
-    and Prefect's singleton starts it again on another port."""
+    and ``flows.server`` starts it again on another port."""
     for _ in range(20):
         port = random.choice(PORTS)
         if _port_free(port):
@@ -156,7 +157,7 @@ def launch() -> None:
     its database may not be writable."""
     if _launched or not supported() or _api_configured() or not _home_takes_the_database():
         return
-    port = _free_port()
+    port = free_port()
     existed = (_home() / DATABASE).exists()
     process, output = popen(port, {**os.environ, **SERVER_ENV})
     _launched.update(process=process, output=output, port=port, existed=existed)
@@ -201,6 +202,11 @@ def stop() -> None:
     if process is None:
         return
     os.close(_launched.pop("output"))
+    end(process)
+
+
+def end(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the server is still there after ``STOP_TIMEOUT`` seconds."""
     if process.poll() is not None:
         return
     process.terminate()

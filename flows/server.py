@@ -8,10 +8,13 @@ while the CLI waited. The CLI launches the same server itself, first thing
 (``flows.launch``: with a parent-death signal, Linux
 ``prctl(PR_SET_PDEATHSIG, SIGTERM)``, the kernel sends the server SIGTERM when
 the CLI dies, whatever the cause). ``prefect_api()`` hands that process (and
-the pipe of its output) to Prefect's server singleton, which waits until it
-answers (or starts it again, as below) and stops it at exit, as Prefect does;
-the run uses it through ``PREFECT_API_URL``. A normal exit (or SIGTERM,
-SIGHUP, Ctrl-C) stops it then.
+the pipe of its output) to ``TemporaryServer``, which does what Prefect's
+``SubprocessASGIServer`` does: waits until it answers (or starts it again on
+another port, as below) and stops it at exit; the run uses it through
+``PREFECT_API_URL``. A normal exit (or SIGTERM, SIGHUP, Ctrl-C) stops it then.
+It is not Prefect's class because that class lives in the module of the
+server's whole application, which the CLI would then import too: about 3 s of
+CPU, at the start, when the server and a corpus's Dask workers need the cores.
 Elsewhere than Linux the server is Prefect's own (stopped at a normal exit only).
 
 A full disk (or a refused write) under Prefect's home or the folder of its
@@ -35,21 +38,31 @@ was). Any other exit keeps Prefect's behaviour.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
+import logging
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from prefect.server.api.server import SubprocessASGIServer
-from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+import httpx
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    get_current_settings,
+    temporary_settings,
+)
 from sqlalchemy.engine import make_url
 
 from flows import launch
 from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError
+
+_log = logging.getLogger("prefect")  # the logger of Prefect's own lines on its temporary server
 
 # How much of the server's last output is kept (in memory): more than one traceback of SQLite's error.
 _TAIL_BYTES = 64 * 1024
@@ -83,26 +96,68 @@ class _Tail:
         return self._bytes.decode("utf-8", errors="replace")
 
 
-class TemporaryServer(SubprocessASGIServer):
-    """Prefect's temporary server, started as Prefect starts it, but dying with its parent, and
-    saying so when its database cannot be written."""
+class TemporaryServer:
+    """Prefect's temporary server, started and stopped as ``SubprocessASGIServer`` does it (one per
+    process, restarted on another port when uvicorn exits with status 3, stopped at exit), but
+    dying with its parent, and saying so when its database cannot be written."""
 
+    started: ClassVar[TemporaryServer | None] = None  # the process's server, once started
     _output: _Tail | None = None
     _new_database: Path | None = None  # the SQLite file, if this start is the one creating it
 
-    def start(self, timeout: int | None = None) -> None:
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port
+        self.server_process: subprocess.Popen | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def start(self, timeout: float | None = None) -> None:
         database = _sqlite_database()
         created = not database.exists() if database else False
         if launch.port() == self.port and launch.database_existed() is not None:
             created = not launch.database_existed()  # as it was before the server launched early
         self._new_database = database if database and created else None
+        self.port = self.port or launch.free_port()
+        _log.info("Starting temporary server on http://127.0.0.1:%s", self.port)
+        self.server_process = self._run_uvicorn_command()
+        atexit.register(self.stop)  # after the flows' log and event workers, registered later, drain
         try:
-            super().start(timeout)
-        except RuntimeError:  # Prefect's time-out: the last server may have said why
+            self._wait(timeout or PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+        except RuntimeError:  # the time-out: the last server may have said why
             self.check_database_written()
             raise
 
-    def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+    def _wait(self, timeout: float) -> None:
+        """Until the server answers; started again on another port each time uvicorn exits with
+        status 3 (its port was taken: Prefect's own rule)."""
+        deadline = time.monotonic() + timeout
+        with httpx.Client() as client:
+            while time.monotonic() < deadline:
+                if self.server_process.poll() == 3:
+                    self.port = launch.free_port()
+                    self.server_process = self._run_uvicorn_command()
+                    continue
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{self.api_url}/health").status_code == 200:
+                        return
+                time.sleep(0.1)
+        code = self.server_process.poll()
+        raise RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server."
+                           + (f" Ephemeral server process exited with code {code}." if code is not None else ""))
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after ``launch.STOP_TIMEOUT`` seconds)."""
+        process, self.server_process = self.server_process, None
+        if TemporaryServer.started is self:
+            TemporaryServer.started = None
+        if process is None:
+            return
+        _log.info("Stopping temporary server on http://127.0.0.1:%s", self.port)
+        launch.end(process)
+
+    def _run_uvicorn_command(self) -> subprocess.Popen:
         # Called for the first start and for each restart after the server exited with status 3
         # (which is also how it exits when its database cannot be written): what it said, then a
         # folder that refuses writes, end the start here with the user's error.
@@ -154,11 +209,11 @@ def prefect_api() -> Iterator[None]:
         launch.stop()  # an API configured in a profile: the server launched is not needed
         yield  # a configured server, or Prefect's own temporary one
         return
-    server = TemporaryServer()
-    if not server.running and server.port is None:
-        server.port = launch.port()  # the server launched as the CLI started, if it was
-    server.start()  # once per process; like Prefect's, it is stopped at exit (atexit), after the
-    # flows' log and event workers have drained (atexit runs last what was registered first)
+    server = TemporaryServer.started
+    if server is None:  # once per process, like Prefect's; stopped at exit (atexit)
+        server = TemporaryServer(launch.port())  # the server launched as the CLI started, if it was
+        server.start()
+        TemporaryServer.started = server
     with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
         try:
             yield

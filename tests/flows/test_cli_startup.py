@@ -84,6 +84,21 @@ def test_importing_the_cli_imports_no_prefect():
 
 @pytest.mark.prefect
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early server is Linux's (parent-death signal)")
+def test_a_build_by_the_cli_leaves_prefects_server_application_to_the_server(tmp_path):
+    """The server runs in its own process: the CLI's build imports none of its application
+    (Prefect's ``SubprocessASGIServer`` lives there: 3 s of CPU at the start)."""
+    code = ("import sys; from flows import cli; "
+            f"code = cli.main(['build', {str(PLAN_FILE)!r}, '--out', {str(tmp_path / 'out')!r}]); "
+            "print(code, sorted(m for m in sys.modules if m.startswith('prefect.server.api')))")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=HANG_GUARD)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
+    assert (tmp_path / "out" / "datapackage.json").is_file()
+
+
+@pytest.mark.prefect
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early server is Linux's (parent-death signal)")
 def test_a_corpus_built_by_the_cli_on_a_cluster_started_ahead(tmp_path):
     write_corpus(PLAN_FILE, tmp_path / "plans", 3)
     build.run_build([tmp_path / "plans"], tmp_path / "sequential")  # the reference: no Prefect, no Dask

@@ -94,3 +94,34 @@ def test_a_killed_cli_leaves_no_temporary_server(plan_path, tmp_path):
             cli.wait()
         if server is not None and _alive(server) and re.search("uvicorn", " ".join(_cmdline(server))):
             os.kill(server, signal.SIGKILL)  # the process this test started, not left behind
+
+
+# Run in a child process: a server of its own, with no PREFECT_API_URL, stopped at its exit.
+_TAKEN_PORT = """
+import socket, sys
+from flows import launch
+from flows.server import TemporaryServer
+import httpx
+taken = socket.socket()
+taken.bind(("127.0.0.1", launch.free_port()))
+taken.listen()
+server = TemporaryServer(taken.getsockname()[1])
+server.start()
+print(taken.getsockname()[1], server.port, server.server_process.pid,
+      httpx.get(server.api_url + "/health", timeout=5).status_code)
+"""
+
+
+def test_the_temporary_server_moves_to_a_free_port_when_its_port_is_taken(tmp_path):
+    """uvicorn exits with status 3 when its port is taken: the server starts again on another port,
+    answers there, and is stopped when its process exits."""
+    # uvicorn binds its port after the app's start-up (the migrations of a new database), so the
+    # start-up time allowed covers two starts
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {
+        "PREFECT_HOME": str(tmp_path), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(HANG_GUARD)}
+    done = subprocess.run([sys.executable, "-c", _TAKEN_PORT], env=env, capture_output=True, text=True,
+                          timeout=HANG_GUARD)
+    assert done.returncode == 0, done.stderr
+    taken, port, pid, health = (int(v) for v in done.stdout.split())
+    assert port != taken and health == 200
+    assert not _alive(pid)  # stopped at exit
