@@ -34,6 +34,9 @@ from kehoach.parse.values import find_long_date, parse_dmy
 # The plan's own number starts a segment: 'Số: 219/KH-UBND', also wrapped ('Số:' / '424/QĐ-UBND').
 _NUMBER = re.compile(r"^[ \t]*Số\s*[:.]?\s*(\d+[^\s|,;]*/[^\s|,;]+)", re.IGNORECASE | re.MULTILINE)
 _PLACE_DATE = re.compile(r"([^\n|,]*?)\s*,\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", re.IGNORECASE)
+# The date after the place, looked for first: the place's lazy run, tried from every position,
+# cost a millisecond on the paragraph that ends the header (which holds no such date).
+_DATE_AFTER_PLACE = re.compile(r",\s*ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}", re.IGNORECASE)
 _RULE_EDGE = re.compile(r"^[\s\-_=*]*-{3,}[\s\-_=*]*|[\s\-_=*]*-{3,}[\s\-_=*]*$")
 _OUTLINE_HEADING = re.compile(r"^(?:PHẦN\s+(?:[IVXLC]+|\d+)\b|[IVXLC]+\.\s)", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -111,6 +114,11 @@ def is_prose(text: str) -> bool:
     return len(_WORD.findall(text)) >= PROSE_WORDS and not is_capitals(text)
 
 
+def _place_date(text: str, start: int = 0) -> re.Match | None:
+    """'Quảng Ngãi, ngày 20 tháng 12 năm 2023' in ``text`` from ``start``: the place and the date."""
+    return _PLACE_DATE.search(text, start) if _DATE_AFTER_PLACE.search(text, start) else None
+
+
 def _segments(text: str) -> list[str]:
     """Cells of one header line, rules and empty cells dropped."""
     cells = text.split("|") if "|" in text else [text]
@@ -180,7 +188,7 @@ def read_front_matter(lines: tuple[str, ...], start: int, path: str) -> FrontMat
         fm.number_line = stream.line_at(number.start(1))
         if "\n" in number[0].strip():
             fm.layout.append("hard-wrapped")
-    found = _PLACE_DATE.search(text, number.end() if number else 0)
+    found = _place_date(text, number.end() if number else 0)
     if found:
         fm.place = clean(found[1]) or None
         fm.date_line = stream.line_at(found.start())
@@ -203,7 +211,7 @@ def _header_stream(lines: tuple[str, ...], start: int, fm: FrontMatter) -> _Stre
     for n in range(start, len(lines)):
         raw = strip_leftovers(lines[n])
         text = clean(raw)
-        if (is_prose(text) and not _NUMBER.search(text) and not _PLACE_DATE.search(text)) or is_header_start(raw):
+        if (is_prose(text) and not _NUMBER.search(text) and not _place_date(text)) or is_header_start(raw):
             break
         if raw.strip() == "|":
             _add_layout(fm, "cell-blocks")

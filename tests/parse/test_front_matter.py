@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from kehoach.core.errors import KehoachError
+from kehoach.parse import front_matter
 from kehoach.parse.front_matter import read_front_matter, without_authority
 from kehoach.parse.layout import header_from
 from kehoach.parse.softwrap import join_soft_wraps
@@ -54,6 +55,23 @@ def test_a_page_title_in_capitals_above_the_header_is_not_the_issuer():
                "Phần I")
     assert fm.issuer_printed == "ỦY BAN NHÂN DÂN TỈNH THANH HÓA"
     assert (fm.doc_type, fm.title_printed) == ("Kế hoạch", "CHUYỂN ĐỔI SỐ NĂM 2023")
+
+
+@pytest.mark.parametrize("text", [
+    "Quảng Ngãi, ngày 20 tháng 12 năm 2023",
+    "Số: 219/KH-UBND | Quảng Ngãi , NGÀY 20 THÁNG 12 NĂM 2023 |",
+    "Số: 12/KH-UBND Hà Nội,ngày 5 tháng 6 năm 2024",
+    "a, b, c\nBắc Ninh, ngày 05 tháng 6 năm 2024, d",
+    "Thực hiện Quyết định số 12/QĐ-UBND ngày 5/6/2023, của Ủy ban, " * 20,
+    "x | , ngày 1 tháng 1 năm 2020",
+    "Huế, ngày 1 tháng 1 năm 20",
+])
+def test_the_place_and_date_are_found_as_by_the_whole_pattern(text):
+    """``_place_date`` looks for the date first (the place's lazy run costs a millisecond on a
+    paragraph): what it finds, from any start, is what the whole pattern alone finds."""
+    for start in range(len(text) + 1):
+        got, expected = front_matter._place_date(text, start), front_matter._PLACE_DATE.search(text, start)
+        assert (got and (got.span(), got.groups())) == (expected and (expected.span(), expected.groups()))
 
 
 def test_a_header_without_a_date_is_a_located_error():
