@@ -1,12 +1,13 @@
 """The parse's Prefect tasks: what a Dask worker runs, and all it imports as it
 starts (``flows.runners.WORKER_PRELOAD``): the text reader and the parser, not
 the rest of the build (the package writer, the audit, the publishers), which
-would cost each worker about 65 MB and 0.6 s of CPU more."""
+would cost each worker about 80 MB and 0.4 s of CPU more."""
 
 from __future__ import annotations
 
 from prefect import task
 
+from flows import parse_warnings
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables
 from kehoach.parse import corpus
@@ -26,7 +27,10 @@ def parse_one(path: str, sha256: str) -> Tables:
 
 
 @task(name="parse sources")
-def parse_batch(paths: list[str], hashes: list[str]) -> corpus.Parsed:
+def parse_batch(paths: list[str], hashes: list[str]) -> tuple[corpus.Parsed, list[str]]:
     """A batch of sources, one after another, on a Dask worker; their tables
-    concatenated there."""
-    return corpus.parsed(paths, [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)])
+    concatenated there; and the parser's warnings, kept for the flow to sum up
+    (``flows.parse_warnings``)."""
+    with parse_warnings.kept() as warnings:
+        parts = [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)]
+    return corpus.parsed(paths, parts), warnings

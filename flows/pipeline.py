@@ -17,7 +17,7 @@ from prefect import Task, flow, get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows import runners
+from flows import parse_warnings, runners
 from flows.parse_tasks import parse_batch, parse_one
 from kehoach import build
 from kehoach.audit.runner import AuditResult
@@ -32,6 +32,8 @@ from kehoach.versions import versioning
 
 # Sources named one by one in the log up to this many; a corpus is summed up.
 LOGGED_SOURCES = 10
+# A corpus's parser warnings logged one by one up to this many; else summed up by kind (as many kinds).
+LOGGED_WARNINGS = 10
 
 
 @task(name="read sources")
@@ -58,12 +60,17 @@ def parse_corpus(paths: list[str], hashes: list[str]) -> Tables:
     run costs about half a second on a Dask worker (measured: 100 trivial
     tasks, 47 s on two workers), more than parsing a plan. Each batch's
     tables are concatenated on its worker, the batches' here, in the order of
-    the sources."""
+    the sources; the parser's warnings are logged here (``flows.parse_warnings``)."""
     spans = runners.batches(len(paths))
     pending = list(parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans]))
-    pieces = []
+    pieces, warnings = [], []
     while pending:  # each future let go once its batch is here: its worker then frees the batch
-        pieces.append(pending.pop(0).result())
+        piece, said = pending.pop(0).result()
+        pieces.append(piece)
+        warnings += said
+    logger = get_run_logger()
+    for line in parse_warnings.summary(warnings, LOGGED_WARNINGS):  # a corpus's, summed up
+        logger.warning("%s", line)
     return _combined(pieces)
 
 

@@ -10,7 +10,7 @@ from distributed import LocalCluster
 from helpers import PLAN_FILE
 from prefect import get_client
 
-from flows import cli, runners
+from flows import cli, pipeline, runners
 from flows.pipeline import build_package
 from kehoach import build
 from kehoach.core.model import resource_names
@@ -49,16 +49,23 @@ def test_corpus_on_a_dask_scheduler_gives_the_sequential_tables(prefect_harness,
         assert got[name].equals(table), name
 
 
-def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path, monkeypatch):
+def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path, monkeypatch, caplog):
     plans, expected = corpus
     monkeypatch.delenv(runners.DASK_ADDRESS_ENV, raising=False)
     monkeypatch.setenv(runners.PARALLEL_FROM_ENV, "3")
     monkeypatch.setenv(runners.WORKERS_ENV, "2")
+    monkeypatch.setattr(pipeline, "LOGGED_WARNINGS", 1)  # the workers' warnings summed up by the flow
     assert "local Dask cluster of 2" in runners.describe(runners.parse_runner(3))
     build_package(sources=[str(plans)], out=str(tmp_path / "out"))
     got = tables(tmp_path / "out")
     for name, table in expected.items():
         assert got[name].equals(table), name
+    said = [r.getMessage() for r in caplog.records if r.name == "prefect.flow_runs" and r.levelname == "WARNING"]
+    first = sorted(plans.glob("*.txt"))[0]
+    # each copy of the plan cites 'Đề án 06' twice, which two documents could be
+    assert said[0] == "the parse gave 6 warnings, of 1 kind(s):"
+    assert said[1].startswith(f"6 × reference 'Đề án 06' names no single known document (first at {first}:")
+    assert len(said) == 2
 
 
 def test_a_text_that_does_not_decode_on_a_worker_is_one_located_line(prefect_harness, corpus, tmp_path,
