@@ -148,8 +148,13 @@ def _shown(name: str, value: Any, lang: str) -> str:
     return str(value)
 
 
+@cache  # a rule's few templates, rendered for each of its findings (a corpus has tens of thousands)
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple(f for _, f, _, _ in string.Formatter().parse(template) if f)
+
+
 def render(template: str, values: dict[str, Any], lang: str, rule: Rule) -> str:
-    names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    names = _fields(template)
     unknown = sorted(set(names) - set(values))
     if unknown:
         raise KehoachError(f"message_{lang} uses {{{unknown[0]}}}, which the rule's query does not return",
