@@ -44,7 +44,7 @@ from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
-from kehoach.parse.corpus import parse_files
+from kehoach.parse.corpus import parse_sources
 from kehoach.read.sources import SourceFile, SourceText, decode_source, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
@@ -330,7 +330,7 @@ class Steps:
     read_sources: Callable[..., list[SourceFile]] = read_sources
     check_inputs: Callable[..., InputCheck] = check_inputs
     decode: Callable[..., list[SourceText]] = decode_sources
-    parse: Callable[..., Tables] = parse_files
+    parse: Callable[..., Tables] = parse_sources
     audit: Callable[..., AuditResult] = audit
     compare: Callable[..., Comparison] = compare
     stage: Callable[..., tuple[Path, dict]] = stage

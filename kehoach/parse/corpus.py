@@ -11,15 +11,15 @@ from kehoach.parse.plan import parse_source
 from kehoach.read.sources import SourceFile, SourceText, decode_source
 
 
-def parse_sources(sources: list[SourceText]) -> Tables:
-    """Parse every decoded source here, one after another."""
-    return combine([parsed([s.path for s in sources], [parse_source(s) for s in sources])])
+def parse_sources(sources: list[SourceText] | list[SourceFile]) -> Tables:
+    """The parse step here: every source parsed, one after another; a file's
+    bytes decoded as it is parsed, so that a corpus's texts are not all held
+    at once (the flow fans out instead, each task reading its own texts)."""
+    return combine([parsed([s.path for s in sources], [parse_source(_text(s)) for s in sources])])
 
 
-def parse_files(sources: list[SourceFile]) -> Tables:
-    """The parse step here: each source decoded as it is parsed, one after
-    another (the flow fans out instead, each task reading its own texts)."""
-    return combine([parsed([s.path for s in sources], [parse_source(decode_source(s)) for s in sources])])
+def _text(source: SourceText | SourceFile) -> SourceText:
+    return source if isinstance(source, SourceText) else decode_source(source)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def test_cli_reports_a_table_ending_mid_row_in_one_line(prefect_harness, tmp_pat
     assert (out / "datapackage.json").read_bytes() == before
 
 
-def test_cli_refuses_a_legacy_encoding_before_starting_prefect(tmp_path):
+def test_cli_refuses_a_legacy_encoding_in_one_located_line(tmp_path):
     path = tmp_path / "cp1258.txt"
     path.write_bytes("Bên hơn Hà".encode("cp1258"))
     result = subprocess.run(
