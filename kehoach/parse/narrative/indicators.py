@@ -202,8 +202,14 @@ def _unit_after(folded_after: str) -> UnitTerm | None:
 def _unit_span(after: str, term: UnitTerm) -> int:
     if term.term == "%":
         return after.index("%") + 1
-    m = re.match(rf"\s+{re.escape(term.term)}", after, re.IGNORECASE)
+    m = _spaced(term.term).match(after)
     return m.end() if m else 0
+
+
+@cache
+def _spaced(term: str) -> re.Pattern[str]:
+    """``term`` after spaces, in any case."""
+    return re.compile(rf"\s+{re.escape(term)}", re.IGNORECASE)
 
 
 def _as_written(after: str, term: UnitTerm) -> str:

@@ -116,11 +116,16 @@ def heading_role(heading: str, scope: str) -> str | None:
     return next((r.role for r in _heading_roles() if r.scope == scope and r.pattern.search(k)), None)
 
 
+@cache
+def _caseless(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def opener(text: str, role: str) -> re.Match[str] | None:
     """The words opening ``text`` that give it ``role`` ('Căn cứ ' -> legal_bases), if any."""
     for r in _heading_roles():
         if r.scope == "opener" and r.role == role:
-            m = re.match(r.pattern.pattern, text, re.IGNORECASE)
+            m = _caseless(r.pattern.pattern).match(text)
             if m:
                 return m
     return None

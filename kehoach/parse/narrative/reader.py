@@ -116,9 +116,11 @@ def _solutions(outline: Outline, out: Builders, state: ParseState) -> None:
 # -- the budget section ---------------------------------------------------------------
 
 @cache
-def _budget_terms() -> tuple[tuple[str, str, str], ...]:
-    rows = [(key(r["term"]), r["dimension"], r["value"]) for r in vocabulary("budget_terms")]
-    return tuple(sorted(rows, key=lambda r: -len(r[0])))
+def _budget_terms() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    """(the term as a whole word, its dimension, its value), the longest terms first."""
+    rows = sorted(((key(r["term"]), r["dimension"], r["value"]) for r in vocabulary("budget_terms")),
+                  key=lambda r: -len(r[0]))
+    return tuple((re.compile(rf"(?<!\w){re.escape(term)}(?!\w)"), dimension, value) for term, dimension, value in rows)
 
 
 @cache
@@ -160,7 +162,7 @@ def _budget_dimensions(clause: str) -> tuple[str, str]:
     k = key(clause)
     found: dict[str, str] = {}
     for term, dimension, value in _budget_terms():
-        if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", k):
+        if term.search(k):
             found.setdefault(dimension, value)
     # 'Tổng kinh phí chi thường xuyên' totals every level of one expenditure type.
     rest = "all" if "total" in found else "unspecified"
