@@ -13,8 +13,9 @@ the pipe of its output) to ``TemporaryServer``, which does what Prefect's
 another port, as below) and stops it at exit; the run uses it through
 ``PREFECT_API_URL``. A normal exit (or SIGTERM, SIGHUP, Ctrl-C) stops it then.
 It is not Prefect's class because that class lives in the module of the
-server's whole application, which the CLI would then import too: about 3 s of
-CPU, at the start, when the server and a corpus's Dask workers need the cores.
+server's whole application, which the CLI would then import too: about 1.3 s
+of CPU (measured), at the start, when the server and a corpus's Dask workers
+need the cores.
 Elsewhere than Linux the server is Prefect's own (stopped at a normal exit only).
 
 A full disk (or a refused write) under Prefect's home or the folder of its
