@@ -25,7 +25,7 @@ from kehoach.package.csv_file import csv_value
 from kehoach.package.database import DATABASE_FILE
 from kehoach.package.landing_data import BUDGET_CHART, charts
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
-from kehoach.package.readme import HEADINGS
+from kehoach.package.readme import HEADINGS, listed, more_findings
 from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import file_resource, package_info
 
@@ -84,18 +84,21 @@ def _findings(tables: Tables) -> str:
         "differences. The tables keep the figures exactly as the document states them; the findings are in the "
         "<code>findings</code> table.</p>"]
     several = len(tables["plans"]) > 1
+    findings = tables["findings"].to_pylist()
     for severity in SEVERITIES:
-        chosen = [f for f in tables["findings"].to_pylist() if f["severity"] == severity]
+        chosen, total = listed(findings, severity)
         if not chosen:
             continue
         vi, en = HEADINGS[severity]
-        parts.append(f'<h3><span class="badge {severity}">{severity}</span> {_bi(vi, en)} ({len(chosen)})</h3><ul>')
+        parts.append(f'<h3><span class="badge {severity}">{severity}</span> {_bi(vi, en)} ({total})</h3><ul>')
         for f in chosen:
             where = f"{f['plan_id']}, " if several else ""
             line = f"{where}dòng / line {f['source_line']}: " if f["source_line"] else where
             parts.append(f"<li>{escape(line)}{escape(f['message_vi'])}<br>"
                          f'<span class="en">{escape(f["message_en"])}</span></li>')
         parts.append("</ul>")
+        if total > len(chosen):
+            parts.append(f"<p>{_bi(*(t.replace('`', '') for t in more_findings(total - len(chosen))))}</p>")
     return "\n".join(parts)
 
 

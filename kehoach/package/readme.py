@@ -14,7 +14,7 @@ from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, resource_meta, resource_names
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
-from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR
+from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR, csv_path
 from kehoach.package.workbook import WORKBOOK_FILE, workbook_wanted
 from kehoach.package.writer import ESTIMATES_EN, ESTIMATES_VI, file_resource
 
@@ -26,6 +26,24 @@ HEADINGS = {
     "warning": ("Cảnh báo: dữ liệu đáng ngờ hoặc thiếu", "Warnings: suspicious or missing data"),
     "info": ("Làm tròn", "Rounding"),
 }
+
+# A corpus's findings run to thousands: the README and the landing page list this many of each
+# severity (a plan's few, all of them), then say how many more the findings table holds.
+LISTED_FINDINGS = 100
+FINDINGS_CSV = csv_path("findings")
+
+
+def listed(findings: list[dict], severity: str) -> tuple[list[dict], int]:
+    """The findings of ``severity`` listed (at most ``LISTED_FINDINGS``), and their total."""
+    chosen = [f for f in findings if f["severity"] == severity]
+    return chosen[:LISTED_FINDINGS], len(chosen)
+
+
+def more_findings(left: int) -> tuple[str, str]:
+    """What follows a list cut short, in Vietnamese and in English."""
+    return (f"… và {left} phát hiện khác trong bảng `findings` ({FINDINGS_CSV})",
+            f"… and {left} more in the `findings` table ({FINDINGS_CSV})")
+
 
 POLICY = """\
 - **error**: văn bản tự mâu thuẫn (một số tổng không bằng tổng các thành phần, hai phần của văn bản ghi \
@@ -106,14 +124,16 @@ def _audit(tables: Tables) -> list[str]:
     several = len(tables["plans"]) > 1
     titles = {r["rule_id"]: r for r in rules}
     for severity in SEVERITIES:
-        chosen = [f for f in findings if f["severity"] == severity]
+        chosen, total = listed(findings, severity)
         if not chosen:
             continue
         vi, en = HEADINGS[severity]
         header = (["Kế hoạch / Plan"] if several else []) + ["Dòng / Line", "Quy tắc / Rule", "Nội dung", "Finding"]
         rows = [([f["plan_id"]] if several else []) + [f["source_line"] or "", f"`{f['rule_id']}`",
                                                        f["message_vi"], f["message_en"]] for f in chosen]
-        lines += ["", f"### {vi} / {en} ({len(chosen)})", "", *_table(header, rows)]
+        lines += ["", f"### {vi} / {en} ({total})", "", *_table(header, rows)]
+        if total > len(chosen):
+            lines += ["", " / ".join(more_findings(total - len(chosen)))]
     clean = [r for r in ran if r["findings"] == 0]
     if clean:
         lines += ["", "### Không có phát hiện (nhất quán) / No finding (consistent)", ""]
