@@ -17,8 +17,8 @@ from prefect import Task, flow, get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
-from flows import parse_warnings, runners
-from flows.parse_tasks import parse_batch, parse_one
+from flows import parse_tasks, runners
+from flows.parse_tasks import parse_one
 from kehoach import build
 from kehoach.audit.runner import AuditResult
 from kehoach.core.files import exclusive_lock
@@ -32,8 +32,6 @@ from kehoach.versions import versioning
 
 # Sources named one by one in the log up to this many; a corpus is summed up.
 LOGGED_SOURCES = 10
-# A corpus's parser warnings logged one by one up to this many; else summed up by kind (as many kinds).
-LOGGED_WARNINGS = 10
 
 
 @task(name="read sources")
@@ -53,34 +51,12 @@ def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
     return texts
 
 
-@flow(name="parse_sources", log_prints=False)
-def parse_corpus(paths: list[str], hashes: list[str]) -> Tables:
-    """The sources parsed on this subflow's task runner (a Dask cluster,
-    ``flows.runners``) in ``runners.batches`` batches, one task each: a task
-    run costs about half a second on a Dask worker (measured: 100 trivial
-    tasks, 47 s on two workers), more than parsing a plan. Each batch's
-    tables are concatenated on its worker, the batches' here, in the order of
-    the sources; the parser's warnings are logged here (``flows.parse_warnings``)."""
-    spans = runners.batches(len(paths))
-    pending = list(parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans]))
-    pieces, warnings = [], []
-    while pending:  # each future let go once its batch is here: its worker then frees the batch
-        piece, said = pending.pop(0).result()
-        pieces.append(piece)
-        warnings += said
-    logger = get_run_logger()
-    for line in parse_warnings.summary(warnings, LOGGED_WARNINGS):  # a corpus's, summed up
-        logger.warning("%s", line)
-    return _combined(pieces)
-
-
 def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
     """One task per source, on the flow's own task runner."""
-    return _combined([corpus.parsed(paths, [future.result() for future in parse_one.map(paths, hashes)])])
+    return corpus.combine([corpus.parsed(paths, [future.result() for future in parse_one.map(paths, hashes)])])
 
 
-def _combined(pieces: list[corpus.Parsed]) -> Tables:
-    tables = corpus.combine(pieces)
+def _counted(tables: Tables) -> Tables:
     c = build.counts(tables)
     get_run_logger().info(
         "parsed %d plan(s): %d tasks (%d agency mentions), %d budget items (%d lines, %d stated totals), "
@@ -97,13 +73,13 @@ def parse(sources: list[SourceFile]) -> Tables:
     subflow on a Dask cluster for a corpus, or when a scheduler is given."""
     paths, hashes = [s.path for s in sources], [s.sha256 for s in sources]
     if not runners.wants_dask(len(sources)):
-        return _parse_mapped(paths, hashes)
+        return _counted(_parse_mapped(paths, hashes))
     with get_client(sync_client=True) as client:
         api_url = str(client.api_url).rstrip("/")
     runner = runners.parse_runner(len(sources), api_url)
     get_run_logger().info("parsing %d source(s) on %s", len(sources), runners.describe(runner))
     try:
-        return parse_corpus.with_options(task_runner=runner)(paths, hashes)
+        return _counted(parse_tasks.parse_corpus.with_options(task_runner=runner)(paths, hashes))
     finally:
         runners.release_ahead()
 
