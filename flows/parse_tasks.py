@@ -15,19 +15,20 @@ from flows import parse_warnings, runners
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables
 from kehoach.parse import corpus
-from kehoach.parse.plan import parse_source
+from kehoach.parse.plan import PlanRows, read_plan
 from kehoach.read.sources import read_source
 
 
 @task(name="parse source")
-def parse_one(path: str, sha256: str) -> Tables:
-    """One plan text -> its tables (one task per source, mapped). The task
+def parse_one(path: str, sha256: str) -> PlanRows:
+    """One plan text -> its rows (one task per source, mapped; typed with the
+    others, ``kehoach.parse.corpus.parsed``). The task
     reads the file itself (a path travels to a Dask worker, not the text) and
     checks it is the text the build fingerprinted."""
     source = read_source(path)
     if source.sha256 != sha256:
         raise KehoachError("the file changed while the package was being built: build again", path)
-    return parse_source(source)
+    return read_plan(source)
 
 
 @task(name="parse sources")
@@ -36,8 +37,8 @@ def parse_batch(paths: list[str], hashes: list[str]) -> tuple[corpus.Parsed, lis
     concatenated there; and the parser's warnings, kept for the flow to sum up
     (``flows.parse_warnings``)."""
     with parse_warnings.kept() as warnings:
-        parts = [parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True)]
-    return corpus.parsed(paths, parts), warnings
+        piece = corpus.parsed(parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True))
+    return piece, warnings
 
 
 # A corpus's parser warnings logged one by one up to this many; else summed up by kind (as many kinds).

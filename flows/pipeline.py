@@ -53,7 +53,7 @@ def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
 
 def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
     """One task per source, on the flow's own task runner."""
-    return corpus.combine([corpus.parsed(paths, [future.result() for future in parse_one.map(paths, hashes)])])
+    return corpus.combine([corpus.parsed(future.result() for future in parse_one.map(paths, hashes))])
 
 
 def _counted(tables: Tables) -> Tables:

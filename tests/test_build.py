@@ -16,12 +16,12 @@ from kehoach import build
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.parse.corpus import combine, parse_sources, parsed
-from kehoach.parse.plan import parse_source
+from kehoach.parse.plan import read_plan, typed
 from kehoach.read.sources import read_source
 
 
 def _parsed(paths):
-    return parsed([str(p) for p in paths], [parse_source(read_source(p)) for p in paths])
+    return parsed(read_plan(read_source(p)) for p in paths)
 
 
 def test_batches_combine_to_the_tables_of_one_pass(tmp_path):
@@ -35,6 +35,25 @@ def test_batches_combine_to_the_tables_of_one_pass(tmp_path):
     # code lists shared by the plans are kept once, the first plan's row first
     doc_ids = whole["documents"].column("doc_id").to_pylist()
     assert len(doc_ids) == len(set(doc_ids))
+
+
+def test_plans_typed_together_are_the_plans_typed_alone_and_a_refused_value_names_its_own_file(tmp_path):
+    """``kehoach.parse.plan.typed``: one conversion per table for several plans
+    gives each plan's rows as converting it alone does; a value the schema
+    refuses, in the second plan, is located in that plan's file."""
+    paths = write_corpus(PLAN_FILE, tmp_path / "corpus", 2)
+    plans = [read_plan(read_source(p)) for p in paths]
+    together = typed(plans)
+    alone = [typed([plan]) for plan in plans]
+    for name, table in together.items():
+        assert table.to_pylist() == alone[0][name].to_pylist() + alone[1][name].to_pylist(), name
+    assert together["tasks"].num_rows > 0
+    row = plans[1].rows["tasks"][3]
+    row["name"] = None  # required by schemas/tasks.schema.json
+    with pytest.raises(KehoachError) as error:
+        typed(plans)
+    assert error.value.message == "tasks: required field 'name' is empty"
+    assert (error.value.path, error.value.line) == (str(paths[1]), row["source_line"])
 
 
 def test_a_plan_given_by_two_sources_in_two_batches_is_refused(tmp_path):

@@ -144,7 +144,7 @@ def _fits(value: Any, kind: pa.DataType) -> Any:
 
 @dataclass
 class TableBuilder:
-    """Collects rows of one resource; ``to_arrow`` checks them against the schema."""
+    """Collects rows of one resource (checked against the schema when typed, ``rows_to_arrow``)."""
 
     name: str
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -171,9 +171,6 @@ class TableBuilder:
             for row in rows:
                 self.add_row(row)  # raises at the first row with an unknown field
         self.rows.extend(rows)
-
-    def to_arrow(self) -> pa.Table:
-        return rows_to_arrow(self.name, with_ordinals(self.name, self.rows))
 
 
 def with_ordinals(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

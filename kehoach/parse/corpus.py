@@ -3,11 +3,12 @@ batches (the flow's tasks), concatenated into one set of tables."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, concat
-from kehoach.parse.plan import parse_source
+from kehoach.parse.plan import PlanRows, read_plan, typed
 from kehoach.read.sources import SourceFile, SourceText, decode_source
 
 
@@ -15,7 +16,7 @@ def parse_sources(sources: list[SourceText] | list[SourceFile]) -> Tables:
     """The parse step here: every source parsed, one after another; a file's
     bytes decoded as it is parsed, so that a corpus's texts are not all held
     at once (the flow fans out instead, each task reading its own texts)."""
-    return combine([parsed([s.path for s in sources], [parse_source(_text(s)) for s in sources])])
+    return combine([parsed(read_plan(_text(s)) for s in sources)])
 
 
 def _text(source: SourceText | SourceFile) -> SourceText:
@@ -31,13 +32,27 @@ class Parsed:
     plans: tuple[tuple[str, tuple[str, ...]], ...]  # (source path, its plan ids), in source order
 
 
-def parsed(paths: list[str], parts: list[Tables]) -> Parsed:
-    """``parts[i]`` parsed from ``paths[i]``, concatenated once (where they were
-    parsed: a batch of plans travels back from a worker as one set of tables,
-    not as thousands of small ones)."""
-    plans = tuple((path, tuple(part["plans"].column("plan_id").to_pylist()))
-                  for path, part in zip(paths, parts, strict=True))
-    return Parsed(concat(parts), plans)
+# Plans whose rows are typed together (``kehoach.parse.plan.typed``): most of a
+# conversion's fixed cost saved, while the rows of only this many plans are held
+# as Python objects, not a batch's.
+TYPED_TOGETHER = 10
+
+
+def parsed(plans: Iterable[PlanRows]) -> Parsed:
+    """The plans' tables, typed ``TYPED_TOGETHER`` plans at a time as they come,
+    and concatenated once (where they were parsed: a batch of plans travels back
+    from a worker as one set of tables, not as thousands of small ones)."""
+    parts: list[Tables] = []
+    owners, group = [], []
+    for plan in plans:
+        owners.append((plan.path, plan.plan_ids()))
+        group.append(plan)
+        if len(group) == TYPED_TOGETHER:
+            parts.append(typed(group))
+            group = []
+    if group:
+        parts.append(typed(group))
+    return Parsed(concat(parts), tuple(owners))
 
 
 def combine(pieces: list[Parsed]) -> Tables:
