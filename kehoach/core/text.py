@@ -27,11 +27,11 @@ def clean(text: str | None) -> str:
     """NFC, whitespace (including no-break spaces) collapsed, trimmed."""
     if text is None:
         return ""
-    text = nfc(text)
-    # Most texts given are clean already (cells, lines, names): checked by two scans in C, not
-    # split into words and joined again. Every space ``str.split`` splits on but ' ' is a control
-    # or separator character, which ``str.isprintable`` refuses.
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    # Most texts given are clean once trimmed (cells, lines, names): checked by two scans in C,
+    # not split into words and joined again. ``strip`` drops what ``split`` splits on, and every
+    # such space but ' ' is a control or separator character, which ``isprintable`` refuses.
+    text = nfc(text).strip()
+    if text.isprintable() and "  " not in text:
         return text
     # str.split() splits on runs of what ``\s`` matches (no-break spaces included) and drops
     # them at both ends: the same as collapsing with a regex and trimming, at a fraction of the cost.

@@ -1,5 +1,5 @@
 """``kehoach.core.text.clean``: NFC, whitespace collapsed, trimmed; a text
-already clean is returned as it is, without being split into words."""
+clean once trimmed is returned as it is, without being split into words."""
 
 import sys
 import unicodedata
