@@ -103,12 +103,15 @@ class Section:
 class HeadingRole:
     pattern: re.Pattern[str]
     role: str
-    scope: str  # 'structure' (what a part/section is for) or 'label' (Part I's result/shortcoming labels)
+    # 'structure' (what a part/section is for) or 'label' (Part I's result/shortcoming labels), both
+    # matched on a heading's key; 'opener' (a paragraph's opening words), matched in any case on its text
+    scope: str
 
 
 @cache
 def _heading_roles() -> tuple[HeadingRole, ...]:
-    return tuple(HeadingRole(re.compile(r["pattern"]), r["role"], r["scope"]) for r in vocabulary("narrative_headings"))
+    return tuple(HeadingRole(re.compile(r["pattern"], re.IGNORECASE if r["scope"] == "opener" else 0), r["role"],
+                             r["scope"]) for r in vocabulary("narrative_headings"))
 
 
 def heading_role(heading: str, scope: str) -> str | None:
@@ -116,16 +119,11 @@ def heading_role(heading: str, scope: str) -> str | None:
     return next((r.role for r in _heading_roles() if r.scope == scope and r.pattern.search(k)), None)
 
 
-@cache
-def _caseless(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
 def opener(text: str, role: str) -> re.Match[str] | None:
     """The words opening ``text`` that give it ``role`` ('Căn cứ ' -> legal_bases), if any."""
     for r in _heading_roles():
         if r.scope == "opener" and r.role == role:
-            m = _caseless(r.pattern.pattern).match(text)
+            m = r.pattern.match(text)
             if m:
                 return m
     return None
