@@ -98,7 +98,7 @@ def _findings(tables: Tables) -> str:
                          f'<span class="en">{escape(f["message_en"])}</span></li>')
         parts.append("</ul>")
         if total > len(chosen):
-            parts.append(f"<p>{_bi(*(t.replace('`', '') for t in more_findings(total - len(chosen))))}</p>")
+            parts.append(f"<p>{_bi(*more_findings(total - len(chosen), table='findings'))}</p>")
     return "\n".join(parts)
 
 

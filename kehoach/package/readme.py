@@ -39,10 +39,11 @@ def listed(findings: list[dict], severity: str) -> tuple[list[dict], int]:
     return chosen[:LISTED_FINDINGS], len(chosen)
 
 
-def more_findings(left: int) -> tuple[str, str]:
-    """What follows a list cut short, in Vietnamese and in English."""
-    return (f"… và {left} phát hiện khác trong bảng `findings` ({FINDINGS_CSV})",
-            f"… and {left} more in the `findings` table ({FINDINGS_CSV})")
+def more_findings(left: int, table: str = "`findings`") -> tuple[str, str]:
+    """What follows a list cut short, in Vietnamese and in English; ``table``: the findings
+    table's name as the text shows it (Markdown code here, plain on the landing page)."""
+    return (f"… và {left} phát hiện khác trong bảng {table} ({FINDINGS_CSV})",
+            f"… and {left} more in the {table} table ({FINDINGS_CSV})")
 
 
 POLICY = """\
