@@ -1,6 +1,6 @@
 """Prefect flows: the orchestration of the build stages.
 
-``build_package`` runs read -> check inputs -> parse -> decode -> audit -> compare ->
+``build_package`` runs read -> check inputs -> parse -> audit -> compare ->
 stage -> validate -> swap (-> publish), each as a Prefect task that logs one
 line with counts; ``refresh_package`` is the same with publishing always on,
 the job ``kehoach serve`` schedules. The steps themselves live in
@@ -27,7 +27,7 @@ from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.layout import VERSIONS_DIR
 from kehoach.parse import corpus
 from kehoach.publish import targets as publishing
-from kehoach.read.sources import SourceFile, SourceText
+from kehoach.read.sources import SourceFile, SourceRecord
 from kehoach.versions import versioning
 
 # Sources named one by one in the log up to this many; a corpus is summed up.
@@ -42,13 +42,6 @@ def read_sources(paths: list[str]) -> list[SourceFile]:
     get_run_logger().info("read %d source(s), %d bytes: %s%s", len(sources), sum(s.size for s in sources),
                           named, more)
     return sources
-
-
-@task(name="decode sources")
-def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
-    texts = build.decode_sources(sources)
-    get_run_logger().info("decoded %d source(s): %d lines", len(texts), sum(len(t.lines) for t in texts))
-    return texts
 
 
 def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
@@ -85,7 +78,7 @@ def parse(sources: list[SourceFile]) -> Tables:
 
 
 @task(name="audit")
-def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> AuditResult:
+def audit(tables: Tables, sources: list[SourceRecord], strict: bool = False) -> AuditResult:
     result = build.audit(tables, sources, strict)
     get_run_logger().info("audit: %s", result.summary_line())
     return result
@@ -114,14 +107,14 @@ def compare(tables: Tables, out: Path) -> build.Comparison:
 
 
 @task(name="stage package")
-def stage(tables: Tables, sources: list[SourceText], out: Path, comparison: build.Comparison) -> tuple[Path, dict]:
+def stage(tables: Tables, sources: list[SourceRecord], out: Path, comparison: build.Comparison) -> tuple[Path, dict]:
     directory, desc = build.stage(tables, sources, out, comparison)
     get_run_logger().info("staged %d resources in %s", len(desc["resources"]), directory.name)
     return directory, desc
 
 
 @task(name="validate package")
-def validate(directory: Path, tables: Tables, sources: list[SourceText]) -> None:
+def validate(directory: Path, tables: Tables, sources: list[SourceRecord]) -> None:
     summary = build.validate_staged(directory, tables, sources)
     get_run_logger().info("validated %d resources (CSV and Parquet, %d rows): valid", summary.resources, summary.rows)
 
@@ -158,7 +151,7 @@ def _quoted(step: Task) -> Callable:
 
 # The build sequence of kehoach.build, each step a task.
 TASKS = build.Steps(read_sources=read_sources, check_inputs=_quoted(check_inputs),
-                    decode=_quoted(decode_sources), parse=parse,
+                    parse=parse,
                     audit=_quoted(audit), compare=_quoted(compare), stage=_quoted(stage),
                     validate=_quoted(validate), swap=_quoted(swap), keep=_quoted(keep))
 

@@ -1,8 +1,7 @@
 """The build: its steps as plain functions, and their sequence, ``run_build``.
 
-read -> check inputs -> parse (each text decoded where it is parsed) -> decode the
-texts the package quotes -> audit -> compare with the package in place
--> stage (new version, changelog) -> validate -> archive the previous version
+read -> check inputs -> parse (each text decoded where it is parsed) -> audit
+-> compare with the package in place -> stage (new version, changelog) -> validate -> archive the previous version
 and swap in -> write state
 
 ``run_build`` is the one place the order is written. The Prefect flow
@@ -45,7 +44,7 @@ from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.corpus import parse_sources
-from kehoach.read.sources import SourceFile, SourceText, decode_source, discover, origin_path, read_file
+from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
 
@@ -78,16 +77,14 @@ class BuildResult:
 
 
 def read_sources(paths: list[str | Path]) -> list[SourceFile]:
-    """Every source's bytes, hashed, with its origin record; not decoded (see ``decode_sources``)."""
+    """Every source's bytes, hashed, with its origin record; not decoded (the parse decodes what it parses)."""
     return [read_file(p) for p in discover(paths)]
 
 
-def decode_sources(sources: list[SourceFile]) -> list[SourceText]:
-    """The texts as lines, for a build that runs (the audit and the package
-    quote them): a text that does not decode (or breaks a limit) is a located
-    error, before anything is written (the parse, which decodes each text it
-    parses, finds it first)."""
-    return [decode_source(s) for s in sources]
+def describe_sources(sources: list[SourceFile]) -> list[SourceRecord]:
+    """What the package says of each source (path, hash, size, encoding, origin):
+    the audit and the package quote no line, so the texts are not decoded again."""
+    return [describe(s) for s in sources]
 
 
 def preflight(paths: list[str | Path], out: Path) -> None:
@@ -96,7 +93,8 @@ def preflight(paths: list[str | Path], out: Path) -> None:
     was decoded by the build that made the package)."""
     sources = read_sources(paths)
     if not check_inputs(sources, out).unchanged:
-        decode_sources(sources)
+        for source in sources:
+            decode_source(source)
 
 
 def schema_fingerprint() -> str:
@@ -136,7 +134,7 @@ class InputCheck:
                 and self.state.get("version") == self.version)
 
 
-def input_hashes(sources: list[SourceFile] | list[SourceText]) -> dict[str, str]:
+def input_hashes(sources: list[SourceFile] | list[SourceRecord]) -> dict[str, str]:
     """The sha256 of every file a build reads from its sources: each text and its
     origin record (its titles, number and licence go into the package)."""
     hashes = {s.path: s.sha256 for s in sources}
@@ -144,7 +142,7 @@ def input_hashes(sources: list[SourceFile] | list[SourceText]) -> dict[str, str]
     return hashes
 
 
-def check_inputs(sources: list[SourceFile] | list[SourceText], out: Path, strict: bool = False) -> InputCheck:
+def check_inputs(sources: list[SourceFile] | list[SourceRecord], out: Path, strict: bool = False) -> InputCheck:
     """Fingerprint the inputs (hashes only: nothing is decoded) against the
     package in place. With ``strict``, an unchanged package is still gated on
     its 'error' findings."""
@@ -157,7 +155,7 @@ def check_inputs(sources: list[SourceFile] | list[SourceText], out: Path, strict
     return check
 
 
-def audit(tables: Tables, sources: list[SourceText], strict: bool = False) -> AuditResult:
+def audit(tables: Tables, sources: list[SourceRecord], strict: bool = False) -> AuditResult:
     """Run the consistency rules; with ``strict`` an 'error' finding stops the build before anything is written."""
     result = run_audit(tables)
     error = strict_error(result.tables, sources) if strict else None
@@ -207,7 +205,7 @@ def compare(tables: Tables, out: Path) -> Comparison:
     return Comparison(decision, changes, previous.descriptor)
 
 
-def stage(tables: Tables, sources: list[SourceText], out: Path,
+def stage(tables: Tables, sources: list[SourceRecord], out: Path,
           comparison: Comparison | None = None) -> tuple[Path, dict]:
     """Write the complete package, with its version and changelog, into a
     staging directory next to ``out``."""
@@ -246,7 +244,7 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
             and not versioning.metadata_changed(comparison.previous_descriptor, staged))
 
 
-def validate_staged(directory: Path, tables: Tables, sources: list[SourceText],
+def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord],
                     constrained: Collection[str] | None = None):
     """Validate the staged package (``constrained``: only these tables' Table Schemas, see
     ``kehoach.package.validate``); an invalid one is removed."""
@@ -288,7 +286,7 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
             "content_sha256": desc["content_sha256"], "history": history}
 
 
-def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceText]) -> KehoachError | None:
+def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceRecord]) -> KehoachError | None:
     """``--strict`` on the package in place: its 'error' findings, located in the sources."""
     tables = {n: pq.read_table(out / parquet_path(n)) for n in ("findings", "plans")}
     return strict_error(tables, sources)
@@ -329,7 +327,6 @@ class Steps:
 
     read_sources: Callable[..., list[SourceFile]] = read_sources
     check_inputs: Callable[..., InputCheck] = check_inputs
-    decode: Callable[..., list[SourceText]] = decode_sources
     parse: Callable[..., Tables] = parse_sources
     audit: Callable[..., AuditResult] = audit
     compare: Callable[..., Comparison] = compare
@@ -347,17 +344,16 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     check = steps.check_inputs(files, out, strict)
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
-    # the parse decodes what it parses; the texts the audit and the package quote are
-    # decoded after it, so a corpus's lines are not held beside it while it is parsed
+    # the parse decodes what it parses; the rest of the build quotes no line of a text
     parsed_tables = steps.parse(files)
-    texts = steps.decode(files)
-    del files  # their bytes: decoded now
-    tables = steps.audit(parsed_tables, texts, strict).tables
+    described = describe_sources(files)
+    del files  # their bytes: parsed now
+    tables = steps.audit(parsed_tables, described, strict).tables
     comparison = steps.compare(tables, out)
-    directory, desc = steps.stage(tables, texts, out, comparison)
+    directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
-    steps.validate(directory, tables, texts)
+    steps.validate(directory, tables, described)
     result = steps.swap(directory, desc, out, check, comparison)
     result.counts = counts(tables)
     return result

@@ -61,7 +61,7 @@ from kehoach.package.layout import (
     table_resources,
 )
 from kehoach.package.writer import now_iso
-from kehoach.read.sources import SourceText, read_origin
+from kehoach.read.sources import SourceRecord, read_origin
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES
 
@@ -208,7 +208,7 @@ def fingerprint(tables: Tables, code: str) -> str:
     return digest.hexdigest()
 
 
-def plan_sources(out: Path, tables: Tables) -> dict[str, SourceText]:
+def plan_sources(out: Path, tables: Tables) -> dict[str, SourceRecord]:
     """plan_id -> its source: the text the corpus package ships (``source/``),
     with its origin record; not re-read or re-parsed, only copied into the
     plan's package."""
@@ -221,8 +221,8 @@ def plan_sources(out: Path, tables: Tables) -> dict[str, SourceText]:
         entry = entries.get(sha, {})
         path = out / str(entry.get("path", ""))
         origin = read_origin(path) or {k: v for k, v in entry.items() if k not in ("path", "hash", "bytes")}
-        found[plan_id] = SourceText(str(path), sha, int(entry.get("bytes") or 0),
-                                    encodings.get(entry.get("path")) or "utf-8", (), origin)
+        found[plan_id] = SourceRecord(str(path), sha, int(entry.get("bytes") or 0),
+                                      encodings.get(entry.get("path")) or "utf-8", origin)
     return found
 
 
@@ -232,7 +232,7 @@ def _check(tables: Tables, directory: Path, code: str) -> build.InputCheck:
                             current.get("content_sha256"))
 
 
-def update_plan(plan_id: str, tables: Tables, source: SourceText, directory: Path, code: str) -> PlanDataset:
+def update_plan(plan_id: str, tables: Tables, source: SourceRecord, directory: Path, code: str) -> PlanDataset:
     """Make the package of one plan in ``directory`` when its tables changed (the build's steps)."""
     check = _check(tables, directory, code)
     if check.unchanged:
@@ -247,7 +247,7 @@ def update_plan(plan_id: str, tables: Tables, source: SourceText, directory: Pat
     return PlanDataset(plan_id, directory, result.version, True)
 
 
-def _update_locked(plan_id: str, tables: Tables, source: SourceText, directory: Path, code: str) -> PlanDataset:
+def _update_locked(plan_id: str, tables: Tables, source: SourceRecord, directory: Path, code: str) -> PlanDataset:
     with exclusive_lock(directory):
         return update_plan(plan_id, tables, source, directory, code)
 

@@ -177,7 +177,7 @@ def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in directory.rglob("*") if p.is_file()}
 
 
-STAGES = ("read_sources", "check_inputs", "decode", "parse", "audit", "compare", "stage", "validate", "swap", "keep")
+STAGES = ("read_sources", "check_inputs", "parse", "audit", "compare", "stage", "validate", "swap", "keep")
 
 
 def print_row(label: str, run: Run, trivial: Run) -> None:

@@ -31,7 +31,7 @@ from kehoach.audit.duckdb_tables import attach_tables, create_views
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, rows_to_arrow
 from kehoach.core.paths import CODE_ROOT, RULES_DIR
-from kehoach.read.sources import SourceText
+from kehoach.read.sources import SourceRecord
 
 SEVERITIES = ("error", "warning", "info")
 HEADER_KEYS = ("id", "severity", "reads", "title_vi", "title_en", "message_vi", "message_en")
@@ -270,7 +270,7 @@ def counts(tables: Tables) -> dict[str, int]:
     return {s: found.count(s) for s in SEVERITIES}
 
 
-def strict_error(tables: Tables, sources: list[SourceText]) -> KehoachError | None:
+def strict_error(tables: Tables, sources: list[SourceRecord]) -> KehoachError | None:
     """The error ``--strict`` fails with: the first 'error' finding, located in its plan's text."""
     errors = [f for f in tables["findings"].to_pylist() if f["severity"] == "error"]
     if not errors:

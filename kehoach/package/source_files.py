@@ -15,10 +15,10 @@ from pathlib import Path
 from kehoach.core.errors import KehoachError
 from kehoach.package.layout import SOURCE_DIR
 from kehoach.package.writer import file_resource
-from kehoach.read.sources import SourceText, origin_path
+from kehoach.read.sources import SourceRecord, origin_path
 
 
-def stage_sources(sources: list[SourceText], directory: Path) -> list[dict]:
+def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
     """Copy each source text (and its origin sidecar) into ``source/``; their file resources."""
     target = directory / SOURCE_DIR
     target.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from kehoach.core.model import Tables, load_schema, package_descriptor, resource
 from kehoach.core.text import fold, slug
 from kehoach.package.csv_file import write_csv
 from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX, SOURCE_DIR
-from kehoach.read.sources import SourceText
+from kehoach.read.sources import SourceRecord
 
 # Said wherever amounts are described: what a plan states is an estimate of the money needed.
 ESTIMATES_VI = ("Số tiền là khái toán (ước tính nhu cầu kinh phí) mà kế hoạch nêu, không phải dự toán được giao "
@@ -115,7 +115,7 @@ def _parquet_schema(schema: dict) -> dict:
     return twin
 
 
-def package_info(tables: Tables, sources: list[SourceText], version: str, created: str,
+def package_info(tables: Tables, sources: list[SourceRecord], version: str, created: str,
                  change: tuple[str, str] | None = None) -> PackageInfo:
     """Names, titles and descriptions (vi, en); the description ends with the
     audit summary and, given ``change`` (vi, en), the summary of this version's change."""
@@ -157,7 +157,8 @@ def package_info(tables: Tables, sources: list[SourceText], version: str, create
     return PackageInfo(name, title_vi, title_en, description_vi, description_en, version, created)
 
 
-def descriptor(info: PackageInfo, sources: list[SourceText], resources: list[dict], extra: dict | None = None) -> dict:
+def descriptor(info: PackageInfo, sources: list[SourceRecord], resources: list[dict],
+               extra: dict | None = None) -> dict:
     base = package_descriptor()
     return {
         "$schema": SCHEMA_V2,
@@ -183,7 +184,7 @@ def descriptor(info: PackageInfo, sources: list[SourceText], resources: list[dic
     }
 
 
-def _source_entry(source: SourceText) -> dict:
+def _source_entry(source: SourceRecord) -> dict:
     origin = source.origin
     entry = {
         "title": origin.get("title") or Path(source.path).name,

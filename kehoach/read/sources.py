@@ -10,7 +10,9 @@ Reading is two steps, so that an unchanged refresh costs a hash per file:
 ``read_file`` reads the bytes (regular files, within the size limit), hashes
 them and reads the origin record (``SourceFile``); ``decode_source`` decodes
 and splits them into lines (``SourceText``), with located errors. A build
-decodes only when its fingerprint says the inputs changed.
+decodes only when its fingerprint says the inputs changed, and only where
+it parses; the package describes its sources (``describe``:
+``SourceRecord``) without their lines.
 """
 
 from __future__ import annotations
@@ -54,31 +56,44 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
-class SourceText:
-    """One decoded source: ``lines[0]`` is line 1 of the file."""
+class SourceRecord:
+    """A source as a package describes it: its file, hash, size, encoding and
+    origin record, not its text (the parse has read the text; the package
+    only names and copies it)."""
 
     path: str
     sha256: str
     size: int
     encoding: str
-    lines: tuple[str, ...]
     origin: dict = field(default_factory=dict, compare=False)
     origin_sha256: str | None = None
 
+
+@dataclass(frozen=True)
+class SourceText(SourceRecord):
+    """One decoded source: ``lines[0]`` is line 1 of the file."""
+
+    lines: tuple[str, ...] = field(kw_only=True)
+
     def line(self, number: int) -> str:
         return self.lines[number - 1]
+
+
+def encoding_of(data: bytes) -> str:
+    """The encoding a text is read in: its byte-order mark's (UTF-8 or UTF-16), else UTF-8."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
 
 
 def decode(data: bytes, path: str | Path) -> tuple[str, str]:
     """Return (text, encoding name) or raise a located ``KehoachError``."""
     if not data:
         raise KehoachError("file is empty", path)
-    if data.startswith(codecs.BOM_UTF8):
-        encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8):]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, body = "utf-16", data
-    else:
-        encoding, body = "utf-8", data
+    encoding = encoding_of(data)
+    body = data[len(codecs.BOM_UTF8):] if encoding == "utf-8-sig" else data
     try:
         text = body.decode("utf-16" if encoding == "utf-16" else "utf-8")
     except UnicodeDecodeError as exc:
@@ -193,7 +208,14 @@ def decode_source(source: SourceFile) -> SourceText:
     # NFC at once: no composition crosses a line break, so it is the NFC of every line
     lines = split_lines(nfc(text))
     check_line_lengths(lines, source.path, limits().max_line_chars)
-    return SourceText(source.path, source.sha256, source.size, encoding, lines, source.origin, source.origin_sha256)
+    return SourceText(source.path, source.sha256, source.size, encoding, source.origin, source.origin_sha256,
+                      lines=lines)
+
+
+def describe(source: SourceFile) -> SourceRecord:
+    """What a package says of a source read by ``read_file``, without decoding it again."""
+    return SourceRecord(source.path, source.sha256, source.size, encoding_of(source.data), source.origin,
+                        source.origin_sha256)
 
 
 def read_source(path: str | Path, display: str | None = None) -> SourceText:

@@ -2,7 +2,8 @@
 and their origin records, and decodes a text only when it has to rebuild.
 
 The build runs as ``run_build`` (validation left to the flow tests); the
-decode step is the real one, wrapped to record the texts it was given.
+parse step, which decodes the texts it parses, is the real one, wrapped to
+record the texts it was given.
 """
 
 from __future__ import annotations
@@ -23,19 +24,19 @@ ROW = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số;
 
 
 class Decoded:
-    """The real decode step, recording the paths of the texts it decoded."""
+    """The real parse step (it decodes each text it parses), recording the paths of the texts it was given."""
 
     def __init__(self):
         self.paths: list[str] = []
 
     def __call__(self, sources):
         self.paths += [s.path for s in sources]
-        return build.decode_sources(sources)
+        return build.parse_sources(sources)
 
 
 def _run(plan, out):
     decoded = Decoded()
-    result = build.run_build([plan], out, steps=build.Steps(validate=lambda *args: None, decode=decoded))
+    result = build.run_build([plan], out, steps=build.Steps(validate=lambda *args: None, parse=decoded))
     return result, decoded.paths
 
 
