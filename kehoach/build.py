@@ -1,8 +1,8 @@
 """The build: its steps as plain functions, and their sequence, ``run_build``.
 
 read -> check inputs -> parse (each text decoded where it is parsed) -> audit
--> compare with the package in place -> stage (new version, changelog) -> validate -> archive the previous version
-and swap in -> write state
+-> compare with the package in place -> stage (new version, changelog)
+-> validate -> archive the previous version and swap in -> write state
 
 ``run_build`` is the one place the order is written. The Prefect flow
 (``flows.pipeline``) runs the same sequence with each step wrapped as a task

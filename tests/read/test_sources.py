@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from kehoach.core.errors import KehoachError
-from kehoach.read.sources import decode_source, discover, origin_path, read_file, read_source
+from kehoach.read.sources import SourceRecord, decode_source, describe, discover, origin_path, read_file, read_source
 
 TEXT = "Kế hoạch chuyển đổi số\nSố: 219/KH-UBND\n"
 
@@ -25,6 +25,24 @@ def test_utf16_with_bom_is_accepted(tmp_path):
     source = read_source(path)
     assert source.encoding == "utf-16"
     assert source.lines[0] == "Kế hoạch chuyển đổi số"
+
+
+@pytest.mark.parametrize(("name", "data", "encoding"), [
+    ("plain.txt", TEXT.encode("utf-8"), "utf-8"),
+    ("bom.txt", codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig"),
+    ("u16le.txt", TEXT.encode("utf-16"), "utf-16"),
+    ("u16be.txt", codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
+])
+def test_a_described_source_is_the_decoded_one_without_its_lines(tmp_path, name, data, encoding):
+    """What the package says of a source (the build describes it after the parse, without
+    decoding it again) is what decoding it says, line aside."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    read = read_file(path)
+    decoded = decode_source(read)
+    assert decoded.lines[1] == "Số: 219/KH-UBND"
+    assert describe(read) == SourceRecord(str(path), hashlib.sha256(data).hexdigest(), len(data), encoding)
+    assert describe(read).encoding == decoded.encoding
 
 
 def test_crlf_and_lone_cr_line_ends_are_normalised(tmp_path):
