@@ -18,7 +18,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from flows import parse_tasks, runners
-from flows.parse_tasks import parse_one
 from kehoach import build
 from kehoach.audit.runner import AuditResult
 from kehoach.core.files import exclusive_lock
@@ -46,7 +45,7 @@ def read_sources(paths: list[str]) -> list[SourceFile]:
 
 def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
     """One task per source, on the flow's own task runner."""
-    return corpus.combine([corpus.parsed(future.result() for future in parse_one.map(paths, hashes))])
+    return corpus.combine([corpus.parsed(future.result() for future in parse_tasks.parse_one.map(paths, hashes))])
 
 
 def _counted(tables: Tables) -> Tables:
