@@ -1,7 +1,7 @@
 """The plan of raw/ re-published in other sites' layouts reads into the very same tables.
 
 Each renderer below turns the text of raw/ into a layout met on real sites
-(see ../shared/real/README.md): plain header lines between rules and blank
+(see tests/fixtures/README.md): plain header lines between rules and blank
 lines, a metadata table first with no 'KẾ HOẠCH' line, standard markdown
 tables, hard-wrapped lines and cells. Every table of the parse must equal the
 one parsed from raw/, row for row; only provenance (line positions, the

@@ -1,4 +1,4 @@
-"""Quyết định 59/QĐ-BTNMT (../shared/real): a ministry's programme with five appendices of tasks.
+"""Quyết định 59/QĐ-BTNMT (tests/fixtures/real): a ministry's programme with five appendices of tasks.
 
 Its seven markdown tables carry two-level headers written in place (an empty
 header cell continues the label to its left; the sub-labels in a row as wide
@@ -22,7 +22,7 @@ from kehoach.parse.inspection import inspect_file
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real"
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 QD59 = REAL / "closest-qd59-btnmt-2024-chuong-trinh-hanh-dong.txt"
 
 

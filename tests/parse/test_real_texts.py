@@ -1,4 +1,4 @@
-"""Real texts of the plan family as published (../shared/real, a sibling of the clone)."""
+"""Real texts of the plan family as published (tests/fixtures/real; sources in tests/fixtures/README.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real"
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 NQ03 = REAL / "closest-nq03-cp-2025-pl2-nhiem-vu.txt"
 
 

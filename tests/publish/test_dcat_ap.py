@@ -19,7 +19,7 @@ from kehoach.publish.metadata import dataset_meta
 from kehoach.publish.snapshot import open_package
 from kehoach.publish.targets import publish
 
-SHAPES = Path(__file__).resolve().parents[2] / ".." / "shared" / "dcat-ap" / "dcat-ap-3.0-shacl.ttl"
+SHAPES = Path(__file__).resolve().parents[1] / "fixtures" / "dcat-ap" / "dcat-ap-3.0-shacl.ttl"
 NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
 PORTAL = "https://data.example.gov.vn/kehoach/"
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
@@ -30,7 +30,7 @@ IANA = "http://www.iana.org/assignments/media-types/"
 
 @pytest.fixture(scope="module")
 def shapes() -> rdflib.Graph:
-    assert SHAPES.is_file(), f"the DCAT-AP shapes are expected at {SHAPES} (shared/ next to the clone)"
+    assert SHAPES.is_file(), f"the DCAT-AP shapes are expected at {SHAPES} (tests/fixtures/dcat-ap)"
     return rdflib.Graph().parse(SHAPES, format="turtle")
 
 

@@ -197,7 +197,7 @@ def test_missing_package_and_missing_file_are_located(tmp_path, package):
 
 def test_unsafe_paths_are_refused(package):
     desc = descriptor(package)
-    desc["resources"][0]["path"] = "../elsewhere.csv"
+    desc["resources"][0]["path"] = "../elsewhere.csv"  # path as data, not read
     (package / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
     with pytest.raises(KehoachError, match="not a relative path inside the package"):
         check_package(package)
