@@ -8,6 +8,7 @@ stopped again if the session started it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,25 @@ class LocalCkan:
 
     def start(self) -> None:
         run_script("start")
+
+
+def ckan_runs() -> bool:
+    return subprocess.run([str(SCRIPT), "status"], capture_output=True, check=False).returncode == 0
+
+
+def _started_mark() -> Path:
+    # One folder per test run, made by the run's controlling process (tests/conftest.py) and
+    # inherited by pytest-xdist's workers: a worker that starts CKAN says so there.
+    return Path(os.environ["KEHOACH_TEST_RUN_DIR"]) / "ckan-started"
+
+
+def started_by_this_run() -> None:
+    _started_mark().touch()
+
+
+def stop_if_started_by_this_run() -> None:
+    if _started_mark().exists():
+        run_script("stop")
 
 
 def run_script(command: str) -> subprocess.CompletedProcess:

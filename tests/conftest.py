@@ -20,13 +20,30 @@ os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
 # CLI in one line, not by Prefect with a traceback).
 os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(Path(__file__).resolve().parent.parent / "flows" / "logging.yml")
 os.environ.pop("PREFECT_API_URL", None)
+# A folder for the whole test run, made by the process that runs it and inherited by
+# pytest-xdist's workers (they import this file after it is set).
+os.environ.setdefault("KEHOACH_TEST_RUN_DIR", tempfile.mkdtemp(prefix="kehoach-test-run-"))
 
 import pytest  # noqa: E402
+from ckan_helpers import stop_if_started_by_this_run  # noqa: E402
 from helpers import PLAN_FILE  # noqa: E402
 
 from kehoach import build  # noqa: E402
 from kehoach.core.model import Tables  # noqa: E402
 from kehoach.read.sources import SourceText, read_source  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """With pytest-xdist (``--dist loadgroup``), every test of the local CKAN runs on one worker:
+    some stop and restart it, which another worker's publish would not survive."""
+    for item in items:
+        if "local_ckan" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ckan"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not hasattr(session.config, "workerinput"):  # the controlling process, not an xdist worker
+        stop_if_started_by_this_run()
 
 
 @pytest.fixture(scope="session")
