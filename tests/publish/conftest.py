@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ckan_helpers import ENV_FILE, SCRIPT, LocalCkan, read_env, run_script
+from ckan_helpers import SCRIPT, LocalCkan, read_env, run_script, state_folder
 
 
 @pytest.fixture(scope="session")
 def local_ckan() -> Iterator[LocalCkan]:
     was_running = subprocess.run([str(SCRIPT), "status"], capture_output=True, check=False).returncode == 0
     run_script("start")
-    env = read_env(ENV_FILE)
+    env = read_env(state_folder() / "env")
     run = uuid.uuid4().hex[:8]
     ckan = LocalCkan(env["CKAN_URL"], Path(env["CKAN_API_TOKEN_FILE"]),
                      int(env.get("CKAN_LOCAL_MAX_RESOURCE_SIZE_MB", "10")), f"kehoach-test-{run}", run)
