@@ -742,10 +742,23 @@ cmd_status() {
     return $rc
 }
 
-# Stop everything and delete the state folder: only a folder this script made (it holds .lock).
+# `remove` deletes the state folder only when it holds nothing but what this script
+# writes there (LOCAL_CKAN_HOME may name any folder).
+check_removable() {
+    local entry
+    for entry in "$STATE"/* "$STATE"/.[!.]*; do
+        [ -e "$entry" ] || [ -L "$entry" ] || continue
+        case "${entry##*/}" in
+            venv|ckan.ini|ckan.ini.tmp|pgdata|redis|storage|logs|run|env|env.*|api_token|api_token.*) ;;
+            pg_password|admin_password|datastore_ro_password|smoke_last.json) ;;
+            .lock|.pg-initialized|.db-initialized|.sysadmin|.datastore-initialized|.config-applied) ;;
+            *) die "$STATE holds $entry, which local-ckan.sh does not write: not removed" ;;
+        esac
+    done
+}
+
 cmd_remove() {
     cmd_stop
-    [ -f "$STATE/.lock" ] && [ "$STATE" != / ] || die "$STATE does not look like a local CKAN's state (no .lock): not removed"
     rm -rf -- "$STATE"
     log "removed $STATE"
 }
@@ -761,7 +774,7 @@ case "${1:-}" in
     stop)    [ -d "$STATE" ] || exit 0; take_lock; cmd_stop ;;
     status)  cmd_status ;;
     home)    echo "$STATE" ;;
-    remove)  [ -d "$STATE" ] || exit 0; take_lock; cmd_remove ;;
+    remove)  [ -d "$STATE" ] || exit 0; check_removable; take_lock; cmd_remove ;;
     restart) take_lock; cmd_stop; cmd_start ;;
     *)       usage ;;
 esac

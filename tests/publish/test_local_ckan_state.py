@@ -95,3 +95,22 @@ def test_a_squatted_var_tmp_folder_is_refused(private_clone, tmp_path):
     assert stop.returncode == 1
     assert f"{squat} is not a folder of root" in stop.stderr
     assert list(target.iterdir()) == []
+
+
+def test_remove_deletes_only_a_state_folder(tmp_path):
+    """``remove`` (nothing running) deletes a folder holding only what the script writes, and refuses
+    one holding anything else: LOCAL_CKAN_HOME may name any folder."""
+    state, other = tmp_path / "state", tmp_path / "other"
+    for folder in (state, other):
+        (folder / "logs").mkdir(parents=True)
+        (folder / "logs" / "ckan.log").write_text("log\n")
+        (folder / "env").write_text("CKAN_URL=http://127.0.0.1:1\n")
+    (other / "notes.txt").write_text("mine\n")
+    env = {k: v for k, v in os.environ.items() if k != "LOCAL_CKAN_HOME"}
+    removed = subprocess.run([str(SCRIPT), "remove"], env=env | {"LOCAL_CKAN_HOME": str(state)},
+                             capture_output=True, text=True, timeout=120, check=False)
+    refused = subprocess.run([str(SCRIPT), "remove"], env=env | {"LOCAL_CKAN_HOME": str(other)},
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert removed.returncode == 0 and not state.exists(), removed.stderr
+    assert refused.returncode == 1 and f"{other}/notes.txt, which local-ckan.sh does not write" in refused.stderr
+    assert sorted(p.name for p in other.iterdir()) == ["env", "logs", "notes.txt"]  # untouched, no .lock
