@@ -46,7 +46,8 @@ test-fast: install browser
 lint: install
 	$(BIN)/ruff check kehoach flows tests scripts
 
-## The local CKAN on 127.0.0.1:5000 (PostgreSQL, Redis, Solr stand-in; state in .local/ckan).
+## The local CKAN on 127.0.0.1:5000 (PostgreSQL, Redis, Solr stand-in; state in the folder
+## `scripts/ckan/local-ckan.sh home` prints: .local/ckan, or /var/tmp/kehoach-ckan-<hash> from a private folder).
 ckan-start:
 	scripts/ckan/local-ckan.sh start
 
@@ -55,7 +56,7 @@ ckan-stop:
 
 ## Publish output/ to the local CKAN.
 publish-ckan: install ckan-start
-	set -a && . .local/ckan/env && set +a && $(BIN)/kehoach publish --target ckan
+	home=$$(scripts/ckan/local-ckan.sh home) && set -a && . "$$home/env" && set +a && $(BIN)/kehoach publish --target ckan
 
 ## Serve the scheduled refresh (needs a running `prefect server start` and PREFECT_API_URL).
 serve: install

@@ -117,8 +117,10 @@ def _add_publish_parser(sub) -> None:
 
 
 def prepare(args: argparse.Namespace) -> None:
-    """What the command needs started before the heavy imports: Prefect's
-    temporary server, when it will run a flow with no API configured."""
+    """What the command needs settled or started before the heavy imports: Prefect's home
+    (one its user can write), then its temporary server, when it will run a flow with no API
+    configured."""
+    launch.settle_home()
     if args.command in FLOW_COMMANDS:
         launch.launch()
 

@@ -23,6 +23,10 @@ would start it again and again): the early launch is made only if Prefect's
 home takes a small write (``probe``, the test ``flows.server`` makes of the
 server's folders, where a refusal is the user's one-line error), and not when
 the database is configured elsewhere (left to ``flows.server``).
+
+Prefect's home is settled first (``settle_home``): the default, ``~/.prefect``,
+may be out of reach (a service user's missing home, a read-only one), and a
+command must not need a folder its user cannot reach.
 """
 
 from __future__ import annotations
@@ -30,17 +34,21 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import errno
 import importlib.util
 import os
 import random
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from kehoach.core.errors import KehoachError  # standard library only
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # SubprocessASGIServer's port range and the environment it gives the server (Prefect 3.x).
@@ -53,6 +61,10 @@ SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREF
 PROBE_BYTES = 64 * 1024
 DATABASE = "prefect.db"  # Prefect's SQLite database in its home, unless one of these is set:
 DATABASE_SETTINGS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")
+# Why a default home is out of reach (a full disk is not: flows.server says that in one line).
+UNREACHABLE = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+               errno.EROFS: "read-only", errno.ENOTDIR: "not a folder", errno.ENOENT: "missing"}
+FALLBACK_HOME = "kehoach-prefect-{uid}"  # in the temporary folder, one per user
 STOP_TIMEOUT = 5  # seconds for the server to stop on SIGTERM before it is killed, as Prefect waits
 
 _launched: dict[str, Any] = {}  # "port" of the server launched; its "process" until handed over
@@ -123,6 +135,36 @@ def probe(folder: Path) -> None:
 
 def _home() -> Path:
     return Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser().absolute()
+
+
+def settle_home() -> Path | None:
+    """Prefect's home when PREFECT_HOME is not set and the default (``~/.prefect``) cannot be made or
+    written there: ``<temporary folder>/kehoach-prefect-<uid>``, this user's (made 700; a symlink or
+    another user's folder is refused), put in the environment before Prefect reads its settings and
+    said once, when made. Prefect would otherwise warn and fail later (the CLI with an internal
+    error). Returns the folder chosen (None: Prefect's own)."""
+    if os.environ.get("PREFECT_HOME"):
+        return None
+    try:
+        probe(_home())
+        return None
+    except OSError as exc:
+        reason = UNREACHABLE.get(exc.errno)
+    if reason is None:  # a full disk, say: flows.server says it
+        return None
+    folder = Path(tempfile.gettempdir()) / FALLBACK_HOME.format(uid=os.getuid())
+    try:
+        folder.mkdir(mode=0o700)
+        print(f"Prefect's home {_home()} cannot be written ({reason}): Prefect keeps its home in {folder} "
+              "(PREFECT_HOME chooses another)", file=sys.stderr)
+    except FileExistsError:
+        pass
+    found = folder.lstat()
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
+        raise KehoachError("not a folder of this user's (a symlink, a file or another user's), for Prefect's "
+                           f"home since {_home()} cannot be written: remove it or set PREFECT_HOME", folder)
+    os.environ["PREFECT_HOME"] = str(folder)
+    return folder
 
 
 def _home_takes_the_database() -> bool:

@@ -20,7 +20,6 @@ from kehoach.core.paths import PROJECT_ROOT as REPO_ROOT
 from kehoach.publish.snapshot import open_package
 
 SCRIPT = REPO_ROOT / "scripts" / "ckan" / "local-ckan.sh"
-ENV_FILE = REPO_ROOT / ".local" / "ckan" / "env"
 
 
 @dataclass
@@ -94,6 +93,13 @@ def run_script(command: str) -> subprocess.CompletedProcess:
     if result.returncode != 0:
         pytest.fail(f"scripts/ckan/local-ckan.sh {command} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result
+
+
+def state_folder(script: Path = SCRIPT, env: dict[str, str] | None = None) -> Path:
+    """The local CKAN's state folder as ``script`` chooses it (``local-ckan.sh home``: the
+    clone's .local/ckan, or a folder in /var/tmp when PostgreSQL's user cannot reach it)."""
+    result = subprocess.run([str(script), "home"], capture_output=True, text=True, timeout=60, check=True, env=env)
+    return Path(result.stdout.strip())
 
 
 def read_env(path: Path) -> dict[str, str]:

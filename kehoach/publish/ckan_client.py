@@ -92,7 +92,8 @@ class CkanSettings:
         """Everything that can be checked without a request (and without reading a Secret block)."""
         if not self.url:
             raise KehoachError("the CKAN target needs the portal's address: set CKAN_URL or use --ckan-url "
-                               "(local CKAN: scripts/ckan/local-ckan.sh start, then set -a; . .local/ckan/env)")
+                               "(local CKAN: scripts/ckan/local-ckan.sh start, "
+                               "then set -a; . \"$(scripts/ckan/local-ckan.sh home)/env\")")
         if urlsplit(self.url).scheme not in ("http", "https") or not urlsplit(self.url).netloc:
             raise KehoachError(f"CKAN_URL {self.url!r} is not an http(s) address")
         check_name(self.org, "organisation name")

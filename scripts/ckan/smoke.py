@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """End-to-end smoke check of the local CKAN started by scripts/ckan/local-ckan.sh.
 
-Standard library only.  Reads CKAN_URL and CKAN_API_TOKEN_FILE from
-.local/ckan/env (or --env PATH); the token is read from its file and is never
+Standard library only.  Reads CKAN_URL and CKAN_API_TOKEN_FILE from the
+env file in the state folder `local-ckan.sh home` prints (or --env PATH); the token is read from its file and is never
 printed.
 
 Checks, in order (each prints one line; exit status 1 on the first failure):
-  0. persistence: if an earlier run left a dataset (.local/ckan/smoke_last.json),
+  0. persistence: if an earlier run left a dataset (smoke_last.json beside the env file),
      it is still there and its uploaded file still downloads byte-identically;
      it is then purged with its organisation
   1. organization_create, and a second create with the same name (must fail)
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
 import sys
 import time
 import urllib.error
@@ -35,7 +36,14 @@ import uuid
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ENV = REPO_ROOT / ".local" / "ckan" / "env"
+LOCAL_CKAN = REPO_ROOT / "scripts" / "ckan" / "local-ckan.sh"
+
+
+def default_env() -> Path:
+    """The env file in the local CKAN's state folder, as the script chooses it (the clone's
+    .local/ckan, or a folder in /var/tmp when PostgreSQL's user cannot reach the clone)."""
+    home = subprocess.run([str(LOCAL_CKAN), "home"], capture_output=True, text=True, check=True).stdout.strip()
+    return Path(home) / "env"
 
 
 class Fail(Exception):
@@ -153,11 +161,11 @@ def check_previous(ck: Ckan, last_file: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--env", default=str(DEFAULT_ENV), help="env file written by local-ckan.sh")
+    ap.add_argument("--env", help="env file written by local-ckan.sh (default: the one in `local-ckan.sh home`)")
     ap.add_argument("--no-probes", action="store_true", help="skip the behaviour probes (step 9)")
     args = ap.parse_args()
 
-    env_path = Path(args.env)
+    env_path = Path(args.env) if args.env else default_env()
     env = read_env(env_path)
     url = env["CKAN_URL"]
     token = Path(env["CKAN_API_TOKEN_FILE"]).read_text().strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -27,10 +28,17 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 def chromium(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    """Open ``page`` from disk in a real headless Chromium (installed by the Makefile from Debian)."""
+    """Open ``page`` from disk in a real headless Chromium (installed by the Makefile from Debian).
+
+    Its profile is ``profile``; its home is a file beside it, not a folder: Chromium writes crash
+    reports and a dconf cache under the home when it can, and must work when the home is private,
+    read-only or missing (it does: nothing of the user's home is needed, nothing written there)."""
     assert CHROMIUM.is_file(), "chromium is missing: `make test` installs it (apt-get install chromium)"
+    no_home = profile.parent / "home-not-a-folder"
+    no_home.touch()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")} | {"HOME": str(no_home)}
     return subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
-                          capture_output=True, text=True, timeout=120, check=True)
+                          capture_output=True, text=True, timeout=120, check=True, env=env)
 
 
 def render_check(dom: str) -> dict[str, str]:

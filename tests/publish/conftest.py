@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ckan_helpers import ENV_FILE, LocalCkan, ckan_runs, read_env, run_script, started_by_this_run
+from ckan_helpers import LocalCkan, ckan_runs, read_env, run_script, started_by_this_run, state_folder
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def local_ckan() -> Iterator[LocalCkan]:
     if not ckan_runs():
         started_by_this_run()  # the controller stops it at the end of the run
         run_script("start")
-    env = read_env(ENV_FILE)
+    env = read_env(state_folder() / "env")
     run = uuid.uuid4().hex[:8]
     ckan = LocalCkan(env["CKAN_URL"], Path(env["CKAN_API_TOKEN_FILE"]),
                      int(env.get("CKAN_LOCAL_MAX_RESOURCE_SIZE_MB", "10")), f"kehoach-test-{run}", run)
