@@ -3,7 +3,9 @@ year's plan (tasks dropped, added, reworded, deadlines a year later, citing its 
 then the plan after the 2025 reorganisation (Sở TT&TT is Sở KH&CN, Sở KH&ĐT Sở Tài chính,
 cấp huyện cấp xã), and a 2026 plan still naming Sở TT&TT."""
 
+from collections import Counter
 from datetime import date
+from html import escape
 
 import duckdb
 import pytest
@@ -14,11 +16,15 @@ from kehoach.audit.duckdb_tables import create_views, load_tables
 from kehoach.audit.runner import run_audit
 from kehoach.core.places import province_on
 from kehoach.core.vocabularies import vocabulary
+from kehoach.datasets import split_by_plan
+from kehoach.package.landing_series import over_time
 from kehoach.parse.agencies import registry_for
 from kehoach.parse.corpus import parse_sources
 from kehoach.parse.layout import plan_period
 from kehoach.parse.lineage import THRESHOLD
 from kehoach.parse.values import parse_deadline
+from kehoach.publish.dcat import spatial
+from kehoach.publish.metadata import DatasetMeta
 from kehoach.read.sources import read_source
 
 FIRST, SECOND, THIRD, STALE = (f"quang-ngai-{n}" for n in ("219-kh-ubnd-2023", "205-kh-ubnd-2024",
@@ -159,3 +165,29 @@ def test_provinces_by_date():
     assert province_on("Kon Tum", date(2025, 6, 30)).code == "62"
     assert province_on("Kon Tum", date(2025, 7, 1)) is None
 
+
+def test_a_plans_landing_page_says_what_changed_since_the_plan_it_follows(made):
+    tables, truths = made
+    page = over_time(split_by_plan(tables)[SECOND])  # the plan's own package, derived from the corpus
+    assert "Kế hoạch 205/KH-UBND tiếp nối Kế hoạch 219/KH-UBND" in page
+    counted = Counter(r["change"] for r in rows(tables, "task_lineage", plan_id=SECOND))
+    assert f"{counted['same']} giữ nguyên; {counted['renumbered']} đổi số thứ tự; 5 diễn đạt lại; 3 mới; " in page
+    for code in truths[1].dropped:  # named, though only the previous plan holds them
+        assert escape(one(tables, "tasks", plan_id=FIRST, task_code=code)["name"]) in page
+    assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/7/2025." in page
+    after = over_time(split_by_plan(tables)[THIRD])
+    assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2025: địa giới từ ngày 01/07/2025, gồm Quảng Ngãi, Kon Tum" in after
+
+
+def test_dcat_spatial_coverage_is_the_province_on_the_issue_date():
+    meta = DatasetMeta(name="x", title="x", title_vi="x", title_en="x", description_vi="", description_en="",
+                       version="1.0.0", created="", licence={}, licence_note_vi="", licence_note_en="", keywords=[],
+                       language=[], sources=[], content_sha256="", generator="",
+                       plans=[{"province": "Quảng Ngãi", "issued_date": "2023-12-20"},
+                              {"province": "Quảng Ngãi", "issued_date": "2025-12-31"},
+                              {"province": "Quảng Ngãi", "issued_date": "2026-01-02"}])
+    places = [n for n in spatial(meta) if n.get("@type") == "dct:Location" and "skos:scopeNote" in n]
+    assert [p["dct:identifier"] for p in places] == ["51", "51"]  # one per territory, not per plan
+    notes = [{t["@language"]: t["@value"] for t in p["skos:scopeNote"]} for p in places]
+    assert "before 1 July 2025" in notes[0]["en"]
+    assert "made of the former Quảng Ngãi, Kon Tum" in notes[1]["en"] and "gồm Quảng Ngãi, Kon Tum" in notes[1]["vi"]
