@@ -146,6 +146,9 @@ def test_a_month_without_a_year_is_that_month_of_the_plan_year():
     assert (deadline.kind, deadline.date) == ("month_of_plan_year", date(2026, 12, 31))
     assert parse_deadline("Tháng 12").kind == "other"  # no plan year: not understood
     assert parse_deadline("Tháng 6/2025", 2026).date == date(2025, 6, 30)  # a stated year wins
+    words, no_month = parse_deadline("Tháng 3 năm 2025", 2026), parse_deadline("Tháng 13", 2026)
+    assert (words.kind, words.date) == ("month", date(2025, 3, 31))
+    assert (no_month.kind, no_month.date) == ("other", None)  # no month: not understood, not refused
 
 
 def test_a_plan_over_a_period_has_a_period_not_a_plan_year():
