@@ -13,6 +13,7 @@ the cited number is kept (``plans.previous_plan_number``), and in a corpus
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -76,19 +77,31 @@ def _after_number(title: str, number: str) -> str:
 
 def predecessors(plans: list[dict]) -> dict[str, str]:
     """plan_id -> the plan of the list it follows: same issuer, document type and family, the period
-    ending the year before (the latest issued when several), issued before it."""
+    ending the year before (the latest issued when several), issued on or before its day."""
     groups: dict[tuple, list[dict]] = {}
     for plan in plans:
         groups.setdefault((key(plan["issuer"]), plan["doc_type"], family(plan["title"], plan["doc_type"])),
                           []).append(plan)
     found = {}
     for members in groups.values():
+        # period_end -> (issue date, plan_id) sorted: the latest issued before a plan is found by bisection,
+        # not by comparing every pair of a corpus of one family
+        ending: dict[int, list[tuple[date, str]]] = {}
         for plan in members:
-            earlier = [p for p in members if follows(p["period_end"], plan["period_start"])
-                       and _issued(p) <= _issued(plan) and p["plan_id"] != plan["plan_id"]]
-            if earlier:
-                found[plan["plan_id"]] = max(earlier, key=lambda p: (_issued(p), p["plan_id"]))["plan_id"]
+            ending.setdefault(plan["period_end"], []).append((_issued(plan), plan["plan_id"]))
+        for candidates in ending.values():
+            candidates.sort()
+        for plan in members:
+            if plan["period_start"] is None:
+                continue
+            candidates = ending.get(plan["period_start"] - 1, [])  # never the plan itself: its period ends later
+            at = bisect.bisect_right(candidates, (_issued(plan), _LAST))  # issued on or before the plan's day
+            if at:
+                found[plan["plan_id"]] = candidates[at - 1][1]
     return found
+
+
+_LAST = "\U0010ffff"  # after every plan_id: a plan issued the same day as the one it precedes is found
 
 
 def _issued(plan: dict) -> date:

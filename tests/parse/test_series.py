@@ -22,6 +22,7 @@ from kehoach.parse.agencies import registry_for
 from kehoach.parse.corpus import parse_sources
 from kehoach.parse.layout import plan_period
 from kehoach.parse.lineage import THRESHOLD
+from kehoach.parse.series import predecessors
 from kehoach.parse.values import parse_deadline
 from kehoach.publish.dcat import spatial
 from kehoach.publish.metadata import DatasetMeta
@@ -194,3 +195,21 @@ def test_dcat_spatial_coverage_is_the_province_on_the_issue_date():
     notes = [{t["@language"]: t["@value"] for t in p["skos:scopeNote"]} for p in places]
     assert "before 1 July 2025" in notes[0]["en"]
     assert "made of the former Quảng Ngãi, Kon Tum" in notes[1]["en"] and "gồm Quảng Ngãi, Kon Tum" in notes[1]["vi"]
+
+
+def test_a_predecessor_is_found_by_issuer_type_family_and_year_never_by_number():
+    def plan(plan_id, issuer, title, issued, year, number="1/KH-UBND"):
+        return dict(plan_id=plan_id, number=number, issuer=issuer, doc_type="Kế hoạch", title=title,
+                    issued_date=issued, period_start=year, period_end=year)
+
+    qn, other = "Ủy ban nhân dân tỉnh Quảng Ngãi", "Ủy ban nhân dân tỉnh Bình Định"
+    cds = "Kế hoạch chuyển đổi số tỉnh Quảng Ngãi năm {}"
+    found = predecessors([
+        plan("a", qn, cds.format(2024), date(2023, 12, 20), 2024),
+        plan("a-amended", qn, cds.format(2024), date(2024, 3, 1), 2024),  # the later of two 2024 plans
+        plan("b", qn, cds.format(2025), date(2024, 12, 20), 2025, number="1/KH-UBND"),
+        plan("c", other, cds.format(2025), date(2024, 12, 20), 2025),  # another issuer
+        plan("d", qn, "Kế hoạch phát triển kinh tế số tỉnh Quảng Ngãi năm 2025", date(2024, 12, 20), 2025),
+        plan("e", qn, cds.format(2026), date(2024, 1, 5), 2026),  # issued before the 2025 plans
+    ])
+    assert found == {"b": "a-amended"}
