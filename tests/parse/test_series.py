@@ -6,6 +6,7 @@ cấp huyện cấp xã), and a 2026 plan still naming Sở TT&TT."""
 from collections import Counter
 from datetime import date
 from html import escape
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -20,6 +21,7 @@ from kehoach.datasets import split_by_plan
 from kehoach.package.landing_series import over_time
 from kehoach.parse.agencies import registry_for
 from kehoach.parse.corpus import parse_sources
+from kehoach.parse.inspection import inspect_file
 from kehoach.parse.layout import plan_period
 from kehoach.parse.lineage import THRESHOLD
 from kehoach.parse.series import predecessors
@@ -28,6 +30,8 @@ from kehoach.publish.dcat import spatial
 from kehoach.publish.metadata import DatasetMeta
 from kehoach.read.sources import read_source
 
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+REAL_2026 = REAL / "excerpt-quangngai-121-kh-ubnd-2025-cds-2026.txt"
 FIRST, SECOND, THIRD, STALE = (f"quang-ngai-{n}" for n in ("219-kh-ubnd-2023", "205-kh-ubnd-2024",
                                                            "206-kh-ubnd-2025", "207-kh-ubnd-2025"))
 
@@ -115,13 +119,20 @@ def test_the_ceased_agency_rule_fires_on_a_2026_plan_still_naming_so_tttt(made):
 
 
 def test_a_mention_resolves_to_the_agency_of_the_issue_date():
-    """The real 2026 plan (tests/fixtures/real/excerpt-quangngai-121-…) names Sở Khoa học và Công nghệ."""
-    before = registry_for("Quảng Ngãi", "tỉnh", date(2023, 12, 20))
-    after = registry_for("Quảng Ngãi", "tỉnh", date(2025, 12, 31))
-    assert after.resolve("Sở Khoa học và Công nghệ") == "quang-ngai.so-khcn"
-    assert after.agencies["quang-ngai.so-khcn"].valid_on(date(2025, 12, 31))
+    """The real 2026 plan (its first 2,000 bytes, tests/fixtures/real/) names Sở Khoa học và Công nghệ: on its
+    issue date that is the merged department, into which Sở TT&TT went."""
+    real = inspect_file(REAL_2026).as_dict()
+    issued = date.fromisoformat(real["issued_date"])
+    text = REAL_2026.read_text(encoding="utf-8")
+    named = text[text.index("Sở Khoa học và Công nghệ tại Tờ trình"):]
+    after = registry_for(real["province"], "tỉnh", issued)
+    [mention] = after.leading_mentions(named)
+    assert mention.agency_id == "quang-ngai.so-khcn" and after.agencies[mention.agency_id].valid_on(issued)
     assert after.resolve("Sở TT&TT") == "quang-ngai.so-tttt"  # named though ceased: the audit says so
-    assert not after.agencies["quang-ngai.so-tttt"].valid_on(date(2025, 12, 31))
+    assert not after.agencies["quang-ngai.so-tttt"].valid_on(issued)
+    assert province_on(real["province"], issued).covers == ("Quảng Ngãi", "Kon Tum")
+    before = registry_for("Quảng Ngãi", "tỉnh", date(2023, 12, 20))
+    assert before.agencies["quang-ngai.so-tttt"].valid_on(date(2023, 12, 20))
     assert before.resolve("Sở Nông nghiệp và Môi trường") == "quang-ngai.so-nnmt"
     assert before.agencies["quang-ngai.so-nnmt"].valid_from == date(2025, 3, 1)
 
