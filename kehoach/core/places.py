@@ -10,7 +10,7 @@ province code is the one valid on its issue date, and its coverage is said.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import NamedTuple
 
 from kehoach.core.text import key
@@ -55,13 +55,16 @@ def coverage_vi_en(province: str, issued: date) -> tuple[str, str] | None:
     found = province_on(province, issued)
     if found is None:
         return None
-    day = issued.strftime("%d/%m/%Y")
+    day, name = issued.strftime("%d/%m/%Y"), f"{found.unit.capitalize()} {found.name_vi} (mã {found.code})"
     if not found.valid_from:
-        return (f"{found.unit.capitalize()} {found.name_vi} (mã {found.code}) vào ngày {day}: địa giới trước "
-                f"ngày 01/7/2025.", f"{found.name_en} (code {found.code}) on {day}: its territory before 1 July 2025.")
-    since = found.valid_from.strftime("%d/%m/%Y")
-    made_of = ", ".join(found.covers)
-    return (f"{found.unit.capitalize()} {found.name_vi} (mã {found.code}) vào ngày {day}: địa giới từ ngày {since}, "
-            f"gồm {made_of} trước đó (Nghị quyết 202/2025/QH15).",
-            f"{found.name_en} (code {found.code}) on {day}: its territory from {found.valid_from.isoformat()}, "
-            f"made of the former {made_of} (Resolution 202/2025/QH15).")
+        end = found.valid_to + timedelta(days=1) if found.valid_to else None
+        if end is None:
+            return f"{name} vào ngày {day}.", f"{found.name_en} (code {found.code}) on {day}."
+        return (f"{name} vào ngày {day}: địa giới trước ngày {end:%d/%m/%Y}.",
+                f"{found.name_en} (code {found.code}) on {day}: its territory before {end.day} {end:%B %Y}.")
+    start, made_of = found.valid_from, ", ".join(found.covers)
+    act = next((m["basis"].split(" (")[0] for m in vocabulary("province_mergers")
+                if m["new_code"] == found.code and m["valid_from"] == start.isoformat()), "")
+    return (f"{name} vào ngày {day}: địa giới từ ngày {start:%d/%m/%Y}, gồm {made_of} trước đó ({act}).",
+            f"{found.name_en} (code {found.code}) on {day}: its territory from {start.day} {start:%B %Y}, made of "
+            f"the former {made_of} ({act}).")

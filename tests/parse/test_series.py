@@ -189,7 +189,7 @@ def test_a_plans_landing_page_says_what_changed_since_the_plan_it_follows(made):
     assert f"{counted['same']} giữ nguyên; {counted['renumbered']} đổi số thứ tự; 5 diễn đạt lại; 3 mới; " in page
     for code in truths[1].dropped:  # named, though only the previous plan holds them
         assert escape(one(tables, "tasks", plan_id=FIRST, task_code=code)["name"]) in page
-    assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/7/2025." in page
+    assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/07/2025." in page
     after = over_time(split_by_plan(tables)[THIRD])
     assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2025: địa giới từ ngày 01/07/2025, gồm Quảng Ngãi, Kon Tum" in after
 
