@@ -21,6 +21,12 @@ refreshed unchanged (``--refreshes`` times; the median is printed): it must writ
 temporary directory otherwise); with ``--refresh-only`` the builds are
 skipped and the packages already in ``DIR`` are only refreshed, to measure
 a refresh again without waiting for a build.
+
+First, the task lineage of a plan series (issue 25) is measured on the series
+``tests/series.py`` makes from ``raw/`` (next year's plan: tasks dropped, added,
+reworded, renumbered; then the plan after the 2025 reorganisation): the
+precision and recall of its links against what the generator did, and the time
+``link_series`` takes (``--series-only``: that alone).
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
 from corpus import write_corpus  # noqa: E402
+from series import precision_recall, series  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
@@ -207,6 +214,34 @@ def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int
               f"{cpu / trivial.cpu:5.2f}x  (runs: {', '.join(f'{r.wall:.1f}' for r in runs)} s)", flush=True)
 
 
+def series_quality(tmp: Path) -> None:
+    """Precision and recall of the task lineage on the generated series, and the time to link it."""
+    from kehoach.core.model import concat
+    from kehoach.parse.plan import parse_source
+    from kehoach.parse.series import link_series
+    from kehoach.read.sources import read_source
+
+    made = series(PLAN.read_text(encoding="utf-8"))
+    parts = []
+    for i, (text, _) in enumerate(made):
+        path = tmp / f"series-{i}.txt"
+        path.write_text(text, encoding="utf-8")
+        parts.append(parse_source(read_source(path)))
+    tables = concat(parts)
+    start = time.perf_counter()
+    linked = link_series(tables)
+    took = time.perf_counter() - start
+    lineage = linked["task_lineage"].to_pylist()
+    plans = linked["plans"].column("plan_id").to_pylist()
+    for plan_id, (_, truth) in zip(plans[1:], made[1:], strict=True):
+        rows = [r for r in lineage if r["plan_id"] == plan_id]
+        precision, recall = precision_recall(rows, truth)
+        print(f"{'lineage ' + plan_id:<44} precision {precision:.3f}  recall {recall:.3f}  "
+              f"({len(truth.continued)} continued, {len(truth.reworded)} reworded, {len(truth.new)} new, "
+              f"{len(truth.dropped)} dropped)", flush=True)
+    print(f"{'link_series, ' + str(len(plans)) + ' plans':<44} {took * 1000:.1f} ms", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100,1000", help="corpus sizes, comma-separated")
@@ -214,6 +249,7 @@ def main() -> None:
     parser.add_argument("--refresh-only", action="store_true",
                         help="skip the builds: refresh the packages already in --workdir, every size")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
+    parser.add_argument("--series-only", action="store_true", help="only the task lineage's precision and recall")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -231,6 +267,9 @@ def main() -> None:
             tmp.mkdir(parents=True, exist_ok=True)
         else:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kehoach-bench-")))
+        series_quality(tmp)
+        if args.series_only:
+            return
         # a shared machine is noisy: the floor is the fastest of three trivial runs (wall and CPU time)
         trivials = [run_child("trivial") for _ in range(3)]
         trivial = dataclasses.replace(min(trivials, key=lambda r: r.wall), cpu=min(r.cpu for r in trivials))

@@ -90,7 +90,7 @@ FULL JOIN sums s USING (plan_id, appendix, budget_level, expenditure_type);
 CREATE OR REPLACE VIEW audit_plan_horizon AS
 WITH years AS (
     SELECT p.plan_id, p.issued_date, p.plan_year,
-           greatest(p.plan_year, (SELECT max(l.year) FROM investment_lines l WHERE l.plan_id = p.plan_id)) AS horizon_year
+           greatest(coalesce(p.period_end, p.plan_year), (SELECT max(l.year) FROM investment_lines l WHERE l.plan_id = p.plan_id)) AS horizon_year
     FROM plans p
 )
 SELECT *, make_date(CAST(horizon_year AS BIGINT), 12, 31) AS horizon_date
@@ -183,6 +183,51 @@ FROM investments i
 LEFT JOIN investment_lines l USING (plan_id, item_no)
 GROUP BY ALL
 ORDER BY i.plan_id, i.source_line;
+
+-- The plans of each series (plans.previous_plan_id), in order: series_id is its first plan in the package,
+-- position 1, 2, … the plan's place in it (two plans following one plan share a position).
+CREATE OR REPLACE VIEW series_plans AS
+WITH RECURSIVE chain(series_id, plan_id, position) AS (
+    SELECT plan_id, plan_id, 1 FROM plans
+    WHERE previous_plan_id IS NULL AND plan_id IN (SELECT previous_plan_id FROM plans)
+    UNION ALL
+    SELECT c.series_id, p.plan_id, c.position + 1 FROM chain c JOIN plans p ON p.previous_plan_id = c.plan_id
+)
+SELECT c.series_id, c.position, c.plan_id, p.number, p.plan_year, p.period_start, p.period_end, p.issued_date,
+       max(c.position) OVER (PARTITION BY c.series_id) AS series_length
+FROM chain c JOIN plans p USING (plan_id)
+ORDER BY c.series_id, c.position;
+
+-- Each series' tasks across years: one row per task of each plan of the series, threaded through
+-- task_lineage (thread_id: the plan and code of the task where it first appears). change is 'first'
+-- in the series' first plan, else task_lineage's (same, renumbered, reworded, …, new);
+-- in_every_plan: the task is in a plan at every position of the series; dropped_next: a next plan drops it.
+CREATE OR REPLACE VIEW series_tasks AS
+WITH RECURSIVE thread(series_id, thread_id, plan_id, task_code) AS (
+    SELECT s.series_id, s.plan_id || ' ' || t.task_code, t.plan_id, t.task_code
+    FROM series_plans s JOIN tasks t USING (plan_id)
+    WHERE s.position = 1
+    UNION ALL
+    SELECT s.series_id, l.plan_id || ' ' || l.task_code, l.plan_id, l.task_code
+    FROM task_lineage l JOIN series_plans s USING (plan_id)
+    WHERE l.change = 'new'
+    UNION ALL
+    SELECT th.series_id, th.thread_id, l.plan_id, l.task_code
+    FROM thread th
+    JOIN task_lineage l ON l.previous_plan_id = th.plan_id AND l.previous_task_code = th.task_code
+    WHERE l.task_code IS NOT NULL
+)
+SELECT th.series_id, th.thread_id, s.position, th.plan_id, s.plan_year, th.task_code, t.pillar, t.name,
+       coalesce(l.change, 'first') AS change, l.previous_task_code, l.match_score,
+       count(DISTINCT s.position) OVER (PARTITION BY th.thread_id) = s.series_length AS in_every_plan,
+       EXISTS (SELECT 1 FROM task_lineage d WHERE d.change = 'dropped' AND d.previous_plan_id = th.plan_id
+                                              AND d.previous_task_code = th.task_code) AS dropped_next,
+       t.deadline_text, t.deadline_date, t.source_line
+FROM thread th
+JOIN series_plans s USING (series_id, plan_id)
+JOIN tasks t USING (plan_id, task_code)
+LEFT JOIN task_lineage l ON l.plan_id = th.plan_id AND l.task_code = th.task_code
+ORDER BY th.series_id, th.thread_id, s.position;
 
 -- Number of audit findings per plan and severity.
 CREATE OR REPLACE VIEW findings_by_severity AS

@@ -24,6 +24,7 @@ from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.csv_file import csv_value
 from kehoach.package.database import DATABASE_FILE
 from kehoach.package.landing_data import BUDGET_CHART, charts
+from kehoach.package.landing_series import over_time
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS, listed, more_findings
 from kehoach.package.workbook import WORKBOOK_FILE
@@ -180,7 +181,7 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict) -
         heading=escape(plans[0]["title"] if len(plans) == 1 else info.title_vi),
         subheading=escape(subheading),
         generator=escape(f"kehoach {__version__}"),
-        plans=_plans(tables),
+        plans=_plans(tables) + over_time(tables),  # the province on the issue date, what changed since the last plan
         # the first paragraph only: the audit and the change have sections of their own
         description_vi=escape(info.description_vi.split("\n\n")[0]),
         description_en=escape(info.description_en.split("\n\n")[0]),

@@ -16,6 +16,12 @@ joined by 'và'). A mention that cannot be resolved is kept verbatim with no
 agency id, and ``report_unresolved`` warns about it with its source line.
 In running text ('phối hợp với Sở Nội vụ, Sở TT&TT hướng dẫn …'),
 ``leading_mentions`` reads the known names at the start.
+
+Agencies have dates (``valid_from``/``valid_to``: the 2025 mergers, the end of
+the district level): a registry is made for a day, the plan's issue date, and a
+name that several agencies bore resolves to the one that existed that day. A
+name only an agency that had ceased bore still resolves to it (the plan names
+it; the audit's rule ``agency_ceased`` reports it with its successor).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import cache
 
 from kehoach.core.errors import KehoachError
@@ -45,6 +52,21 @@ class Agency:
     province: str | None
     admin_code: str | None
     aliases: tuple[str, ...]
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    def valid_on(self, day: date | None) -> bool:
+        """Whether the agency existed on ``day`` (any agency, when no day is known)."""
+        return day is None or ((self.valid_from is None or self.valid_from <= day)
+                               and (self.valid_to is None or day <= self.valid_to))
+
+    def distance(self, day: date | None) -> int:
+        """Days between ``day`` and the agency's existence (0 when it existed then)."""
+        if day is None or self.valid_on(day):
+            return 0
+        if self.valid_to is not None and day > self.valid_to:
+            return (day - self.valid_to).days
+        return (self.valid_from - day).days if self.valid_from else 0
 
 
 @dataclass(frozen=True)
@@ -69,14 +91,16 @@ QUALIFIERS = ("tại", "theo", "thuộc", "của", "trên", "trong", "được",
 
 
 class AgencyRegistry:
-    """Agencies known for one province, with an alias index for lookups."""
+    """Agencies known for one province on one day, with an alias index for lookups."""
 
-    def __init__(self, province: str, province_unit: str = "tỉnh"):
+    def __init__(self, province: str, province_unit: str = "tỉnh", on: date | None = None):
         self.province = province
         self.province_unit = province_unit
+        self.on = on
         self._suffixes = (f" {key(province_unit)} {key(province)}", f" {key(province)}", f" {key(province_unit)}")
         self.agencies: dict[str, Agency] = {}
         self._index: dict[str, str] = {}
+        self._bearers: dict[str, list[str]] = {}  # alias key -> every agency that bore it, in any period
         # text -> agency id: the same names recur in every table of a plan and in
         # every plan of a province; bounded, the registry lives as long as the process
         self._resolved: dict[str, str | None] = {}
@@ -104,16 +128,23 @@ class AgencyRegistry:
             province=None if scope == "national" else self.province,
             admin_code=row["admin_code"] or None,
             aliases=tuple(split_list(row["aliases"])),
+            valid_from=_day(row.get("valid_from")),
+            valid_to=_day(row.get("valid_to")),
         )
         self.agencies[agency_id] = agency
         for alias in (agency.name_vi, *agency.aliases):
             k = self.alias_key(alias)
-            other = self._index.get(k)
-            if other and other != agency_id:
+            bearers = self._bearers.setdefault(k, [])
+            if agency_id in bearers:
+                continue
+            clash = next((b for b in bearers if _overlap(self.agencies[b], agency)), None)
+            if clash:
                 raise KehoachError(
-                    f"alias {alias!r} names both {other} and {agency_id}", REFERENCE_DIR / "agencies.csv"
+                    f"alias {alias!r} names both {clash} and {agency_id}", REFERENCE_DIR / "agencies.csv"
                 )
-            self._index[k] = agency_id
+            bearers.append(agency_id)
+            # the bearer that existed on the day; else the one closest in time (a plan naming a ceased body)
+            self._index[k] = min(bearers, key=lambda b: self.agencies[b].distance(self.on))
 
     def alias_key(self, text: str) -> str:
         """Comparison key; a trailing 'tỉnh [Quảng Ngãi]' does not change the agency."""
@@ -122,6 +153,17 @@ class AgencyRegistry:
             if k.endswith(suffix) and len(k) > len(suffix):
                 return k[: -len(suffix)]
         return k
+
+    def successions(self) -> list[dict]:
+        """The successions (``reference/agency_successions.csv``) between agencies of this registry."""
+        found = []
+        for row in vocabulary("agency_successions"):
+            ids = [key_ if row["scope"] == "national" else f"{slug(self.province)}.{key_}"
+                   for key_ in (row["agency_key"], row["successor_key"])]
+            if all(i in self.agencies for i in ids):
+                found.append({"agency_id": ids[0], "successor_agency_id": ids[1],
+                              "valid_from": _day(row["valid_from"]), "basis": row["basis"]})
+        return found
 
     # -- reading ---------------------------------------------------------------
     def resolve(self, text: str) -> str | None:
@@ -241,9 +283,34 @@ def _pieces(text: str, separator: re.Pattern[str] = _SEPARATOR) -> list[tuple[in
     return spans
 
 
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _overlap(a: Agency, b: Agency) -> bool:
+    """Whether two agencies existed on a common day (then no name may be theirs both)."""
+    return ((a.valid_to is None or b.valid_from is None or b.valid_from <= a.valid_to)
+            and (b.valid_to is None or a.valid_from is None or a.valid_from <= b.valid_to))
+
+
 @cache
-def registry_for(province: str, province_unit: str = "tỉnh") -> AgencyRegistry:
-    return AgencyRegistry(province, province_unit)
+def _changes() -> tuple[date, ...]:
+    """Days on which the code list changes (an agency begins, or the day after one ends)."""
+    days = {_day(r["valid_from"]) for r in vocabulary("agencies") if r.get("valid_from")}
+    days |= {_day(r["valid_to"]) + timedelta(days=1) for r in vocabulary("agencies") if r.get("valid_to")}
+    return tuple(sorted(days))
+
+
+def registry_for(province: str, province_unit: str = "tỉnh", on: date | None = None) -> AgencyRegistry:
+    """The registry of a province on day ``on`` (None: any day, each name to its earliest bearer).
+    Days between two changes of the code list share one registry."""
+    era = max((d for d in _changes() if on is not None and d <= on), default=None)
+    return _registry(province, province_unit, era if era is not None else (on and date.min))
+
+
+@cache
+def _registry(province: str, province_unit: str, era: date | None) -> AgencyRegistry:
+    return AgencyRegistry(province, province_unit, era)
 
 
 def report_unresolved(path: str, builders: Mapping[str, TableBuilder]) -> int:

@@ -67,6 +67,7 @@ class TableContext:
     out: dict[str, TableBuilder]
     factor: Decimal = Decimal(1)
     key_prefix: str = ""  # qualifies task codes when a plan has several task tables ('02/'), see task_table_prefixes
+    plan_year: int | None = None  # a deadline naming a month alone ('Tháng 12') is of this year
 
     def cell(self, row: Row, column: Column | None) -> str:
         return row.text(column.index) if column else ""
@@ -224,7 +225,7 @@ def _task_deadline(ctx: TableContext, row: Row) -> tuple[str, Deadline]:
         deadline = _deadline(ctx, row, column)
         return deadline.text, deadline
     deadlines = [_deadline(ctx, row, c) for c in stated]  # each cell checked on its own line
-    deadline = parse_deadline("; ".join(d.text for d in deadlines))
+    deadline = parse_deadline("; ".join(d.text for d in deadlines), ctx.plan_year)
     return _labelled(ctx, row, ("submission_deadline",), "level") or "", deadline
 
 
@@ -304,7 +305,7 @@ def build_budget(ctx: TableContext, rows: list[LogicalRow]) -> None:
 def _deadline(ctx: TableContext, row: Row, column: Column | None) -> Deadline:
     """The deadline cell read, errors located on the cell's line."""
     try:
-        return parse_deadline(ctx.cell(row, column))
+        return parse_deadline(ctx.cell(row, column), ctx.plan_year)
     except KehoachError as exc:
         raise exc.located(ctx.path, row.cells[column.index].line if column else row.line) from None
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, concat
 from kehoach.parse.plan import PlanRows, read_plan, typed
+from kehoach.parse.series import link_series
 from kehoach.read.sources import SourceFile, SourceText, decode_source
 
 
@@ -56,7 +57,8 @@ def parsed(plans: Iterable[PlanRows]) -> Parsed:
 
 
 def combine(pieces: list[Parsed]) -> Tables:
-    """The corpus: the pieces' tables, in their order, concatenated once."""
+    """The corpus: the pieces' tables, in their order, concatenated once; its plans linked to the
+    plans they follow, and their tasks to the tasks they continue (``link_series``: it needs them all)."""
     owners: dict[str, list[str]] = {}
     for piece in pieces:
         for path, plan_ids in piece.plans:
@@ -67,4 +69,5 @@ def combine(pieces: list[Parsed]) -> Tables:
         files = owners[duplicates[0]]
         raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
     # each piece is one chunk per column already: a few chunks, not re-copied
-    return pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=False)
+    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=False)
+    return link_series(tables)

@@ -153,6 +153,8 @@ def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, 
     header lines of the tables read."""
     plan_id = header.plan_id if header else Path(source.path).stem
     province, unit = (header.province, header.province_unit) if header else ("", "")
+    agencies = registry_for(province, unit, header.issued_date if header else None)
+    plan_year = header.plan_year if header else None
     out = {name: TableBuilder(name) for name in resource_names()}
     pillars = PillarCollector(plan_id)
     found = appendix_starts_and_blocks(source.lines, start, source.path)
@@ -163,8 +165,8 @@ def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, 
             report.problem(error.line, error.message)
             continue
         for table in appendix.tables:
-            ctx = TableContext(plan_id, source.path, appendix, table, registry_for(province, unit), pillars, out,
-                               key_prefix=prefixes.get(id(table), ""))
+            ctx = TableContext(plan_id, source.path, appendix, table, agencies, pillars, out,
+                               key_prefix=prefixes.get(id(table), ""), plan_year=plan_year)
             try:
                 read_appendix(ctx)
             except KehoachError as exc:

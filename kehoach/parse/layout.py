@@ -42,6 +42,10 @@ _FINISHED = re.compile(r"[.;:!?…)\]|\"”’]$")
 _RECIPIENTS = re.compile(r"^\s*Nơi nhận\s*:", re.IGNORECASE)
 _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+GIAI ĐOẠN\b|\s+ĐẾN\b|$)", re.IGNORECASE)
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
+# A plan over a period: 'giai đoạn 2021-2025', or 'đến năm 2025, định hướng đến năm 2030' (the first horizon
+# is the plan's; the orientation year after it is not).
+_PERIOD_RANGE = re.compile(r"\bGIAI ĐOẠN\s+(\d{4})\s*[-–]\s*(\d{4})\b", re.IGNORECASE)
+_HORIZON = re.compile(r"\bĐẾN NĂM\s+(\d{4})\b", re.IGNORECASE)
 
 
 class RelatedEntry(NamedTuple):
@@ -68,6 +72,8 @@ class PlanHeader:
     title: str
     title_line: int
     plan_year: int | None
+    period_start: int | None = None
+    period_end: int | None = None
     # What the page's metadata table states ('Số hiệu', 'Ngày ban hành', …): field -> (value, line).
     metadata: dict[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -243,7 +249,7 @@ def header_from(fm: FrontMatter, path: str, start: int = 0, line_count: int | No
         issuer = _issuer_name(fm.issuer_printed, province, unit)
     cased = _sentence_case(title_printed, [province] if province else [])
     title = f"{fm.doc_type} {cased[:1].lower()}{cased[1:]}"
-    years = _YEAR_IN_TITLE.findall(title_printed)
+    start, end, plan_year = plan_period(title_printed, fm.issued_date.year)
     return PlanHeader(
         number=fm.number,
         number_line=fm.number_line,
@@ -258,9 +264,26 @@ def header_from(fm: FrontMatter, path: str, start: int = 0, line_count: int | No
         title_printed=title_printed,
         title=title,
         title_line=fm.title_line or fm.number_line,
-        plan_year=int(years[-1]) if years else None,
+        plan_year=plan_year,
+        period_start=start,
+        period_end=end,
         metadata=dict(fm.metadata),
     )
+
+
+def plan_period(title: str, issued_year: int) -> tuple[int | None, int | None, int | None]:
+    """(first year, last year, plan year) a title names: a period ('giai đoạn 2021-2025';
+    'đến năm 2025, định hướng đến năm 2030', from the year of issue) has no single plan year;
+    a one-year plan ('năm 2024') covers its year."""
+    span = _PERIOD_RANGE.search(title)
+    if span:
+        return int(span[1]), int(span[2]), None
+    horizon = _HORIZON.search(title)
+    if horizon:
+        return min(issued_year, int(horizon[1])), int(horizon[1]), None
+    years = _YEAR_IN_TITLE.findall(title)
+    year = int(years[-1]) if years else None
+    return year, year, year
 
 
 def national_issuer(printed: str) -> str | None:

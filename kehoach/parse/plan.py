@@ -14,7 +14,7 @@ from typing import Any
 from kehoach.core.collector import cycle_collection_paused
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, Tables, resource_names, rows_to_arrow, with_ordinals
-from kehoach.core.text import key
+from kehoach.core.places import province_on
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.agencies import report_unresolved
 from kehoach.parse.appendices import TableContext, read_appendix, task_table_prefixes
@@ -22,6 +22,7 @@ from kehoach.parse.front_matter import doc_type_at_start
 from kehoach.parse.layout import PlanDocument, parse_document
 from kehoach.parse.legal_documents import DocRef, parse_related_entry
 from kehoach.parse.narrative.reader import read_narrative
+from kehoach.parse.series import cited_predecessor
 from kehoach.parse.state import ParseState
 from kehoach.parse.values import parse_dmy
 from kehoach.read.sources import SourceText
@@ -99,39 +100,52 @@ def _parse(source: SourceText) -> PlanRows:
     for appendix in doc.appendices:
         for table in appendix.tables:
             ctx = TableContext(state.plan_id, doc.path, appendix, table, state.agencies, state.pillars, out,
-                               key_prefix=prefixes.get(id(table), ""))
+                               key_prefix=prefixes.get(id(table), ""), plan_year=doc.header.plan_year)
             kinds += read_appendix(ctx)
 
     read_narrative(doc, out, state)
     report_unresolved(doc.path, out)  # once every table with agency mentions is read
 
     _finish_documents(state, out)
+    _previous_plan(doc, state, out)
     for row in state.pillars.rows():
         out["pillars"].add(**row)
     for agency in state.agencies.agencies.values():
         out["agencies"].add(
             agency_id=agency.agency_id, name_vi=agency.name_vi, name_en=agency.name_en, level=agency.level,
             kind=agency.kind, province=agency.province, admin_code=agency.admin_code,
-            aliases="|".join(agency.aliases) or None,
+            aliases="|".join(agency.aliases) or None, valid_from=agency.valid_from, valid_to=agency.valid_to,
         )
+    out["agency_successions"].add_rows(state.agencies.successions())
     log.info("%s: plan %s, appendices read as %s", doc.path, doc.header.number, ", ".join(kinds) or "nothing")
     return PlanRows(doc.path, {name: with_ordinals(name, builder.rows) for name, builder in out.items()})
 
 
 def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState) -> None:
     h = doc.header
-    province_code = next(
-        (r["admin_code"] for r in vocabulary("provinces") if key(r["name_vi"]) == key(h.province)), None
-    )
+    province = province_on(h.province, h.issued_date) if h.province else None  # the code valid on its issue date
     doc_type_en = next((r["name_en"] for r in vocabulary("doc_types") if r["name_vi"] == h.doc_type), None)
     out["plans"].add(
         plan_id=state.plan_id, number=h.number, doc_type=h.doc_type, doc_type_en=doc_type_en, issuer=h.issuer,
-        issuer_printed=h.issuer_printed or None, province=h.province or None, province_code=province_code or None,
+        issuer_printed=h.issuer_printed or None, province=h.province or None,
+        province_code=province.code if province else None,
         place=h.place, issued_date=h.issued_date, title=h.title, title_printed=h.title_printed,
-        plan_year=h.plan_year, signer_title=" ".join(t for _, t in doc.signature) or None,
+        plan_year=h.plan_year, period_start=h.period_start, period_end=h.period_end,
+        signer_title=" ".join(t for _, t in doc.signature) or None,
         source_file=doc.path.rsplit("/", 1)[-1], source_sha256=doc.source.sha256, source_line=h.number_line,
         **_metadata_fields(h.metadata),
     )
+
+
+def _previous_plan(doc: PlanDocument, state: ParseState, out: dict[str, TableBuilder]) -> None:
+    """The plan this one follows, as it cites it (number and line; linked in a corpus by ``link_series``)."""
+    first_lines: dict[str, int] = {}
+    for rel in out["plan_documents"].rows:
+        line = first_lines.get(rel["doc_id"])
+        first_lines[rel["doc_id"]] = rel["source_line"] if line is None else min(line, rel["source_line"])
+    found = cited_predecessor(doc.header, state.documents.docs.values(), first_lines)
+    if found:
+        out["plans"].rows[0].update(previous_plan_number=found[0], previous_plan_line=found[1])
 
 
 def _metadata_fields(metadata: dict[str, tuple[str, int]]) -> dict:

@@ -15,7 +15,7 @@ class ParseState:
         header = doc.header
         self.plan_id = header.plan_id
         self.context = Context(header.province, header.province_unit)
-        self.agencies = registry_for(header.province, header.province_unit)
+        self.agencies = registry_for(header.province, header.province_unit, header.issued_date)
         self.pillars = PillarCollector(self.plan_id)
         self.documents = DocumentRegistry()
         self.plan_documents: list[dict] = []

@@ -175,11 +175,15 @@ _QUARTER = re.compile(r"quý\s+(iv|iii|ii|i|[1-4])\s*(?:/|năm)\s*(\d{4})", re.I
 _YEAR_RANGE = re.compile(r"(?<!\d)(\d{4})\s*[-–]\s*(\d{4})(?!\d)")
 _MONTH_YEAR = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{4})(?![\d/])")
 _YEAR = re.compile(r"(?<![\d/])(\d{4})(?![\d/])")
+# A month in words with its year ('Tháng 3 năm 2024'), and a month without a year ('Tháng 12'): the
+# month of the plan year, when the plan has one (a number that is no month is left: 'other').
+_MONTH_WORDS = re.compile(r"\btháng\s+(\d{1,2})\s+năm\s+(\d{4})(?![\d/])", re.IGNORECASE)
+_MONTH_ONLY = re.compile(r"\btháng\s+(0?[1-9]|1[0-2])(?![\d/])(?!\s+năm\s+\d)", re.IGNORECASE)
 # Words that only connect parts of a deadline ("trước 30/3/2024", "và").
 _FILLER = re.compile(r"\b(và|hoặc|trước|đến|từ|trong|năm|ngày|tháng|cuối|chậm nhất)\b|[,;.\-–()]", re.IGNORECASE)
 
 DEADLINE_KINDS = (
-    "none", "date", "dates", "month", "quarter", "year", "year_range",
+    "none", "date", "dates", "month", "month_of_plan_year", "quarter", "year", "year_range",
     "ongoing", "annual", "quarterly", "mixed", "other",
 )
 
@@ -198,12 +202,13 @@ def _recurring_terms() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(terms, key=lambda t: -len(t[0])))
 
 
-def parse_deadline(text: str | None) -> Deadline:
+def parse_deadline(text: str | None, plan_year: int | None = None) -> Deadline:
     """Classify a deadline cell and compute the latest date it names or implies.
 
     Year ranges imply 31 December of their last year, quarters their last
-    day, months their last day; recurring terms ('Thường xuyên', 'Hằng năm',
-    'Quý trong năm') imply no date.
+    day, months their last day (a month without a year, 'Tháng 12', that month
+    of ``plan_year``: kind ``month_of_plan_year``); recurring terms ('Thường
+    xuyên', 'Hằng năm', 'Quý trong năm') imply no date.
     """
     verbatim = clean(text)
     if not verbatim:
@@ -227,7 +232,10 @@ def parse_deadline(text: str | None) -> Deadline:
     take(_QUARTER, "quarter", lambda m: last_day_of_month(int(m[2]), 3 * ROMAN_QUARTERS[m[1].lower()], m[0]))
     take(_YEAR_RANGE, "year_range", lambda m: last_day_of_month(max(int(m[1]), int(m[2])), 12, m[0]))
     take(_MONTH_YEAR, "month", lambda m: last_day_of_month(int(m[2]), _month(m), m[0]))
+    take(_MONTH_WORDS, "month", lambda m: last_day_of_month(int(m[2]), _month(m), m[0]))
     take(_YEAR, "year", lambda m: last_day_of_month(int(m[1]), 12, m[0]))
+    if plan_year is not None:
+        take(_MONTH_ONLY, "month_of_plan_year", lambda m: last_day_of_month(plan_year, _month(m), m[0]))
 
     leftover = _FILLER.sub(" ", rest).strip()
     latest = max((d for _, d in calendar_parts), default=None)

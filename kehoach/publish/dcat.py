@@ -19,8 +19,10 @@ graph conforms without anyone's ontology loaded.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
+from kehoach.core.places import coverage_vi_en, province_on
 from kehoach.core.settings import Settings, settings
 from kehoach.core.vocabularies import vocabulary
 from kehoach.package.publisher import province_row
@@ -123,17 +125,32 @@ def contact_point(meta: DatasetMeta) -> dict:
 
 
 def spatial(meta: DatasetMeta) -> list[dict]:
-    """Each province of the plans (its place IRI when the reference row has one), and its country."""
+    """Each province of the plans (its place IRI when the reference row has one), and its country.
+    A province is given as it was on the plans' issue dates: its code then, and what it covered
+    (provinces were merged on 1 July 2025: code 51 is not the same territory before and after)."""
     nodes: list[dict] = []
-    for province in meta.provinces:
+    territories: set[tuple] = set()
+    for plan in meta.plans or [{"province": p} for p in meta.provinces]:
+        province = plan.get("province")
+        if not province:
+            continue
+        issued = date.fromisoformat(plan["issued_date"]) if plan.get("issued_date") else None
+        found = province_on(province, issued) if issued else None
+        territory = (province, found.code, found.valid_from) if found else (province,)
+        if territory in territories:
+            continue
+        territories.add(territory)
         row = province_row(province)
         place: dict[str, Any] = {"@type": "dct:Location",
                                  "skos:prefLabel": _texts(f"{row.get('unit', '')} {province}".strip(),
                                                           f"{row.get('name_en') or province} province")}
         if row.get("spatial_iri"):
             place["@id"] = row["spatial_iri"]
-        if row.get("admin_code"):
-            place["dct:identifier"] = row["admin_code"]
+        code = (found.code if found else "") or row.get("admin_code")
+        if code:
+            place["dct:identifier"] = code
+        if found:
+            place["skos:scopeNote"] = _texts(*coverage_vi_en(province, issued))
         nodes.append(place)
         country = row.get("country_iri")
         if country and all(n.get("@id") != country for n in nodes):

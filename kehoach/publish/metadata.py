@@ -66,8 +66,10 @@ class DatasetMeta:
 
     @property
     def temporal(self) -> tuple[str, str]:
-        """The plan years as a period ('2024-01-01', '2024-12-31'); empty when unknown."""
-        years = sorted(int(p["plan_year"]) for p in self.plans if str(p.get("plan_year") or "").isdigit())
+        """The plans' periods as one ('2024-01-01', '2024-12-31'; a plan over a period, its first and last
+        years); empty when unknown."""
+        years = sorted(int(p[f]) for p in self.plans for f in ("period_start", "period_end", "plan_year")
+                       if str(p.get(f) or "").isdigit())
         if not years:
             return "", ""
         return f"{years[0]}-01-01", f"{years[-1]}-12-31"

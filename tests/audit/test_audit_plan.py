@@ -78,10 +78,11 @@ def test_warnings_of_the_plan(audited, plan_source):
 
 def test_nothing_is_reported_on_the_consistent_parts(audited):
     # Every group subtotal equals its lines; each grand-total column equals its lines and its groups;
-    # every agency resolves; every deadline is between the issue date and the end of 2025.
+    # every agency resolves, to an agency that existed on the issue date; every deadline is between
+    # the issue date and the end of 2025.
     consistent = ("budget_group_subtotal", "budget_grand_total_vs_lines", "budget_grand_total_vs_groups",
                   "budget_item_no_amount", "investment_total_blank", "numbering_duplicate",
-                  "numbering_outside_group", "task_no_lead_agency", "agency_unresolved",
+                  "numbering_outside_group", "task_no_lead_agency", "agency_unresolved", "agency_ceased",
                   "deadline_before_issue", "deadline_after_horizon")
     rules = {r["rule_id"]: r for r in audited.tables["audit_rules"].to_pylist()}
     for rule_id in consistent:

@@ -27,7 +27,8 @@ def test_header_of_another_province(other):
     plan = one(other, "plans")
     assert plan["plan_id"] == "binh-dinh-45-kh-ubnd-2025"
     assert plan["issuer"] == "Ủy ban nhân dân tỉnh Bình Định"
-    assert plan["province"] == "Bình Định" and plan["province_code"] is None
+    # the official code of Bình Định on its issue date (5 Jan 2025, before the 1 July 2025 mergers)
+    assert plan["province"] == "Bình Định" and plan["province_code"] == "52"
     assert plan["issued_date"] == date(2025, 1, 5)
     assert plan["plan_year"] == 2025
     assert plan["signer_title"] == "KT. CHỦ TỊCH PHÓ CHỦ TỊCH"

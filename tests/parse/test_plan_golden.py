@@ -18,6 +18,11 @@ def test_plan_header(plan_tables, plan_source):
     assert plan["title"] == "Kế hoạch chuyển đổi số tỉnh Quảng Ngãi năm 2024"
     assert plan["title_printed"] == "CHUYỂN ĐỔI SỐ TỈNH QUẢNG NGÃI NĂM 2024"
     assert plan["plan_year"] == 2024
+    assert (plan["period_start"], plan["period_end"]) == (2024, 2024)  # a one-year plan covers its year
+    # the plan it follows, as it cites it in its list of related documents; not in the package alone
+    assert (plan["previous_plan_number"], plan["previous_plan_id"]) == ("189/KH-UBND", None)
+    assert plan_source.line(plan["previous_plan_line"]) == (
+        "- 15 Kế hoạch 189/KH-UBND năm 2022 về Chuyển đổi số tỉnh Quảng Ngãi năm 2023")
     assert plan["signer_title"] == "CHỦ TỊCH"
     assert plan["source_sha256"] == plan_source.sha256
     assert plan_source.line(plan["source_line"]).startswith("Số: 219/KH-UBND")
@@ -171,6 +176,19 @@ def test_related_documents_list_repeats_itself_but_documents_are_unique(plan_tab
 def test_district_agencies_carry_official_codes(plan_tables):
     assert one(plan_tables, "agencies", agency_id="quang-ngai.duc-pho")["admin_code"] == "534"
     assert one(plan_tables, "agencies", agency_id="quang-ngai.tu-nghia")["admin_code"] == "528"
+
+
+def test_agencies_carry_their_dates_and_successions(plan_tables):
+    """The 2024 plan names Sở TT&TT, which existed then; the code list says until when, and who took over."""
+    tttt = one(plan_tables, "agencies", agency_id="quang-ngai.so-tttt")
+    assert (tttt["valid_from"], tttt["valid_to"]) == (None, date(2025, 2, 28))
+    assert one(plan_tables, "agencies", agency_id="quang-ngai.duc-pho")["valid_to"] == date(2025, 6, 30)
+    assert one(plan_tables, "agencies", agency_id="quang-ngai.so-khcn")["valid_to"] is None
+    succession = one(plan_tables, "agency_successions", agency_id="quang-ngai.so-tttt")
+    assert succession["successor_agency_id"] == "quang-ngai.so-khcn"
+    assert succession["valid_from"] == date(2025, 3, 1) and succession["basis"].startswith("Nghị định 45/2025/NĐ-CP")
+    assert one(plan_tables, "agency_successions", agency_id="bo-tttt")["successor_agency_id"] == "bo-khcn"
+    assert plan_tables["task_lineage"].num_rows == 0  # a plan alone follows no plan of its package
 
 
 def test_every_row_points_at_its_source_line(plan_tables, plan_source):
