@@ -17,7 +17,9 @@ page and ``Rendering.confidences`` the OCR confidence of what it holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 
 
 @dataclass(frozen=True)
@@ -161,3 +163,27 @@ def _cell_text(cell: Cell) -> str:
     # a cell's paragraphs and line breaks are one run of text: a break inside a
     # row would end the row for the table reader
     return " ".join(cell.text.replace("|", "/").split())
+
+
+# --- what readers of laid-out formats (DOCX, HTML) share ----------------------------------
+
+# A row number as a table's first cell writes it ('1', '1.2', '1.2.', 'IV', 'II.'): the
+# rows above the first numbered row are the header when the format does not mark it.
+_ROW_NUMBER = re.compile(r"^(?:\d+(?:[.,]\d+)*\.?|[IVXLC]+\.?)$")
+# A paragraph that is only a rule ('-------', '____') under the issuer or the motto.
+_RULE = re.compile(r"^[\s\-_=*–—]*$")
+
+
+def mark_header_rows(rows: list[list[Cell]], marked: int) -> list[list[Cell]]:
+    """Rows with their header flag: the ``marked`` rows the format calls header rows,
+    else the rows above the first row numbered in its first cell (none if no row is)."""
+    count = marked or next((r for r, row in enumerate(rows) if row and _ROW_NUMBER.match(row[0].text.strip())), 0)
+    return [[replace(c, header=r < count) for c in row] for r, row in enumerate(rows)]
+
+
+def layout_rows(columns: list[list[str]]) -> tuple[tuple[Cell, ...], ...]:
+    """A borderless table that lays lines out side by side (issuer left, national motto
+    right; signer right): its columns' lines paired row by row, rules dropped, as the
+    site layout renders them (``ỦY BAN NHÂN DÂN | CỘNG HÒA … |``)."""
+    kept = [[line.strip() for line in column if not _RULE.match(line)] for column in columns]
+    return tuple(tuple(Cell(line) for line in row) for row in zip_longest(*kept, fillvalue=""))

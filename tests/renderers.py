@@ -1,0 +1,244 @@
+"""A plan text written as the formats it is issued in (DOCX, HTML), for the readers' tests.
+
+The structure comes from the text as the parser reads it, never from its content:
+each appendix table is read by the table reader (``read_table``: its column tree
+and its rows), other runs of ``|`` lines are layout tables (the issuer and the
+motto side by side, the signer), ``[n] …`` lines after the body are footnotes
+and ``[n]`` in a paragraph is their reference. A table is then written as a
+document would hold it: header cells merged by the column tree (a label over
+several columns spans them, a label with nothing under it spans down), a group
+row's name spanning the empty cells after it, the layout table borderless with
+one paragraph per line, footnotes as Word footnotes or as a page's notes.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from dataclasses import dataclass, field
+
+import docx
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt
+
+from kehoach.parse.table_reader import PipeTable, is_header_start, line_cells, read_table
+
+_NOTE = re.compile(r"^\[(\d+)\] (.*)$")
+_REFERENCE = re.compile(r"\[(\d+)\]")
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+@dataclass
+class HeaderCell:
+    text: str
+    row_span: int
+    col_span: int
+
+
+@dataclass
+class Grid:
+    """A table as written: header rows of merged cells, data rows of (text, column span)."""
+
+    width: int
+    header: list[list[HeaderCell]]
+    rows: list[list[tuple[str, int]]]
+
+
+@dataclass
+class Plan:
+    blocks: list[str | Grid | list[list[str]]] = field(default_factory=list)  # paragraph, table, layout columns
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def plan_structure(lines: tuple[str, ...], path: str = "plan.txt") -> Plan:
+    plan = Plan()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        note = _NOTE.match(line)
+        if is_header_start(line):
+            table = read_table(lines, i, path)
+            plan.blocks.append(_grid(table))
+            i = table.end_line
+            continue
+        if "|" in line:
+            run = []
+            while i < len(lines) and "|" in lines[i] and not is_header_start(lines[i]):
+                run.append(line_cells(lines[i]))
+                i += 1
+            width = max(len(r) for r in run)
+            plan.blocks.append([[r[c] if c < len(r) else "" for r in run] for c in range(width)])
+            continue
+        if note and _cited(plan, note.group(1)):
+            plan.notes[note.group(1)] = note.group(2)
+        elif line.strip():
+            plan.blocks.append(line)
+        i += 1
+    return plan
+
+
+def _cited(plan: Plan, number: str) -> bool:
+    return any(isinstance(b, str) and f"[{number}]" in b for b in plan.blocks)
+
+
+def _grid(table: PipeTable) -> Grid:
+    depth = max(len(c.labels) for c in table.columns)
+    header: list[list[HeaderCell]] = []
+    for level in range(depth):
+        row: list[HeaderCell] = []
+        previous: tuple[str, ...] | None = None
+        for column in table.columns:
+            if len(column.labels) <= level:
+                previous = None
+                continue
+            path = column.labels[: level + 1]
+            if path == previous:
+                row[-1].col_span += 1
+                continue
+            down = depth - level if len(column.labels) == level + 1 else 1
+            row.append(HeaderCell(column.labels[level], down, 1))
+            previous = path
+        header.append(row)
+    rows = []
+    for data in table.rows:
+        texts = [c.text for c in data.cells]
+        if len(texts) > 2 and texts[1] and not any(texts[2:]):
+            rows.append([(texts[0], 1), (texts[1], len(texts) - 1)])  # a group row: its name spans the rest
+        else:
+            rows.append([(t, 1) for t in texts])
+    return Grid(len(table.columns), header, rows)
+
+
+# --- DOCX ---------------------------------------------------------------------------------
+
+def to_docx(plan: Plan) -> bytes:
+    document = docx.Document()
+    document.styles["Normal"].font.size = Pt(11)
+    numbers = {n: i for i, n in enumerate(plan.notes, 1)}
+    for block in plan.blocks:
+        if isinstance(block, str):
+            _docx_paragraph(document.add_paragraph(), block, numbers)
+        elif isinstance(block, Grid):
+            _docx_table(document, block)
+        else:
+            _docx_layout(document, block)
+    if plan.notes:
+        _docx_footnotes(document, plan.notes, numbers)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _docx_paragraph(paragraph, text: str, numbers: dict[str, int]) -> None:
+    at = 0
+    for m in _REFERENCE.finditer(text):
+        if m.group(1) not in numbers:
+            continue
+        paragraph.add_run(text[at:m.start()])
+        reference = OxmlElement("w:footnoteReference")
+        reference.set(qn("w:id"), str(numbers[m.group(1)]))
+        paragraph.add_run()._r.append(reference)
+        at = m.end()
+    paragraph.add_run(text[at:])
+
+
+def _docx_layout(document, columns: list[list[str]]) -> None:
+    table = document.add_table(rows=1, cols=len(columns))  # no style: no borders
+    for cell, lines in zip(table.rows[0].cells, columns, strict=True):
+        cell.text = lines[0]
+        if len(lines) > 1:
+            cell.add_paragraph("-" * 7)  # the rule under the issuer and the motto
+        for line in lines[1:]:
+            cell.add_paragraph(line)
+
+
+def _docx_table(document, grid: Grid) -> None:
+    table = document.add_table(rows=len(grid.header) + len(grid.rows), cols=grid.width)
+    table.style = "Table Grid"
+    taken: set[tuple[int, int]] = set()
+    for r, row in enumerate(grid.header):
+        column = 0
+        for cell in row:
+            while (r, column) in taken:
+                column += 1
+            target = table.cell(r, column)
+            if cell.row_span > 1 or cell.col_span > 1:
+                target = target.merge(table.cell(r + cell.row_span - 1, column + cell.col_span - 1))
+            target.text = cell.text
+            taken.update((r + dr, column + dc) for dr in range(cell.row_span) for dc in range(cell.col_span))
+            column += cell.col_span
+        header = OxmlElement("w:tblHeader")
+        table.rows[r]._tr.get_or_add_trPr().append(header)
+    for r, row in enumerate(grid.rows, len(grid.header)):
+        column = 0
+        for text, span in row:
+            target = table.cell(r, column)
+            if span > 1:
+                target = target.merge(table.cell(r, column + span - 1))
+            target.text = text
+            column += span
+
+
+def _docx_footnotes(document, notes: dict[str, str], numbers: dict[str, int]) -> None:
+    body = "".join(
+        f'<w:footnote w:id="{numbers[n]}"><w:p><w:r><w:footnoteRef/></w:r>'
+        f'<w:r><w:t xml:space="preserve"> {html.escape(text)}</w:t></w:r></w:p></w:footnote>'
+        for n, text in notes.items())
+    xml = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{W_NS}">'
+           '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+           '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r>'
+           f'</w:p></w:footnote>{body}</w:footnotes>')
+    part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, xml.encode("utf-8"),
+                document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_CHROME_TOP = ('<header class="site-header"><a href="/">Thư viện văn bản</a></header>'
+               '<nav><ul><li><a href="/">Trang chủ</a></li><li><a href="/vb">Văn bản mới</a></li></ul></nav>'
+               '<div class="breadcrumb">Trang chủ › Văn bản › Kế hoạch</div><script>var x = "a | b |";</script>')
+_CHROME_BOTTOM = '<aside>Văn bản liên quan</aside><footer>© Thư viện văn bản</footer>'
+
+
+def to_html(plan: Plan) -> bytes:
+    numbers = {n: i for i, n in enumerate(plan.notes, 1)}
+    out = ['<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Kế hoạch</title></head><body>',
+           _CHROME_TOP, '<main>']
+    for block in plan.blocks:
+        if isinstance(block, str):
+            out.append(f"<p>{_html_references(block, numbers)}</p>")
+        elif isinstance(block, Grid):
+            out.append(_html_table(block))
+        else:
+            cells = "".join("<td>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</td>"
+                            for lines in block)
+            out.append(f'<table style="border:none"><tr>{cells}</tr></table>')
+    for n, text in plan.notes.items():
+        out.append(f'<p id="ftn{numbers[n]}">[{numbers[n]}] {html.escape(text)}</p>')
+    out.append(f"</main>{_CHROME_BOTTOM}</body></html>")
+    return "\n".join(out).encode("utf-8")
+
+
+def _html_references(text: str, numbers: dict[str, int]) -> str:
+    escaped = html.escape(text)
+    return _REFERENCE.sub(lambda m: f'<sup><a href="#ftn{m.group(1)}">[{m.group(1)}]</a></sup>'
+                          if m.group(1) in numbers else m.group(0), escaped)
+
+
+def _html_table(grid: Grid) -> str:
+    out = ['<table border="1" cellspacing="0"><thead>']
+    for row in grid.header:
+        out.append("<tr>" + "".join(f'<th rowspan="{c.row_span}" colspan="{c.col_span}">{html.escape(c.text)}</th>'
+                                    for c in row) + "</tr>")
+    out.append("</thead><tbody>")
+    for row in grid.rows:
+        out.append("<tr>" + "".join(f'<td colspan="{span}">{html.escape(text)}</td>' if span > 1
+                                    else f"<td>{html.escape(text)}</td>" for text, span in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
