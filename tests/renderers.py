@@ -158,30 +158,63 @@ def _docx_layout(document, columns: list[list[str]]) -> None:
 
 
 def _docx_table(document, grid: Grid) -> None:
-    table = document.add_table(rows=len(grid.header) + len(grid.rows), cols=grid.width)
+    """The table's XML written as Word writes it (python-docx's cell() and merge() walk the
+    whole table at each call): a merged cell is one ``w:tc`` with ``w:gridSpan``, and
+    ``w:vMerge`` restart/continue down the rows it covers."""
+    table = document.add_table(rows=0, cols=grid.width)
     table.style = "Table Grid"
-    taken: set[tuple[int, int]] = set()
-    for r, row in enumerate(grid.header):
+    below: dict[int, tuple[int, int]] = {}  # grid column -> (header rows a merge still covers, its span)
+    for row in grid.header:
+        cells: list[tuple[str, int, str | None]] = []
         column = 0
-        for cell in row:
-            while (r, column) in taken:
-                column += 1
-            target = table.cell(r, column)
-            if cell.row_span > 1 or cell.col_span > 1:
-                target = target.merge(table.cell(r + cell.row_span - 1, column + cell.col_span - 1))
-            target.text = cell.text
-            taken.update((r + dr, column + dc) for dr in range(cell.row_span) for dc in range(cell.col_span))
+        queue = list(row)
+        while column < grid.width and (queue or column in below):
+            if column in below:
+                left, span = below.pop(column)
+                if left > 1:
+                    below[column] = (left - 1, span)
+                cells.append(("", span, "continue"))
+                column += span
+                continue
+            cell = queue.pop(0)
+            if cell.row_span > 1:
+                below[column] = (cell.row_span - 1, cell.col_span)
+            cells.append((cell.text, cell.col_span, "restart" if cell.row_span > 1 else None))
             column += cell.col_span
-        header = OxmlElement("w:tblHeader")
-        table.rows[r]._tr.get_or_add_trPr().append(header)
-    for r, row in enumerate(grid.rows, len(grid.header)):
-        column = 0
-        for text, span in row:
-            target = table.cell(r, column)
-            if span > 1:
-                target = target.merge(table.cell(r, column + span - 1))
-            target.text = text
-            column += span
+        _docx_row(table, cells, header=True)
+    for row in grid.rows:
+        _docx_row(table, [(text, span, None) for text, span in row], header=False)
+
+
+def _docx_row(table, cells: list[tuple[str, int, str | None]], header: bool) -> None:
+    tr = OxmlElement("w:tr")
+    if header:
+        properties = OxmlElement("w:trPr")
+        properties.append(OxmlElement("w:tblHeader"))
+        tr.append(properties)
+    for text, span, merge in cells:
+        tc = OxmlElement("w:tc")
+        properties = OxmlElement("w:tcPr")
+        if span > 1:
+            grid_span = OxmlElement("w:gridSpan")
+            grid_span.set(qn("w:val"), str(span))
+            properties.append(grid_span)
+        if merge:
+            vertical = OxmlElement("w:vMerge")
+            if merge == "restart":
+                vertical.set(qn("w:val"), "restart")
+            properties.append(vertical)
+        tc.append(properties)
+        paragraph = OxmlElement("w:p")
+        if text:
+            run, t = OxmlElement("w:r"), OxmlElement("w:t")
+            t.text = text
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            run.append(t)
+            paragraph.append(run)
+        tc.append(paragraph)
+        tr.append(tc)
+    table._tbl.append(tr)
 
 
 def _docx_footnotes(document, notes: dict[str, str], numbers: dict[str, int]) -> None:

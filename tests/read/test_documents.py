@@ -1,0 +1,196 @@
+"""Plans read as issued: the plan of raw/ and another plan written as a Word document
+and as a web page (tests/renderers.py, from their structure as the parser reads it)
+read back into the same tables and findings as their texts."""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+
+import docx
+import pytest
+from docx.oxml import parse_xml
+from renderers import plan_structure, to_docx, to_html
+from sample_plans import OTHER_PLAN
+
+from kehoach.audit.runner import run_audit
+from kehoach.build import run_build
+from kehoach.core.errors import KehoachError
+from kehoach.parse.inspection import inspect_file
+from kehoach.parse.plan import parse_source
+from kehoach.read import web_page, word_document
+from kehoach.read.document import Table, render
+from kehoach.read.sources import discover, read_source, split_lines
+
+WRITERS = {"docx": to_docx, "html": to_html}
+# What tells the file apart, not what it says: dropped before comparing tables.
+PROVENANCE = ("source_file", "source_sha256", "source_line")
+
+
+def comparable(tables) -> dict[str, list[dict]]:
+    return {name: [{k: v for k, v in row.items() if k not in PROVENANCE} for row in table.to_pylist()]
+            for name, table in tables.items()}
+
+
+def written(tmp_path, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return read_source(path)
+
+
+@pytest.fixture(scope="module")
+def raw_plan(plan_source):
+    return plan_structure(plan_source.lines, plan_source.path)
+
+
+@pytest.fixture(scope="module")
+def raw_findings(plan_tables):
+    return run_audit(plan_tables).tables["findings"].to_pylist()
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_the_plan_of_raw_reads_as_its_text_tables_and_findings(tmp_path, kind, raw_plan, plan_source, plan_tables,
+                                                               raw_findings):
+    source = written(tmp_path, f"plan.{kind}", WRITERS[kind](raw_plan))
+    assert (source.format, source.reader.split()[0]) == (kind, {"docx": "python-docx", "html": "lxml"}[kind])
+    assert source.lines == plan_source.lines  # the canonical text is the site's text, line for line
+    tables = parse_source(source)
+    assert comparable(tables) == comparable(plan_tables)
+    assert tables["tasks"].num_rows and tables["budget_items"].num_rows and tables["investments"].num_rows
+    findings = run_audit(tables).tables["findings"].to_pylist()
+    assert findings == raw_findings and findings
+
+
+@pytest.mark.parametrize("kind", WRITERS)
+def test_another_plan_reads_as_its_text(tmp_path, kind):
+    text = written(tmp_path, "other.txt", OTHER_PLAN.encode())
+    source = written(tmp_path, f"other.{kind}", WRITERS[kind](plan_structure(text.lines)))
+    tables = parse_source(source)
+    assert comparable(tables) == comparable(parse_source(text))
+    assert [t["name"] for t in tables["tasks"].to_pylist()][:2] == ["Triển khai nền tảng A", "Triển khai nền tảng B"]
+
+
+def test_the_word_document_holds_merged_cells_footnotes_and_a_borderless_header(raw_plan):
+    data = to_docx(raw_plan)
+    document = word_document.read(data, "plan.docx")
+    tables = [b for b in document.blocks if isinstance(b, Table)]
+    cells = [c for t in tables for row in t.rows for c in row]
+    assert any(c.header and c.row_span == 3 for c in cells)  # 'TT' over three header rows
+    assert any(c.header and c.col_span == 4 for c in cells)  # the amounts' label over four columns
+    assert any(not c.header and c.col_span == 3 for c in cells)  # a group row's name
+    xml = docx.Document(io.BytesIO(data)).element.xml
+    assert xml.count("<w:footnoteReference") == 2 and "w:vMerge" in xml and "w:gridSpan" in xml
+    notes = [b.text for b in document.blocks if getattr(b, "footnote", False)]
+    assert [n[:4] for n in notes] == ["[1] ", "[2] "]
+    # the issuer and motto, written as one borderless row of stacked paragraphs with rules
+    issuer, motto = tables[0].rows[0]
+    assert (issuer.text, motto.text) == ("ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+
+
+def _numbered_document() -> bytes:
+    """A Word list: '%1.' then 'a)' under it, numbered by numbering.xml, and one paragraph
+    naming a list the document does not define."""
+    document = docx.Document()
+    numbering = document.part.numbering_part.element
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    numbering.append(parse_xml(
+        f'<w:abstractNum {w} w:abstractNumId="90"><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        '<w:lvlText w:val="%1."/></w:lvl><w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/>'
+        '<w:lvlText w:val="%2)"/></w:lvl><w:lvl w:ilvl="2"><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/>'
+        '</w:lvl></w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {w} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    for text, level, num in [("Nhận thức số", 0, 90), ("Tổ chức Ngày Chuyển đổi số", 1, 90), ("Chia sẻ", 1, 90),
+                             ("Hội thảo", 2, 90), ("Thể chế số", 0, 90), ("Rà soát quy định", 1, 90),
+                             ("Không rõ số", 0, 77)]:
+        paragraph = document.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {w}><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr>'))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_word_numbering_is_written_back_and_an_undefined_list_is_said():
+    document = word_document.read(_numbered_document(), "list.docx")
+    assert render(document).lines == ("1. Nhận thức số", "a) Tổ chức Ngày Chuyển đổi số", "b) Chia sẻ", "- Hội thảo",
+                                      "2. Thể chế số", "a) Rà soát quy định", "Không rõ số")
+    assert document.notes == ("1 numbered paragraphs name a list numbering.xml does not define: read without "
+                              "their numbers",)
+
+
+def test_header_rows_without_word_marks_are_the_rows_above_the_first_numbered_one():
+    document = docx.Document()
+    table = document.add_table(rows=4, cols=3)
+    table.style = "Table Grid"
+    table.cell(0, 0).merge(table.cell(1, 0)).text = "TT"
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "Kinh phí"
+    table.cell(1, 1).text, table.cell(1, 2).text = "Năm 2024", "Năm 2025"
+    for c, text in enumerate(["1", "10", "20"]):
+        table.cell(2, c).text = text
+    table.cell(3, 0).text, table.cell(3, 2).text = "2", "5"
+    out = io.BytesIO()
+    document.save(out)
+    lines = render(word_document.read(out.getvalue(), "t.docx")).lines
+    assert lines == ("TT | Kinh phí | |", "Năm 2024 | Năm 2025 | |", "1 | 10 | 20 |", "2 |", "| 5 |")
+
+
+def test_a_web_page_drops_its_chrome_and_reads_its_declared_charset():
+    page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1258"></head><body>'
+            '<nav><a>Trang chủ</a></nav><div class="breadcrumb">Văn bản</div><script>x | y |</script>'
+            '<h1>KẾ HOẠCH</h1><p>Dòng một<br>Dòng hai</p>'
+            '<table border="1"><tr><th>TT</th><th colspan="2">Kinh phí</th></tr>'
+            '<tr><td rowspan="2">1</td><td>Bên</td><td>2</td></tr><tr><td>Hà</td><td>3</td></tr></table>'
+            '<footer>© trang</footer></body></html>')
+    document = web_page.read(b"".join(_cp1258(ch) for ch in page), "page.html")
+    assert document.blocks[0].level == 1
+    lines = tuple(unicodedata.normalize("NFC", line) for line in render(document).lines)
+    assert lines == ("KẾ HOẠCH", "Dòng một", "Dòng hai", "TT | Kinh phí | |", "1 | Bên | 2 |",
+                                      "| Hà | 3 |")
+
+
+def _cp1258(ch: str) -> bytes:
+    """A letter as Windows-1258 writes it: precomposed where it can, else a base letter and tone marks."""
+    letter, *marks = unicodedata.normalize("NFD", ch)
+    tries = [(ch, "")] + [(letter + marks[k], "".join(marks[:k] + marks[k + 1:])) for k in range(len(marks))]
+    for base, rest in [*tries, (letter, "".join(marks))]:
+        try:
+            return unicodedata.normalize("NFC", base).encode("cp1258") + rest.encode("cp1258")
+        except UnicodeEncodeError:
+            continue
+    raise AssertionError(ch)
+
+
+def test_a_page_not_in_its_charset_is_refused_on_its_line():
+    with pytest.raises(KehoachError) as err:
+        web_page.read(b"<!DOCTYPE html>\n<html><body>\n<p>B\xean h\xa1n</p></body></html>", "page.html")
+    assert str(err.value).startswith("page.html:3: the web page is not valid utf-8 (byte 0xea")
+
+
+def test_the_format_is_told_by_content_not_by_name(tmp_path, raw_plan):
+    assert written(tmp_path, "plan.txt", to_docx(raw_plan)).format == "docx"
+    assert written(tmp_path, "plan.docx", "Kế hoạch\n".encode()).format == "text"
+    for name in ("a.docx", "b.html", "c.htm", "d.md", "e.txt", "f.pdf", "g.doc", "h.json"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in discover([tmp_path]) if p.name[0] in "abcdefgh" and len(p.name) < 7] == [
+        "a.docx", "b.html", "c.htm", "d.md", "e.txt", "f.pdf"]
+
+
+def test_a_word_plan_builds_a_package_shipping_the_document_and_its_text(tmp_path, raw_plan, plan_tables):
+    plan = tmp_path / "plans" / "qni-219.docx"
+    plan.parent.mkdir()
+    plan.write_bytes(to_docx(raw_plan))
+    out = tmp_path / "out"
+    run_build([plan], out)
+    shipped = out / "source"
+    assert (shipped / "qni-219.docx").read_bytes() == plan.read_bytes()
+    assert split_lines((shipped / "qni-219.docx.txt").read_text(encoding="utf-8")) == read_source(plan).lines
+    descriptor = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert {k: descriptor["sources"][0][k] for k in ("path", "format", "text_path")} == {
+        "path": "source/qni-219.docx", "format": "docx", "text_path": "source/qni-219.docx.txt"}
+    media = {r["path"]: r["mediatype"] for r in descriptor["resources"] if r["path"].startswith("source/")}
+    assert media == {"source/qni-219.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                     "source/qni-219.docx.txt": "text/plain"}
+    report = inspect_file(plan).as_dict()
+    assert (report["format"], report["pages"], report["reader"].split()[0]) == ("docx", None, "python-docx")
+    assert report["parts"]["tasks"] == plan_tables["tasks"].num_rows
