@@ -186,7 +186,12 @@ def read_bytes(path: Path, shown: str, max_bytes: int | None) -> bytes:
             raise KehoachError("is a directory, expected a text file", shown)
         if not stat.S_ISREG(info.st_mode):
             raise KehoachError("not a regular file (a device, pipe or socket); expected a text file", shown)
-        data = handle.read(max_bytes + 1 if max_bytes else -1)
+        # Read what the file says it holds (a read of the limit's size would allocate the whole
+        # limit, 50 MB, for every 4 KB file), then whatever it grew by since, up to the limit.
+        want = max_bytes + 1 if max_bytes else -1
+        data = handle.read(min(info.st_size + 1, want) if want > 0 else -1)
+        if 0 < len(data) == info.st_size + 1 < want:
+            data += handle.read(want - len(data))
     if max_bytes and len(data) > max_bytes:
         raise KehoachError(f"file is larger than {max_bytes:,} bytes (the limit KEHOACH_MAX_FILE_BYTES)", shown)
     return data
