@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 import docx
@@ -275,3 +276,88 @@ def _html_table(grid: Grid) -> str:
                                     else f"<td>{html.escape(text)}</td>" for text, span in row) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+# --- ODT (LibreOffice) --------------------------------------------------------------------
+
+_ODF = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+        'xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"')
+_ODT_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+                 'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+                 '<manifest:file-entry manifest:full-path="/" '
+                 'manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+                 '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                 '</manifest:manifest>')
+
+
+def to_odt(plan: Plan) -> bytes:
+    numbers = {n: i for i, n in enumerate(plan.notes, 1)}
+    body = []
+    for block in plan.blocks:
+        if isinstance(block, str):
+            body.append(f"<text:p>{_odt_references(block, plan.notes, numbers)}</text:p>")
+        elif isinstance(block, Grid):
+            body.append(_odt_table(block))
+        else:
+            cells = "".join("<table:table-cell>" + "".join(f"<text:p>{html.escape(line)}</text:p>" for line in lines)
+                            + "</table:table-cell>" for lines in block)
+            body.append(f'<table:table><table:table-column table:number-columns-repeated="{len(block)}"/>'
+                        f"<table:table-row>{cells}</table:table-row></table:table>")
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF} office:version="1.3">'
+               '<office:automatic-styles><style:style style:name="Ruled" style:family="table-cell">'
+               '<style:table-cell-properties fo:border="0.5pt solid #000000"/></style:style>'
+               f'</office:automatic-styles><office:body><office:text>{"".join(body)}</office:text></office:body>'
+               "</office:document-content>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", _ODT_MANIFEST, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _odt_references(text: str, notes: dict[str, str], numbers: dict[str, int]) -> str:
+    out, at = [], 0
+    for m in _REFERENCE.finditer(text):
+        if m.group(1) in numbers:
+            out.append(html.escape(text[at:m.start()]))
+            out.append(f'<text:note text:note-class="footnote"><text:note-citation>{numbers[m.group(1)]}'
+                       f"</text:note-citation><text:note-body><text:p>{html.escape(notes[m.group(1)])}</text:p>"
+                       "</text:note-body></text:note>")
+            at = m.end()
+    return "".join(out) + html.escape(text[at:])
+
+
+def _odt_table(grid: Grid) -> str:
+    cell = '<table:table-cell table:style-name="Ruled"{spans}><text:p>{text}</text:p></table:table-cell>'
+    covered = "<table:covered-table-cell/>"
+    out = [f'<table:table><table:table-column table:number-columns-repeated="{grid.width}"/><table:table-header-rows>']
+    below: dict[int, int] = {}  # grid column -> header rows a merge from above still covers
+    for row in grid.header:
+        cells, column, queue = [], 0, list(row)
+        while column < grid.width:
+            if below.get(column):
+                below[column] -= 1
+                cells.append(covered)
+                column += 1
+                continue
+            if not queue:
+                break
+            c = queue.pop(0)
+            spans = (f' table:number-columns-spanned="{c.col_span}"' if c.col_span > 1 else "") + (
+                f' table:number-rows-spanned="{c.row_span}"' if c.row_span > 1 else "")
+            cells.append(cell.format(spans=spans, text=html.escape(c.text)) + covered * (c.col_span - 1))
+            for k in range(c.col_span):
+                if c.row_span > 1:
+                    below[column + k] = c.row_span - 1
+            column += c.col_span
+        out.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+    out.append("</table:table-header-rows>")
+    for row in grid.rows:
+        cells = [cell.format(spans=f' table:number-columns-spanned="{span}"' if span > 1 else "",
+                             text=html.escape(text)) + covered * (span - 1) for text, span in row]
+        out.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+    return "".join(out) + "</table:table>"

@@ -24,7 +24,7 @@ from kehoach.package.writer import file_resource
 from kehoach.read.sources import SourceRecord, origin_path, rendering_of
 
 # A source format's entry in reference/file_formats.csv (plain texts are 'txt').
-_FORMATS = {r["format"]: r for r in vocabulary("file_formats") if r["format"] in ("docx", "html", "md", "pdf")}
+_FORMATS = {r["format"]: r for r in vocabulary("file_formats") if r["format"] in ("docx", "odt", "html", "md", "pdf")}
 
 
 def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:

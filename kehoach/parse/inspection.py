@@ -74,6 +74,8 @@ def inspect_file(path: str | Path) -> Report:
     for p in fm.problems:
         report.problem(p.line, p.message)
     report.values = {**_front_values(fm), "format": source.format, "pages": source.pages, "reader": source.reader}
+    for note in source.notes:
+        report.problem(1, note)
     report.layout = _layout(fm)
     header = _header(fm, source.path, start, report)
     parsed = _parse(source, report) if header else False

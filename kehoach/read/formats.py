@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kehoach.core.errors import KehoachError
-from kehoach.read import web_page, word_document
+from kehoach.read import open_document, web_page, word_document
 from kehoach.read.document import Document
 
 Reader = Callable[[bytes, str], Document]  # (the file's bytes, its name as shown) -> document
@@ -29,6 +29,7 @@ class Format:
 # format is recognised and reads it; none imports this module, so no cycle).
 FORMATS: list[Format] = [
     Format("docx", word_document.recognises, word_document.read),
+    Format("odt", open_document.recognises, open_document.read),
     Format("html", web_page.recognises, web_page.read),
 ]
 
@@ -59,6 +60,7 @@ def refuse_unsupported(data: bytes, path: str) -> None:
             raise KehoachError(message, path)
     if data.startswith(_ZIP):
         if _ODF in data[:100]:
-            raise KehoachError(f"binary data: an OpenDocument file (.odt, .ods), not read here; {_CONVERT}", path)
-        raise KehoachError("binary data: a ZIP archive that is not a Word document (.docx); "
-                           "accepted: .docx, .html, .md or UTF-8 .txt", path)
+            raise KehoachError("binary data: an OpenDocument spreadsheet, presentation or drawing, not a text "
+                               "document; accepted: .docx, .odt, .html, .md or UTF-8 .txt", path)
+        raise KehoachError("binary data: a ZIP archive that is neither a Word document (.docx) nor an "
+                           "OpenDocument text (.odt); accepted: .docx, .odt, .html, .md or UTF-8 .txt", path)

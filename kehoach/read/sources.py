@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 # A directory's plans, by name (the reader is then chosen by content: ``kehoach/read/formats.py``);
 # a file named on the command line is read whatever its name.
-SOURCE_SUFFIXES = (".txt", ".md", ".docx", ".html", ".htm", ".pdf")
-ACCEPTED = ".docx, .html, .md or a UTF-8 .txt"
+SOURCE_SUFFIXES = (".txt", ".md", ".docx", ".odt", ".html", ".htm", ".pdf")
+ACCEPTED = ".docx, .odt, .html, .md or a UTF-8 .txt"
 _SNIFF_BYTES = 4096
 ORIGIN_SUFFIX = ".origin.json"
 # The ASCII control characters a plain text must not hold (tab, LF, FF and CR are text), as a
@@ -87,6 +87,7 @@ class SourceText(SourceRecord):
     line_pages: tuple[int | None, ...] | None = field(default=None, kw_only=True, compare=False, repr=False)
     line_confidences: tuple[float | None, ...] | None = field(default=None, kw_only=True, compare=False,
                                                                repr=False)
+    notes: tuple[str, ...] = field(default=(), kw_only=True)  # what the reader says of the document
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
@@ -242,11 +243,13 @@ def decode_source(source: SourceFile) -> SourceText:
 def _rendered(source: SourceFile, document: Document) -> SourceText:
     """A document read by a format's reader, as the lines of its canonical rendering."""
     rendering = render(document)
+    for note in document.notes:  # what the reader could not keep (a numbering it cannot rebuild, …)
+        log.warning("%s: %s", source.path, note)
     lines = tuple(nfc(line) for line in rendering.lines)
     check_line_lengths(lines, source.path, limits().max_line_chars)
     return SourceText(source.path, source.sha256, source.size, "utf-8", source.origin, source.origin_sha256,
                       document.format, lines=lines, reader=document.reader, pages=document.pages,
-                      line_pages=rendering.pages, line_confidences=rendering.confidences)
+                      line_pages=rendering.pages, line_confidences=rendering.confidences, notes=document.notes)
 
 
 def rendering_of(source: SourceRecord, data: bytes) -> str | None:

@@ -31,6 +31,7 @@ from kehoach.core.limits import limits
 from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _ZIP = b"PK\x03\x04"
 _MAIN_PART = b"word/document.xml"
 _FOOTNOTES = "/footnotes"
@@ -55,23 +56,24 @@ def read(data: bytes, name: str) -> Document:
                            "and save it again", name) from None
 
 
-def check_archive(data: bytes, name: str) -> None:
-    """Refuse an archive that is cut off or damaged, or that would unpack beyond the limits."""
+def check_archive(data: bytes, name: str, main: str = _MAIN_PART.decode(), kind: str = "Word document") -> None:
+    """Refuse an archive (a ``kind`` of document whose text is its ``main`` part) that is cut off or
+    damaged, or that would unpack beyond the limits."""
     try:
         entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise KehoachError(f"the Word document is cut off or damaged: not a readable ZIP archive ({_reason(exc)})",
+        raise KehoachError(f"the {kind} is cut off or damaged: not a readable ZIP archive ({_reason(exc)})",
                            name) from None
     unpacked = sum(e.file_size for e in entries)
     limit = limits()
     if limit.max_unpacked_bytes and unpacked > limit.max_unpacked_bytes:
-        raise KehoachError(f"the Word document unpacks to {unpacked:,} bytes, more than {limit.max_unpacked_bytes:,} "
+        raise KehoachError(f"the {kind} unpacks to {unpacked:,} bytes, more than {limit.max_unpacked_bytes:,} "
                            "(the limit KEHOACH_MAX_UNPACKED_BYTES)", name)
     if limit.max_unpack_ratio and unpacked > limit.max_unpack_ratio * max(len(data), 1):
-        raise KehoachError(f"the Word document unpacks to {unpacked // max(len(data), 1):,} times its size, more than "
+        raise KehoachError(f"the {kind} unpacks to {unpacked // max(len(data), 1):,} times its size, more than "
                            f"{limit.max_unpack_ratio:,} (the limit KEHOACH_MAX_UNPACK_RATIO): a ZIP bomb?", name)
-    if not any(e.filename == _MAIN_PART.decode() for e in entries):
-        raise KehoachError("a ZIP archive without word/document.xml: not a Word document", name)
+    if not any(e.filename == main for e in entries):
+        raise KehoachError(f"a ZIP archive without {main}: not a {kind}", name)
 
 
 def _reason(exc: BaseException) -> str:
@@ -163,6 +165,9 @@ def _formatted(n: int, fmt: str) -> str:
 class _Reader:
     def __init__(self, document: docx.document.Document) -> None:
         self.body = document.element.body
+        for twin in [*self.body.iter(_FALLBACK, W + "moveFrom")]:
+            # the copy of a drawing's text older Word reads, and text moved away (tracked): read once
+            twin.getparent().remove(twin)
         part = document.part
         self.numbering = _Numbering(_related(part, _NUMBERING))
         notes = _related(part, _FOOTNOTES)

@@ -9,7 +9,7 @@ import tracemalloc
 import zipfile
 
 import pytest
-from renderers import plan_structure, to_docx
+from renderers import plan_structure, to_docx, to_odt
 from sample_plans import OTHER_PLAN
 
 from flows import cli
@@ -44,9 +44,12 @@ def rezipped(data: bytes, order) -> bytes:
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.7, 0.99])
-def test_a_truncated_word_document_is_refused_as_cut_off(tmp_path, word_plan, cut):
+def test_a_truncated_word_or_opendocument_text_is_refused_as_cut_off(tmp_path, word_plan, cut):
     message = refused(tmp_path, "plan.docx", word_plan[: int(len(word_plan) * cut)])
     assert message.startswith("the Word document is cut off or damaged: not a readable ZIP archive")
+    odt = to_odt(plan_structure(split_lines(OTHER_PLAN)))
+    message = refused(tmp_path, "plan.odt", odt[: int(len(odt) * cut)])
+    assert message.startswith("the OpenDocument text is cut off or damaged: not a readable ZIP archive")
 
 
 def test_flipped_bytes_in_a_word_document_are_refused_as_damage(tmp_path, word_plan):
@@ -114,14 +117,15 @@ def test_the_unpack_ratio_is_a_setting(tmp_path, monkeypatch, word_plan):
     ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
      "binary data: a Word 97-2003 (.doc) or other OLE file, not read here; open it in Word or LibreOffice and "
      "save it as .docx (or as a UTF-8 .txt)"),
-    ("plan.odt", b"PK\x03\x04" + b"\0" * 26 + b"mimetypeapplication/vnd.oasis.opendocument.text",
-     "binary data: an OpenDocument file (.odt, .ods), not read here; open it in Word or LibreOffice and save it "
-     "as .docx (or as a UTF-8 .txt)"),
+    ("plan.ods", b"PK\x03\x04" + b"\0" * 26 + b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+     "binary data: an OpenDocument spreadsheet, presentation or drawing, not a text document; accepted: .docx, "
+     ".odt, .html, .md or UTF-8 .txt"),
     ("photo.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x00",
-     "binary data (byte 0x89 at offset 0), neither a text nor a format read here; accepted: .docx, .html, .md "
-     "or a UTF-8 .txt"),
+     "binary data (byte 0x89 at offset 0), neither a text nor a format read here; accepted: .docx, .odt, .html, "
+     ".md or a UTF-8 .txt"),
     ("archive.zip", b"PK\x03\x04\x14\0\0\0\x08\0" + b"x" * 40,
-     "binary data: a ZIP archive that is not a Word document (.docx); accepted: .docx, .html, .md or UTF-8 .txt"),
+     "binary data: a ZIP archive that is neither a Word document (.docx) nor an OpenDocument text (.odt); "
+     "accepted: .docx, .odt, .html, .md or UTF-8 .txt"),
 ])
 def test_a_file_no_reader_reads_is_refused_saying_what_to_do(tmp_path, name, data, expected):
     assert refused(tmp_path, name, data) == expected

@@ -11,7 +11,7 @@ import unicodedata
 import docx
 import pytest
 from docx.oxml import parse_xml
-from renderers import plan_structure, to_docx, to_html
+from renderers import plan_structure, to_docx, to_html, to_odt
 from sample_plans import OTHER_PLAN
 
 from kehoach.audit.runner import run_audit
@@ -23,7 +23,7 @@ from kehoach.read import web_page, word_document
 from kehoach.read.document import Table, render
 from kehoach.read.sources import discover, read_source, split_lines
 
-WRITERS = {"docx": to_docx, "html": to_html}
+WRITERS = {"docx": to_docx, "odt": to_odt, "html": to_html}
 # What tells the file apart, not what it says: dropped before comparing tables.
 PROVENANCE = ("source_file", "source_sha256", "source_line")
 
@@ -53,7 +53,8 @@ def raw_findings(plan_tables):
 def test_the_plan_of_raw_reads_as_its_text_tables_and_findings(tmp_path, kind, raw_plan, plan_source, plan_tables,
                                                                raw_findings):
     source = written(tmp_path, f"plan.{kind}", WRITERS[kind](raw_plan))
-    assert (source.format, source.reader.split()[0]) == (kind, {"docx": "python-docx", "html": "lxml"}[kind])
+    library = {"docx": "python-docx", "odt": "lxml", "html": "lxml"}[kind]
+    assert (source.format, source.reader.split()[0]) == (kind, library)
     assert source.lines == plan_source.lines  # the canonical text is the site's text, line for line
     tables = parse_source(source)
     assert comparable(tables) == comparable(plan_tables)
@@ -111,12 +112,32 @@ def _numbered_document() -> bytes:
     return out.getvalue()
 
 
-def test_word_numbering_is_written_back_and_an_undefined_list_is_said():
+def test_word_numbering_is_written_back_and_an_undefined_list_is_said(tmp_path):
     document = word_document.read(_numbered_document(), "list.docx")
     assert render(document).lines == ("1. Nhận thức số", "a) Tổ chức Ngày Chuyển đổi số", "b) Chia sẻ", "- Hội thảo",
                                       "2. Thể chế số", "a) Rà soát quy định", "Không rõ số")
     assert document.notes == ("1 numbered paragraphs name a list numbering.xml does not define: read without "
                               "their numbers",)
+    path = tmp_path / "list.docx"
+    path.write_bytes(_numbered_document())
+    assert {"line": 1, "message": document.notes[0]} in inspect_file(path).as_dict()["problems"]
+
+
+def test_text_word_keeps_twice_is_read_once():
+    """A text box's text is kept for Word (mc:Choice) and for older readers (mc:Fallback); a tracked
+    move keeps the text where it was (w:moveFrom) and where it went (w:moveTo)."""
+    document = docx.Document()
+    w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    mc = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+    box = '<w:txbxContent><w:p><w:r><w:t>Dự thảo</w:t></w:r></w:p></w:txbxContent>'
+    document.element.body.insert(0, parse_xml(
+        f'<w:p {w} {mc}><w:r><w:t xml:space="preserve">Kế hoạch </w:t></w:r><w:r><mc:AlternateContent>'
+        f'<mc:Choice Requires="wps">{box}</mc:Choice><mc:Fallback>{box}</mc:Fallback></mc:AlternateContent></w:r>'
+        '<w:moveFrom w:id="1" w:author="a"><w:r><w:t> năm 2024</w:t></w:r></w:moveFrom>'
+        '<w:moveTo w:id="2" w:author="a"><w:r><w:t> năm 2025</w:t></w:r></w:moveTo></w:p>'))
+    out = io.BytesIO()
+    document.save(out)
+    assert render(word_document.read(out.getvalue(), "box.docx")).lines == ("Kế hoạch Dự thảo năm 2025",)
 
 
 def test_header_rows_without_word_marks_are_the_rows_above_the_first_numbered_one():
@@ -170,10 +191,10 @@ def test_a_page_not_in_its_charset_is_refused_on_its_line():
 def test_the_format_is_told_by_content_not_by_name(tmp_path, raw_plan):
     assert written(tmp_path, "plan.txt", to_docx(raw_plan)).format == "docx"
     assert written(tmp_path, "plan.docx", "Kế hoạch\n".encode()).format == "text"
-    for name in ("a.docx", "b.html", "c.htm", "d.md", "e.txt", "f.pdf", "g.doc", "h.json"):
+    for name in ("a.docx", "b.html", "c.htm", "d.md", "e.txt", "f.pdf", "g.odt", "h.doc", "i.json"):
         (tmp_path / name).write_bytes(b"x")
-    assert [p.name for p in discover([tmp_path]) if p.name[0] in "abcdefgh" and len(p.name) < 7] == [
-        "a.docx", "b.html", "c.htm", "d.md", "e.txt", "f.pdf"]
+    assert [p.name for p in discover([tmp_path]) if p.name[0] in "abcdefghi" and len(p.name) < 7] == [
+        "a.docx", "b.html", "c.htm", "d.md", "e.txt", "f.pdf", "g.odt"]
 
 
 def test_a_word_plan_builds_a_package_shipping_the_document_and_its_text(tmp_path, raw_plan, plan_tables):
