@@ -18,7 +18,7 @@ Prefect flow run the same way in the same run. The largest corpus is then
 refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing.
 
 First, the plan of ``raw/`` is read as issued (``--formats``, default
-``text,docx,html``: written by ``tests/renderers.py``), each in a child
+``text,docx,odt,html``: written by ``tests/renderers.py``), each in a child
 process: the seconds to read it (bytes to the lines of its text) and to parse
 it, and the child's peak RSS (the text's row is the floor: imports and parser).
 
@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
 from corpus import write_corpus  # noqa: E402
-from renderers import plan_structure, to_docx, to_html  # noqa: E402
+from renderers import plan_structure, to_docx, to_html, to_odt  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
@@ -143,7 +143,7 @@ def read_formats(kinds: list[str], directory: Path) -> None:
     from kehoach.read.sources import read_source
 
     plan = plan_structure(read_source(PLAN).lines, str(PLAN))
-    writers = {"text": lambda _: PLAN.read_bytes(), "docx": to_docx, "html": to_html}
+    writers = {"text": lambda _: PLAN.read_bytes(), "docx": to_docx, "odt": to_odt, "html": to_html}
     for kind in kinds:
         path = directory / f"plan.{'txt' if kind == 'text' else kind}"
         path.write_bytes(writers[kind](plan))
@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--refresh-only", action="store_true",
                         help="skip the builds: refresh the packages already in --workdir, every size")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
-    parser.add_argument("--formats", default="text,docx,html",
+    parser.add_argument("--formats", default="text,docx,odt,html",
                         help="read the plan of raw/ as these formats first ('' to skip)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -176,8 +176,12 @@ def _table(table: etree._Element) -> Block:
 
 
 def _ruled(table: etree._Element) -> bool:
-    """Whether the table draws lines: a ``border`` attribute, or a solid border in its style."""
-    return (table.get("border") or "0").strip() not in ("", "0") or bool(_RULED.search(table.get("style") or ""))
+    """Whether the table draws lines: a ``border`` attribute, or a solid border in its style or in
+    its cells' (Word's HTML export rules the cells of a table styled ``border:none``)."""
+    if (table.get("border") or "0").strip() not in ("", "0"):
+        return True
+    styled = [table, *table.xpath("./tr/td|./tr/th|./*/tr/td|./*/tr/th")]
+    return any(_RULED.search(e.get("style") or "") for e in styled)
 
 
 def _origin_index(row: list[Cell | None], column: int) -> int:

@@ -170,6 +170,41 @@ def test_a_web_page_drops_its_chrome_and_reads_its_declared_charset():
                                       "| Hà | 3 |")
 
 
+WORD_HTML = """<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word">
+<head><meta http-equiv=Content-Type content="text/html; charset=utf-8"><style>p.MsoNormal {margin:0}</style>
+</head>
+<body lang=EN-US><div class=WordSection1>
+<table class=MsoNormalTable border=0 cellspacing=0 cellpadding=0 style='border-collapse:collapse'>
+ <tr><td width=250 valign=top style='width:187.5pt;padding:0'><p class=MsoNormal align=center>
+<b>ỦY BAN NHÂN DÂN<o:p></o:p></b></p>
+ <p class=MsoNormal align=center><b>TỈNH QUẢNG NGÃI</b></p><p class=MsoNormal align=center>-------</p>
+ <p class=MsoNormal align=center>Số: 219/KH-UBND</p></td>
+ <td width=350 valign=top style='width:262.5pt;padding:0'><p class=MsoNormal align=center>
+<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b></p>
+ <p class=MsoNormal align=center><b>Độc lập - Tự do - Hạnh phúc</b></p>
+<p class=MsoNormal align=center>---------------</p>
+ <p class=MsoNormal align=center><i>Quảng Ngãi, ngày 20 tháng 12 năm 2023</i></p></td></tr></table>
+<p class=MsoListParagraph style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]>
+<span>1.<span style='font:7.0pt "Times New Roman"'>&nbsp;&nbsp;&nbsp; </span></span>
+<![endif]>Nhận thức số<o:p></o:p></p>
+<table class=MsoTableGrid border=0 cellspacing=0 cellpadding=0 style='border-collapse:collapse;border:none'>
+ <tr><td style='border:solid windowtext 1.0pt;padding:0'><p class=MsoNormal>TT</p></td>
+<td style='border:solid windowtext 1.0pt;border-left:none'><p class=MsoNormal>Tên nhiệm vụ</p></td></tr>
+ <tr><td style='border:solid windowtext 1.0pt'><p class=MsoNormal>1</p></td>
+<td style='border:solid windowtext 1.0pt'><p class=MsoNormal>Hạ tầng</p><p class=MsoNormal>số</p></td></tr>
+</table></div></body></html>"""
+
+
+def test_a_word_html_export_reads_its_header_list_number_and_ruled_cells():
+    """Word's export: a borderless header table of stacked paragraphs, a list number in a conditional
+    comment, a table styled 'border:none' whose cells draw the rules (a cell of two paragraphs)."""
+    lines = render(web_page.read(WORD_HTML.encode(), "plan.htm")).lines
+    assert lines == ("ỦY BAN NHÂN DÂN | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM |",
+                     "TỈNH QUẢNG NGÃI | Độc lập - Tự do - Hạnh phúc |",
+                     "Số: 219/KH-UBND | Quảng Ngãi, ngày 20 tháng 12 năm 2023 |",
+                     "1. Nhận thức số", "TT | Tên nhiệm vụ |", "1 | Hạ tầng số |")
+
+
 def _cp1258(ch: str) -> bytes:
     """A letter as Windows-1258 writes it: precomposed where it can, else a base letter and tone marks."""
     letter, *marks = unicodedata.normalize("NFD", ch)
