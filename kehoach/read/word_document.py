@@ -36,6 +36,7 @@ _ZIP = b"PK\x03\x04"
 _MAIN_PART = b"word/document.xml"
 _FOOTNOTES = "/footnotes"
 _NUMBERING = "/numbering"
+_STYLES = "/styles"
 _DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, zlib.error,
             etree.LxmlError, PackageNotFoundError, NotImplementedError)
 
@@ -83,10 +84,11 @@ def _reason(exc: BaseException) -> str:
 class _Numbering:
     """Word's automatic numbering: each list's counters, formatted as numbering.xml says."""
 
-    def __init__(self, root: etree._Element | None) -> None:
+    def __init__(self, root: etree._Element | None, styles: etree._Element | None = None) -> None:
         self.levels: dict[str, dict[str, tuple[str, str, int]]] = {}  # numId -> ilvl -> (format, text, start)
         self.counters: dict[str, dict[int, int]] = {}
         self.undefined = 0
+        self.by_style = _style_numbering(styles)  # a list style ('List Number', a numbered heading)
         if root is None:
             return
         abstract = {a.get(W + "abstractNumId"): _levels(a) for a in root.iterchildren(W + "abstractNum")}
@@ -104,9 +106,10 @@ class _Numbering:
     def label(self, paragraph: etree._Element) -> str:
         """The number Word shows in front of the paragraph ('' when it has none)."""
         props = paragraph.find(f"{W}pPr/{W}numPr")
-        if props is None:
-            return ""
-        num_id, ilvl = (_val(props, "numId"), _val(props, "ilvl") or "0")
+        style = paragraph.find(f"{W}pPr/{W}pStyle")
+        inherited = self.by_style.get(style.get(W + "val") if style is not None else None, (None, None))
+        num_id = (_val(props, "numId") if props is not None else None) or inherited[0]
+        ilvl = (_val(props, "ilvl") if props is not None else None) or inherited[1] or "0"
         if num_id in (None, "0"):
             return ""
         levels = self.levels.get(num_id)
@@ -125,6 +128,28 @@ class _Numbering:
             shown = levels.get(str(level), ("decimal", "", 1))
             text = text.replace(f"%{level + 1}", _formatted(counters.get(level, shown[2]), shown[0]))
         return text + " " if text else ""
+
+
+def _style_numbering(styles: etree._Element | None) -> dict[str, tuple[str | None, str | None]]:
+    """styleId -> (numId, ilvl) of the paragraph styles that number their paragraphs, through basedOn."""
+    if styles is None:
+        return {}
+    own: dict[str, tuple[str | None, str | None, str | None]] = {}
+    for style in styles.iterchildren(W + "style"):
+        props = style.find(f"{W}pPr/{W}numPr")
+        based = style.find(W + "basedOn")
+        own[style.get(W + "styleId")] = (_val(props, "numId") if props is not None else None,
+                                         _val(props, "ilvl") if props is not None else None,
+                                         based.get(W + "val") if based is not None else None)
+    out = {}
+    for style_id in own:
+        num_id, ilvl, based, seen = *own[style_id], {style_id}
+        while num_id is None and based in own and based not in seen:
+            seen.add(based)
+            num_id, ilvl, based = own[based]
+        if num_id is not None:
+            out[style_id] = (num_id, ilvl)
+    return out
 
 
 def _levels(abstract: etree._Element) -> dict[str, tuple[str, str, int]]:
@@ -169,7 +194,7 @@ class _Reader:
             # the copy of a drawing's text older Word reads, and text moved away (tracked): read once
             twin.getparent().remove(twin)
         part = document.part
-        self.numbering = _Numbering(_related(part, _NUMBERING))
+        self.numbering = _Numbering(_related(part, _NUMBERING), _related(part, _STYLES))
         notes = _related(part, _FOOTNOTES)
         self.notes = {n.get(W + "id"): n for n in notes.iterchildren(W + "footnote")} if notes is not None else {}
         self.cited: list[str] = []  # footnote ids in the order their references are met

@@ -118,6 +118,12 @@ def test_word_numbering_is_written_back_and_an_undefined_list_is_said(tmp_path):
                                       "2. Thể chế số", "a) Rà soát quy định", "Không rõ số")
     assert document.notes == ("1 numbered paragraphs name a list numbering.xml does not define: read without "
                               "their numbers",)
+    styled = docx.Document()  # numbered by the paragraph style (numPr in styles.xml), not the paragraph
+    for text, style in [("Một", "List Number"), ("Hai", "List Number"), ("Chấm", "List Bullet"), ("Ba", "List Number")]:
+        styled.add_paragraph(text, style=style)
+    out = io.BytesIO()
+    styled.save(out)
+    assert render(word_document.read(out.getvalue(), "styled.docx")).lines == ("1. Một", "2. Hai", "- Chấm", "3. Ba")
     path = tmp_path / "list.docx"
     path.write_bytes(_numbered_document())
     assert {"line": 1, "message": document.notes[0]} in inspect_file(path).as_dict()["problems"]
