@@ -108,6 +108,11 @@ class Rendering:
     confidences: tuple[float | None, ...]
 
 
+# Control characters a document's text may carry (a NUL in a web page, a vertical tab Word uses for a
+# line break) are spaces in the text as read: the text reader refuses them in a plain text.
+_CONTROLS = {c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+
+
 def render(document: Document) -> Rendering:
     """The document as the text the parser reads (see the module's docstring)."""
     out = _Lines()
@@ -115,7 +120,7 @@ def render(document: Document) -> Rendering:
         if isinstance(block, Table):
             _render_table(block, out)
         elif block.text.strip():
-            out.add(" ".join(block.text.split()), block.page, block.confidence)
+            out.add(" ".join(block.text.translate(_CONTROLS).split()), block.page, block.confidence)
     return Rendering(tuple(out.lines), tuple(out.pages), tuple(out.confidences))
 
 
@@ -162,7 +167,7 @@ def _render_table(table: Table, out: _Lines) -> None:
 def _cell_text(cell: Cell) -> str:
     # a cell's paragraphs and line breaks are one run of text: a break inside a
     # row would end the row for the table reader
-    return " ".join(cell.text.replace("|", "/").split())
+    return " ".join(cell.text.replace("|", "/").translate(_CONTROLS).split())
 
 
 # --- what readers of laid-out formats (DOCX, HTML) share ----------------------------------

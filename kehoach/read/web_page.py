@@ -47,7 +47,7 @@ def read(data: bytes, name: str) -> Document:
     text = _decoded(data, name)
     try:
         root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
-    except (etree.ParserError, ValueError) as exc:
+    except (etree.LxmlError, ValueError) as exc:
         raise KehoachError(f"the web page cannot be parsed ({' '.join(str(exc).split())[:160]})", name) from None
     page = _Page()
     page.walk(root.find("body") if root.find("body") is not None else root)

@@ -140,3 +140,10 @@ def test_a_damaged_word_document_is_one_line_from_the_cli_and_the_build_writes_n
     with pytest.raises(KehoachError, match="cut off or damaged"):
         run_build([path], tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_control_characters_in_a_document_are_spaces_and_deep_nesting_ends_cleanly(tmp_path):
+    page = _written(tmp_path, "page.html", b"<html><body><p>K\xe1\xba\xbf ho\xe1\xba\xa1ch\x0bs\xe1\xbb\x91\x01 1</p>")
+    assert read_source(page).lines == ("Kế hoạch số 1",)
+    deep = _written(tmp_path, "deep.html", b"<html><body>" + b"<div><table><tr><td>" * 5000 + b"x")
+    assert read_source(deep).format == "html"  # libxml2 stops at its depth limit: no recursion error
