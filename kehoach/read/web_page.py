@@ -117,6 +117,9 @@ class _Page:
                 pass
             elif tag == "table":
                 self.flush()
+                for caption in child.xpath("./caption"):  # the table's title, above it
+                    self.walk(caption)
+                    self.flush()
                 self.blocks.append(_table(child))
             elif tag == "br":
                 self.flush()

@@ -166,13 +166,13 @@ def test_a_web_page_drops_its_chrome_and_reads_its_declared_charset():
     page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1258"></head><body>'
             '<nav><a>Trang chủ</a></nav><div class="breadcrumb">Văn bản</div><script>x | y |</script>'
             '<h1>KẾ HOẠCH</h1><p>Dòng một<br>Dòng hai</p>'
-            '<table border="1"><tr><th>TT</th><th colspan="2">Kinh phí</th></tr>'
+            '<table border="1"><caption>Phụ lục</caption><tr><th>TT</th><th colspan="2">Kinh phí</th></tr>'
             '<tr><td rowspan="2">1</td><td>Bên</td><td>2</td></tr><tr><td>Hà</td><td>3</td></tr></table>'
             '<footer>© trang</footer></body></html>')
     document = web_page.read(b"".join(_cp1258(ch) for ch in page), "page.html")
     assert document.blocks[0].level == 1
     lines = tuple(unicodedata.normalize("NFC", line) for line in render(document).lines)
-    assert lines == ("KẾ HOẠCH", "Dòng một", "Dòng hai", "TT | Kinh phí | |", "1 | Bên | 2 |",
+    assert lines == ("KẾ HOẠCH", "Dòng một", "Dòng hai", "Phụ lục", "TT | Kinh phí | |", "1 | Bên | 2 |",
                                       "| Hà | 3 |")
 
 
