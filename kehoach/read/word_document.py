@@ -52,6 +52,13 @@ def read(data: bytes, name: str) -> Document:
     try:
         document = docx.Document(io.BytesIO(data))
         return _Reader(document).document()
+    except ValueError as exc:
+        if "content type is" in str(exc):  # python-docx's refusal of a template or a macro-enabled file
+            kind = str(exc).rsplit("content type is", 1)[1].strip(" '\"")
+            raise KehoachError(f"a Word file that is not a document ({kind}): a template (.dotx) or a "
+                               "macro-enabled file (.docm)? open it in Word and save it as .docx", name) from None
+        raise KehoachError(f"the Word document is damaged ({_reason(exc)}); open it in Word or LibreOffice "
+                           "and save it again", name) from None
     except _DAMAGED as exc:
         raise KehoachError(f"the Word document is damaged ({_reason(exc)}); open it in Word or LibreOffice "
                            "and save it again", name) from None

@@ -147,3 +147,18 @@ def test_control_characters_in_a_document_are_spaces_and_deep_nesting_ends_clean
     assert read_source(page).lines == ("Kế hoạch số 1",)
     deep = _written(tmp_path, "deep.html", b"<html><body>" + b"<div><table><tr><td>" * 5000 + b"x")
     assert read_source(deep).format == "html"  # libxml2 stops at its depth limit: no recursion error
+
+
+def test_a_macro_enabled_word_file_is_refused_saying_to_save_it_as_docx(tmp_path, word_plan):
+    source = zipfile.ZipFile(io.BytesIO(word_plan))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+                                    b"application/vnd.ms-word.document.macroEnabled.main+xml")
+            target.writestr(info.filename, data)
+    message = refused(tmp_path, "plan.docm", out.getvalue())
+    assert message == ("a Word file that is not a document (application/vnd.ms-word.document.macroEnabled.main+xml): "
+                       "a template (.dotx) or a macro-enabled file (.docm)? open it in Word and save it as .docx")
