@@ -253,13 +253,13 @@ class _Reader:
         origins: list[list[list]] = []  # rows of [lines, row span, column span, first grid column]
         by_column: dict[int, list] = {}  # the origin cell a vertical merge continues, by grid column
         marked = 0
-        for r, row in enumerate(table.iterchildren(W + "tr")):
+        for r, row in enumerate(_wrapped(table, "tr")):
             props = row.find(W + "trPr")
             if props is not None and props.find(W + "tblHeader") is not None and marked == r:
                 marked += 1
             column = int(_val(props, "gridBefore") or 0) if props is not None else 0
             cells = [[[""], 1, 1, c] for c in range(column)]
-            for cell in row.iterchildren(W + "tc"):
+            for cell in _wrapped(row, "tc"):
                 cell_props = cell.find(W + "tcPr")
                 span = int(_val(cell_props, "gridSpan") or 1) if cell_props is not None else 1
                 merge = cell_props.find(W + "vMerge") if cell_props is not None else None
@@ -277,6 +277,18 @@ class _Reader:
             return Table(layout_rows([_column_lines(origins, c) for c in range(2)]))
         rows = [[Cell("\n".join(o[0]), o[1], o[2]) for o in row] for row in origins]
         return Table(tuple(tuple(row) for row in mark_header_rows(rows, marked)))
+
+
+def _wrapped(parent: etree._Element, tag: str) -> list[etree._Element]:
+    """The rows of a table (or cells of a row), those a content control wraps among them."""
+    out = []
+    for child in parent.iterchildren(W + tag, W + "sdt"):
+        if child.tag == W + tag:
+            out.append(child)
+        else:
+            for content in child.iterchildren(W + "sdtContent"):
+                out.extend(content.iterchildren(W + tag))
+    return out
 
 
 def _column_lines(origins: list[list[list]], column: int) -> list[str]:

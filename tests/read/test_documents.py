@@ -10,7 +10,7 @@ import unicodedata
 
 import docx
 import pytest
-from docx.oxml import parse_xml
+from docx.oxml import OxmlElement, parse_xml
 from renderers import plan_structure, to_docx, to_html, to_odt
 from sample_plans import OTHER_PLAN
 
@@ -144,6 +144,25 @@ def test_text_word_keeps_twice_is_read_once():
     out = io.BytesIO()
     document.save(out)
     assert render(word_document.read(out.getvalue(), "box.docx")).lines == ("Kế hoạch Dự thảo năm 2025",)
+
+
+def test_rows_and_cells_inside_content_controls_are_read():
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=2)
+    table.style = "Table Grid"
+    for r, texts in enumerate([("TT", "Nội dung"), ("1", "Hạ tầng"), ("2", "Dữ liệu")]):
+        for c, text in enumerate(texts):
+            table.cell(r, c).text = text
+    row, cell = table.rows[1]._tr, table.rows[2]._tr.tc_lst[1]
+    for element in (row, cell):  # a form's content controls: one around a row, one around a cell
+        control, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+        element.addprevious(control)
+        content.append(element)
+        control.append(content)
+    out = io.BytesIO()
+    document.save(out)
+    lines = render(word_document.read(out.getvalue(), "form.docx")).lines
+    assert lines == ("TT | Nội dung |", "1 | Hạ tầng |", "2 | Dữ liệu |")
 
 
 def test_header_rows_without_word_marks_are_the_rows_above_the_first_numbered_one():
