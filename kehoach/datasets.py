@@ -220,9 +220,11 @@ def plan_sources(out: Path, tables: Tables) -> dict[str, SourceRecord]:
                             tables["plans"].column("source_sha256").to_pylist(), strict=True):
         entry = entries.get(sha, {})
         path = out / str(entry.get("path", ""))
-        origin = read_origin(path) or {k: v for k, v in entry.items() if k not in ("path", "hash", "bytes")}
+        origin = read_origin(path) or {k: v for k, v in entry.items()
+                                       if k not in ("path", "hash", "bytes", "format", "text_path")}
         found[plan_id] = SourceRecord(str(path), sha, int(entry.get("bytes") or 0),
-                                      encodings.get(entry.get("path")) or "utf-8", origin)
+                                      encodings.get(entry.get("path")) or "utf-8", origin,
+                                      format=entry.get("format", "text"))
     return found
 
 

@@ -17,6 +17,11 @@ of the whole process tree); and the ratios (wall, CPU) to a trivial one-task
 Prefect flow run the same way in the same run. The largest corpus is then
 refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing.
 
+First, the plan of ``raw/`` is read as issued (``--formats``, default
+``text,docx,odt,html``: written by ``tests/renderers.py``), each in a child
+process: the seconds to read it (bytes to the lines of its text) and to parse
+it, and the child's peak RSS (the text's row is the floor: imports and parser).
+
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
 skipped and the packages already in ``DIR`` are only refreshed, to measure
@@ -52,6 +57,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import psutil  # noqa: E402
 from corpus import write_corpus  # noqa: E402
 from series import precision_recall, series  # noqa: E402
+from renderers import plan_structure, to_docx, to_html, to_odt  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
@@ -124,6 +130,35 @@ def child_build(sources: str, out: str) -> dict:
     return {"stages": dict(stages), "starts": starts, "changed": "swap" in results,
             "version": result.version if result else check.version,
             "rows": sum(result.counts.values()) if result else 0}
+
+
+def child_read(path: str) -> dict:
+    """Read one plan (its bytes to the lines of its text, by the reader its content calls for), then parse it."""
+    from kehoach.parse.plan import parse_source
+    from kehoach.read.sources import decode_source, read_file
+
+    start = time.perf_counter()
+    source = decode_source(read_file(path))
+    read = time.perf_counter() - start
+    tables = parse_source(source)
+    return {"read": read, "parse": time.perf_counter() - start - read, "format": source.format,
+            "lines": len(source.lines), "tasks": tables["tasks"].num_rows}
+
+
+def read_formats(kinds: list[str], directory: Path) -> None:
+    """The plan of raw/ read as each format it is issued in (seconds, peak RSS of the child)."""
+    from kehoach.read.sources import read_source
+
+    plan = plan_structure(read_source(PLAN).lines, str(PLAN))
+    writers = {"text": lambda _: PLAN.read_bytes(), "docx": to_docx, "odt": to_odt, "html": to_html}
+    for kind in kinds:
+        path = directory / f"plan.{'txt' if kind == 'text' else kind}"
+        path.write_bytes(writers[kind](plan))
+        run = run_child("read", str(path))
+        info = run.info
+        print(f"{'read as ' + kind:<22} {path.stat().st_size / 1024:6.0f} KB  read {info['read']:6.3f} s  "
+              f"parse {info['parse']:6.3f} s  rss {run.maxrss_mb:6.0f} MB  ({info['format']}: {info['lines']} lines, "
+              f"{info['tasks']} tasks)", flush=True)
 
 
 # --- in the parent ----------------------------------------------------------------------
@@ -250,10 +285,13 @@ def main() -> None:
                         help="skip the builds: refresh the packages already in --workdir, every size")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
     parser.add_argument("--series-only", action="store_true", help="only the task lineage's precision and recall")
+    parser.add_argument("--formats", default="text,docx,odt,html",
+                        help="read the plan of raw/ as these formats first ('' to skip)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        info = child_trivial() if args.child[0] == "trivial" else child_build(*args.child[1:])
+        kind, rest = args.child[0], args.child[1:]
+        info = child_trivial() if kind == "trivial" else child_read(*rest) if kind == "read" else child_build(*rest)
         print(MARK + json.dumps(info), flush=True)
         return
     if args.refresh_only and not args.workdir:
@@ -270,6 +308,8 @@ def main() -> None:
         series_quality(tmp)
         if args.series_only:
             return
+        if args.formats:
+            read_formats(args.formats.split(","), tmp)
         # a shared machine is noisy: the floor is the fastest of three trivial runs (wall and CPU time)
         trivials = [run_child("trivial") for _ in range(3)]
         trivial = dataclasses.replace(min(trivials, key=lambda r: r.wall), cpu=min(r.cpu for r in trivials))

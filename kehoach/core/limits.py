@@ -17,6 +17,11 @@ SETTINGS = {
     "max_file_bytes": ("KEHOACH_MAX_FILE_BYTES", 50 * 1024 * 1024),
     "max_line_chars": ("KEHOACH_MAX_LINE_CHARS", 1_000_000),
     "max_files": ("KEHOACH_MAX_FILES", 20_000),  # a national corpus: every province, year and amendment
+    # A Word document is a ZIP archive: what it unpacks to, in bytes and as a multiple of its own
+    # size, is capped before a byte is inflated (a zip bomb). A 30-page plan unpacks to about
+    # 1 MB at a ratio under 10; pictures are stored, not deflated.
+    "max_unpacked_bytes": ("KEHOACH_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
+    "max_unpack_ratio": ("KEHOACH_MAX_UNPACK_RATIO", 100),
 }
 
 
@@ -25,6 +30,8 @@ class Limits:
     max_file_bytes: int | None
     max_line_chars: int | None
     max_files: int | None
+    max_unpacked_bytes: int | None
+    max_unpack_ratio: int | None
 
 
 def _setting(variable: str, default: int) -> int | None:

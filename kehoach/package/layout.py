@@ -28,6 +28,11 @@ from kehoach.core.files import recover
 DESCRIPTOR = "datapackage.json"
 DATA_DIR = "data"
 SOURCE_DIR = "source"
+
+
+def rendering_path(name: str) -> str:
+    """Where a source read from another format than text ships the text it was read as."""
+    return f"{SOURCE_DIR}/{name}.txt"
 PAGE_FILE = "index.html"
 CHARTS_DIR = "charts"
 PARQUET_SUFFIX = "-parquet"

@@ -1,5 +1,10 @@
 """The plan texts shipped in the package: ``source/<file>.txt`` and its ``.origin.json``.
 
+A plan read from another format (a Word document, a web page) is shipped as
+issued (``source/<file>.docx``) and as the text it was read as
+(``source/<file>.docx.txt``, the canonical rendering): its rows' ``source_line``
+are lines of that text.
+
 Vietnamese administrative documents are not protected by copyright (Law on
 Intellectual Property, Art. 15), so the package carries the exact bytes that
 were read, and ``sources[].path`` in the descriptor points at them: every
@@ -13,9 +18,13 @@ import string
 from pathlib import Path
 
 from kehoach.core.errors import KehoachError
-from kehoach.package.layout import SOURCE_DIR
+from kehoach.core.vocabularies import vocabulary
+from kehoach.package.layout import SOURCE_DIR, rendering_path
 from kehoach.package.writer import file_resource
-from kehoach.read.sources import SourceRecord, origin_path
+from kehoach.read.sources import SourceRecord, origin_path, rendering_of
+
+# A source format's entry in reference/file_formats.csv (plain texts are 'txt').
+_FORMATS = {r["format"]: r for r in vocabulary("file_formats") if r["format"] in ("docx", "odt", "html", "md", "pdf")}
 
 
 def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
@@ -32,10 +41,15 @@ def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
             raise KehoachError("the file changed while the package was being built: build again", path)
         (target / path.name).write_bytes(data)
         stem = path.stem
-        resources.append(file_resource(
-            directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(stem)}", format="txt", mediatype="text/plain",
-            encoding=source.encoding, title=f"Source text: {source.origin.get('title_en') or path.name}",
-            title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}"))
+        resources.append(_original(directory, source, path))
+        rendering = rendering_of(source, data)
+        if rendering is not None:
+            (directory / rendering_path(path.name)).write_text(rendering, encoding="utf-8")
+            resources.append(file_resource(
+                directory, rendering_path(path.name), f"source-{_name(stem)}-text", format="txt",
+                mediatype="text/plain", encoding="utf-8",
+                title=f"The text read from {path.name} (source_line refers to its lines)",
+                title_vi=f"Văn bản đọc được từ {path.name} (source_line là số dòng của văn bản này)"))
         sidecar = origin_path(path)
         if sidecar.is_file():
             (target / sidecar.name).write_bytes(sidecar.read_bytes())
@@ -44,6 +58,16 @@ def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
                 mediatype="application/json", title=f"Where the source text {path.name} came from",
                 title_vi=f"Nguồn gốc văn bản {path.name}"))
     return resources
+
+
+def _original(directory: Path, source: SourceRecord, path: Path) -> dict:
+    """The file resource of the source as read (a text, or a document as issued)."""
+    kind = _FORMATS.get(source.format)
+    meta = ({"format": "txt", "mediatype": "text/plain", "encoding": source.encoding} if kind is None
+            else {"format": kind["format"], "mediatype": kind["media_type"]})
+    return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}", **meta,
+                         title=f"Source text: {source.origin.get('title_en') or path.name}",
+                         title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}")
 
 
 def _name(stem: str) -> str:

@@ -23,7 +23,7 @@ from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.core.text import fold, slug
 from kehoach.package.csv_file import write_csv
-from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX, SOURCE_DIR
+from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX, SOURCE_DIR, rendering_path
 from kehoach.read.sources import SourceRecord
 
 # Said wherever amounts are described: what a plan states is an estimate of the money needed.
@@ -192,6 +192,8 @@ def _source_entry(source: SourceRecord) -> dict:
         "hash": f"sha256:{source.sha256}",
         "bytes": source.size,
     }
+    if source.format != "text":  # read from a document as issued: the text it was read as
+        entry.update(format=source.format, text_path=rendering_path(Path(source.path).name))
     for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
         if origin.get(k):
             entry[k] = origin[k]

@@ -22,6 +22,7 @@ from kehoach.core.model import TableBuilder
 from kehoach.parse.agencies import AgencyRegistry
 from kehoach.parse.appendix_blocks import Appendix
 from kehoach.parse.pillars import PillarCollector
+from kehoach.parse.table_kinds import is_budget, is_indicators, is_investments, is_tasks
 from kehoach.parse.table_reader import (
     Code,
     Column,
@@ -164,7 +165,7 @@ def task_table_prefixes(appendices: list[Appendix]) -> dict[int, str]:
     programme's appendices of drafts, proposals and indicators) needs the table
     in the key; a plan with one task table keeps its codes as written.
     """
-    found = [(a, k, t) for a in appendices for k, t in enumerate(a.tables, 1) if _is_tasks(t)]
+    found = [(a, k, t) for a in appendices for k, t in enumerate(a.tables, 1) if is_tasks(t)]
     if len(found) < 2:
         return {}
     return {id(t): f"{a.label}.{k}/" if len(a.tables) > 1 else f"{a.label}/" for a, k, t in found}
@@ -354,23 +355,14 @@ def build_investments(ctx: TableContext, rows: list[LogicalRow]) -> None:
                     appendix=ctx.appendix.label, source_line=r.row.cells[col.index].line)
 
 
-def _is_tasks(t: PipeTable) -> bool:
-    """A deadline (one, or one per submission level) makes a task table; so does a lead unit without amounts
-    (indicators a unit answers for)."""
-    if t.column("deadline") or t.column("submission_deadline"):
-        return True
-    return t.column("lead_agencies") is not None and not t.columns_with("amount") and not t.column("amount_total")
+def skip_indicators(ctx: TableContext, rows: list[LogicalRow]) -> None:
+    """An indicators table is not read into tasks; said in the log (its rows are not yet read)."""
+    log.warning("%s:%s: an indicators table (a target and its unit, no deadline): its %d rows are not read as "
+                "tasks", ctx.path, ctx.table.header_line, len(rows))
 
 
-def _is_budget(t: PipeTable) -> bool:
-    return any("year" not in c.attrs for c in t.columns_with("amount"))
-
-
-def _is_investments(t: PipeTable) -> bool:
-    return any("year" in c.attrs for c in t.columns_with("amount"))
-
-
-BUILDERS = ((_is_tasks, build_tasks), (_is_budget, build_budget), (_is_investments, build_investments))
+BUILDERS = ((is_tasks, build_tasks), (is_budget, build_budget), (is_investments, build_investments),
+            (is_indicators, skip_indicators))
 
 
 def read_appendix(ctx: TableContext) -> list[str]:
@@ -391,4 +383,4 @@ def read_appendix(ctx: TableContext) -> list[str]:
     rows = interpret(ctx)
     for build in builders:
         build(ctx, rows)
-    return [b.__name__.removeprefix("build_") for b in builders]
+    return [b.__name__.removeprefix("build_") for b in builders if b is not skip_indicators]

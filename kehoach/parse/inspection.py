@@ -35,7 +35,7 @@ from kehoach.read.sources import SourceText, read_source
 # Tables that describe the plan itself or the registries, not a part of its text.
 _NOT_PARTS = ("plans", "agencies", "pillars", "documents", "plan_documents", "findings", "audit_rules", "changes")
 KEYS = ("file", "doc_type", "number", "issued_date", "issuer", "province", "title", "plan_year", "layout", "parts",
-        "complete", "problems")
+        "complete", "problems", "format", "pages", "reader")
 
 
 @dataclass
@@ -57,7 +57,8 @@ class Report:
     def as_dict(self) -> dict:
         out = {"file": self.file, **{k: self.values.get(k) for k in KEYS[1:8]}}
         out.update(layout="+".join(self.layout) or None, parts=self.parts, complete=self.complete,
-                   problems=[{"line": line, "message": message} for line, message in self.problems])
+                   problems=[{"line": line, "message": message} for line, message in self.problems],
+                   **{k: self.values.get(k) for k in ("format", "pages", "reader")})
         return out
 
 
@@ -72,7 +73,9 @@ def inspect_file(path: str | Path) -> Report:
     fm = read_front_matter(source.lines, start, source.path)
     for p in fm.problems:
         report.problem(p.line, p.message)
-    report.values = _front_values(fm)
+    report.values = {**_front_values(fm), "format": source.format, "pages": source.pages, "reader": source.reader}
+    for note in source.notes:
+        report.problem(1, note)
     report.layout = _layout(fm)
     header = _header(fm, source.path, start, report)
     parsed = _parse(source, report) if header else False
@@ -200,5 +203,8 @@ def summary(report: Report) -> list[str]:
         lines = [f"{v['file']}: not identified"]
     parts = ", ".join(f"{k} {n}" for k, n in report.parts.items()) or "nothing"
     lines.append(f"  layout: {v['layout'] or '-'}; read: {parts}; complete: {'yes' if report.complete else 'no'}")
+    if v["format"] not in (None, "text"):
+        pages = f", {v['pages']} pages" if v["pages"] else ""
+        lines.append(f"  format: {v['format']}{pages}, read by {v['reader']}; lines are those of its text as read")
     lines += [f"  {v['file']}:{line}: {message}" for line, message in report.problems]
     return lines

@@ -17,7 +17,9 @@ page and ``Rendering.confidences`` the OCR confidence of what it holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from itertools import zip_longest
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,11 @@ class Rendering:
     confidences: tuple[float | None, ...]
 
 
+# Control characters a document's text may carry (a NUL in a web page, a vertical tab Word uses for a
+# line break) are spaces in the text as read: the text reader refuses them in a plain text.
+_CONTROLS = {c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+
+
 def render(document: Document) -> Rendering:
     """The document as the text the parser reads (see the module's docstring)."""
     out = _Lines()
@@ -113,7 +120,7 @@ def render(document: Document) -> Rendering:
         if isinstance(block, Table):
             _render_table(block, out)
         elif block.text.strip():
-            out.add(" ".join(block.text.split()), block.page, block.confidence)
+            out.add(" ".join(block.text.translate(_CONTROLS).split()), block.page, block.confidence)
     return Rendering(tuple(out.lines), tuple(out.pages), tuple(out.confidences))
 
 
@@ -160,4 +167,28 @@ def _render_table(table: Table, out: _Lines) -> None:
 def _cell_text(cell: Cell) -> str:
     # a cell's paragraphs and line breaks are one run of text: a break inside a
     # row would end the row for the table reader
-    return " ".join(cell.text.replace("|", "/").split())
+    return " ".join(cell.text.replace("|", "/").translate(_CONTROLS).split())
+
+
+# --- what readers of laid-out formats (DOCX, HTML) share ----------------------------------
+
+# A row number as a table's first cell writes it ('1', '1.2', '1.2.', 'IV', 'II.'): the
+# rows above the first numbered row are the header when the format does not mark it.
+_ROW_NUMBER = re.compile(r"^(?:\d+(?:[.,]\d+)*\.?|[IVXLC]+\.?)$")
+# A paragraph that is only a rule ('-------', '____') under the issuer or the motto.
+_RULE = re.compile(r"^[\s\-_=*–—]*$")
+
+
+def mark_header_rows(rows: list[list[Cell]], marked: int) -> list[list[Cell]]:
+    """Rows with their header flag: the ``marked`` rows the format calls header rows,
+    else the rows above the first row numbered in its first cell (none if no row is)."""
+    count = marked or next((r for r, row in enumerate(rows) if row and _ROW_NUMBER.match(row[0].text.strip())), 0)
+    return [[replace(c, header=r < count) for c in row] for r, row in enumerate(rows)]
+
+
+def layout_rows(columns: list[list[str]]) -> tuple[tuple[Cell, ...], ...]:
+    """A borderless table that lays lines out side by side (issuer left, national motto
+    right; signer right): its columns' lines paired row by row, rules dropped, as the
+    site layout renders them (``ỦY BAN NHÂN DÂN | CỘNG HÒA … |``)."""
+    kept = [[line.strip() for line in column if not _RULE.match(line)] for column in columns]
+    return tuple(tuple(Cell(line) for line in row) for row in zip_longest(*kept, fillvalue=""))

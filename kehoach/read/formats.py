@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kehoach.core.errors import KehoachError
+from kehoach.read import open_document, web_page, word_document
 from kehoach.read.document import Document
 
 Reader = Callable[[bytes, str], Document]  # (the file's bytes, its name as shown) -> document
@@ -23,10 +25,42 @@ class Format:
     read: Reader
 
 
-# Formats in the order they are tried; filled by the readers' registration below.
-FORMATS: list[Format] = []
+# Formats in the order they are tried: one line per reader module (each says how its
+# format is recognised and reads it; none imports this module, so no cycle).
+FORMATS: list[Format] = [
+    Format("docx", word_document.recognises, word_document.read),
+    Format("odt", open_document.recognises, open_document.read),
+    Format("html", web_page.recognises, web_page.read),
+]
+
+# Files recognised but not read, and what to do with them. Checked only when no
+# format matched, before the bytes are decoded as text (whose refusal of a binary
+# file would otherwise speak of text encodings).
+_CONVERT = "open it in Word or LibreOffice and save it as .docx (or as a UTF-8 .txt)"
+UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+     f"binary data: a Word 97-2003 (.doc) or other OLE file, not read here; {_CONVERT}"),
+    (b"{\\rtf", f"an RTF document, not read here; {_CONVERT}"),
+    (b"%PDF", "a PDF document, and no PDF reader is installed"),
+)
+_ZIP = b"PK\x03\x04"
+_ODF = b"mimetypeapplication/vnd.oasis.opendocument"
 
 
 def format_of(data: bytes) -> Format | None:
     """The registered format whose signature the bytes carry (None: read as plain text)."""
     return next((f for f in FORMATS if f.recognises(data)), None)
+
+
+def refuse_unsupported(data: bytes, path: str) -> None:
+    """Raise a located error for a file recognised as a format this product does not
+    read (saying how to convert it), or for binary data no reader knows."""
+    for signature, message in UNSUPPORTED:
+        if data.startswith(signature):
+            raise KehoachError(message, path)
+    if data.startswith(_ZIP):
+        if _ODF in data[:100]:
+            raise KehoachError("binary data: an OpenDocument spreadsheet, presentation or drawing, not a text "
+                               "document; accepted: .docx, .odt, .html, .md or UTF-8 .txt", path)
+        raise KehoachError("binary data: a ZIP archive that is neither a Word document (.docx) nor an "
+                           "OpenDocument text (.odt); accepted: .docx, .odt, .html, .md or UTF-8 .txt", path)

@@ -29,10 +29,16 @@ from pathlib import Path
 from kehoach.core.errors import KehoachError
 from kehoach.core.limits import limits
 from kehoach.core.text import nfc
+from kehoach.read.document import Document, render
+from kehoach.read.formats import format_of, refuse_unsupported
 
 log = logging.getLogger(__name__)
 
-SOURCE_SUFFIXES = (".txt",)
+# A directory's plans, by name (the reader is then chosen by content: ``kehoach/read/formats.py``);
+# a file named on the command line is read whatever its name.
+SOURCE_SUFFIXES = (".txt", ".md", ".docx", ".odt", ".html", ".htm", ".pdf")
+ACCEPTED = ".docx, .odt, .html, .md or a UTF-8 .txt"
+_SNIFF_BYTES = 4096
 ORIGIN_SUFFIX = ".origin.json"
 # The ASCII control characters a plain text must not hold (tab, LF, FF and CR are text), as a
 # map of every byte to 0 (such a byte) or 1: one translate and one find scan a text in a
@@ -67,13 +73,21 @@ class SourceRecord:
     encoding: str
     origin: dict = field(default_factory=dict, compare=False)
     origin_sha256: str | None = None
+    format: str = "text"  # a registered format's name (formats.py), or 'text'
 
 
 @dataclass(frozen=True)
 class SourceText(SourceRecord):
-    """One decoded source: ``lines[0]`` is line 1 of the file."""
+    """One decoded source: ``lines[0]`` is line 1 of the file, or of its canonical
+    rendering when a reader of another format read it (``kehoach/read/document.py``)."""
 
     lines: tuple[str, ...] = field(kw_only=True)
+    reader: str | None = field(default=None, kw_only=True)  # the library that read a non-text format
+    pages: int | None = field(default=None, kw_only=True)  # the document's page count, for paged formats
+    line_pages: tuple[int | None, ...] | None = field(default=None, kw_only=True, compare=False, repr=False)
+    line_confidences: tuple[float | None, ...] | None = field(default=None, kw_only=True, compare=False,
+                                                               repr=False)
+    notes: tuple[str, ...] = field(default=(), kw_only=True)  # what the reader says of the document
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
@@ -98,6 +112,9 @@ def decode(data: bytes, path: str | Path) -> tuple[str, str]:
         text = body.decode("utf-16" if encoding == "utf-16" else "utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
+        if encoding != "utf-16" and b"\x00" in data[:_SNIFF_BYTES]:  # no legacy code page writes NUL bytes
+            raise KehoachError(f"binary data (byte 0x{data[exc.start]:02x} at offset {exc.start}), "
+                               f"neither a text nor a format read here; accepted: {ACCEPTED}", path) from None
         raise KehoachError(
             f"not valid {'UTF-16' if encoding == 'utf-16' else 'UTF-8'} text "
             f"(byte 0x{data[exc.start]:02x} at offset {exc.start}); legacy code pages "
@@ -170,7 +187,12 @@ def read_bytes(path: Path, shown: str, max_bytes: int | None) -> bytes:
             raise KehoachError("is a directory, expected a text file", shown)
         if not stat.S_ISREG(info.st_mode):
             raise KehoachError("not a regular file (a device, pipe or socket); expected a text file", shown)
-        data = handle.read(max_bytes + 1 if max_bytes else -1)
+        # Read what the file says it holds (a read of the limit's size would allocate the whole
+        # limit, 50 MB, for every 4 KB file), then whatever it grew by since, up to the limit.
+        want = max_bytes + 1 if max_bytes else -1
+        data = handle.read(min(info.st_size + 1, want) if want > 0 else -1)
+        if 0 < len(data) == info.st_size + 1 < want:
+            data += handle.read(want - len(data))
     if max_bytes and len(data) > max_bytes:
         raise KehoachError(f"file is larger than {max_bytes:,} bytes (the limit KEHOACH_MAX_FILE_BYTES)", shown)
     return data
@@ -203,7 +225,13 @@ def read_file(path: str | Path, display: str | None = None) -> SourceFile:
 
 
 def decode_source(source: SourceFile) -> SourceText:
-    """Decode a source read by ``read_file`` into NFC lines (located errors for a bad text)."""
+    """Decode a source read by ``read_file`` into NFC lines (located errors for a bad text):
+    a file whose bytes carry a registered format's signature is read by that format's
+    reader and rendered; any other file is a plain text."""
+    found = format_of(source.data)
+    if found is not None:
+        return _rendered(source, found.read(source.data, source.path))
+    refuse_unsupported(source.data, source.path)
     text, encoding = decode(source.data, source.path)
     # NFC at once: no composition crosses a line break, so it is the NFC of every line
     lines = split_lines(nfc(text))
@@ -212,8 +240,33 @@ def decode_source(source: SourceFile) -> SourceText:
                       lines=lines)
 
 
+def _rendered(source: SourceFile, document: Document) -> SourceText:
+    """A document read by a format's reader, as the lines of its canonical rendering."""
+    rendering = render(document)
+    for note in document.notes:  # what the reader could not keep (a numbering it cannot rebuild, …)
+        log.warning("%s: %s", source.path, note)
+    lines = tuple(nfc(line) for line in rendering.lines)
+    check_line_lengths(lines, source.path, limits().max_line_chars)
+    return SourceText(source.path, source.sha256, source.size, "utf-8", source.origin, source.origin_sha256,
+                      document.format, lines=lines, reader=document.reader, pages=document.pages,
+                      line_pages=rendering.pages, line_confidences=rendering.confidences, notes=document.notes)
+
+
+def rendering_of(source: SourceRecord, data: bytes) -> str | None:
+    """The canonical rendering of a source in another format than text, as a file's
+    text (what ``source/<name>.txt`` holds beside the original); None for a plain text."""
+    found = format_of(data) if source.format != "text" else None
+    if found is None:
+        return None
+    return "\n".join(nfc(line) for line in render(found.read(data, source.path)).lines) + "\n"
+
+
 def describe(source: SourceFile) -> SourceRecord:
     """What a package says of a source read by ``read_file``, without decoding it again."""
+    found = format_of(source.data)
+    if found is not None:
+        return SourceRecord(source.path, source.sha256, source.size, "utf-8", source.origin, source.origin_sha256,
+                            found.name)
     return SourceRecord(source.path, source.sha256, source.size, encoding_of(source.data), source.origin,
                         source.origin_sha256)
 
@@ -238,6 +291,7 @@ def discover(paths: list[str | Path]) -> list[Path]:
         if maximum and len(found) > maximum:
             raise KehoachError(f"more than {maximum:,} plan texts (the limit KEHOACH_MAX_FILES)", p)
     if not found:
-        raise KehoachError("no plan texts (*.txt) found", ", ".join(str(p) for p in paths))
+        raise KehoachError(f"no plans ({', '.join('*' + s for s in SOURCE_SUFFIXES)}) found",
+                           ", ".join(str(p) for p in paths))
     return found
 

@@ -156,3 +156,52 @@ def test_tables_no_part_reads_are_counted_and_located_not_ignored():
     assert report["problems"][0]["message"].startswith(
         "a table that no part of the package reads (STT | Chỉ tiêu sử dụng đất | Mã | Tổng diện tích")
     assert "other_tables" not in inspect_file(NQ03).as_dict()["parts"]  # its one table is read
+
+
+# The front matter of Nghị quyết 03/NQ-CP as a markdown transcription writes it (headings), its body's
+# first lines and an indicators appendix (units beside values by year, no unit answering for them).
+NQ03_FRONT = """# CHÍNH PHỦ   CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+
+Số: 03/NQ-CP   Hà Nội, ngày 09 tháng 01 năm 2025
+
+# NGHỊ QUYẾT
+
+## BAN HÀNH CHƯƠNG TRÌNH HÀNH ĐỘNG CỦA CHÍNH PHỦ THỰC HIỆN NGHỊ QUYẾT SỐ 57-NQ/TW NGÀY 22 THÁNG 12 NĂM 2024 \
+CỦA BỘ CHÍNH TRỊ VỀ ĐỘT PHÁ PHÁT TRIỂN KHOA HỌC, CÔNG NGHỆ, ĐỔI MỚI SÁNG TẠO VÀ CHUYỂN ĐỔI SỐ QUỐC GIA
+
+Căn cứ Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025;
+
+**QUYẾT NGHỊ:**
+
+Điều 1. Ban hành kèm theo Nghị quyết này Chương trình hành động của Chính phủ.
+
+**PHỤ LỤC I**
+
+**CÁC CHỈ TIÊU CỤ THỂ ĐẾN NĂM 2030**
+
+| TT | Chỉ tiêu | Đơn vị tính | Năm 2025 | Năm 2030 |
+|---|---|---|---|---|
+| 1. | Tỷ lệ doanh nghiệp có hoạt động đổi mới sáng tạo | % | 30 | 40 |
+| 2. | Chi cho nghiên cứu phát triển so với GDP | % | 1 | 2 |
+| 3. | Số lượng đơn đăng ký sáng chế tăng bình quân | %/năm | 12 | 16 |
+
+"""
+
+
+def test_a_markdown_plan_reads_its_heading_front_matter_and_its_task_appendix_after_the_indicators(tmp_path):
+    """The whole plan transcribed as markdown: the task appendix follows the indicators under its own
+    title ('DANH MỤC CÁC NHIỆM VỤ …') with no 'PHỤ LỤC' line of its own."""
+    appendix = NQ03.read_text(encoding="utf-8").split("\n")
+    title = next(i for i, line in enumerate(appendix) if line.startswith("**DANH MỤC CÁC NHIỆM VỤ"))
+    path = tmp_path / "nq03.md"
+    path.write_text(NQ03_FRONT + "\n".join(appendix[title:]), encoding="utf-8")
+    report = inspect_file(path).as_dict()
+    assert (report["doc_type"], report["number"], report["issued_date"], report["issuer"]) == (
+        "Nghị quyết", "03/NQ-CP", "2025-01-09", "Chính phủ")
+    assert report["title"].startswith("Nghị quyết ban hành chương trình hành động của chính phủ thực hiện")
+    tables = parse_source(read_source(path))
+    assert tables["tasks"].num_rows == 140 and tables["investments"].num_rows == 0
+    names = [t["name"] for t in tables["tasks"].to_pylist()]
+    assert not any(n.startswith(("Tỷ lệ doanh nghiệp", "Chi cho nghiên cứu", "Số lượng đơn")) for n in names)
+    assert names[-1].startswith("Tích cực, chủ động tham gia định hình các khuôn khổ")

@@ -1,0 +1,164 @@
+"""Hostile and mistaken documents: one located error each, bounded memory, nothing written."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import tracemalloc
+import zipfile
+
+import pytest
+from renderers import plan_structure, to_docx, to_odt
+from sample_plans import OTHER_PLAN
+
+from flows import cli
+from kehoach.build import run_build
+from kehoach.core.errors import KehoachError
+from kehoach.read.sources import read_source, split_lines
+
+
+@pytest.fixture(scope="module")
+def word_plan() -> bytes:
+    return to_docx(plan_structure(split_lines(OTHER_PLAN)))
+
+
+def refused(tmp_path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(KehoachError) as err:
+        read_source(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message  # the file is the location: no line
+    return message.removeprefix(f"{path}: ")
+
+
+def rezipped(data: bytes, order) -> bytes:
+    """The same archive with its entries written in another order."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in order(source.infolist()):
+            target.writestr(info.filename, source.read(info))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.7, 0.99])
+def test_a_truncated_word_or_opendocument_text_is_refused_as_cut_off(tmp_path, word_plan, cut):
+    message = refused(tmp_path, "plan.docx", word_plan[: int(len(word_plan) * cut)])
+    assert message.startswith("the Word document is cut off or damaged: not a readable ZIP archive")
+    odt = to_odt(plan_structure(split_lines(OTHER_PLAN)))
+    message = refused(tmp_path, "plan.odt", odt[: int(len(odt) * cut)])
+    assert message.startswith("the OpenDocument text is cut off or damaged: not a readable ZIP archive")
+
+
+def test_flipped_bytes_in_a_word_document_are_refused_as_damage(tmp_path, word_plan):
+    archive = zipfile.ZipFile(io.BytesIO(word_plan))
+    body = archive.getinfo("word/document.xml")
+    start = body.header_offset + 30 + len(body.filename) + 40  # inside the compressed body
+    damaged = bytearray(word_plan)
+    for k in range(start, start + 64):
+        damaged[k] ^= 0xFF
+    message = refused(tmp_path, "plan.docx", bytes(damaged))
+    assert message.startswith("the Word document is damaged (")
+    assert "save it again" in message
+
+
+def test_shuffled_zip_entries_read_the_same(tmp_path, word_plan):
+    shuffled = rezipped(word_plan, lambda infos: random.Random(7).sample(infos, len(infos)))
+    reversed_ = rezipped(word_plan, lambda infos: infos[::-1])
+    lines = [read_source(_written(tmp_path, f"p{k}.docx", d)).lines for k, d in enumerate((word_plan, shuffled,
+                                                                                          reversed_))]
+    assert lines[0] == lines[1] == lines[2] == split_lines(OTHER_PLAN)
+
+
+def _written(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _bomb(declared: int) -> bytes:
+    """A .docx whose document.xml says it unpacks to ``declared`` bytes (its central directory
+    lies: only a few bytes are there)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"<w:document/>" + b" " * 4096)
+    data = bytearray(out.getvalue())
+    at = data.rfind(b"PK\x01\x02", 0, data.rfind(b"word/document.xml"))  # its central directory entry
+    struct.pack_into("<I", data, at + 24, declared)  # uncompressed size
+    return bytes(data)
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_inflated(tmp_path):
+    tracemalloc.start()
+    message = refused(tmp_path, "bomb.docx", _bomb(0xFFFF_FFF0))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert message == ("the Word document unpacks to 4,294,967,288 bytes, more than 209,715,200 "
+                       "(the limit KEHOACH_MAX_UNPACKED_BYTES)")
+    assert peak < 5_000_000
+
+
+def test_the_unpack_ratio_is_a_setting(tmp_path, monkeypatch, word_plan):
+    zeros = io.BytesIO()
+    with zipfile.ZipFile(zeros, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"\0" * 5_000_000)  # deflates a thousand times
+    message = refused(tmp_path, "zeros.docx", zeros.getvalue())
+    assert "times its size, more than 100 (the limit KEHOACH_MAX_UNPACK_RATIO): a ZIP bomb?" in message
+    monkeypatch.setenv("KEHOACH_MAX_UNPACK_RATIO", "2")
+    assert "more than 2 (the limit KEHOACH_MAX_UNPACK_RATIO)" in refused(tmp_path, "plan.docx", word_plan)
+    monkeypatch.setenv("KEHOACH_MAX_UNPACK_RATIO", "0")  # no limit
+    assert read_source(_written(tmp_path, "plan.docx", word_plan)).format == "docx"
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), [
+    ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+     "binary data: a Word 97-2003 (.doc) or other OLE file, not read here; open it in Word or LibreOffice and "
+     "save it as .docx (or as a UTF-8 .txt)"),
+    ("plan.ods", b"PK\x03\x04" + b"\0" * 26 + b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
+     "binary data: an OpenDocument spreadsheet, presentation or drawing, not a text document; accepted: .docx, "
+     ".odt, .html, .md or UTF-8 .txt"),
+    ("photo.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x00",
+     "binary data (byte 0x89 at offset 0), neither a text nor a format read here; accepted: .docx, .odt, .html, "
+     ".md or a UTF-8 .txt"),
+    ("archive.zip", b"PK\x03\x04\x14\0\0\0\x08\0" + b"x" * 40,
+     "binary data: a ZIP archive that is neither a Word document (.docx) nor an OpenDocument text (.odt); "
+     "accepted: .docx, .odt, .html, .md or UTF-8 .txt"),
+])
+def test_a_file_no_reader_reads_is_refused_saying_what_to_do(tmp_path, name, data, expected):
+    assert refused(tmp_path, name, data) == expected
+
+
+def test_a_damaged_word_document_is_one_line_from_the_cli_and_the_build_writes_nothing(tmp_path, capsys,
+                                                                                      word_plan):
+    path = _written(tmp_path, "plan.docx", word_plan[: len(word_plan) // 2])
+    assert cli.main(["inspect", str(path)]) == 2
+    assert capsys.readouterr().err == (f"{path}:1: the Word document is cut off or damaged: not a readable ZIP "
+                                       "archive (File is not a zip file)\n")
+    with pytest.raises(KehoachError, match="cut off or damaged"):
+        run_build([path], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_control_characters_in_a_document_are_spaces_and_deep_nesting_ends_cleanly(tmp_path):
+    page = _written(tmp_path, "page.html", b"<html><body><p>K\xe1\xba\xbf ho\xe1\xba\xa1ch\x0bs\xe1\xbb\x91\x01 1</p>")
+    assert read_source(page).lines == ("Kế hoạch số 1",)
+    deep = _written(tmp_path, "deep.html", b"<html><body>" + b"<div><table><tr><td>" * 5000 + b"x")
+    assert read_source(deep).format == "html"  # libxml2 stops at its depth limit: no recursion error
+
+
+def test_a_macro_enabled_word_file_is_refused_saying_to_save_it_as_docx(tmp_path, word_plan):
+    source = zipfile.ZipFile(io.BytesIO(word_plan))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+                                    b"application/vnd.ms-word.document.macroEnabled.main+xml")
+            target.writestr(info.filename, data)
+    message = refused(tmp_path, "plan.docm", out.getvalue())
+    assert message == ("a Word file that is not a document (application/vnd.ms-word.document.macroEnabled.main+xml): "
+                       "a template (.dotx) or a macro-enabled file (.docm)? open it in Word and save it as .docx")
