@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+## pytest-xdist workers: the CKAN tests (one group, on one worker) mostly wait on CKAN,
+## which leaves a core to the others. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: install browser run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
 
@@ -36,12 +40,12 @@ run: install
 test: install browser
 	$(BIN)/ruff check kehoach flows tests scripts
 	@running=no; scripts/ckan/local-ckan.sh status >/dev/null 2>&1 && running=yes; \
-	scripts/ckan/local-ckan.sh start && $(BIN)/python -m pytest; status=$$?; \
+	scripts/ckan/local-ckan.sh start && $(PYTEST); status=$$?; \
 	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
 
 ## Unit and golden tests only (no Prefect server, no CKAN).
 test-fast: install browser
-	$(BIN)/python -m pytest -m "not prefect and not ckan and not server"
+	$(PYTEST) -m "not prefect and not ckan and not server"
 
 lint: install
 	$(BIN)/ruff check kehoach flows tests scripts
