@@ -1,6 +1,6 @@
 """One CKAN dataset per plan, plus the corpus, on the real local CKAN.
 
-The corpus is two renumbered copies of ``raw/`` whose numbers are drawn for
+The corpus is three renumbered copies of ``raw/`` whose numbers are drawn for
 this session, so their datasets (named by plan, not by the test) cannot meet
 those of another session on the same portal. Every dataset is purged at the end.
 """
@@ -25,7 +25,7 @@ from kehoach.publish.targets import publish
 pytestmark = pytest.mark.ckan
 
 AMENDED_TASK = "Tổ chức Tuần lễ Chuyển đổi số năm 2024"
-PLANS = 2  # one plan to amend or withdraw, one that must stay untouched
+PLANS = 3
 
 
 def to_ckan(ckan, out: Path, dataset: str):
@@ -122,7 +122,7 @@ def test_an_amendment_updates_its_plan_dataset_and_the_corpus_only(corpus, local
     amended, other = first.plans[1].dataset, first.plans[0].dataset
     by_name = {p.dataset: p for p in report.plans}
     assert report.changed and local_ckan.show(dataset)["version"] == "1.1.0"
-    assert by_name[amended].changed and by_name[other].skipped
+    assert by_name[amended].changed and by_name[other].skipped and by_name[first.plans[2].dataset].skipped
     after = local_ckan.show(amended)
     assert after["version"] == "1.1.0" and after["metadata_modified"] > before[amended]["metadata_modified"]
     tasks = [r["name"] for r in datastore_rows(local_ckan, resource(after, "tasks")["id"])]
@@ -137,14 +137,14 @@ def test_an_amendment_updates_its_plan_dataset_and_the_corpus_only(corpus, local
 
 def test_a_plan_that_leaves_the_corpus_has_its_dataset_withdrawn_not_purged(corpus, local_ckan):
     root, paths, out, dataset, first = corpus
-    gone, stays = first.plans[0].dataset, first.plans[1].dataset  # the plan the amendment left alone goes
+    gone, stays = first.plans[2].dataset, first.plans[0].dataset
     before = local_ckan.show(stays)
-    text = paths[0].read_text(encoding="utf-8")
-    paths[0].unlink()
+    text = paths[2].read_text(encoding="utf-8")
+    paths[2].unlink()
     build.run_build([root / "raw"], out)
     report = to_ckan(local_ckan, out, dataset)
     assert report.withdrawn == [gone] and f"withdrawn (plan no longer in the corpus): {gone}" in report.summary()
-    assert [p.dataset for p in report.plans] == [stays]
+    assert [p.dataset for p in report.plans] == [first.plans[0].dataset, first.plans[1].dataset]
     withdrawn = local_ckan.show(gone)  # a soft delete: still there for a sysadmin, with its resources
     assert withdrawn["state"] == "deleted" and withdrawn["version"] == "1.0.0" and withdrawn["resources"]
     with httpx.Client(trust_env=False, timeout=60) as anonymous:  # gone for the public
@@ -152,7 +152,7 @@ def test_a_plan_that_leaves_the_corpus_has_its_dataset_withdrawn_not_purged(corp
     assert local_ckan.show(stays)["metadata_modified"] == before["metadata_modified"]
     assert not to_ckan(local_ckan, out, dataset).withdrawn  # once
 
-    paths[0].write_text(text, encoding="utf-8")  # the plan comes back: its dataset too
+    paths[2].write_text(text, encoding="utf-8")  # the plan comes back: its dataset too
     build.run_build([root / "raw"], out)
     back = {p.dataset: p for p in to_ckan(local_ckan, out, dataset).plans}[gone]
     assert back.metadata == "updated" and not back.created
