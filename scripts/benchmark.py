@@ -56,8 +56,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
 from corpus import write_corpus  # noqa: E402
-from series import precision_recall, series  # noqa: E402
 from renderers import plan_structure, to_docx, to_html, to_odt  # noqa: E402
+from series import precision_recall, series  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
