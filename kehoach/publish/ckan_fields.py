@@ -21,8 +21,8 @@ MANAGED_EXTRAS = ("title_vi", "title_en", "description_vi", "description_en", "i
                   "language", "conforms_to", "provenance", "temporal_start", "temporal_end", "plan_number",
                   "plan_issuer", "plan_issued_date", "source_sha256", "content_sha256", "kehoach_managed",
                   "kehoach_generator", "issued", "theme", "access_rights", "version_notes", "documentation",
-                  "publisher_name", "publisher_url", "contact_name", "contact_email", "contact_uri",
-                  "spatial_uri", "spatial_text")
+                  "publisher_name", "publisher_url", "publisher_email", "contact_name", "contact_email",
+                  "contact_uri", "creator_name", "creator_url", "spatial_uri", "spatial_text")
 
 
 def _s(value: Any) -> str:
@@ -60,6 +60,7 @@ def notes(meta: DatasetMeta) -> str:
 def _dcat_extras(meta: DatasetMeta) -> dict[str, str]:
     """The extras ckanext-dcat's euro_dcat_ap profiles turn into DCAT-AP, with the IRIs of ``dcat``."""
     agent = dcat.publisher(meta)
+    creators = dcat.creators(meta)
     contact = dcat.contact_point(meta)
     places = dcat.spatial(meta)
     place_iri = next((p["@id"] for p in places if p.get("@id")), "")
@@ -72,6 +73,10 @@ def _dcat_extras(meta: DatasetMeta) -> dict[str, str]:
         "documentation": json.dumps([meta.landing_page]) if meta.landing_page else "",
         "publisher_name": agent["foaf:name"][0]["@value"],
         "publisher_url": (agent.get("foaf:homepage") or {}).get("@id", ""),
+        "publisher_email": (agent.get("foaf:mbox") or {}).get("@id", "").removeprefix("mailto:"),
+        # the plan's issuer: the author of the source, not the publisher
+        "creator_name": "; ".join(c["foaf:name"][0]["@value"] for c in creators),
+        "creator_url": next(((c.get("foaf:homepage") or {}).get("@id", "") for c in creators), ""),
         "contact_name": contact["vcard:fn"],
         "contact_email": (contact.get("vcard:hasEmail") or {}).get("@id", "").removeprefix("mailto:"),
         "contact_uri": (contact.get("vcard:hasURL") or {}).get("@id", ""),
@@ -113,6 +118,9 @@ def dataset_fields(meta: DatasetMeta, name: str, org_id: str) -> dict:
         "license_id": LICENCES.get(licence.upper(), licence.lower() or "notspecified"),
         "version": meta.version,
         "url": meta.landing_page,
+        "author": extras["creator_name"],
+        "maintainer": extras["contact_name"],
+        "maintainer_email": extras["contact_email"],
         "private": False,
         "tags": [{"name": t} for t in tags(meta.keywords)],
         "extras": [{"key": k, "value": v} for k, v in sorted(extras.items()) if v],
@@ -122,7 +130,7 @@ def dataset_fields(meta: DatasetMeta, name: str, org_id: str) -> dict:
 def dataset_patch(current: dict, desired: dict) -> dict:
     """The fields of ``desired`` that differ in ``current`` (empty: nothing to write)."""
     patch: dict[str, Any] = {}
-    for key in ("title", "notes", "license_id", "version", "url"):
+    for key in ("title", "notes", "license_id", "version", "url", "author", "maintainer", "maintainer_email"):
         if _s(current.get(key)) != _s(desired[key]):
             patch[key] = desired[key]
     if bool(current.get("private")) != desired["private"]:

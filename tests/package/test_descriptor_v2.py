@@ -25,10 +25,14 @@ def test_v2_identity_and_contributors(built_package):
     desc = descriptor(built_package)
     assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
     assert desc["id"] == desc["homepage"] == settings().dataset_url(NAME)
+    # the publisher is the portal's organisation (the default one here), also the contact; the
+    # plan's issuer is the creator of the source, never the publisher
     publisher = next(c for c in desc["contributors"] if "publisher" in c["roles"])
-    assert publisher["title"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
-    assert publisher["title_en"] == "People's Committee of Quang Ngai"
-    assert any("contact" in c["roles"] for c in desc["contributors"])
+    assert (publisher["title"], publisher["roles"], publisher["path"]) == (
+        "kehoach", ["publisher", "contact"], settings().portal_url)
+    issuer = next(c for c in desc["contributors"] if "creator" in c["roles"])
+    assert (issuer["title"], issuer["title_en"], issuer["roles"]) == (
+        "Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai", ["creator"])
     assert desc["issued"] == desc["created"]  # the first version
 
 
@@ -56,7 +60,8 @@ def test_citation_cff(built_package):
     cff = yaml.safe_load((built_package / CITATION_FILE).read_text(encoding="utf-8"))
     desc = descriptor(built_package)
     assert cff["cff-version"] == "1.2.0" and cff["type"] == "dataset"
-    assert cff["authors"] == [{"name": "Ủy ban nhân dân tỉnh Quảng Ngãi"}]
+    assert cff["authors"] == [{"name": "kehoach", "website": settings().portal_url}]  # the publisher
+    assert cff["references"][0]["authors"] == [{"name": "Ủy ban nhân dân tỉnh Quảng Ngãi"}]  # the issuer
     assert cff["version"] == desc["version"] and cff["url"] == desc["homepage"]
     assert cff["date-released"] == desc["created"][:10] and cff["license"] == "CC-BY-4.0"
     plan = cff["references"][0]
