@@ -55,7 +55,8 @@ ckan-stop:
 
 ## Publish output/ to the local CKAN.
 publish-ckan: install ckan-start
-	set -a && . .local/ckan/env && set +a && $(BIN)/kehoach publish --target ckan
+	set -a && . .local/ckan/env && set +a && KEHOACH_PORTAL_URL=$${KEHOACH_PORTAL_URL:-$$CKAN_URL/dataset/} \
+		$(BIN)/kehoach refresh --target ckan
 
 ## Serve the scheduled refresh (needs a running `prefect server start` and PREFECT_API_URL).
 serve: install

@@ -29,7 +29,7 @@ from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.parse.inspection import inspect_files, summary
 from kehoach.publish.snapshot import check_package
-from kehoach.publish.targets import check_target
+from kehoach.publish.targets import check_target, local_address_warning
 from kehoach.versions import diff
 
 
@@ -86,6 +86,13 @@ def _print_result(result) -> None:
     print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged, nothing written)"))
     for note in result.notes:
         print(note)
+    _warn_local_address()
+
+
+def _warn_local_address() -> None:
+    warning = local_address_warning()
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -148,9 +155,10 @@ def _publish(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else DEFAULT_OUT
     # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
     check_package(out)
-    check_target(args.target, **options)
+    check_target(args.target, **options, out=out)
     with prefect_api():
         report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
                                  retry_deadline=args.retry_for, **options)
     print(report.summary())
+    _warn_local_address()
     return 0

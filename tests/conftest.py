@@ -20,6 +20,9 @@ os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
 # CLI in one line, not by Prefect with a traceback).
 os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(Path(__file__).resolve().parent.parent / "flows" / "logging.yml")
 os.environ.pop("PREFECT_API_URL", None)
+# A public portal address: the local default is refused for CKAN (kehoach.publish.targets);
+# the tests of that default unset it.
+os.environ["KEHOACH_PORTAL_URL"] = "https://data.example.org/kehoach/"
 
 import pytest  # noqa: E402
 from helpers import PLAN_FILE  # noqa: E402

@@ -19,7 +19,7 @@ from kehoach.core.files import sha256_file
 from kehoach.core.paths import DEFAULT_PORTAL
 from kehoach.publish import ckan_client, ckan_fields
 from kehoach.publish.snapshot import ZIP_KEY, check_name, check_package, open_package, slug_name, zip_time
-from kehoach.publish.targets import publish, resolve_target
+from kehoach.publish.targets import local_address_warning, publish, resolve_target
 
 NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
 
@@ -342,3 +342,39 @@ def test_build_flow_can_publish_to_the_portal_folder(prefect_harness, plan_path,
     assert result.notes[-1].startswith(f"{tmp_path / 'portal' / NAME}: {NAME} {result.version} published:")
     assert (tmp_path / "portal" / NAME / "datapackage.json").read_bytes() == (
         tmp_path / "output" / "datapackage.json").read_bytes()
+
+
+def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CKAN_", "KEHOACH_PORTAL_URL"))}
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, check=False,
+                          timeout=60, env={**environment, **env})
+
+
+def test_ckan_is_refused_the_local_default_portal_url_in_the_settings_or_in_the_package(package, monkeypatch):
+    ckan = {"CKAN_URL": "http://127.0.0.1:9", "CKAN_API_TOKEN": "not-used"}
+    result = _cli(["publish", "--out", str(package), "--target", "ckan"], **ckan)
+    assert result.returncode == 2
+    assert result.stderr.startswith("CKAN: the portal URL is the local default http://127.0.0.1:8000/ "
+                                    "(KEHOACH_PORTAL_URL is not set)")
+    assert result.stderr.count("\n") == 1
+    # a package built with the default, published once the setting is right: its id is still local
+    desc = descriptor(package)
+    desc["id"] = f"http://127.0.0.1:8000/{desc['name']}/"
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    result = _cli(["publish", "--out", str(package), "--target", "ckan"], KEHOACH_PORTAL_URL="https://x.example/",
+                  **ckan)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{package / 'datapackage.json'}: CKAN: the package's id is http://127.0.0.1:8000/")
+    monkeypatch.setenv("CKAN_API_TOKEN", "not-used")
+    with pytest.raises(KehoachError, match="under the local default portal URL"):
+        publish(package, "ckan", ckan_url="http://127.0.0.1:9")
+
+
+def test_the_local_default_portal_url_is_warned_about(monkeypatch):
+    monkeypatch.delenv("KEHOACH_PORTAL_URL")
+    assert local_address_warning() == (
+        "warning: the portal URL is the local default http://127.0.0.1:8000/ (KEHOACH_PORTAL_URL is not set): "
+        "a package published there cites an address only this machine opens; set KEHOACH_PORTAL_URL to the "
+        "portal's public address")
+    monkeypatch.setenv("KEHOACH_PORTAL_URL", "https://data.example.gov.vn")
+    assert local_address_warning() is None
