@@ -173,7 +173,7 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict) -
     budget = next((sum(c.totals()) for c in drawn if c.key == BUDGET_CHART), 0)
     subheading = (f"Dữ liệu mở, phiên bản {version} · {tables['tasks'].num_rows} nhiệm vụ · "
                   f"{number(budget)} triệu đồng kinh phí khái toán / open data, version {version} · "
-                  f"{tables['tasks'].num_rows} tasks · {number(budget)} million VND of estimated budget")
+                  f"{tables['tasks'].num_rows} tasks · {number(budget, 'en')} million VND of estimated budget")
     names = [n for n in resource_names() if n in tables]
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=escape(info.title_vi),

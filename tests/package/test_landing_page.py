@@ -111,8 +111,30 @@ def test_the_budget_chart_adds_up_to_the_budget_lines(built_package):
              if r["budget_level"] != "all" and r["expenditure_type"] != "all"]
     total = sum(r["amount_million_vnd"] for r in lines)
     svg = (built_package / CHARTS_DIR / "budget_by_area_level.svg").read_text(encoding="utf-8")
-    bar_totals = [Decimal(v.replace(",", "")) for v in re.findall(r'class="total">([0-9,.]+)</text>', svg)]
+    # written as a Vietnamese reader reads numbers: '.' groups thousands, ',' starts decimals
+    bar_totals = [Decimal(v.replace(".", "").replace(",", "."))
+                  for v in re.findall(r'class="total">([0-9,.]+)</text>', svg)]
     assert sum(bar_totals) == total > 0
+
+
+GROUPED = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?"
+
+
+def test_numbers_are_written_as_each_language_reads_them(built_package, html):
+    total = sum(r["amount_million_vnd"] for r in tables_rows(built_package, "budget_lines")
+                if r["budget_level"] != "all" and r["expenditure_type"] != "all")
+    text = unescape(html)
+    vi = f"{total:,.0f}".replace(",", ".")
+    assert f"{vi} triệu đồng kinh phí" in text and f"{total:,.0f} million VND of estimated budget" in text
+    # every grouped figure the page and its charts show: Vietnamese style unless it is the English half
+    for figure, unit in re.findall(rf"({GROUPED}) (triệu đồng|million VND)", text):
+        style = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?" if unit == "million VND" else r"\d{1,3}(?:\.\d{3})+(?:,\d+)?"
+        assert re.fullmatch(style, figure), (figure, unit)
+    for svg in (built_package / CHARTS_DIR).glob("*.svg"):
+        shown = re.findall(r">([^<]*)</text>", svg.read_text(encoding="utf-8"))
+        assert not [t for t in shown if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", t)], svg.name
+    assert any(re.fullmatch(r"\d{1,3}(?:\.\d{3})+", t) for t in re.findall(
+        r">([^<]*)</text>", (built_package / CHARTS_DIR / "budget_by_area_level.svg").read_text(encoding="utf-8")))
 
 
 def tables_rows(package: Path, name: str) -> list[dict]:
