@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then publish it to the default target (portal/, or $KEHOACH_PUBLISH_TARGET)")
     _add_publish_parser(sub)
     _add_refresh_parsers(sub)
+    v = sub.add_parser("validate", help="check a built package: every file against its hash, every table "
+                                        "against its Table Schema (nothing is written)")
+    v.add_argument("out", nargs="?", metavar="DIR", help="the package (default: output/)")
     i = sub.add_parser("inspect", help="what the reader recognises in plan texts (nothing is built)")
     i.add_argument("files", nargs="+", metavar="FILE", help="plan text(s)")
     i.add_argument("--json", action="store_true", help="a JSON list, one object per file")

@@ -27,6 +27,7 @@ from kehoach import build
 from kehoach.core.errors import EXIT_INPUT
 from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.package.validate import validate_package
 from kehoach.parse.inspection import inspect_files, summary
 from kehoach.publish.snapshot import check_package
 from kehoach.publish.targets import check_target, local_address_warning
@@ -36,7 +37,7 @@ from kehoach.versions import diff
 def run(args: argparse.Namespace) -> int:
     """Run the command the arguments name; its exit status."""
     commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
-                "announce": _announce, "inspect": _inspect}
+                "announce": _announce, "inspect": _inspect, "validate": _validate}
     return commands[args.command](args)
 
 
@@ -148,6 +149,16 @@ def _inspect(args: argparse.Namespace) -> int:
         line, message = report.problems[0] if report.problems else (1, "not identified")
         print(f"{report.file}:{line}: {message}", file=sys.stderr)
     return EXIT_INPUT if failed else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """Every file against its hash, then every table against its Table Schema (a plan package too:
+    its build checked only the tables made for it)."""
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    check_package(out)
+    checked = validate_package(out)
+    print(f"{out}: valid ({checked.resources} tables, {checked.rows} rows)")
+    return 0
 
 
 def _publish(args: argparse.Namespace) -> int:

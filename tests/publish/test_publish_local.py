@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import add_file, change_table, copy_package, descriptor, rehash
 
+from flows import cli
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.core.paths import DEFAULT_PORTAL
@@ -378,3 +379,16 @@ def test_the_local_default_portal_url_is_warned_about(monkeypatch):
         "portal's public address")
     monkeypatch.setenv("KEHOACH_PORTAL_URL", "https://data.example.gov.vn")
     assert local_address_warning() is None
+
+
+def test_cli_validate_checks_a_package_and_locates_what_is_wrong(package, capsys):
+    assert cli.main(["validate", str(package)]) == 0
+    tables = [r for r in descriptor(package)["resources"] if "schema" in r]
+    assert capsys.readouterr().out == (f"{package}: valid ({len(tables)} tables, "
+                                       f"{sum(r['rows'] for r in tables)} rows)\n")
+    csv = package / "data" / "tasks.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n", 1))
+    assert cli.main(["validate", str(package)]) == 2
+    assert capsys.readouterr().err == (f"{csv}: resource 'tasks': {csv.stat().st_size} bytes, but datapackage.json "
+                                       f"says {csv.stat().st_size - 1}; the package was changed after it was built: "
+                                       "rebuild it\n")
