@@ -156,3 +156,18 @@ def test_tables_no_part_reads_are_counted_and_located_not_ignored():
     assert report["problems"][0]["message"].startswith(
         "a table that no part of the package reads (STT | Chỉ tiêu sử dụng đất | Mã | Tổng diện tích")
     assert "other_tables" not in inspect_file(NQ03).as_dict()["parts"]  # its one table is read
+
+
+def test_inspect_reports_the_warnings_the_build_gives(plan_path, caplog, capsys):
+    with caplog.at_level(logging.WARNING, logger="kehoach"):
+        parse_source(read_source(plan_path))
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"{plan_path}:81: reference 'Đề án 06' names no single known document" in warned
+    caplog.clear()
+    problems = inspect_file(plan_path).as_dict()["problems"]
+    for message in warned:
+        line, what = message.removeprefix(f"{plan_path}:").split(": ", 1)
+        assert {"line": int(line), "message": f"warning: {what}"} in problems
+    assert not caplog.records  # reported, not printed as well
+    assert cli.main(["inspect", str(plan_path)]) == 0
+    assert f"{plan_path}:81: warning: reference 'Đề án 06' names no single known document" in capsys.readouterr().out
