@@ -15,6 +15,7 @@ from kehoach.core.model import Tables, resource_meta, resource_names
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
 from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR, csv_path
+from kehoach.package.source_files import published_at
 from kehoach.package.workbook import WORKBOOK_FILE, workbook_wanted
 from kehoach.package.writer import ESTIMATES_EN, ESTIMATES_VI, file_resource
 
@@ -76,12 +77,15 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
     return lines
 
 
-def _title(tables: Tables) -> list[str]:
+def _title(tables: Tables, published: dict[str, tuple[str, str]]) -> list[str]:
     plans = tables["plans"].to_pylist()
     lines = []
     for p in plans:
         lines.append(f"# {p['title']} ({p['number']}, {p['issued_date']:%d/%m/%Y})" if len(plans) == 1
                      else f"- {p['title']} ({p['number']}, {p['issued_date']:%d/%m/%Y})")
+        url, note = published.get(p.get("source_file") or "", ("", ""))
+        if url or note:
+            lines.append(f"{'' if len(plans) == 1 else '  '}Nơi công bố / Published at: {url or note}")
     if len(plans) != 1:
         lines.insert(0, f"# {len(plans)} kế hoạch / {len(plans)} plans\n")
     lines += ["", "Dữ liệu mở trích xuất từ văn bản kế hoạch bởi kehoach; mọi dòng ghi số dòng trong văn bản gốc "
@@ -209,15 +213,17 @@ def _citing(tables: Tables, extra: dict) -> list[str]:
             f"> {recommended(tables, extra)}"]
 
 
-def render_readme(tables: Tables, extra: dict | None = None) -> str:
-    parts = [_title(tables), _files(tables), _loading(tables), _citing(tables, extra or {}), _audit(tables),
-             _database()]
+def render_readme(tables: Tables, extra: dict | None = None,
+                  published: dict[str, tuple[str, str]] | None = None) -> str:
+    parts = [_title(tables, published or {}), _files(tables), _loading(tables), _citing(tables, extra or {}),
+             _audit(tables), _database()]
     return "\n\n".join("\n".join(p) for p in parts if p) + "\n"
 
 
 def stage_readme(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write README.md at the root of the staged package."""
-    (directory / README_FILE).write_text(render_readme(tables, extra), encoding="utf-8")
+    published = {f: published_at(directory, f) for f in tables["plans"].column("source_file").to_pylist() if f}
+    (directory / README_FILE).write_text(render_readme(tables, extra, published), encoding="utf-8")
     return [file_resource(directory, README_FILE, README_RESOURCE, format="md", mediatype="text/markdown",
                           title="About this package and its consistency audit",
                           title_vi="Giới thiệu gói dữ liệu và kết quả kiểm tra tính nhất quán")]

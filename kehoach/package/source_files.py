@@ -15,7 +15,9 @@ from pathlib import Path
 from kehoach.core.errors import KehoachError
 from kehoach.package.layout import SOURCE_DIR
 from kehoach.package.writer import file_resource
-from kehoach.read.sources import SourceRecord, origin_path
+from kehoach.read.sources import SourceRecord, origin_path, read_origin
+
+NOT_RECORDED = ("trang công bố chưa được ghi lại", "the page it was published on was not recorded")
 
 
 def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
@@ -44,6 +46,14 @@ def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
                 mediatype="application/json", title=f"Where the source text {path.name} came from",
                 title_vi=f"Nguồn gốc văn bản {path.name}"))
     return resources
+
+
+def published_at(directory: Path, source_file: str) -> tuple[str, str]:
+    """Where a shipped source text was published, from its origin record: (the page's URL, '') when
+    it was recorded, else ('', why not: the record's ``url_note``, or that it was not recorded)."""
+    origin = read_origin(directory / SOURCE_DIR / source_file) if source_file else {}
+    url = str(origin.get("url") or "")
+    return (url, "") if url else ("", str(origin.get("url_note") or f"{NOT_RECORDED[0]} / {NOT_RECORDED[1]}"))
 
 
 def _name(stem: str) -> str:

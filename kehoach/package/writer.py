@@ -192,7 +192,7 @@ def _source_entry(source: SourceRecord) -> dict:
         "hash": f"sha256:{source.sha256}",
         "bytes": source.size,
     }
-    for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
+    for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "url_note", "retrieved", "licence"):
         if origin.get(k):
             entry[k] = origin[k]
     return entry

@@ -49,8 +49,10 @@ def notes(meta: DatasetMeta) -> str:
     for s in meta.sources:
         facts = ", ".join(str(s[k]) for k in ("number", "issuer", "issued_date") if s.get(k))
         digest = _norm_hash(s.get("hash"))
+        where = f"<{s['url']}>" if s.get("url") else str(s.get("url_note") or "")
         parts.append(f"**Nguồn / Source:** {s.get('title', '')}" + (f" ({facts})" if facts else "")
-                     + (f", sha256 `{digest}`" if digest else ""))
+                     + (f", sha256 `{digest}`" if digest else "")
+                     + (f"\n\n**Nơi công bố / Published at:** {where}" if where else ""))
     licence = meta.licence.get("title") or meta.licence.get("name")
     if licence:
         parts.append(f"**Giấy phép / Licence:** {licence}. {meta.licence_note_vi} {meta.licence_note_en}".strip())
@@ -117,7 +119,7 @@ def dataset_fields(meta: DatasetMeta, name: str, org_id: str) -> dict:
         "owner_org": org_id,
         "license_id": LICENCES.get(licence.upper(), licence.lower() or "notspecified"),
         "version": meta.version,
-        "url": meta.landing_page,
+        "url": meta.source_url,
         "author": extras["creator_name"],
         "maintainer": extras["contact_name"],
         "maintainer_email": extras["contact_email"],

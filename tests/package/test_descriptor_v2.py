@@ -4,15 +4,24 @@ in the package, CITATION.cff, and what the README and the description tell reade
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
+from helpers import copy_package
 
+from kehoach.core.model import resource_names
 from kehoach.core.settings import settings
 from kehoach.package.citation import CITATION_FILE
+from kehoach.package.landing import stage_landing_page
+from kehoach.package.layout import parquet_path
+from kehoach.package.readme import stage_readme
+from kehoach.publish import ckan_fields
+from kehoach.publish.metadata import dataset_meta
+from kehoach.publish.snapshot import open_package
 
 NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
 
@@ -107,3 +116,33 @@ def test_the_duckdb_lines_in_the_readme_run(built_package, monkeypatch):
     con.sql(attach)
     total = con.sql(select.replace("SELECT *", "SELECT sum(amount_million_vnd)")).fetchall()[0][0]
     assert total == sum(pq.read_table("data/budget_lines.parquet").column("amount_million_vnd").to_pylist())
+
+
+def test_where_the_source_was_published_is_shown_or_said_unknown(built_package, plan_path, tmp_path):
+    origin = json.loads(plan_path.with_suffix(".origin.json").read_text(encoding="utf-8"))
+    assert origin["url"] is None and origin["url_note"]  # raw/: the exact page was not recorded
+    source = descriptor(built_package)["sources"][0]
+    assert source["url_note"] == origin["url_note"] and "url" not in source
+    line = f"Nơi công bố / Published at: {origin['url_note']}"
+    assert line in (built_package / "README.md").read_text(encoding="utf-8")
+    assert html.escape(origin["url_note"]) in (built_package / "index.html").read_text(encoding="utf-8")
+    with open_package(copy_package(built_package, tmp_path / "copy"), validate=False) as snap:
+        meta = dataset_meta(snap)
+    fields = ckan_fields.dataset_fields(meta, NAME, "org")
+    # CKAN's 'url' (its dataset page's "Source"): the issuer's website, the page being unknown
+    assert fields["url"] == "https://www.quangngai.gov.vn" and origin["url_note"] in fields["notes"]
+    # a recorded page is shown wherever a reader looks for the official source
+    page = "https://thuvienphapluat.vn/van-ban/ke-hoach-219-kh-ubnd-2023.aspx"
+    meta.sources[0]["url"] = page
+    fields = ckan_fields.dataset_fields(meta, NAME, "org")
+    assert fields["url"] == page and f"**Nơi công bố / Published at:** <{page}>" in fields["notes"]
+    staged = copy_package(built_package, tmp_path / "staged")
+    shipped = staged / "source" / plan_path.with_suffix(".origin.json").name
+    shipped.write_text(json.dumps({**origin, "url": page}, ensure_ascii=False), encoding="utf-8")
+    tables = {n: pq.read_table(built_package / parquet_path(n)) for n in resource_names()}
+    desc = descriptor(built_package)
+    extra = {k: desc[k] for k in ("name", "version", "created", "homepage", "id", "title_vi")}
+    stage_readme(tables, staged, extra)
+    stage_landing_page(tables, staged, extra)
+    assert f"Nơi công bố / Published at: {page}" in (staged / "README.md").read_text(encoding="utf-8")
+    assert f'<a href="{page}">' in (staged / "index.html").read_text(encoding="utf-8")

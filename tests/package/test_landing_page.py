@@ -144,6 +144,7 @@ def tables_rows(package: Path, name: str) -> list[dict]:
 def test_the_same_data_gives_the_same_bytes(built_package, tmp_path):
     desc = descriptor(built_package)
     extra = {k: desc[k] for k in ("name", "version", "created", "homepage", "title_vi")}
+    shutil.copytree(built_package / "source", tmp_path / "source")  # where the page says the text was published
     written = stage_landing_page(load_tables(built_package), tmp_path, extra)
     assert [r["hash"] for r in written] == [
         next(r["hash"] for r in desc["resources"] if r["name"] == w["name"]) for w in written]
