@@ -184,8 +184,8 @@ def _loading(tables: Tables) -> list[str]:
         "`budget_items`) silently give wrong row counts and totals; Excel on Windows also garbles Vietnamese in "
         "BOM-less UTF-8 CSV. Đọc theo một trong các cách sau / Load it one of these ways:", "",
         "```python",
-        f"import pandas as pd; pd.read_parquet('{DATA_DIR}/budget_lines.parquet')         # typed: exact decimals, "
-        "dates",
+        f"import pandas as pd; pd.read_parquet('{DATA_DIR}/budget_lines.parquet', dtype_backend='pyarrow')  "
+        "# typed: exact decimals, dates (.dt works)",
         f"import pandas as pd; pd.read_csv('{DATA_DIR}/budget_lines.csv', dtype=str)      # every column as text",
         "```",
         "```sql",

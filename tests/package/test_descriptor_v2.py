@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from helpers import copy_package
 
@@ -81,7 +84,7 @@ def test_readme_warns_about_naive_csv_and_says_how_to_cite(built_package):
     readme = (built_package / "README.md").read_text(encoding="utf-8")
     assert "`2.10` thành số 2.1" in readme and "`2.10` into the number 2.1" in readme
     assert "pd.read_csv('data/budget_lines.csv', dtype=str)" in readme
-    assert "pd.read_parquet('data/budget_lines.parquet')" in readme
+    assert "pd.read_parquet('data/budget_lines.parquet', dtype_backend='pyarrow')" in readme
     assert "read_csv('data/budget_lines.csv', all_varchar=true)" in readme
     assert "data/kehoach.xlsx" in readme and "data/kehoach.duckdb" in readme
     assert "## Trích dẫn / How to cite" in readme and CITATION_FILE in readme
@@ -146,3 +149,32 @@ def test_where_the_source_was_published_is_shown_or_said_unknown(built_package, 
     stage_landing_page(tables, staged, extra)
     assert f"Nơi công bố / Published at: {page}" in (staged / "README.md").read_text(encoding="utf-8")
     assert f'<a href="{page}">' in (staged / "index.html").read_text(encoding="utf-8")
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _pandas_lines(text: str) -> list[str]:
+    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+    return [line.split("  #")[0] for block in blocks for line in block.splitlines() if "pd.read_" in line]
+
+
+@pytest.mark.parametrize("readme", ["package", "repository"])
+def test_the_pandas_lines_of_the_readmes_run_and_give_typed_columns(built_package, monkeypatch, readme):
+    if readme == "package":
+        monkeypatch.chdir(built_package)
+        lines = _pandas_lines((built_package / "README.md").read_text(encoding="utf-8"))
+    else:
+        monkeypatch.chdir(built_package.parent)  # the README's paths start at output/
+        lines = _pandas_lines(README.read_text(encoding="utf-8"))
+    parquet = next(line for line in lines if "read_parquet" in line)
+    frame = eval(parquet.split("; ", 1)[1], {"pd": pd})
+    assert str(frame["amount_million_vnd"].dtype) == "decimal128(20, 6)[pyarrow]"
+    assert frame["amount_million_vnd"].sum() == sum(pq.read_table("data/budget_lines.parquet" if readme == "package"
+                                                                  else "output/data/budget_lines.parquet")
+                                                    .column("amount_million_vnd").to_pylist())
+    tasks = eval(parquet.split("; ", 1)[1].replace("budget_lines", "tasks"), {"pd": pd})
+    months = tasks["deadline_date"].dt.month.dropna()  # what failed on the object column pandas gave
+    assert len(months) > 0 and set(months) <= set(range(1, 13))
+    text = eval(next(line for line in lines if "read_csv" in line).split("; ", 1)[1], {"pd": pd})
+    assert {"2.10", "2.1"} <= set(text["item_code"])
