@@ -8,10 +8,12 @@ Its text depends on the tables and on the version, dates and address of the pack
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, resource_meta, resource_names
+from kehoach.core.paths import VIEWS_SQL
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
 from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR, csv_path
@@ -167,10 +169,24 @@ def _database() -> list[str]:
         "- Bảng / tables: một bảng cho mỗi tài nguyên, có khóa chính và khóa ngoại / one per resource, with primary "
         "and foreign keys; `meta_columns`, `meta_resources`: mô tả cột song ngữ / bilingual column documentation; "
         "`meta_package`; `meta_sql`: SQL của các view và quy tắc kiểm tra / SQL of the views and audit rules.",
-        "- View: `budget_by_pillar_level`, `budget_by_level`, `budget_item_totals`, `tasks_with_agencies`, "
-        "`investment_phasing`, `findings_by_severity`, và các view `audit_*` mà quy tắc dùng / and the `audit_*` "
-        "views the rules use.",
+        "- View (mỗi view một câu / one sentence each):",
+        *[f"  - `{name}`: {vi} / {en}" for name, vi, en in reader_views()],
+        "  - `audit_*`: các view mà quy tắc kiểm tra dùng / the views the audit rules use.",
     ]
+
+
+def reader_views() -> list[tuple[str, str, str]]:
+    """(name, Vietnamese sentence, English sentence) of every view for readers in ``views.sql``: its
+    comment, English first, then Vietnamese after 'vi:' (the audit's own views are left out)."""
+    found = []
+    for comment, name in re.findall(r"((?:^--[^\n]*\n)+)CREATE OR REPLACE VIEW (\w+)", VIEWS_SQL.read_text(
+            encoding="utf-8"), flags=re.M):
+        if name.startswith("audit_"):
+            continue
+        text = " ".join(line.removeprefix("--").strip() for line in comment.splitlines())
+        en, _, vi = text.partition(" vi: ")
+        found.append((name, vi.strip(), en.strip()))
+    return found
 
 
 def _loading(tables: Tables) -> list[str]:
