@@ -200,3 +200,35 @@ def test_a_package_of_two_plans_gets_one_page_for_both(plan_path, tmp_path):
     charts = str(len(chart_resources(descriptor(out))))
     assert (check["charts"], check["charts-drawn"], check["errors"]) == (charts, charts, "0")
     assert console_messages(run.stderr) == []
+
+
+def _covering_family(stack: str, text: str) -> str | None:
+    """The first family of a CSS font stack that fontconfig says has a glyph for every letter of ``text``."""
+    charset = " ".join(f"{ord(c):x}" for c in sorted(set(text)) if not c.isspace())
+    for family in (f.strip().strip('"') for f in stack.split(",")):
+        found = subprocess.run(["fc-list", f":family={family}:charset={charset}", "family"],
+                               capture_output=True, text=True, check=True).stdout
+        if found.strip():
+            return family
+    return None
+
+
+@pytest.mark.browser
+def test_the_citation_block_is_drawn_in_a_font_with_every_vietnamese_letter(html, tmp_path):
+    style = re.search(r"<style>(.*?)</style>", html, flags=re.S).group(1)
+    citation = re.search(r"<pre>(.*?)</pre>", html, flags=re.S).group(1)
+    stack = re.search(r"\bpre \{[^}]*font-family: ([^;]+);", style)
+    assert stack, "the citation block names its fonts (the browser's monospace lacks Vietnamese letters)"
+    family = _covering_family(stack.group(1), unescape(citation))
+    assert family, f"no font of {stack.group(1)} has every letter of the citation"
+    shots = []
+    for name, attribute in (("page", ""), ("reference", f" style=\"font-family: '{family}'\"")):
+        page = tmp_path / f"{name}.html"
+        page.write_text(f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><style>{style}'
+                        f"pre {{ font-size: 28px; }}</style></head><body><pre{attribute}>{citation}</pre></body>"
+                        "</html>", encoding="utf-8")
+        shot = tmp_path / f"{name}.png"
+        chromium(page, tmp_path / f"profile-{name}", "--window-size=1000,600", f"--screenshot={shot}")
+        shots.append(shot.read_bytes())
+    # every letter drawn from that font, none composed from a fallback's pieces ('Kê´hoạch')
+    assert shots[0] == shots[1] and len(shots[0]) > 10_000
