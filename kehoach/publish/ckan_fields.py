@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any
 
+from kehoach.core.settings import Settings
 from kehoach.publish import dcat
 from kehoach.publish.dcat import DATA_PACKAGE_SPEC, PUBLIC_ACCESS, SPDX_SHA256, TABLE_SCHEMA_SPEC
 from kehoach.publish.metadata import FORMATS, DatasetMeta
@@ -150,12 +151,33 @@ def dataset_patch(current: dict, desired: dict) -> dict:
     return patch
 
 
+# Shown first on the dataset page, in this order: the whole package, the workbook, the landing page.
+FIRST = (("role", "archive"), ("format", "xlsx"), ("path", "index.html"))
+
+
+def resource_order(files: list[PackageFile]) -> list[PackageFile]:
+    """The files in the order the dataset page lists them: ``FIRST``, then the package's order."""
+    def rank(f: PackageFile) -> int:
+        return next((i for i, (attr, value) in enumerate(FIRST) if getattr(f, attr) == value), len(FIRST))
+
+    return sorted(files, key=rank)
+
+
+def resource_name(f: PackageFile) -> str:
+    """What the dataset page calls a file: its titles in words (vi / en) and its format
+    ('Nhiệm vụ / Tasks (CSV)'); the key it is matched by is ``kehoach_key``."""
+    fmt = FORMATS.get(f.format, f.format.upper())
+    vi, en = f.title_vi or f.title, f.title or f.title_vi
+    words = (vi if vi == en else f"{vi} / {en}") if vi or en else f.path
+    return words if f"({fmt})" in words else f"{words} ({fmt})"
+
+
 def resource_description(f: PackageFile) -> str:
     head = " — ".join(t for t in (f.title_vi, f.title) if t)
     parts = [f"**{head}**" if head else "", f.description_vi, f.description]
     fields = (f.schema or {}).get("fields") or []
     if fields:
-        lines = ["Cột / Fields:"]
+        lines = ["Cột / Fields:", ""]  # Markdown starts a list only after a blank line
         for fd in fields:
             titles = " / ".join(t for t in (fd.get("title_vi"), fd.get("title")) if t)
             lines.append(f"- `{fd.get('name')}` ({fd.get('type', 'any')})" + (f": {titles}" if titles else ""))
@@ -170,7 +192,8 @@ def resource_description(f: PackageFile) -> str:
 def resource_fields(f: PackageFile, licence_iri: str = "") -> dict[str, str]:
     """The CKAN resource for a file (strings only: they go out as multipart form fields)."""
     fields = {
-        "name": f.key,
+        "name": resource_name(f),
+        "kehoach_key": f.key,
         "description": resource_description(f),
         "format": FORMATS.get(f.format, f.format.upper()),
         "mimetype": f.mediatype,
@@ -193,6 +216,32 @@ def resource_fields(f: PackageFile, licence_iri: str = "") -> dict[str, str]:
         fields["schema"] = json.dumps(f.schema, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         fields["conforms_to"] = json.dumps([TABLE_SCHEMA_SPEC])
     return fields
+
+
+def resource_key(resource: dict) -> str:
+    """The package resource a CKAN resource stands for (its name, for one published before keys)."""
+    return _s(resource.get("kehoach_key")) or _s(resource.get("name"))
+
+
+def stands_for(resource: dict, f: PackageFile) -> bool:
+    """Whether a CKAN resource is the one for ``f``: by ``kehoach_key``, or by name as published
+    before resources were named in words."""
+    key = _s(resource.get("kehoach_key"))
+    return key == f.key if key else resource.get("name") == f.key
+
+
+def organisation_fields(name: str, conf: Settings) -> dict[str, str]:
+    """The organisation as the settings describe the publisher (title, description, logo)."""
+    fields = {"name": name, "title": conf.publisher if conf.publisher != name else name}
+    if conf.publisher_description:
+        fields["description"] = conf.publisher_description
+    if conf.publisher_image:
+        fields["image_url"] = conf.publisher_image
+    return fields
+
+
+def organisation_patch(current: dict, desired: dict) -> dict[str, str]:
+    return {k: v for k, v in desired.items() if k != "name" and _s(current.get(k)) != v}
 
 
 def is_managed(resource: dict) -> bool:

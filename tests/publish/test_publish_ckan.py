@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from ckan_helpers import assert_published
+from ckan_helpers import assert_published, key
 from helpers import (
     add_file,
     change_table,
@@ -33,7 +33,12 @@ pytestmark = pytest.mark.ckan
 
 
 def keys(package: Path) -> list[str]:
-    return [r["name"] for r in descriptor(package)["resources"]] + [DESCRIPTOR_KEY, ZIP_KEY]
+    """The package's files in the order the dataset page lists them: the ZIP, the workbook, the
+    landing page, then the rest in the package's order."""
+    resources = descriptor(package)["resources"]
+    first = [ZIP_KEY, *(r["name"] for r in resources if r.get("format") == "xlsx"),
+             *(r["name"] for r in resources if r["path"] == "index.html")]
+    return first + [k for k in [*(r["name"] for r in resources), DESCRIPTOR_KEY] if k not in first]
 
 
 def to_ckan(ckan, package: Path, dataset: str, **options):
@@ -83,7 +88,8 @@ def test_first_publish_creates_the_dataset_with_every_resource(first, local_ckan
     assert {t["name"] for t in shown["tags"]} == set(desc["keywords"])
     assert extras["plan_number"] == "219/KH-UBND" and extras["title_en"] == desc["title_en"]
     assert extras["source_sha256"] == desc["sources"][0]["hash"].removeprefix("sha256:")
-    tasks = next(r for r in shown["resources"] if r["name"] == "tasks")
+    tasks = next(r for r in shown["resources"] if key(r) == "tasks")
+    assert tasks["name"] == "Nhiệm vụ và phân công / Tasks and assignments (CSV)"
     assert tasks["format"] == "CSV" and tasks["rows"] == "74" and "Nhiệm vụ" in tasks["description"]
     assert tasks["url"].endswith("/download/tasks.csv")
 
@@ -128,7 +134,7 @@ def test_a_file_that_left_the_package_is_deleted_and_foreign_resources_stay(loca
     remove_resource(package, "notes")
     report = to_ckan(local_ckan, package, dataset)
     assert report.deleted == ["notes"] and sorted(report.updated) == sorted([DESCRIPTOR_KEY, ZIP_KEY])
-    names = [r["name"] for r in local_ckan.show(dataset)["resources"]]
+    names = [key(r) for r in local_ckan.show(dataset)["resources"]]
     assert "notes" not in names and "added-by-hand" in names
     assert_published(local_ckan, dataset, package)
 
@@ -250,10 +256,10 @@ def test_a_file_over_the_upload_limit_fails_naming_it_and_a_fixed_package_conver
     message = str(err.value)
     assert message.startswith(f"{package / 'extra' / 'big.bin'}: CKAN rejected the upload of resource 'big-file'")
     assert "over the portal's upload limit" in message and "File upload too large" in message
-    assert "big-file" not in [r["name"] for r in local_ckan.show(dataset)["resources"]]  # no partial junk
+    assert "big-file" not in [key(r) for r in local_ckan.show(dataset)["resources"]]  # no partial junk
     remove_resource(package, "big-file")
     report = to_ckan(local_ckan, package, dataset)
-    assert report.created == [DESCRIPTOR_KEY, ZIP_KEY] and not report.updated and not report.deleted
+    assert report.created == [ZIP_KEY, DESCRIPTOR_KEY] and not report.updated and not report.deleted
     assert_published(local_ckan, dataset, package)
 
 

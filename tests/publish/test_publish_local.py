@@ -20,6 +20,7 @@ from flows import cli
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.core.paths import DEFAULT_PORTAL
+from kehoach.core.settings import settings
 from kehoach.publish import ckan_client, ckan_fields
 from kehoach.publish.snapshot import ZIP_KEY, check_name, check_package, open_package, slug_name, zip_time
 from kehoach.publish.targets import local_address_warning, publish, resolve_target
@@ -282,7 +283,7 @@ def test_dataset_fields_map_the_package_for_dcat(package):
     assert extras["modified"] == desc["created"] and json.loads(extras["language"]) == [
         "http://publications.europa.eu/resource/authority/language/VIE",
         "http://publications.europa.eu/resource/authority/language/ENG"]
-    assert tasks["name"] == "tasks" and tasks["format"] == "CSV" and tasks["rows"] == "74"
+    assert tasks["kehoach_key"] == "tasks" and tasks["format"] == "CSV" and tasks["rows"] == "74"
     assert tasks["hash"] == sha256_file(package / "data/tasks.csv") and tasks["kehoach_managed"] == "true"
     assert "Nhiệm vụ và phân công" in tasks["description"] and "`deadline_kind` (string)" in tasks["description"]
     assert json.loads(tasks["schema"])["primaryKey"] == ["plan_id", "task_code"]
@@ -425,3 +426,33 @@ def test_the_portal_has_a_front_page_listing_every_dataset_checked_in_chromium(p
     before = tree(portal)
     publish(package, portal, plans=False)  # unchanged: the page is not written again
     assert tree(portal) == before
+
+
+def test_ckan_resources_are_named_in_words_the_zip_workbook_and_landing_page_first(package):
+    with open_package(package, validate=False) as snap:
+        files = ckan_fields.resource_order(snap.files)
+        assert [(f.role, f.format, f.path) for f in files[:3]] == [
+            ("archive", "zip", f"{NAME}-1.0.0.zip"), ("file", "xlsx", "data/kehoach.xlsx"),
+            ("file", "html", "index.html")]
+        assert [f.key for f in files[3:]] == [f.key for f in snap.files if f not in files[:3]]
+        tasks = ckan_fields.resource_fields(snap.file("tasks"))
+        assert (tasks["name"], tasks["kehoach_key"]) == ("Nhiệm vụ và phân công / Tasks and assignments (CSV)", "tasks")
+        archive = ckan_fields.resource_fields(files[0])
+        assert archive["name"] == "Toàn bộ gói dữ liệu (ZIP) / The whole data package (ZIP)"
+        # a Markdown list starts after a blank line: else CKAN shows the fields as one paragraph
+        assert "Cột / Fields:\n\n- `plan_id` (string)" in tasks["description"]
+        # published before resources had keys: matched by name still
+        assert ckan_fields.stands_for({"name": "tasks"}, snap.file("tasks"))
+        assert not ckan_fields.stands_for({"name": "tasks", "kehoach_key": "tasks-parquet"}, snap.file("tasks"))
+
+
+def test_the_ckan_organisation_is_described_by_the_publisher_settings(monkeypatch):
+    monkeypatch.setenv("KEHOACH_PUBLISHER", "Cổng dữ liệu mở thử nghiệm")
+    monkeypatch.setenv("KEHOACH_PUBLISHER_DESCRIPTION", "Dữ liệu mở từ các văn bản kế hoạch.")
+    monkeypatch.setenv("KEHOACH_PUBLISHER_IMAGE", "https://example.gov.vn/logo.png")
+    desired = ckan_fields.organisation_fields("kehoach", settings())
+    assert desired == {"name": "kehoach", "title": "Cổng dữ liệu mở thử nghiệm",
+                       "description": "Dữ liệu mở từ các văn bản kế hoạch.", "image_url": "https://example.gov.vn/logo.png"}
+    assert ckan_fields.organisation_patch({**desired, "id": "x"}, desired) == {}
+    assert ckan_fields.organisation_patch({"name": "kehoach", "title": "kehoach"}, desired) == {
+        k: v for k, v in desired.items() if k != "name"}
