@@ -7,7 +7,10 @@ CKAN saved the write, a crash between two uploads).
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+import subprocess
 import threading
 import time
 import uuid
@@ -302,3 +305,51 @@ def test_cli_publishes_through_the_prefect_flow(prefect_harness, local_ckan, bui
         assert token not in text
     for path in [*package.rglob("*"), *built_package.rglob("*")]:
         assert not path.is_file() or token.encode() not in path.read_bytes()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def rendered(url: str, profile: Path) -> str:
+    """The page as headless Chromium renders it (the DOM after its scripts ran)."""
+    assert CHROMIUM.is_file(), "chromium is missing: `make browser` installs it"
+    return subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-background-networking", f"--user-data-dir={profile}", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+@pytest.mark.browser
+def test_the_dataset_page_in_ckan_reads_in_words_checked_in_chromium(first, local_ckan, built_package, tmp_path):
+    dataset, *_ = first
+    shown = local_ckan.show(dataset)
+    page = html.unescape(rendered(f"{local_ckan.url}/dataset/{dataset}", tmp_path / "profile"))
+    listed = re.findall(r'class="heading"[^>]*aria-label="Navigate to resource: ([^"]+)"', page)
+    names = [r["name"] for r in shown["resources"]]
+    assert listed == names and len(listed) == len(keys(built_package))
+    assert listed[0] == "Toàn bộ gói dữ liệu (ZIP) / The whole data package (ZIP)"
+    assert listed[1].endswith("(XLSX)") and listed[2].endswith("(HTML)")
+    assert [key(r) for r in shown["resources"][:3]] == keys(built_package)[:3]
+    assert all(not re.fullmatch(r"[a-z0-9-]+", n) for n in listed), "every resource is named in words"
+    tasks = next(r for r in shown["resources"] if key(r) == "tasks")
+    resource_page = rendered(f"{local_ckan.url}/dataset/{dataset}/resource/{tasks['id']}", tmp_path / "profile2")
+    # the fields are a list, not one paragraph
+    assert re.search(r"<li><code>plan_id</code> \(string\)", resource_page), "Cột / Fields is not a list"
+
+
+@pytest.mark.browser
+def test_the_organisation_is_made_from_the_publisher_settings(local_ckan, small_package, monkeypatch, tmp_path):
+    org = local_ckan.organisation("described")
+    settings = {"KEHOACH_PUBLISHER": "Cổng dữ liệu mở thử nghiệm",
+                "KEHOACH_PUBLISHER_DESCRIPTION": "Dữ liệu mở từ các văn bản kế hoạch của tỉnh.",
+                "KEHOACH_PUBLISHER_IMAGE": f"{local_ckan.url}/base/images/ckan-logo.png"}
+    for variable, value in settings.items():
+        monkeypatch.setenv(variable, value)
+    dataset = local_ckan.dataset("described")
+    to_ckan(local_ckan, small_package, dataset, org=org, plans=False)
+    shown = local_ckan.action("organization_show", id=org)
+    assert (shown["title"], shown["description"], shown["image_url"]) == (
+        settings["KEHOACH_PUBLISHER"], settings["KEHOACH_PUBLISHER_DESCRIPTION"], settings["KEHOACH_PUBLISHER_IMAGE"])
+    page = html.unescape(rendered(f"{local_ckan.url}/organization/{org}", tmp_path / "profile"))
+    assert settings["KEHOACH_PUBLISHER"] in page and settings["KEHOACH_PUBLISHER_DESCRIPTION"] in page
+    again = to_ckan(local_ckan, small_package, dataset, org=org, plans=False)
+    assert again.writes == 0  # the organisation says so already
