@@ -30,7 +30,7 @@ from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.validate import validate_package
 from kehoach.parse.inspection import inspect_files, summary
 from kehoach.publish.snapshot import check_package
-from kehoach.publish.targets import check_target, local_address_warning
+from kehoach.publish.targets import check_target, local_address_warning, stale_settings_warning
 from kehoach.versions import diff
 
 
@@ -167,6 +167,9 @@ def _publish(args: argparse.Namespace) -> int:
     # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
     check_package(out)
     check_target(args.target, **options, out=out)
+    stale = stale_settings_warning(out)
+    if stale:
+        print(stale, file=sys.stderr)
     with prefect_api():
         report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
                                  retry_deadline=args.retry_for, **options)

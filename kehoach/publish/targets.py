@@ -17,7 +17,7 @@ from typing import Any
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import exclusive_lock
 from kehoach.core.paths import DEFAULT_PORTAL
-from kehoach.core.settings import DEFAULT_PORTAL_URL, settings
+from kehoach.core.settings import DEFAULT_PORTAL_URL, changed_settings, settings
 from kehoach.datasets import retired_plan_dirs, update_plan_datasets
 from kehoach.package.layout import DESCRIPTOR, current_descriptor
 from kehoach.package.writer import now_iso
@@ -63,6 +63,16 @@ def local_address_warning() -> str | None:
     """A plain warning when the package's address will be the local default (any target)."""
     conf = settings()
     return f"warning: {LOCAL_ADDRESS.format(url=conf.portal_url)}" if conf.portal_url == DEFAULT_PORTAL_URL else None
+
+
+def stale_settings_warning(out: Path) -> str | None:
+    """A plain warning when the package in ``out`` was built with other values of the settings it
+    carries (its id, citation, publisher): publishing does not rebuild it, ``kehoach refresh`` does."""
+    changed = changed_settings(versioning.read_state(Path(out)).get("settings"), versioning.package_settings())
+    if not changed:
+        return None
+    return (f"warning: {out} was built with other values of {', '.join(changed)}: its id, citation and "
+            "landing page say the old ones; run 'kehoach refresh' to rebuild it with the settings now in force")
 
 
 def check_cited_address(out: Path | None = None) -> None:

@@ -18,6 +18,7 @@ from helpers import PLAN_FILE, plan_text, write_plan
 from flows import cli
 from kehoach import build
 from kehoach.core.errors import KehoachError
+from kehoach.publish.targets import stale_settings_warning
 from kehoach.read.sources import origin_path
 
 ROW = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số; Ngày Chuyển đổi số | - | - | 360 | - |"
@@ -151,3 +152,12 @@ def test_a_changed_setting_rebuilds_every_file_that_carries_it_and_the_changelog
     result, _ = _run(plan, out)
     assert (result.changed, result.version) == (True, "1.0.2")
     assert "KEHOACH_PUBLISHER_EMAIL" in _descriptor(out)["change_summary"]
+
+
+def test_publishing_a_package_built_with_other_settings_says_so(built, monkeypatch):
+    _plan, out = built
+    assert stale_settings_warning(out) is None
+    monkeypatch.setenv("KEHOACH_CONTACT_EMAIL", "hoidap@example.gov.vn")
+    assert stale_settings_warning(out) == (
+        f"warning: {out} was built with other values of KEHOACH_CONTACT_EMAIL: its id, citation and landing page "
+        "say the old ones; run 'kehoach refresh' to rebuild it with the settings now in force")
