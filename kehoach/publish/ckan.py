@@ -33,75 +33,8 @@ The API token comes from ``CKAN_API_TOKEN``, the file named by
 ``CKAN_API_TOKEN_FILE``, or a Prefect Secret block; it travels only in the
 ``Authorization`` header and is never printed, logged or written anywhere.
 
-Field mapping (CKAN core fields and free extras, laid out for ckanext-dcat's
-``euro_dcat_ap_2``/``euro_dcat_ap_3`` profiles, which read extras as DCAT; the
-IRIs are the ones ``kehoach.publish.dcat`` writes to the portal folder):
-
-==========================  =================================  ==========================
-CKAN dataset field          from the package                   DCAT (ckanext-dcat)
-==========================  =================================  ==========================
-name                        descriptor ``name`` made slug-safe  -
-                            (or ``--dataset``)
-title                       ``title`` ("vi — en")              dct:title
-notes                       description vi + en, source,       dct:description
-                            licence note (Markdown)
-license_id                  ``licenses[0].name`` (CC-BY-4.0    dct:license (via CKAN's
-                            -> cc-by)                          licence register)
-version                     ``version``                        owl:versionInfo
-url                         first source ``url``, else the     dcat:landingPage
-                            issuer's website
-tags                        ``keywords``                       dcat:keyword
-owner_org                   ``--org`` / CKAN_ORGANIZATION      dct:publisher (fallback)
-extras identifier           descriptor ``name``                dct:identifier
-extras modified             ``created`` of this version        dct:modified
-extras language             EU language IRIs (JSON list)       dct:language
-extras conforms_to          ["…/data-package/"]                dct:conformsTo
-extras issued               ``issued`` (first version)         dct:issued
-extras theme                EU data-theme IRIs (JSON list)     dcat:theme
-extras access_rights        EU access-right PUBLIC             dct:accessRights
-extras version_notes        ``change_summary``                 adms:versionNotes
-extras documentation        source ``url`` (if any)            foaf:page
-extras publisher_name,      the portal's organisation          dct:publisher (foaf:Agent)
-  publisher_url, _email     (KEHOACH_PUBLISHER, _URL, _EMAIL)
-extras creator_name,        the plan's issuer (contributor     dct:creator
-  creator_url; author       with role creator), its website
-extras contact_name,        contributor with role contact      dcat:contactPoint (vcard)
-  contact_email, contact_uri
-extras spatial_uri,         the province (reference/           dct:spatial
-  spatial_text              provinces.csv)
-extras temporal_start/_end  plans.plan_year (1 Jan–31 Dec)     dct:temporal
-extras provenance           generator + sources                dct:provenance
-extras title_vi/title_en,   the bilingual texts                -
-  description_vi/_en
-extras plan_number,         plans (or sources): number,        -
-  plan_issuer,              issuer, issued date ("; " joined)
-  plan_issued_date
-extras source_sha256        sources' sha256 (", " joined)      -
-extras content_sha256       ``content_sha256``                 -
-extras kehoach_managed,     "true", ``generator``              -
-  kehoach_generator
-==========================  =================================  ==========================
-
-Each resource: ``name`` = its titles in words and its format ("Nhiệm vụ / Tasks
-(CSV)"), ``kehoach_key`` = the Frictionless resource name it is matched by
-(``tasks``, ``tasks-parquet``, …; ``datapackage`` for datapackage.json and
-``datapackage-zip`` for the zip; a resource published before, without it, is
-matched by ``name``), listed with the ZIP, the workbook and the landing page
-first; ``description`` = bilingual title and
-description plus the field list of its Table Schema (Markdown), ``format``,
-``mimetype`` (dcat:mediaType), ``hash`` = sha256 hex and ``hash_algorithm`` =
-SPDX sha256 (spdx:checksum), ``size`` (dcat:byteSize; CKAN sets it from the
-upload anyway), ``license`` = the licence IRI (dct:license), ``rows``, ``schema`` (the Table Schema as JSON, which
-ckanext-validation reads), ``conforms_to`` (Table Schema spec, tables only),
-``title_vi``/``title_en``, and ``kehoach_managed`` = "true",
-``kehoach_path``, ``kehoach_role``. Only resources marked
-``kehoach_managed`` are ever deleted.
-
-Known gap: ``mimetype`` and ``format`` stay CKAN's plain values (``text/csv``,
-``CSV``): CKAN serves an upload with ``Content-Type`` = ``mimetype`` and keys
-its format facet and previews on ``format``, so they cannot be the IANA and EU
-IRIs that DCAT-AP 3.0 wants; ckanext-dcat then writes them as literals. The
-portal folder's JSON-LD has the IRIs (``reference/file_formats.csv``).
+The mapping of the package to CKAN's fields, and DCAT through ckanext-dcat, is
+documented in ``kehoach.publish.ckan_fields``.
 """
 
 from __future__ import annotations
