@@ -60,7 +60,8 @@ ckan-stop:
 
 ## Publish output/ to the local CKAN.
 publish-ckan: install ckan-start
-	home=$$(scripts/ckan/local-ckan.sh home) && set -a && . "$$home/env" && set +a && $(BIN)/kehoach publish --target ckan
+	home=$$(scripts/ckan/local-ckan.sh home) && set -a && . "$$home/env" && set +a && \
+		KEHOACH_PORTAL_URL=$${KEHOACH_PORTAL_URL:-$$CKAN_URL/dataset/} $(BIN)/kehoach refresh --target ckan
 
 ## Serve the scheduled refresh (needs a running `prefect server start` and PREFECT_API_URL).
 serve: install

@@ -31,6 +31,7 @@ from kehoach.core.paths import DEFAULT_OUT
 
 # The commands that run a flow, and so need a Prefect API.
 FLOW_COMMANDS = ("build", "refresh", "publish")
+PREFECT_LEVEL = "PREFECT_LOGGING_LEVEL"
 
 
 def _exit_on_signal(signum: int, frame) -> None:
@@ -60,9 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="then publish it to the default target (portal/, or $KEHOACH_PUBLISH_TARGET)")
     _add_publish_parser(sub)
     _add_refresh_parsers(sub)
+    v = sub.add_parser("validate", help="check a built package: every file against its hash, every table "
+                                        "against its Table Schema (nothing is written)")
+    v.add_argument("out", nargs="?", metavar="DIR", help="the package (default: output/)")
     i = sub.add_parser("inspect", help="what the reader recognises in plan texts (nothing is built)")
     i.add_argument("files", nargs="+", metavar="FILE", help="plan text(s)")
     i.add_argument("--json", action="store_true", help="a JSON list, one object per file")
+    for command in sub.choices.values():
+        command.add_argument("--verbose", action="store_true",
+                             help="also show Prefect's progress lines (flow and task runs); by default only "
+                                  "kehoach's own lines, warnings and errors")
     return parser
 
 
@@ -116,10 +124,21 @@ def _add_publish_parser(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
 
 
+def set_verbosity(args: argparse.Namespace) -> None:
+    """Quiet by default: Prefect's INFO lines (a flow run created, 'View at' a temporary server that is
+    gone when the command ends, each task finished) only with ``--verbose``; a level set in the
+    environment is kept. Set before Prefect is imported, which reads it then."""
+    if args.verbose:
+        os.environ[PREFECT_LEVEL] = "INFO"
+    else:
+        os.environ.setdefault(PREFECT_LEVEL, "WARNING")
+
+
 def prepare(args: argparse.Namespace) -> None:
-    """What the command needs settled or started before the heavy imports: Prefect's home
-    (one its user can write), then its temporary server, when it will run a flow with no API
-    configured."""
+    """What the command needs settled or started before the heavy imports: its verbosity,
+    Prefect's home (one its user can write), then its temporary server, when it will run a
+    flow with no API configured."""
+    set_verbosity(args)
     launch.settle_home()
     if args.command in FLOW_COMMANDS:
         launch.launch()

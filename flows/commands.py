@@ -27,16 +27,17 @@ from kehoach import build
 from kehoach.core.errors import EXIT_INPUT
 from kehoach.core.model import field_names
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.package.validate import validate_package
 from kehoach.parse.inspection import inspect_files, summary
 from kehoach.publish.snapshot import check_package
-from kehoach.publish.targets import check_target
+from kehoach.publish.targets import check_target, local_address_warning, stale_settings_warning
 from kehoach.versions import diff
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command the arguments name; its exit status."""
     commands = {"build": _build, "publish": _publish, "refresh": _refresh, "diff": _diff, "serve": _serve,
-                "announce": _announce, "inspect": _inspect}
+                "announce": _announce, "inspect": _inspect, "validate": _validate}
     return commands[args.command](args)
 
 
@@ -86,6 +87,13 @@ def _print_result(result) -> None:
     print(f"{result.out}: version {result.version}" + ("" if result.changed else " (unchanged, nothing written)"))
     for note in result.notes:
         print(note)
+    _warn_local_address()
+
+
+def _warn_local_address() -> None:
+    warning = local_address_warning()
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -143,14 +151,28 @@ def _inspect(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    """Every file against its hash, then every table against its Table Schema (a plan package too:
+    its build checked only the tables made for it)."""
+    out = Path(args.out) if args.out else DEFAULT_OUT
+    check_package(out)
+    checked = validate_package(out)
+    print(f"{out}: valid ({checked.resources} tables, {checked.rows} rows)")
+    return 0
+
+
 def _publish(args: argparse.Namespace) -> int:
     options = {"org": args.org, "dataset": args.dataset, "ckan_url": args.ckan_url, "token_block": args.token_block}
     out = Path(args.out) if args.out else DEFAULT_OUT
     # Cheap checks before Prefect starts: the package matches its hashes, the target is configured.
     check_package(out)
-    check_target(args.target, **options)
+    check_target(args.target, **options, out=out)
+    stale = stale_settings_warning(out)
+    if stale:
+        print(stale, file=sys.stderr)
     with prefect_api():
         report = publish_package(out=str(out), target=args.target, dry_run=args.dry_run,
                                  retry_deadline=args.retry_for, **options)
     print(report.summary())
+    _warn_local_address()
     return 0

@@ -25,6 +25,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
 from kehoach.core.model import Tables, load_schema, resource_meta, resource_names
 from kehoach.core.paths import SCHEMAS_DIR
+from kehoach.core.settings import changed_settings
 from kehoach.package import pending
 from kehoach.package.citation import stage_citation
 from kehoach.package.database import stage_database
@@ -171,6 +172,7 @@ class Comparison:
     decision: versioning.VersionDecision
     changes: list[dict]
     previous_descriptor: dict | None = None
+    settings_changed: tuple[str, ...] = ()  # variables whose value differs from the last build's
 
     @classmethod
     def first(cls) -> Comparison:
@@ -182,10 +184,15 @@ class Comparison:
         d = self.decision
         if d.previous is None:
             return None
+        named = ", ".join(self.settings_changed)
+        vi_note, en_note = (f" Thiết lập đã đổi: {named}.", f" Settings changed: {named}.") if named else ("", "")
         if d.level == "patch":
-            return (f"Phiên bản {d.version} (thay cho {d.previous}): chỉ sửa mô tả (metadata), dữ liệu không đổi.",
-                    f"Version {d.version} (replaces {d.previous}): descriptive metadata only, data unchanged.")
-        return (summary(self.changes, d.version, d.previous, "vi"), summary(self.changes, d.version, d.previous, "en"))
+            return (f"Phiên bản {d.version} (thay cho {d.previous}): chỉ sửa mô tả (metadata), dữ liệu không đổi."
+                    + vi_note,
+                    f"Version {d.version} (replaces {d.previous}): descriptive metadata only, data unchanged."
+                    + en_note)
+        return (summary(self.changes, d.version, d.previous, "vi") + vi_note,
+                summary(self.changes, d.version, d.previous, "en") + en_note)
 
 
 def current_schemas() -> tuple[dict[str, dict], set[str]]:
@@ -202,7 +209,8 @@ def compare(tables: Tables, out: Path) -> Comparison:
     restructured = versioning.structural_changes(previous.schemas, schemas)
     changes = diff_tables(previous.tables, tables, schemas, derived | previous.derived)
     decision = versioning.decide_data_level(previous.version, restructured, changes)
-    return Comparison(decision, changes, previous.descriptor)
+    settings = changed_settings(versioning.read_state(out).get("settings"), versioning.package_settings())
+    return Comparison(decision, changes, previous.descriptor, tuple(settings))
 
 
 def stage(tables: Tables, sources: list[SourceRecord], out: Path,
@@ -281,9 +289,11 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
     d = comparison.decision
     entry = {"version": desc["version"], "created": desc["created"], "level": d.level,
              "previous_version": d.previous, "changes": len(comparison.changes)}
+    if comparison.settings_changed:
+        entry["settings_changed"] = list(comparison.settings_changed)
     history = [*check.state.get("history", []), entry]
     return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
-            "content_sha256": desc["content_sha256"], "history": history}
+            "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history}
 
 
 def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceRecord]) -> KehoachError | None:
@@ -317,7 +327,8 @@ def keep_in_place(directory: Path, out: Path, check: InputCheck) -> BuildResult:
     """Inputs changed but the package would not (e.g. a code change that does
     not touch the data): no new version; only the state learns the inputs."""
     discard(directory)
-    versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint})
+    versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint,
+                                 "settings": versioning.package_settings()})
     return BuildResult(out, str(check.version), False, str(check.content_sha256))
 
 

@@ -197,7 +197,7 @@ def _referenced(name: str, table: pa.Table, part: Tables) -> pa.Table:
 
 def fingerprint(tables: Tables, code: str) -> str:
     """What a plan package is made from: its tables' Arrow data, and ``code``
-    (``versioning.code_fingerprint()``: the code, schemas and vocabularies)."""
+    (``versioning.build_fingerprint()``: the code, schemas, vocabularies and the settings the package carries)."""
     digest = hashlib.sha256(code.encode())
     for name in sorted(tables):
         sink = pa.BufferOutputStream()
@@ -278,7 +278,7 @@ def update_plan_datasets(out: Path, workers: int | None = None) -> list[PlanData
         retire_plans(out, set())
         return []
     sources = plan_sources(out, tables)
-    code = versioning.code_fingerprint()
+    code = versioning.build_fingerprint()
     found: dict[str, PlanDataset] = {}
     pending = []
     for plan_id, part in split_by_plan(tables).items():

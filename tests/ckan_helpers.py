@@ -17,7 +17,13 @@ import httpx
 import pytest
 
 from kehoach.core.paths import PROJECT_ROOT as REPO_ROOT
+from kehoach.publish.ckan_fields import resource_name, resource_order
 from kehoach.publish.snapshot import open_package
+
+
+def key(resource: dict) -> str:
+    """What a resource stands for: its package resource's name (``kehoach_key``), else its own name."""
+    return resource.get("kehoach_key") or resource["name"]
 
 SCRIPT = REPO_ROOT / "scripts" / "ckan" / "local-ckan.sh"
 
@@ -118,8 +124,10 @@ def assert_published(ckan: LocalCkan, dataset: str, package: Path, download: boo
     shown = ckan.show(dataset)
     resources = [r for r in shown["resources"] if r.get("kehoach_managed") == "true"]
     with open_package(package, validate=False) as snap, httpx.Client(trust_env=False, timeout=60) as http:
-        assert [r["name"] for r in resources] == [f.key for f in snap.files]
-        for r, f in zip(resources, snap.files, strict=True):
+        files = resource_order(snap.files)  # the ZIP, the workbook and the landing page first
+        assert [r["kehoach_key"] for r in resources] == [f.key for f in files]
+        assert [r["name"] for r in resources] == [resource_name(f) for f in files]
+        for r, f in zip(resources, files, strict=True):
             assert r["url_type"] == "upload", r["name"]
             assert r["hash"] == f.sha256 and r["size"] == f.size, r["name"]
             if download:

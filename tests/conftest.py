@@ -23,6 +23,9 @@ os.environ.pop("PREFECT_API_URL", None)
 # A folder for the whole test run, made by the process that runs it and inherited by
 # pytest-xdist's workers (they import this file after it is set).
 os.environ.setdefault("KEHOACH_TEST_RUN_DIR", tempfile.mkdtemp(prefix="kehoach-test-run-"))
+# A public portal address: the local default is refused for CKAN (kehoach.publish.targets);
+# the tests of that default unset it.
+os.environ["KEHOACH_PORTAL_URL"] = "https://data.example.org/kehoach/"
 
 import pytest  # noqa: E402
 from ckan_helpers import stop_if_started_by_this_run  # noqa: E402

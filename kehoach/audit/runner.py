@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from kehoach.audit.duckdb_tables import attach_tables, create_views
+from kehoach.core.display import format_number
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, rows_to_arrow
 from kehoach.core.paths import CODE_ROOT, RULES_DIR
@@ -128,17 +129,6 @@ def rule_sql(directory: Path = RULES_DIR) -> list[dict]:
 
 
 # --- messages ----------------------------------------------------------------------
-
-def format_number(value: Decimal, lang: str, signed: bool = False) -> str:
-    """17017 -> '17.017' (vi) / '17,017' (en); 256785.7 -> '256.785,7' / '256,785.7'."""
-    text = format(abs(value).normalize(), "f")
-    whole, _, frac = text.partition(".")
-    grouped = f"{int(whole):,}"
-    thousands, decimal = (".", ",") if lang == "vi" else (",", ".")
-    grouped = grouped.replace(",", thousands)
-    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
-    return f"{sign}{grouped}{decimal + frac if frac else ''}"
-
 
 def _shown(name: str, value: Any, lang: str) -> str:
     if value is None:

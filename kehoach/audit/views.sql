@@ -126,10 +126,12 @@ SELECT *,
 FROM split;
 
 -- ---------------------------------------------------------------------------
--- Views for readers
+-- Views for readers. The comment above each is its sentence in the package's
+-- README (kehoach.package.readme): English, then Vietnamese after 'vi:'.
 -- ---------------------------------------------------------------------------
 
--- Budget (sum of the stated lines) by area and budget column.
+-- Budget (sum of the stated lines) by area and budget column (level × expenditure type, 'all' columns included).
+-- vi: Kinh phí (tổng các ô ghi trong văn bản) theo lĩnh vực và cột kinh phí (cấp ngân sách × loại chi, kể cả cột 'tổng').
 CREATE OR REPLACE VIEW budget_by_pillar_level AS
 SELECT l.plan_id, i.pillar, p.name_vi AS pillar_name_vi, p.name_en AS pillar_name_en,
        l.budget_level, l.expenditure_type,
@@ -142,6 +144,7 @@ GROUP BY ALL
 ORDER BY l.plan_id, min(i.source_line), l.budget_level, l.expenditure_type;
 
 -- Budget by budget column: the sum of the lines next to the grand total as stated.
+-- vi: Kinh phí theo cột: tổng các dòng bên cạnh tổng cộng văn bản ghi.
 CREATE OR REPLACE VIEW budget_by_level AS
 SELECT c.plan_id, c.appendix, c.budget_level, c.expenditure_type,
        c.lines, c.lines_sum AS lines_million_vnd, c.stated AS stated_total_million_vnd,
@@ -150,6 +153,7 @@ FROM audit_budget_columns c
 ORDER BY ALL;
 
 -- Each budgeted item with its total (sum of its stated lines) and lead units.
+-- vi: Mỗi nhiệm vụ có kinh phí, với tổng kinh phí (tổng các ô của nó) và đơn vị chủ trì.
 CREATE OR REPLACE VIEW budget_item_totals AS
 SELECT i.plan_id, i.item_code, i.group_no, i.pillar, i.name, i.units_text,
        (SELECT string_agg(coalesce(a.name_vi, m.mention), '; ' ORDER BY m.mention_no)
@@ -164,6 +168,7 @@ GROUP BY ALL
 ORDER BY i.plan_id, i.source_line;
 
 -- Tasks with each agency named in their agency cells, resolved where possible.
+-- vi: Nhiệm vụ với từng cơ quan được nêu trong ô chủ trì, phối hợp (đã nhận diện khi có thể).
 CREATE OR REPLACE VIEW tasks_with_agencies AS
 SELECT t.plan_id, t.task_code, t.group_no, t.pillar, t.name AS task, t.deadline_text, t.deadline_kind,
        t.deadline_date, m.role, m.mention_no, m.mention, m.agency_id,
@@ -175,6 +180,7 @@ LEFT JOIN agencies a USING (agency_id)
 ORDER BY t.plan_id, t.source_line, m.mention_no;
 
 -- Each development-investment item: its stated total next to the sum of its yearly phasing.
+-- vi: Mỗi dự án đầu tư phát triển: tổng văn bản ghi bên cạnh tổng phân kỳ theo năm.
 CREATE OR REPLACE VIEW investment_phasing AS
 SELECT i.plan_id, i.item_no, i.name, i.stated_total_million_vnd,
        sum(l.amount_million_vnd) AS phased_million_vnd, min(l.year) AS first_year, max(l.year) AS last_year,
@@ -230,8 +236,31 @@ LEFT JOIN task_lineage l ON l.plan_id = th.plan_id AND l.task_code = th.task_cod
 ORDER BY th.series_id, th.thread_id, s.position;
 
 -- Number of audit findings per plan and severity.
+-- vi: Số kết quả kiểm tra theo kế hoạch và mức độ.
 CREATE OR REPLACE VIEW findings_by_severity AS
 SELECT plan_id, severity, count(*) AS findings
 FROM findings
 GROUP BY plan_id, severity
 ORDER BY plan_id, CASE severity WHEN 'error' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END;
+
+-- Development investment per year: what the plans phase into each year, over all their items.
+-- vi: Vốn đầu tư phát triển theo năm: tổng phân kỳ của mọi dự án vào từng năm.
+CREATE OR REPLACE VIEW investment_by_year AS
+SELECT plan_id, year, count(DISTINCT item_no) AS items, sum(amount_million_vnd) AS amount_million_vnd
+FROM investment_lines
+GROUP BY ALL
+ORDER BY plan_id, year;
+
+-- Budget by area and budget level, expenditure types summed (cells of one level and one type: the
+-- 'all' columns restate their parts and are left out, so nothing is counted twice).
+-- vi: Kinh phí theo lĩnh vực và cấp ngân sách, cộng mọi loại chi (chỉ các ô của một cấp và một loại chi:
+-- cột 'tổng' nhắc lại các phần của nó nên không cộng, không tính hai lần).
+CREATE OR REPLACE VIEW budget_by_pillar_and_level AS
+SELECT l.plan_id, i.pillar, p.name_vi AS pillar_name_vi, p.name_en AS pillar_name_en, l.budget_level,
+       count(DISTINCT l.item_code) AS items, sum(l.amount_million_vnd) AS amount_million_vnd
+FROM budget_lines l
+JOIN budget_items i USING (plan_id, item_code)
+LEFT JOIN pillars p ON p.plan_id = i.plan_id AND p.pillar_id = i.pillar
+WHERE l.budget_level <> 'all' AND l.expenditure_type <> 'all'
+GROUP BY ALL
+ORDER BY l.plan_id, min(i.source_line), l.budget_level;

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 
+from kehoach.core.display import format_number
+
 # Colour-blind-safe palette (Okabe-Ito), cycled when there are more series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
 WIDTH = 760
@@ -44,11 +46,11 @@ class Chart:
         return [sum((row[c] for row in self.values), 0) for c in range(len(self.categories))]
 
 
-def number(value: Decimal | int | float) -> str:
-    """1234567.5 -> '1 234 567,5' is Vietnamese; the page shows '1,234,567.5' (one style, both languages)."""
+def number(value: Decimal | int | float, lang: str = "vi") -> str:
+    """A figure as the chart shows it: one decimal at most, grouped as ``lang`` reads numbers
+    (the charts' text is Vietnamese first: '224.826', '1.234.567,5')."""
     value = Decimal(str(value))
-    text = f"{value:,.1f}" if value != value.to_integral_value() else f"{value:,.0f}"
-    return text
+    return format_number(value, lang, places=0 if value == value.to_integral_value() else 1)
 
 
 def _nice_max(value: float, whole: bool) -> float:
@@ -95,7 +97,8 @@ def _bars(chart: Chart, scale: float, place) -> list[str]:
             if value <= 0:
                 continue
             x, y, w, h = place(c, start * scale, value * scale)
-            label = f"{category} — {chart.series[s]}: {number(series[c])} {chart.unit_en}"
+            label = (f"{category} — {chart.series[s]}: {number(series[c])} {chart.unit_vi}"
+                     f" / {number(series[c], 'en')} {chart.unit_en}")
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
                          f'fill="{PALETTE[s % len(PALETTE)]}"><title>{escape(label)}</title></rect>')
             start += value

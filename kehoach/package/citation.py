@@ -1,8 +1,10 @@
 """``CITATION.cff``: how to cite the package (Citation File Format 1.2.0).
 
-The recommended citation names the issuer of the plan (the author of the
-text the data comes from), the package's title, the plan's number and date,
-the package version and its address in the portal. The same sentence is in
+The dataset's author is its publisher, the portal's organisation (name,
+e-mail, web address: ``kehoach.core.settings``); the plan's issuer is the
+author of the text the data comes from, named in ``references``. The
+recommended citation names the publisher, the package's title, each plan's
+issuer, number and date, the package version and its address in the portal. The same sentence is in
 the README (``recommended``). Values are written as JSON strings, which YAML
 reads unchanged, so no quoting rule of YAML can bite.
 """
@@ -13,6 +15,7 @@ import json
 from pathlib import Path
 
 from kehoach.core.model import Tables, package_descriptor
+from kehoach.core.settings import settings
 from kehoach.package.writer import file_resource
 
 CITATION_FILE = "CITATION.cff"
@@ -24,20 +27,21 @@ def _plans(tables: Tables) -> list[dict]:
     return tables["plans"].to_pylist()
 
 
-def _issuers(tables: Tables) -> list[str]:
-    out: list[str] = []
-    for p in _plans(tables):
-        if p["issuer"] and p["issuer"] not in out:
-            out.append(p["issuer"])
-    return out
-
-
 def recommended(tables: Tables, extra: dict) -> str:
-    """One sentence: issuer. Title (number, date). Dataset, version X. URL."""
-    plans = "; ".join(f"{p['number']}, {p['issued_date']:%d/%m/%Y}" for p in _plans(tables))
-    return (f"{', '.join(_issuers(tables))}. {extra['title_vi'].split(' (')[0]} ({plans}). "
+    """One sentence: publisher. Title (issuer, number, date). Dataset, version X. URL."""
+    plans = "; ".join(", ".join(str(x) for x in (p["issuer"], p["number"], f"{p['issued_date']:%d/%m/%Y}") if x)
+                      for p in _plans(tables))
+    return (f"{settings().publisher}. {extra['title_vi'].split(' (')[0]} ({plans}). "
             f"Dữ liệu mở / open data, phiên bản / version {extra['version']} ({extra['created'][:10]}). "
             f"{extra['homepage']}")
+
+
+def _author(q) -> list[str]:
+    conf = settings()
+    lines = [f"  - name: {q(conf.publisher)}"]
+    if conf.publisher_email:
+        lines.append(f"    email: {q(conf.publisher_email)}")
+    return [*lines, f"    website: {q(conf.publisher_homepage)}"]
 
 
 def render(tables: Tables, extra: dict, licence: str, keywords: list[str]) -> str:
@@ -50,7 +54,7 @@ def render(tables: Tables, extra: dict, licence: str, keywords: list[str]) -> st
         "type: dataset",
         f"title: {q(extra['title_vi'] + ' — ' + extra['title_en'])}",
         "authors:",
-        *[f"  - name: {q(issuer)}" for issuer in _issuers(tables)],
+        *_author(q),
         f"version: {q(extra['version'])}",
         f"date-released: {q(extra['created'][:10])}",
         f"url: {q(extra['homepage'])}",

@@ -27,6 +27,7 @@ from kehoach.package.landing_data import BUDGET_CHART, charts
 from kehoach.package.landing_series import over_time
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS, listed, more_findings
+from kehoach.package.source_files import published_at
 from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import file_resource, package_info
 
@@ -58,11 +59,19 @@ def _bi(vi: str, en: str) -> str:
 
 # --- sections -------------------------------------------------------------------
 
-def _plans(tables: Tables) -> str:
+def _plans(tables: Tables, published: dict[str, tuple[str, str]]) -> str:
     rows = [[p["number"], p["issuer"], p["issued_date"], p["title"], p.get("plan_year"), p.get("province"),
-             _source_link(p.get("source_file"))] for p in tables["plans"].to_pylist()]
+             _source_link(p.get("source_file")), _published(published.get(p.get("source_file") or "", ("", "")))]
+            for p in tables["plans"].to_pylist()]
     return _table(["Số / Number", "Cơ quan ban hành / Issuer", "Ngày ban hành / Issued", "Tên / Title",
-                   "Năm kế hoạch / Plan year", "Tỉnh / Province", "Văn bản gốc / Source text"], rows)
+                   "Năm kế hoạch / Plan year", "Tỉnh / Province", "Văn bản gốc / Source text",
+                   "Nơi công bố / Published at"], rows)
+
+
+def _published(where: tuple[str, str]) -> Html | str:
+    """The page the text was published on, or why it is not known (``source_files.published_at``)."""
+    url, note = where
+    return Html(f'<a href="{escape(url)}">{escape(url)}</a>') if url else note
 
 
 def _source_link(name: str | None) -> Html | str:
@@ -168,20 +177,22 @@ def _changelog(tables: Tables, version: str, extra: dict) -> str:
 
 # --- the page and the hook -------------------------------------------------------
 
-def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict) -> str:
+def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict,
+                published: dict[str, tuple[str, str]] | None = None) -> str:
     info = package_info(tables, [], version, "")
     plans = tables["plans"].to_pylist()
     budget = next((sum(c.totals()) for c in drawn if c.key == BUDGET_CHART), 0)
     subheading = (f"Dữ liệu mở, phiên bản {version} · {tables['tasks'].num_rows} nhiệm vụ · "
                   f"{number(budget)} triệu đồng kinh phí khái toán / open data, version {version} · "
-                  f"{tables['tasks'].num_rows} tasks · {number(budget)} million VND of estimated budget")
+                  f"{tables['tasks'].num_rows} tasks · {number(budget, 'en')} million VND of estimated budget")
     names = [n for n in resource_names() if n in tables]
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(
         title=escape(info.title_vi),
         heading=escape(plans[0]["title"] if len(plans) == 1 else info.title_vi),
         subheading=escape(subheading),
         generator=escape(f"kehoach {__version__}"),
-        plans=_plans(tables) + over_time(tables),  # the province on the issue date, what changed since the last plan
+        # with the province on the issue date and what changed since the last plan
+        plans=_plans(tables, published or {}) + over_time(tables),
         # the first paragraph only: the audit and the change have sections of their own
         description_vi=escape(info.description_vi.split("\n\n")[0]),
         description_en=escape(info.description_en.split("\n\n")[0]),
@@ -208,7 +219,8 @@ def stage_landing_page(tables: Tables, directory: Path, extra: dict) -> list[dic
         (directory / relpath).write_text(render_svg(chart), encoding="utf-8")
         resources.append(file_resource(directory, relpath, f"chart-{chart.key.replace('_', '-')}", format="svg",
                                        mediatype="image/svg+xml", title=chart.title_en, title_vi=chart.title_vi))
-    (directory / PAGE_FILE).write_text(render_page(tables, drawn, version, extra), encoding="utf-8")
+    published = {f: published_at(directory, f) for f in tables["plans"].column("source_file").to_pylist() if f}
+    (directory / PAGE_FILE).write_text(render_page(tables, drawn, version, extra, published), encoding="utf-8")
     if drawn:
         extra["image"] = f"{CHARTS_DIR}/{drawn[0].key}.svg"
     page = file_resource(directory, PAGE_FILE, PAGE_RESOURCE, format="html", mediatype="text/html",

@@ -1,18 +1,26 @@
-"""Who published the plan and whom to ask: the package's ``contributors``.
+"""Who made the source, who publishes the data, whom to ask: the package's ``contributors``.
 
-The publisher of a plan's data is the body that issued the plan (``plans.issuer``),
-named in English as the agency code list names it and with its website from the
-province's row in ``reference/provinces.csv``. The contact is the issuer too,
-unless ``KEHOACH_CONTACT_NAME``/``KEHOACH_CONTACT_EMAIL`` name someone else
-(``kehoach.core.settings``). Nothing here is specific to one province.
+Two parties, kept apart:
+
+- the **issuer** of each plan (``plans.issuer``), role ``creator``: the author of
+  the source text the data is derived from, named in English as the agency
+  code list names it, with the website of its province (``reference/provinces.csv``);
+- the **publisher** of the dataset, role ``publisher``: the organisation that
+  runs the portal (``KEHOACH_PUBLISHER``, ``…_EMAIL``, ``…_URL``: ``kehoach.core.settings``).
+  The issuer did not publish this dataset, so it is never given that role.
+
+The contact is the publisher, unless ``KEHOACH_CONTACT_NAME``/``KEHOACH_CONTACT_EMAIL``
+name someone else. Nothing here is specific to one province.
 """
 
 from __future__ import annotations
 
 from kehoach.core.model import Tables
-from kehoach.core.settings import settings
+from kehoach.core.settings import Settings, settings
 from kehoach.core.text import key
 from kehoach.core.vocabularies import vocabulary
+
+ISSUER_ROLE = "creator"
 
 
 def province_row(province: str) -> dict[str, str]:
@@ -27,14 +35,14 @@ def _english_name(tables: Tables, name_vi: str) -> str:
     return str(found[0]["name_en"] or "") if found else ""
 
 
-def publishers(tables: Tables) -> list[dict]:
-    """One contributor per distinct issuer of the package's plans, role 'publisher'."""
+def issuers(tables: Tables) -> list[dict]:
+    """One contributor per distinct issuer of the package's plans, role 'creator' (of the source text)."""
     out: list[dict] = []
     for plan in tables["plans"].to_pylist():
         issuer = plan.get("issuer") or ""
         if not issuer or any(c["title"] == issuer for c in out):
             continue
-        entry = {"title": issuer, "roles": ["publisher"]}
+        entry = {"title": issuer, "roles": [ISSUER_ROLE]}
         name_en = _english_name(tables, issuer)
         if name_en:
             entry["title_en"] = name_en
@@ -45,15 +53,23 @@ def publishers(tables: Tables) -> list[dict]:
     return out
 
 
+def publisher(conf: Settings) -> dict:
+    """The portal's organisation as a contributor, role 'publisher'."""
+    entry = {"title": conf.publisher, "roles": ["publisher"], "path": conf.publisher_homepage}
+    if conf.publisher_email:
+        entry["email"] = conf.publisher_email
+    return entry
+
+
 def contributors(tables: Tables) -> list[dict]:
-    """The publishers, and the contact: a configured one, else the (first) publisher."""
-    found = publishers(tables)
-    s = settings()
-    if s.contact_name or s.contact_email:
-        contact = {"title": s.contact_name or s.publisher, "roles": ["contact"]}
-        if s.contact_email:
-            contact["email"] = s.contact_email
+    """The publisher, the contact (a configured one, else the publisher), and the issuers."""
+    conf = settings()
+    found = [publisher(conf)]
+    if conf.contact_name or conf.contact_email:
+        contact = {"title": conf.contact_name or conf.publisher, "roles": ["contact"]}
+        if conf.contact_email:
+            contact["email"] = conf.contact_email
         found.append(contact)
-    elif found:
-        found[0] = {**found[0], "roles": [*found[0]["roles"], "contact"]}
-    return found
+    else:
+        found[0]["roles"].append("contact")
+    return found + issuers(tables)

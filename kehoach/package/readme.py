@@ -8,13 +8,16 @@ Its text depends on the tables and on the version, dates and address of the pack
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, resource_meta, resource_names
+from kehoach.core.paths import VIEWS_SQL
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.database import DATABASE_FILE, OLDEST_READER, STORAGE_VERSION, duckdb_version
 from kehoach.package.layout import CHARTS_DIR, DATA_DIR, PAGE_FILE, SOURCE_DIR, csv_path
+from kehoach.package.source_files import published_at
 from kehoach.package.workbook import WORKBOOK_FILE, workbook_wanted
 from kehoach.package.writer import ESTIMATES_EN, ESTIMATES_VI, file_resource
 
@@ -76,12 +79,15 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
     return lines
 
 
-def _title(tables: Tables) -> list[str]:
+def _title(tables: Tables, published: dict[str, tuple[str, str]]) -> list[str]:
     plans = tables["plans"].to_pylist()
     lines = []
     for p in plans:
         lines.append(f"# {p['title']} ({p['number']}, {p['issued_date']:%d/%m/%Y})" if len(plans) == 1
                      else f"- {p['title']} ({p['number']}, {p['issued_date']:%d/%m/%Y})")
+        url, note = published.get(p.get("source_file") or "", ("", ""))
+        if url or note:
+            lines.append(f"{'' if len(plans) == 1 else '  '}Nơi công bố / Published at: {url or note}")
     if len(plans) != 1:
         lines.insert(0, f"# {len(plans)} kế hoạch / {len(plans)} plans\n")
     lines += ["", "Dữ liệu mở trích xuất từ văn bản kế hoạch bởi kehoach; mọi dòng ghi số dòng trong văn bản gốc "
@@ -163,10 +169,24 @@ def _database() -> list[str]:
         "- Bảng / tables: một bảng cho mỗi tài nguyên, có khóa chính và khóa ngoại / one per resource, with primary "
         "and foreign keys; `meta_columns`, `meta_resources`: mô tả cột song ngữ / bilingual column documentation; "
         "`meta_package`; `meta_sql`: SQL của các view và quy tắc kiểm tra / SQL of the views and audit rules.",
-        "- View: `budget_by_pillar_level`, `budget_by_level`, `budget_item_totals`, `tasks_with_agencies`, "
-        "`investment_phasing`, `findings_by_severity`, và các view `audit_*` mà quy tắc dùng / and the `audit_*` "
-        "views the rules use.",
+        "- View (mỗi view một câu / one sentence each):",
+        *[f"  - `{name}`: {vi} / {en}" for name, vi, en in reader_views()],
+        "  - `audit_*`: các view mà quy tắc kiểm tra dùng / the views the audit rules use.",
     ]
+
+
+def reader_views() -> list[tuple[str, str, str]]:
+    """(name, Vietnamese sentence, English sentence) of every view for readers in ``views.sql``: its
+    comment, English first, then Vietnamese after 'vi:' (the audit's own views are left out)."""
+    found = []
+    for comment, name in re.findall(r"((?:^--[^\n]*\n)+)CREATE OR REPLACE VIEW (\w+)", VIEWS_SQL.read_text(
+            encoding="utf-8"), flags=re.M):
+        if name.startswith("audit_"):
+            continue
+        text = " ".join(line.removeprefix("--").strip() for line in comment.splitlines())
+        en, _, vi = text.partition(" vi: ")
+        found.append((name, vi.strip(), en.strip()))
+    return found
 
 
 def _loading(tables: Tables) -> list[str]:
@@ -180,8 +200,8 @@ def _loading(tables: Tables) -> list[str]:
         "`budget_items`) silently give wrong row counts and totals; Excel on Windows also garbles Vietnamese in "
         "BOM-less UTF-8 CSV. Đọc theo một trong các cách sau / Load it one of these ways:", "",
         "```python",
-        f"import pandas as pd; pd.read_parquet('{DATA_DIR}/budget_lines.parquet')         # typed: exact decimals, "
-        "dates",
+        f"import pandas as pd; pd.read_parquet('{DATA_DIR}/budget_lines.parquet', dtype_backend='pyarrow')  "
+        "# typed: exact decimals, dates (.dt works)",
         f"import pandas as pd; pd.read_csv('{DATA_DIR}/budget_lines.csv', dtype=str)      # every column as text",
         "```",
         "```sql",
@@ -209,15 +229,17 @@ def _citing(tables: Tables, extra: dict) -> list[str]:
             f"> {recommended(tables, extra)}"]
 
 
-def render_readme(tables: Tables, extra: dict | None = None) -> str:
-    parts = [_title(tables), _files(tables), _loading(tables), _citing(tables, extra or {}), _audit(tables),
-             _database()]
+def render_readme(tables: Tables, extra: dict | None = None,
+                  published: dict[str, tuple[str, str]] | None = None) -> str:
+    parts = [_title(tables, published or {}), _files(tables), _loading(tables), _citing(tables, extra or {}),
+             _audit(tables), _database()]
     return "\n\n".join("\n".join(p) for p in parts if p) + "\n"
 
 
 def stage_readme(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write README.md at the root of the staged package."""
-    (directory / README_FILE).write_text(render_readme(tables, extra), encoding="utf-8")
+    published = {f: published_at(directory, f) for f in tables["plans"].column("source_file").to_pylist() if f}
+    (directory / README_FILE).write_text(render_readme(tables, extra, published), encoding="utf-8")
     return [file_resource(directory, README_FILE, README_RESOURCE, format="md", mediatype="text/markdown",
                           title="About this package and its consistency audit",
                           title_vi="Giới thiệu gói dữ liệu và kết quả kiểm tra tính nhất quán")]

@@ -21,10 +21,11 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.vocabularies import vocabulary
 from kehoach.package.layout import SOURCE_DIR, rendering_path
 from kehoach.package.writer import file_resource
-from kehoach.read.sources import SourceRecord, origin_path, rendering_of
+from kehoach.read.sources import SourceRecord, origin_path, read_origin, rendering_of
 
 # A source format's entry in reference/file_formats.csv (plain texts are 'txt').
 _FORMATS = {r["format"]: r for r in vocabulary("file_formats") if r["format"] in ("docx", "odt", "html", "md", "pdf")}
+NOT_RECORDED = ("trang công bố chưa được ghi lại", "the page it was published on was not recorded")
 
 
 def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
@@ -68,6 +69,12 @@ def _original(directory: Path, source: SourceRecord, path: Path) -> dict:
     return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}", **meta,
                          title=f"Source text: {source.origin.get('title_en') or path.name}",
                          title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}")
+def published_at(directory: Path, source_file: str) -> tuple[str, str]:
+    """Where a shipped source text was published, from its origin record: (the page's URL, '') when
+    it was recorded, else ('', why not: the record's ``url_note``, or that it was not recorded)."""
+    origin = read_origin(directory / SOURCE_DIR / source_file) if source_file else {}
+    url = str(origin.get("url") or "")
+    return (url, "") if url else ("", str(origin.get("url_note") or f"{NOT_RECORDED[0]} / {NOT_RECORDED[1]}"))
 
 
 def _name(stem: str) -> str:

@@ -194,7 +194,7 @@ def _source_entry(source: SourceRecord) -> dict:
     }
     if source.format != "text":  # read from a document as issued: the text it was read as
         entry.update(format=source.format, text_path=rendering_path(Path(source.path).name))
-    for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "retrieved", "licence"):
+    for k in ("title_en", "number", "issuer", "issued_date", "publisher", "url", "url_note", "retrieved", "licence"):
         if origin.get(k):
             entry[k] = origin[k]
     return entry

@@ -62,7 +62,40 @@ class Report:
         return out
 
 
+class _Warnings(logging.Handler):
+    """The parser's warnings ('path:line: what') while one file is inspected: they are problems of
+    that file too, as ``kehoach build`` would log them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+    def report_to(self, report: Report, path: str) -> None:
+        for message in self.messages:
+            line, _, what = message.removeprefix(f"{path}:").partition(": ")
+            placed = message.startswith(f"{path}:") and line.isdigit()
+            report.problem(int(line) if placed else None, f"warning: {what if placed else message}")
+
+
 def inspect_file(path: str | Path) -> Report:
+    """One file's report; the parser's warnings are among its problems, not printed."""
+    library = logging.getLogger(__name__.split(".")[0])
+    warnings, propagate = _Warnings(), library.propagate
+    library.addHandler(warnings)
+    library.propagate = False
+    try:
+        report = _inspect(path)
+    finally:
+        library.removeHandler(warnings)
+        library.propagate = propagate
+    warnings.report_to(report, str(path))
+    return report
+
+
+def _inspect(path: str | Path) -> Report:
     report = Report(str(path))
     try:
         source = read_source(Path(path))
@@ -182,14 +215,7 @@ def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, 
 
 
 def inspect_files(paths: list[str]) -> list[Report]:
-    # Parsing logs warnings (unknown agencies, …); inspect reports its own findings instead.
-    package_log = logging.getLogger(__name__.split(".")[0])
-    level = package_log.level
-    package_log.setLevel(logging.ERROR)
-    try:
-        return [inspect_file(p) for p in paths]
-    finally:
-        package_log.setLevel(level)
+    return [inspect_file(p) for p in paths]
 
 
 def summary(report: Report) -> list[str]:

@@ -33,69 +33,8 @@ The API token comes from ``CKAN_API_TOKEN``, the file named by
 ``CKAN_API_TOKEN_FILE``, or a Prefect Secret block; it travels only in the
 ``Authorization`` header and is never printed, logged or written anywhere.
 
-Field mapping (CKAN core fields and free extras, laid out for ckanext-dcat's
-``euro_dcat_ap_2``/``euro_dcat_ap_3`` profiles, which read extras as DCAT; the
-IRIs are the ones ``kehoach.publish.dcat`` writes to the portal folder):
-
-==========================  =================================  ==========================
-CKAN dataset field          from the package                   DCAT (ckanext-dcat)
-==========================  =================================  ==========================
-name                        descriptor ``name`` made slug-safe  -
-                            (or ``--dataset``)
-title                       ``title`` ("vi — en")              dct:title
-notes                       description vi + en, source,       dct:description
-                            licence note (Markdown)
-license_id                  ``licenses[0].name`` (CC-BY-4.0    dct:license (via CKAN's
-                            -> cc-by)                          licence register)
-version                     ``version``                        owl:versionInfo
-url                         first source ``url`` (if any)      dcat:landingPage
-tags                        ``keywords``                       dcat:keyword
-owner_org                   ``--org`` / CKAN_ORGANIZATION      dct:publisher (fallback)
-extras identifier           descriptor ``name``                dct:identifier
-extras modified             ``created`` of this version        dct:modified
-extras language             EU language IRIs (JSON list)       dct:language
-extras conforms_to          ["…/data-package/"]                dct:conformsTo
-extras issued               ``issued`` (first version)         dct:issued
-extras theme                EU data-theme IRIs (JSON list)     dcat:theme
-extras access_rights        EU access-right PUBLIC             dct:accessRights
-extras version_notes        ``change_summary``                 adms:versionNotes
-extras documentation        source ``url`` (if any)            foaf:page
-extras publisher_name,      the plan's issuer (contributor     dct:publisher (foaf:Agent)
-  publisher_url             with role publisher), its website
-extras contact_name,        contributor with role contact      dcat:contactPoint (vcard)
-  contact_email, contact_uri
-extras spatial_uri,         the province (reference/           dct:spatial
-  spatial_text              provinces.csv)
-extras temporal_start/_end  plans.plan_year (1 Jan–31 Dec)     dct:temporal
-extras provenance           generator + sources                dct:provenance
-extras title_vi/title_en,   the bilingual texts                -
-  description_vi/_en
-extras plan_number,         plans (or sources): number,        -
-  plan_issuer,              issuer, issued date ("; " joined)
-  plan_issued_date
-extras source_sha256        sources' sha256 (", " joined)      -
-extras content_sha256       ``content_sha256``                 -
-extras kehoach_managed,     "true", ``generator``              -
-  kehoach_generator
-==========================  =================================  ==========================
-
-Each resource: ``name`` = the Frictionless resource name (``tasks``,
-``tasks-parquet``, …; ``datapackage`` for datapackage.json and
-``datapackage-zip`` for the zip), ``description`` = bilingual title and
-description plus the field list of its Table Schema (Markdown), ``format``,
-``mimetype`` (dcat:mediaType), ``hash`` = sha256 hex and ``hash_algorithm`` =
-SPDX sha256 (spdx:checksum), ``size`` (dcat:byteSize; CKAN sets it from the
-upload anyway), ``license`` = the licence IRI (dct:license), ``rows``, ``schema`` (the Table Schema as JSON, which
-ckanext-validation reads), ``conforms_to`` (Table Schema spec, tables only),
-``title_vi``/``title_en``, and ``kehoach_managed`` = "true",
-``kehoach_path``, ``kehoach_role``. Only resources marked
-``kehoach_managed`` are ever deleted.
-
-Known gap: ``mimetype`` and ``format`` stay CKAN's plain values (``text/csv``,
-``CSV``): CKAN serves an upload with ``Content-Type`` = ``mimetype`` and keys
-its format facet and previews on ``format``, so they cannot be the IANA and EU
-IRIs that DCAT-AP 3.0 wants; ckanext-dcat then writes them as literals. The
-portal folder's JSON-LD has the IRIs (``reference/file_formats.csv``).
+The mapping of the package to CKAN's fields, and DCAT through ckanext-dcat, is
+documented in ``kehoach.publish.ckan_fields``.
 """
 
 from __future__ import annotations
@@ -107,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from kehoach.core.errors import KehoachError
+from kehoach.core.settings import settings as portal_settings
 from kehoach.publish.ckan_client import ApiError, Backoff, CkanClient, CkanSettings, Transient
 from kehoach.publish.ckan_datastore import DatastoreSync, push_tables
 from kehoach.publish.ckan_fields import (
@@ -115,8 +55,13 @@ from kehoach.publish.ckan_fields import (
     human_size,
     is_managed,
     needs_upload,
+    organisation_fields,
+    organisation_patch,
     resource_fields,
+    resource_key,
+    resource_order,
     resource_patch,
+    stands_for,
 )
 from kehoach.publish.metadata import dataset_meta
 from kehoach.publish.report import PublishReport
@@ -132,6 +77,7 @@ class CkanPublisher:
                  sleep: Callable[[float], None] = time.sleep):
         self.client = client
         self.snap = snap
+        self.files = resource_order(snap.files)  # as the dataset page lists them
         self.meta = dataset_meta(snap)
         self.licence_iri = str(self.meta.licence.get("path") or "")  # dct:license of every distribution
         self.name = settings.dataset or snap.name
@@ -156,8 +102,7 @@ class CkanPublisher:
                                f"{owner!r}, not {self.org_name!r}; choose another --dataset or --org")
         if dry_run:
             return self._plan(report, pkg)
-        if org is None:
-            org = self._step(f"organisation {self.org_name!r}", self._ensure_org)
+        org = self._step(f"organisation {self.org_name!r}", lambda: self._ensure_org(org))
         desired = dataset_fields(self.meta, self.name, org["id"])
         if pkg is None:
             self._step(f"dataset {self.name!r}", lambda: self._ensure_dataset(desired))
@@ -165,7 +110,7 @@ class CkanPublisher:
         elif pkg.get("state", "active") != "active":
             self._step(f"dataset {self.name!r}", lambda: self._patch_dataset(desired))
             report.metadata = "updated"
-        for f in self.snap.files:
+        for f in self.files:
             what = f"resource {f.key!r} ({f.path}, {human_size(f.size)}) of dataset {self.name!r}"
             action = self._step(what, self._resource_sync(f), where=self.snap.source / f.path)
             getattr(report, action).append(f.key)
@@ -189,15 +134,15 @@ class CkanPublisher:
     def _plan(self, report: PublishReport, pkg: dict | None) -> PublishReport:
         report.datastore = DatastoreSync(self.client, self.snap, self._match, self._remember).planned(pkg)
         if pkg is None:
-            report.created = [f.key for f in self.snap.files]
+            report.created = [f.key for f in self.files]
             report.metadata = "created"
             return report
-        for f in self.snap.files:
+        for f in self.files:
             current = self._match(f)
             action = "created" if current is None else (
                 "updated" if needs_upload(current, f) or resource_patch(current, f, self.licence_iri) else "unchanged")
             getattr(report, action).append(f.key)
-        report.deleted = [r["name"] for r in self._stale()]
+        report.deleted = [resource_key(r) for r in self._stale()]
         if dataset_patch(pkg, dataset_fields(self.meta, self.name, pkg["owner_org"])):
             report.metadata = "updated"
         return report
@@ -274,22 +219,29 @@ class CkanPublisher:
 
     def _match(self, f: PackageFile) -> dict | None:
         """The resource that stands for ``f``: same name; one already right, else a managed one."""
-        same = [r for r in self._resources() if r.get("name") == f.key]
+        same = [r for r in self._resources() if stands_for(r, f)]
         same.sort(key=lambda r: (needs_upload(r, f), not is_managed(r)))
         return same[0] if same else None
 
     def _stale(self) -> list[dict]:
-        keep = {m["id"] for m in (self._match(f) for f in self.snap.files) if m}
+        keep = {m["id"] for m in (self._match(f) for f in self.files) if m}
         return [r for r in self._resources() if is_managed(r) and r["id"] not in keep]
 
     # -- writes: each looks first, so that running it again is harmless --
 
-    def _ensure_org(self) -> dict:
-        org = self._find_org()
+    def _ensure_org(self, found: dict | None = None) -> dict:
+        """The organisation (``found`` by the run's first reads), created or brought in line with the
+        publisher's settings (title, description, logo); one that says so already is not written to."""
+        desired = organisation_fields(self.org_name, portal_settings())
+        org = found if found is not None else self._find_org()
         if org is not None:
+            patch = organisation_patch(org, desired)
+            if patch:
+                log.info("CKAN: updating organisation %s (%s)", self.org_name, ", ".join(sorted(patch)))
+                return self.client.write("organization_patch", {"id": org["id"], **patch})
             return org
         try:
-            return self.client.write("organization_create", {"name": self.org_name, "title": self.org_name})
+            return self.client.write("organization_create", desired)
         except ApiError as exc:
             if exc.status != 409 or "name" not in exc.fields:
                 raise
@@ -369,14 +321,14 @@ class CkanPublisher:
                 log.info("CKAN: deleting resource %s (%s), no longer in the package", resource.get("name"),
                          resource["id"])
                 self.client.write("resource_delete", {"id": resource["id"]})
-                deleted.append(str(resource.get("name")))
+                deleted.append(resource_key(resource))
                 self._package["resources"] = [r for r in self._package["resources"] if r["id"] != resource["id"]]
             return deleted
 
         return attempt
 
     def _reorder(self) -> None:
-        wanted = [m["id"] for m in (self._match(f) for f in self.snap.files) if m]
+        wanted = [m["id"] for m in (self._match(f) for f in self.files) if m]
         have = [r["id"] for r in self._resources() if r["id"] in set(wanted)]
         if have != wanted:
             self.client.write("package_resource_reorder", {"id": self._current()["id"], "order": wanted})

@@ -25,7 +25,7 @@ from typing import Any
 from kehoach.core.places import coverage_vi_en, province_on
 from kehoach.core.settings import Settings, settings
 from kehoach.core.vocabularies import vocabulary
-from kehoach.package.publisher import province_row
+from kehoach.package.publisher import ISSUER_ROLE, province_row
 from kehoach.publish.metadata import DatasetMeta, dataset_meta
 from kehoach.publish.snapshot import PackageFile, Snapshot
 
@@ -41,6 +41,7 @@ CONTEXT = {
     "dct": "http://purl.org/dc/terms/",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "owl": "http://www.w3.org/2002/07/owl#",
+    "prov": "http://www.w3.org/ns/prov#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "spdx": "http://spdx.org/rdf/terms#",
@@ -98,24 +99,61 @@ def licence(meta: DatasetMeta) -> dict | None:
     return _ref(str(path), "dct:LicenseDocument", **{"rdfs:label": str(meta.licence.get("title") or path)})
 
 
-def agent(name_vi: str, name_en: str = "", homepage: str = "") -> dict:
+def agent(name_vi: str, name_en: str = "", homepage: str = "", email: str = "") -> dict:
     node: dict[str, Any] = {"@type": ["foaf:Agent", "foaf:Organization"], "foaf:name": _texts(name_vi, name_en)}
     if homepage:
         node["foaf:homepage"] = _ref(homepage, "foaf:Document")
+    if email:
+        node["foaf:mbox"] = {"@id": f"mailto:{email}"}
     return node
 
 
+def _contributor_agent(found: dict) -> dict:
+    return agent(str(found.get("title") or ""), str(found.get("title_en") or ""), str(found.get("path") or ""),
+                 str(found.get("email") or ""))
+
+
+def settings_publisher(conf: Settings) -> dict:
+    """The portal's organisation, from the settings."""
+    return agent(conf.publisher, homepage=conf.publisher_homepage, email=conf.publisher_email)
+
+
 def publisher(meta: DatasetMeta) -> dict:
-    """The plan's issuer (the package's contributor with role 'publisher')."""
-    found = next((c for c in meta.contributors if "publisher" in (c.get("roles") or [])), None)
-    if found:
-        return agent(str(found.get("title") or ""), str(found.get("title_en") or ""), str(found.get("path") or ""))
-    return agent("; ".join(meta.plan_issuers) or settings().publisher)
+    """The dataset's publisher: the portal's organisation (the package's contributor with role
+    'publisher'; a package made before it said so: the settings). Never the plan's issuer."""
+    found = next((c for c in meta.contributors if "publisher" in (c.get("roles") or [])
+                  and ISSUER_ROLE not in (c.get("roles") or []) and c.get("title") not in meta.plan_issuers), None)
+    return _contributor_agent(found) if found else settings_publisher(settings())
+
+
+def creators(meta: DatasetMeta) -> list[dict]:
+    """The issuers of the plans: the authors of the source texts."""
+    found = [_contributor_agent(c) for c in meta.contributors if ISSUER_ROLE in (c.get("roles") or [])]
+    return found or [agent(issuer) for issuer in meta.plan_issuers]
+
+
+def derived_from(meta: DatasetMeta) -> list[dict]:
+    """Each source text as a document (number, title, date, where it was published), created by its issuer."""
+    by_name = {c["foaf:name"][0]["@value"]: c for c in creators(meta)}
+    nodes = []
+    for s in meta.sources:
+        node: dict[str, Any] = {"@type": "foaf:Document", "dct:title": str(s.get("title") or s.get("path") or "")}
+        if s.get("url"):
+            node["@id"] = str(s["url"])
+        if s.get("number"):
+            node["dct:identifier"] = str(s["number"])
+        if s.get("issued_date"):
+            node["dct:issued"] = {"@value": str(s["issued_date"]), "@type": "xsd:date"}
+        issuer = str(s.get("issuer") or "")
+        if issuer:
+            node["dct:creator"] = by_name.get(issuer) or agent(issuer)
+        nodes.append(node)
+    return nodes
 
 
 def contact_point(meta: DatasetMeta) -> dict:
     found = next((c for c in meta.contributors if "contact" in (c.get("roles") or [])), None) or {}
-    name = str(found.get("title") or "; ".join(meta.plan_issuers) or settings().publisher)
+    name = str(found.get("title") or settings().publisher)
     node: dict[str, Any] = {"@type": ["vcard:Organization", "vcard:Kind"], "vcard:fn": name}
     if found.get("email"):
         node["vcard:hasEmail"] = {"@id": f"mailto:{found['email']}"}
@@ -184,6 +222,8 @@ def dcat_dataset(snap: Snapshot, base: str, folder: str | None = None, conf: Set
         "dct:provenance": {"@type": "dct:ProvenanceStatement", "rdfs:label": meta.provenance},
         "dct:accessRights": _ref(PUBLIC_ACCESS, "dct:RightsStatement"),
         "dct:publisher": publisher(meta),
+        "dct:creator": creators(meta),
+        "prov:wasDerivedFrom": derived_from(meta),
         "dcat:contactPoint": contact_point(meta),
         "dcat:theme": themes(meta.themes),
         "dct:spatial": spatial(meta),
@@ -249,7 +289,7 @@ def dcat_catalog(datasets: list[dict], conf: Settings | None = None) -> dict:
             "đầu tư, cơ quan chủ trì và kết quả kiểm tra tính nhất quán của văn bản.",
             "Open data extracted from the plan documents of Vietnamese state bodies: tasks, budgets, investments, "
             "lead agencies and the audit of each document's consistency."),
-        "dct:publisher": agent(conf.publisher),
+        "dct:publisher": settings_publisher(conf),
         "dct:language": languages(["vi", "en"]),
         "dcat:themeTaxonomy": _ref(DATA_THEME_SCHEME, "skos:ConceptScheme",
                                    **{"dct:title": {"@value": "Data theme", "@language": "en"}}),

@@ -1,4 +1,4 @@
-"""The portal folder's catalogue: ``catalog.json`` and ``catalog.jsonld``.
+"""The portal folder's catalogue: ``catalog.json``, ``catalog.jsonld`` and its page, ``index.html``.
 
 ``catalog.json`` lists every current dataset (``datasets``) and the datasets
 withdrawn from the portal (``withdrawn``: a plan that left the corpus; its
@@ -19,11 +19,13 @@ from typing import Any
 
 from kehoach.core.files import atomic_write
 from kehoach.publish.dcat import dcat_catalog, rebase
+from kehoach.publish.folder_page import PAGE, render_page
 
 CATALOG = "catalog.json"
 CATALOG_LD = "catalog.jsonld"
 DATASET_LD = "dataset.jsonld"
 WITHDRAWN_NOTICE = "withdrawn.json"  # in the folder of a withdrawn dataset
+FILES = (CATALOG, CATALOG_LD, PAGE)  # what ``render`` makes, in this order
 
 
 class Catalog:
@@ -59,8 +61,8 @@ class Catalog:
             return {}, {}  # missing or damaged: rebuilt from what this run knows
         return current, withdrawn
 
-    def render(self) -> tuple[bytes, bytes]:
-        """The two files with this catalogue's changes applied to what is on disk now."""
+    def render(self) -> tuple[bytes, bytes, bytes]:
+        """The three files with this catalogue's changes applied to what is on disk now."""
         current, withdrawn = self._read()
         current = {n: e for n, e in current.items() if (self.root / n).is_dir()}
         for name, record in self.withdrawals.items():
@@ -74,7 +76,7 @@ class Catalog:
         if withdrawn:
             body["withdrawn"] = [withdrawn[n] for n in sorted(withdrawn)]
         datasets = [node for n in sorted(current) if (node := self._dcat(n)) is not None]
-        return json_bytes(body), json_bytes(dcat_catalog(datasets))
+        return json_bytes(body), json_bytes(dcat_catalog(datasets)), render_page(entries, body.get("withdrawn", []))
 
     def _dcat(self, name: str) -> dict | None:
         if name in self.put_entries:
@@ -87,13 +89,13 @@ class Catalog:
         return rebase(other, f"{name}/")
 
     def stale(self) -> bool:
-        catalog, catalog_ld = self.render()
-        return read_bytes(self.root / CATALOG) != catalog or read_bytes(self.root / CATALOG_LD) != catalog_ld
+        return any(read_bytes(self.root / filename) != content
+                   for filename, content in zip(FILES, self.render(), strict=True))
 
     def save(self) -> int:
         """Write the files that differ (atomically); the number written. Call under the portal's lock."""
         writes = 0
-        for filename, content in zip((CATALOG, CATALOG_LD), self.render(), strict=True):
+        for filename, content in zip(FILES, self.render(), strict=True):
             if read_bytes(self.root / filename) != content:
                 atomic_write(self.root / filename, content)
                 writes += 1

@@ -65,6 +65,14 @@ class DatasetMeta:
         return next((str(s["url"]) for s in self.sources if s.get("url")), "")
 
     @property
+    def source_url(self) -> str:
+        """Where a reader finds the official source: the page the text was published on, else the
+        website of its issuer (the creator's ``path``), whose page for it was not recorded."""
+        issuer = next((str(c["path"]) for c in self.contributors if "creator" in (c.get("roles") or [])
+                       and c.get("path")), "")
+        return self.landing_page or issuer
+
+    @property
     def temporal(self) -> tuple[str, str]:
         """The plans' periods as one ('2024-01-01', '2024-12-31'; a plan over a period, its first and last
         years); empty when unknown."""

@@ -14,10 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kehoach.core.errors import KehoachError
 from kehoach.core.files import exclusive_lock
 from kehoach.core.paths import DEFAULT_PORTAL
+from kehoach.core.settings import DEFAULT_PORTAL_URL, changed_settings, settings
 from kehoach.datasets import retired_plan_dirs, update_plan_datasets
-from kehoach.package.layout import DESCRIPTOR
+from kehoach.package.layout import DESCRIPTOR, current_descriptor
 from kehoach.package.writer import now_iso
 from kehoach.publish import ckan, ckan_client
 from kehoach.publish.ckan_withdraw import withdraw_ckan
@@ -52,13 +54,47 @@ def target_key(target: str | os.PathLike | None, *, org: str | None = None, data
     return str(Path(where).resolve()) + (f" {dataset}" if dataset else "")
 
 
+LOCAL_ADDRESS = ("the portal URL is the local default {url} (KEHOACH_PORTAL_URL is not set): a package "
+                 "published there cites an address only this machine opens; set KEHOACH_PORTAL_URL to the "
+                 "portal's public address")
+
+
+def local_address_warning() -> str | None:
+    """A plain warning when the package's address will be the local default (any target)."""
+    conf = settings()
+    return f"warning: {LOCAL_ADDRESS.format(url=conf.portal_url)}" if conf.portal_url == DEFAULT_PORTAL_URL else None
+
+
+def stale_settings_warning(out: Path) -> str | None:
+    """A plain warning when the package in ``out`` was built with other values of the settings it
+    carries (its id, citation, publisher): publishing does not rebuild it, ``kehoach refresh`` does."""
+    changed = changed_settings(versioning.read_state(Path(out)).get("settings"), versioning.package_settings())
+    if not changed:
+        return None
+    return (f"warning: {out} was built with other values of {', '.join(changed)}: its id, citation and "
+            "landing page say the old ones; run 'kehoach refresh' to rebuild it with the settings now in force")
+
+
+def check_cited_address(out: Path | None = None) -> None:
+    """For CKAN, a public portal: refuse the local default portal URL, in the settings or in the
+    package's ``id`` (what its citation and DCAT give as its address)."""
+    if settings().portal_url == DEFAULT_PORTAL_URL:
+        raise KehoachError(f"CKAN: {LOCAL_ADDRESS.format(url=DEFAULT_PORTAL_URL)}")
+    cited = str((current_descriptor(out) or {}).get("id") or "") if out is not None else ""
+    if cited.startswith(DEFAULT_PORTAL_URL):
+        raise KehoachError(f"CKAN: the package's id is {cited}, under the local default portal URL: rebuild it "
+                           "with KEHOACH_PORTAL_URL set (kehoach refresh --target ckan)", out / DESCRIPTOR)
+
+
 def check_target(target: str | os.PathLike | None, *, org: str | None = None, dataset: str | None = None,
-                 ckan_url: str | None = None, token_block: str | None = None) -> None:
-    """What can be checked about a target before Prefect starts: names and CKAN settings."""
+                 ckan_url: str | None = None, token_block: str | None = None, out: Path | None = None) -> None:
+    """What can be checked about a target before Prefect starts: names, CKAN settings, and, for CKAN,
+    a portal URL others can open (``out``: the package to publish, when it is already built)."""
     if dataset:
         check_name(dataset, "dataset name")
     if resolve_target(target) == CKAN_TARGET:
         ckan_client.settings(ckan_url=ckan_url, org=org, dataset=dataset, token_block=token_block).check()
+        check_cited_address(out)
 
 
 def publish(out: Path, target: str | os.PathLike | None = None, *, org: str | None = None,
@@ -77,6 +113,7 @@ def publish(out: Path, target: str | os.PathLike | None = None, *, org: str | No
         settings = ckan_client.settings(ckan_url=ckan_url, org=org, dataset=dataset, token_block=token_block,
                                  retry_deadline=retry_deadline)
         settings.check()
+        check_cited_address(Path(out))
     report = _publish_one(Path(out), where, settings, dataset, validate, dry_run, client_hook)
     if plans and not dry_run and (Path(out) / DESCRIPTOR).is_file():
         plan_settings = dataclasses.replace(settings, dataset=None) if settings is not None else None

@@ -1,7 +1,8 @@
 """Change detection and semantic versions of the package.
 
-Inputs are fingerprinted (every source file, the code, the schemas and the
-reference vocabularies); the fingerprint of the last build is kept in
+Inputs are fingerprinted (every source file, the code, the schemas, the
+reference vocabularies, and the settings that reach the package's bytes:
+``Settings.in_package``, the portal URL, the publisher, the contact); the fingerprint of the last build is kept in
 ``<out>/.kehoach/state.json`` (explicit state, outside the package). A
 refresh whose inputs are unchanged does nothing at all.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from kehoach.core.files import atomic_write
 from kehoach.core.paths import CODE_DIRS, CODE_ROOT, REFERENCE_DIR, SCHEMAS_DIR
+from kehoach.core.settings import settings
 from kehoach.package.layout import STATE_DIR, STATE_FILE
 
 FIRST_VERSION = "1.0.0"
@@ -50,12 +52,24 @@ def code_fingerprint() -> str:
     return _hash_files(files, CODE_ROOT)
 
 
+def package_settings() -> dict[str, str]:
+    """The settings a package's bytes carry (its id, citation, publisher, contact), by variable."""
+    return settings().in_package()
+
+
+def build_fingerprint() -> str:
+    """What every package is made with besides its data: the code and the settings it carries."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    digest.update(json.dumps(package_settings(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
 def input_fingerprint(source_hashes: dict[str, str]) -> str:
-    """One hash for everything a build reads: source bytes (by file name) and code."""
+    """One hash for everything a build reads: source bytes (by file name), code and settings."""
     digest = hashlib.sha256()
     for name, sha in sorted(source_hashes.items()):
         digest.update(f"{Path(name).name}:{sha}\n".encode())
-    digest.update(code_fingerprint().encode())
+    digest.update(build_fingerprint().encode())
     return digest.hexdigest()
 
 

@@ -1,11 +1,13 @@
 """The rule-file format and the runner: headers, messages, rounding, errors in rules."""
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from kehoach.audit.runner import RULES_DIR, findings_of, format_number, load_rules, parse_rule, run_audit
+from kehoach.audit.runner import RULES_DIR, findings_of, load_rules, parse_rule, run_audit
+from kehoach.core.display import format_date, format_number
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import resource_names
 
@@ -110,3 +112,10 @@ def test_the_shipped_rules():
         assert rule.rule_file == f"kehoach/audit/rules/{rule.rule_id}.sql"
         for name in ("budget_summary",):
             assert (name in rule.sql) == (name in rule.reads), rule.rule_id
+
+
+def test_dates_are_written_as_each_language_reads_them():
+    assert format_date(date(2023, 12, 20), "vi") == "20/12/2023"
+    assert format_date(date(2024, 3, 5), "en") == "5 March 2024"
+    assert format_number(Decimal("224826.35"), "vi", places=1) == "224.826,4"
+    assert format_number(224826, "en", places=0) == "224,826"

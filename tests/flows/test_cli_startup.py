@@ -23,7 +23,7 @@ import pytest
 from corpus import write_corpus
 from helpers import PLAN_FILE
 
-from flows import runners
+from flows import cli, runners
 from kehoach import build
 from kehoach.core.model import resource_names
 
@@ -90,11 +90,29 @@ def test_a_build_by_the_cli_leaves_prefects_server_application_to_the_server(tmp
     code = ("import sys; from flows import cli; "
             f"code = cli.main(['build', {str(PLAN_FILE)!r}, '--out', {str(tmp_path / 'out')!r}]); "
             "print(code, sorted(m for m in sys.modules if m.startswith('prefect.server.api')))")
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    # no logging level set: the CLI's own (quiet) default
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", cli.PREFECT_LEVEL)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=HANG_GUARD)
     assert done.stdout.splitlines()[-1] == "0 []", done.stderr
     assert (tmp_path / "out" / "datapackage.json").is_file()
+    # quiet by default: kehoach's own line and the parser's warnings, no Prefect INFO line, no "View at"
+    shown = done.stdout.splitlines()[:-1]
+    assert shown[-1] == f"{tmp_path / 'out'}: version 1.0.0", done.stdout
+    assert [line for line in shown[:-1] if "| WARNING |" not in line] == [], done.stdout
+    assert "names no single known document" in done.stdout and "View at" not in done.stdout + done.stderr
+
+
+def test_prefects_progress_lines_are_shown_with_verbose_only(monkeypatch):
+    monkeypatch.delenv(cli.PREFECT_LEVEL)
+    cli.set_verbosity(cli.build_parser().parse_args(["build", "--verbose"]))
+    assert os.environ[cli.PREFECT_LEVEL] == "INFO"
+    monkeypatch.delenv(cli.PREFECT_LEVEL)
+    cli.set_verbosity(cli.build_parser().parse_args(["publish"]))
+    assert os.environ[cli.PREFECT_LEVEL] == "WARNING"
+    monkeypatch.setenv(cli.PREFECT_LEVEL, "DEBUG")  # a level set in the environment is kept
+    cli.set_verbosity(cli.build_parser().parse_args(["refresh"]))
+    assert os.environ[cli.PREFECT_LEVEL] == "DEBUG"
 
 
 @pytest.mark.prefect

@@ -1,5 +1,6 @@
 """The DuckDB database shipped with the package (data/kehoach.duckdb)."""
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -152,3 +153,29 @@ def test_the_stage_hook_describes_the_file(audited_tables, tmp_path):
     assert resource["path"] == DATABASE_FILE and resource["type"] == "file"
     assert resource["hash"] == f"sha256:{sha256_file(path)}" and resource["bytes"] == path.stat().st_size
     assert extra["duckdb_version"] == resource["duckdb_version"] == duckdb.__version__
+
+
+def test_per_year_and_area_by_level_views_answer_in_one_query(db, audited_tables):
+    per_year = defaultdict(Decimal)
+    for line in audited_tables["investment_lines"].to_pylist():
+        per_year[line["year"]] += line["amount_million_vnd"]
+    got = db.sql("SELECT year, amount_million_vnd FROM investment_by_year").fetchall()
+    assert dict(got) == dict(per_year) and len(got) > 1 and [y for y, _ in got] == sorted(per_year)
+    items = {(i["item_code"]): i["pillar"] for i in audited_tables["budget_items"].to_pylist()}
+    by_area_level = defaultdict(Decimal)
+    for line in audited_tables["budget_lines"].to_pylist():
+        if "all" not in (line["budget_level"], line["expenditure_type"]):
+            by_area_level[(items[line["item_code"]], line["budget_level"])] += line["amount_million_vnd"]
+    rows = db.sql("SELECT pillar, budget_level, amount_million_vnd FROM budget_by_pillar_and_level").fetchall()
+    assert {(p, lvl): a for p, lvl, a in rows} == dict(by_area_level) and len(rows) == len(by_area_level)
+
+
+def test_every_view_for_readers_is_listed_with_its_sentence_in_the_readme(db, built_package):
+    views = {name for (name,) in db.sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+             if not name.startswith("audit_")}
+    readme = (built_package / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^  - `(\w+)`: (.+)$", readme, flags=re.M))
+    assert views <= set(listed) and {"investment_by_year", "budget_by_pillar_and_level"} <= views
+    for name in views:
+        vi, _, en = listed[name].partition(" / ")
+        assert vi.endswith(".") and en.endswith(".") and len(en.split()) > 4, name

@@ -4,15 +4,27 @@ in the package, CITATION.cff, and what the README and the description tell reade
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 import yaml
+from helpers import copy_package
 
+from kehoach.core.model import resource_names
 from kehoach.core.settings import settings
 from kehoach.package.citation import CITATION_FILE
+from kehoach.package.landing import stage_landing_page
+from kehoach.package.layout import parquet_path
+from kehoach.package.readme import stage_readme
+from kehoach.publish import ckan_fields
+from kehoach.publish.metadata import dataset_meta
+from kehoach.publish.snapshot import open_package
 
 NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
 
@@ -25,10 +37,14 @@ def test_v2_identity_and_contributors(built_package):
     desc = descriptor(built_package)
     assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
     assert desc["id"] == desc["homepage"] == settings().dataset_url(NAME)
+    # the publisher is the portal's organisation (the default one here), also the contact; the
+    # plan's issuer is the creator of the source, never the publisher
     publisher = next(c for c in desc["contributors"] if "publisher" in c["roles"])
-    assert publisher["title"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
-    assert publisher["title_en"] == "People's Committee of Quang Ngai"
-    assert any("contact" in c["roles"] for c in desc["contributors"])
+    assert (publisher["title"], publisher["roles"], publisher["path"]) == (
+        "kehoach", ["publisher", "contact"], settings().portal_url)
+    issuer = next(c for c in desc["contributors"] if "creator" in c["roles"])
+    assert (issuer["title"], issuer["title_en"], issuer["roles"]) == (
+        "Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai", ["creator"])
     assert desc["issued"] == desc["created"]  # the first version
 
 
@@ -56,7 +72,8 @@ def test_citation_cff(built_package):
     cff = yaml.safe_load((built_package / CITATION_FILE).read_text(encoding="utf-8"))
     desc = descriptor(built_package)
     assert cff["cff-version"] == "1.2.0" and cff["type"] == "dataset"
-    assert cff["authors"] == [{"name": "Ủy ban nhân dân tỉnh Quảng Ngãi"}]
+    assert cff["authors"] == [{"name": "kehoach", "website": settings().portal_url}]  # the publisher
+    assert cff["references"][0]["authors"] == [{"name": "Ủy ban nhân dân tỉnh Quảng Ngãi"}]  # the issuer
     assert cff["version"] == desc["version"] and cff["url"] == desc["homepage"]
     assert cff["date-released"] == desc["created"][:10] and cff["license"] == "CC-BY-4.0"
     plan = cff["references"][0]
@@ -67,7 +84,7 @@ def test_readme_warns_about_naive_csv_and_says_how_to_cite(built_package):
     readme = (built_package / "README.md").read_text(encoding="utf-8")
     assert "`2.10` thành số 2.1" in readme and "`2.10` into the number 2.1" in readme
     assert "pd.read_csv('data/budget_lines.csv', dtype=str)" in readme
-    assert "pd.read_parquet('data/budget_lines.parquet')" in readme
+    assert "pd.read_parquet('data/budget_lines.parquet', dtype_backend='pyarrow')" in readme
     assert "read_csv('data/budget_lines.csv', all_varchar=true)" in readme
     assert "data/kehoach.xlsx" in readme and "data/kehoach.duckdb" in readme
     assert "## Trích dẫn / How to cite" in readme and CITATION_FILE in readme
@@ -102,3 +119,62 @@ def test_the_duckdb_lines_in_the_readme_run(built_package, monkeypatch):
     con.sql(attach)
     total = con.sql(select.replace("SELECT *", "SELECT sum(amount_million_vnd)")).fetchall()[0][0]
     assert total == sum(pq.read_table("data/budget_lines.parquet").column("amount_million_vnd").to_pylist())
+
+
+def test_where_the_source_was_published_is_shown_or_said_unknown(built_package, plan_path, tmp_path):
+    origin = json.loads(plan_path.with_suffix(".origin.json").read_text(encoding="utf-8"))
+    assert origin["url"] is None and origin["url_note"]  # raw/: the exact page was not recorded
+    source = descriptor(built_package)["sources"][0]
+    assert source["url_note"] == origin["url_note"] and "url" not in source
+    line = f"Nơi công bố / Published at: {origin['url_note']}"
+    assert line in (built_package / "README.md").read_text(encoding="utf-8")
+    assert html.escape(origin["url_note"]) in (built_package / "index.html").read_text(encoding="utf-8")
+    with open_package(copy_package(built_package, tmp_path / "copy"), validate=False) as snap:
+        meta = dataset_meta(snap)
+    fields = ckan_fields.dataset_fields(meta, NAME, "org")
+    # CKAN's 'url' (its dataset page's "Source"): the issuer's website, the page being unknown
+    assert fields["url"] == "https://www.quangngai.gov.vn" and origin["url_note"] in fields["notes"]
+    # a recorded page is shown wherever a reader looks for the official source
+    page = "https://thuvienphapluat.vn/van-ban/ke-hoach-219-kh-ubnd-2023.aspx"
+    meta.sources[0]["url"] = page
+    fields = ckan_fields.dataset_fields(meta, NAME, "org")
+    assert fields["url"] == page and f"**Nơi công bố / Published at:** <{page}>" in fields["notes"]
+    staged = copy_package(built_package, tmp_path / "staged")
+    shipped = staged / "source" / plan_path.with_suffix(".origin.json").name
+    shipped.write_text(json.dumps({**origin, "url": page}, ensure_ascii=False), encoding="utf-8")
+    tables = {n: pq.read_table(built_package / parquet_path(n)) for n in resource_names()}
+    desc = descriptor(built_package)
+    extra = {k: desc[k] for k in ("name", "version", "created", "homepage", "id", "title_vi")}
+    stage_readme(tables, staged, extra)
+    stage_landing_page(tables, staged, extra)
+    assert f"Nơi công bố / Published at: {page}" in (staged / "README.md").read_text(encoding="utf-8")
+    assert f'<a href="{page}">' in (staged / "index.html").read_text(encoding="utf-8")
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _pandas_lines(text: str) -> list[str]:
+    blocks = re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)
+    return [line.split("  #")[0] for block in blocks for line in block.splitlines() if "pd.read_" in line]
+
+
+@pytest.mark.parametrize("readme", ["package", "repository"])
+def test_the_pandas_lines_of_the_readmes_run_and_give_typed_columns(built_package, monkeypatch, readme):
+    if readme == "package":
+        monkeypatch.chdir(built_package)
+        lines = _pandas_lines((built_package / "README.md").read_text(encoding="utf-8"))
+    else:
+        monkeypatch.chdir(built_package.parent)  # the README's paths start at output/
+        lines = _pandas_lines(README.read_text(encoding="utf-8"))
+    parquet = next(line for line in lines if "read_parquet" in line)
+    frame = eval(parquet.split("; ", 1)[1], {"pd": pd})
+    assert str(frame["amount_million_vnd"].dtype) == "decimal128(20, 6)[pyarrow]"
+    assert frame["amount_million_vnd"].sum() == sum(pq.read_table("data/budget_lines.parquet" if readme == "package"
+                                                                  else "output/data/budget_lines.parquet")
+                                                    .column("amount_million_vnd").to_pylist())
+    tasks = eval(parquet.split("; ", 1)[1].replace("budget_lines", "tasks"), {"pd": pd})
+    months = tasks["deadline_date"].dt.month.dropna()  # what failed on the object column pandas gave
+    assert len(months) > 0 and set(months) <= set(range(1, 13))
+    text = eval(next(line for line in lines if "read_csv" in line).split("; ", 1)[1], {"pd": pd})
+    assert {"2.10", "2.1"} <= set(text["item_code"])

@@ -119,8 +119,30 @@ def test_the_budget_chart_adds_up_to_the_budget_lines(built_package):
              if r["budget_level"] != "all" and r["expenditure_type"] != "all"]
     total = sum(r["amount_million_vnd"] for r in lines)
     svg = (built_package / CHARTS_DIR / "budget_by_area_level.svg").read_text(encoding="utf-8")
-    bar_totals = [Decimal(v.replace(",", "")) for v in re.findall(r'class="total">([0-9,.]+)</text>', svg)]
+    # written as a Vietnamese reader reads numbers: '.' groups thousands, ',' starts decimals
+    bar_totals = [Decimal(v.replace(".", "").replace(",", "."))
+                  for v in re.findall(r'class="total">([0-9,.]+)</text>', svg)]
     assert sum(bar_totals) == total > 0
+
+
+GROUPED = r"\d{1,3}(?:[.,]\d{3})+(?:[.,]\d+)?"
+
+
+def test_numbers_are_written_as_each_language_reads_them(built_package, html):
+    total = sum(r["amount_million_vnd"] for r in tables_rows(built_package, "budget_lines")
+                if r["budget_level"] != "all" and r["expenditure_type"] != "all")
+    text = unescape(html)
+    vi = f"{total:,.0f}".replace(",", ".")
+    assert f"{vi} triệu đồng kinh phí" in text and f"{total:,.0f} million VND of estimated budget" in text
+    # every grouped figure the page and its charts show: Vietnamese style unless it is the English half
+    for figure, unit in re.findall(rf"({GROUPED}) (triệu đồng|million VND)", text):
+        style = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?" if unit == "million VND" else r"\d{1,3}(?:\.\d{3})+(?:,\d+)?"
+        assert re.fullmatch(style, figure), (figure, unit)
+    for svg in (built_package / CHARTS_DIR).glob("*.svg"):
+        shown = re.findall(r">([^<]*)</text>", svg.read_text(encoding="utf-8"))
+        assert not [t for t in shown if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", t)], svg.name
+    assert any(re.fullmatch(r"\d{1,3}(?:\.\d{3})+", t) for t in re.findall(
+        r">([^<]*)</text>", (built_package / CHARTS_DIR / "budget_by_area_level.svg").read_text(encoding="utf-8")))
 
 
 def tables_rows(package: Path, name: str) -> list[dict]:
@@ -130,6 +152,7 @@ def tables_rows(package: Path, name: str) -> list[dict]:
 def test_the_same_data_gives_the_same_bytes(built_package, tmp_path):
     desc = descriptor(built_package)
     extra = {k: desc[k] for k in ("name", "version", "created", "homepage", "title_vi")}
+    shutil.copytree(built_package / "source", tmp_path / "source")  # where the page says the text was published
     written = stage_landing_page(load_tables(built_package), tmp_path, extra)
     assert [r["hash"] for r in written] == [
         next(r["hash"] for r in desc["resources"] if r["name"] == w["name"]) for w in written]
@@ -185,3 +208,35 @@ def test_a_package_of_two_plans_gets_one_page_for_both(plan_path, tmp_path):
     charts = str(len(chart_resources(descriptor(out))))
     assert (check["charts"], check["charts-drawn"], check["errors"]) == (charts, charts, "0")
     assert console_messages(run.stderr) == []
+
+
+def _covering_family(stack: str, text: str) -> str | None:
+    """The first family of a CSS font stack that fontconfig says has a glyph for every letter of ``text``."""
+    charset = " ".join(f"{ord(c):x}" for c in sorted(set(text)) if not c.isspace())
+    for family in (f.strip().strip('"') for f in stack.split(",")):
+        found = subprocess.run(["fc-list", f":family={family}:charset={charset}", "family"],
+                               capture_output=True, text=True, check=True).stdout
+        if found.strip():
+            return family
+    return None
+
+
+@pytest.mark.browser
+def test_the_citation_block_is_drawn_in_a_font_with_every_vietnamese_letter(html, tmp_path):
+    style = re.search(r"<style>(.*?)</style>", html, flags=re.S).group(1)
+    citation = re.search(r"<pre>(.*?)</pre>", html, flags=re.S).group(1)
+    stack = re.search(r"\bpre \{[^}]*font-family: ([^;]+);", style)
+    assert stack, "the citation block names its fonts (the browser's monospace lacks Vietnamese letters)"
+    family = _covering_family(stack.group(1), unescape(citation))
+    assert family, f"no font of {stack.group(1)} has every letter of the citation"
+    shots = []
+    for name, attribute in (("page", ""), ("reference", f" style=\"font-family: '{family}'\"")):
+        page = tmp_path / f"{name}.html"
+        page.write_text(f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><style>{style}'
+                        f"pre {{ font-size: 28px; }}</style></head><body><pre{attribute}>{citation}</pre></body>"
+                        "</html>", encoding="utf-8")
+        shot = tmp_path / f"{name}.png"
+        chromium(page, tmp_path / f"profile-{name}", "--window-size=1000,600", f"--screenshot={shot}")
+        shots.append(shot.read_bytes())
+    # every letter drawn from that font, none composed from a fallback's pieces ('Kê´hoạch')
+    assert shots[0] == shots[1] and len(shots[0]) > 10_000

@@ -205,3 +205,16 @@ def test_a_markdown_plan_reads_its_heading_front_matter_and_its_task_appendix_af
     names = [t["name"] for t in tables["tasks"].to_pylist()]
     assert not any(n.startswith(("Tỷ lệ doanh nghiệp", "Chi cho nghiên cứu", "Số lượng đơn")) for n in names)
     assert names[-1].startswith("Tích cực, chủ động tham gia định hình các khuôn khổ")
+def test_inspect_reports_the_warnings_the_build_gives(plan_path, caplog, capsys):
+    with caplog.at_level(logging.WARNING, logger="kehoach"):
+        parse_source(read_source(plan_path))
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"{plan_path}:81: reference 'Đề án 06' names no single known document" in warned
+    caplog.clear()
+    problems = inspect_file(plan_path).as_dict()["problems"]
+    for message in warned:
+        line, what = message.removeprefix(f"{plan_path}:").split(": ", 1)
+        assert {"line": int(line), "message": f"warning: {what}"} in problems
+    assert not caplog.records  # reported, not printed as well
+    assert cli.main(["inspect", str(plan_path)]) == 0
+    assert f"{plan_path}:81: warning: reference 'Đề án 06' names no single known document" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from ckan_helpers import key
 from helpers import change_table, copy_package, descriptor, trimmed_package
 
 from kehoach.core.model import load_schema
@@ -39,7 +40,7 @@ def search(ckan, resource_id: str) -> dict:
 
 
 def resources(ckan, dataset: str) -> dict[str, dict]:
-    return {r["name"]: r for r in ckan.show(dataset)["resources"]}
+    return {key(r): r for r in ckan.show(dataset)["resources"]}
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ import rdflib
 from helpers import copy_package
 from rdflib import namespace as ns
 
+from kehoach import build
 from kehoach.core.files import sha256_file
 from kehoach.publish import ckan_fields
 from kehoach.publish.metadata import dataset_meta
@@ -22,6 +23,9 @@ from kehoach.publish.targets import publish
 SHAPES = Path(__file__).resolve().parents[1] / "fixtures" / "dcat-ap" / "dcat-ap-3.0-shacl.ttl"
 NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
 PORTAL = "https://data.example.gov.vn/kehoach/"
+ORGANISATION = {"KEHOACH_PUBLISHER": "Cổng dữ liệu mở thử nghiệm", "KEHOACH_PUBLISHER_EMAIL": "opendata@example.gov.vn",
+                "KEHOACH_PUBLISHER_URL": "https://example.gov.vn/"}
+PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
@@ -36,12 +40,17 @@ def shapes() -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory, built_package) -> Path:
-    """The portal with the package published twice (two datasets in one catalogue), at PORTAL."""
+    """The package rebuilt for the organisation ORGANISATION at PORTAL, published twice (two datasets
+    in one catalogue)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("KEHOACH_PORTAL_URL", PORTAL.rstrip("/"))  # the trailing slash is added
+    for variable, value in ORGANISATION.items():
+        mp.setenv(variable, value)
     root = tmp_path_factory.mktemp("dcat")
     package = copy_package(built_package, root / "output")
     try:
+        source = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))["sources"][0]
+        assert build.run_build([package / source["path"]], package).version == "1.0.1"  # the settings changed
         publish(package, root / "portal")
         publish(package, root / "portal", dataset="second-copy")
     finally:
@@ -111,11 +120,21 @@ def test_dataset_says_who_where_when_and_what(portal):
     assert set(graph.objects(dataset, ns.DCTERMS.language)) == {rdflib.URIRef(f"{EU}language/VIE"),
                                                            rdflib.URIRef(f"{EU}language/ENG")}
     assert rdflib.URIRef(f"{EU}data-theme/GOVE") in set(graph.objects(dataset, ns.DCAT.theme))
+    # the publisher is the portal's organisation; the plan's issuer is the author of the source
     publisher = graph.value(dataset, ns.DCTERMS.publisher)
-    names = {str(n) for n in graph.objects(publisher, ns.FOAF.name)}
-    assert names == {"Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai"}
+    assert {str(n) for n in graph.objects(publisher, ns.FOAF.name)} == {ORGANISATION["KEHOACH_PUBLISHER"]}
+    assert graph.value(publisher, ns.FOAF.mbox) == rdflib.URIRef("mailto:opendata@example.gov.vn")
+    assert graph.value(publisher, ns.FOAF.homepage) == rdflib.URIRef("https://example.gov.vn/")
     contact = graph.value(dataset, ns.DCAT.contactPoint)
-    assert str(graph.value(contact, VCARD.fn)) == "Ủy ban nhân dân tỉnh Quảng Ngãi"
+    assert str(graph.value(contact, VCARD.fn)) == ORGANISATION["KEHOACH_PUBLISHER"]
+    assert graph.value(contact, VCARD.hasEmail) == rdflib.URIRef("mailto:opendata@example.gov.vn")
+    issuer = {"Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai"}
+    assert {str(n) for n in graph.objects(graph.value(dataset, ns.DCTERMS.creator), ns.FOAF.name)} == issuer
+    source = graph.value(dataset, PROV.wasDerivedFrom)
+    assert str(graph.value(source, ns.DCTERMS.identifier)) == "219/KH-UBND"
+    assert {str(n) for n in graph.objects(graph.value(source, ns.DCTERMS.creator), ns.FOAF.name)} == issuer
+    catalog_publisher = load(portal / "catalog.jsonld").value(rdflib.URIRef(PORTAL), ns.DCTERMS.publisher)
+    assert catalog_publisher is not None
     places = list(graph.objects(dataset, ns.DCTERMS.spatial))
     labels = {str(label) for p in places for label in graph.objects(p, ns.SKOS.prefLabel)}
     assert "tỉnh Quảng Ngãi" in labels and rdflib.URIRef(f"{EU}country/VNM") in places
@@ -136,8 +155,9 @@ def test_ckan_fields_carry_the_same_iris_for_ckanext_dcat(built_package, tmp_pat
         tasks = ckan_fields.resource_fields(snap.file("tasks"), str(meta.licence["path"]))
     assert json.loads(extras["theme"])[0] == f"{EU}data-theme/GOVE"
     assert json.loads(extras["conforms_to"]) == ["https://datapackage.org/standard/data-package/"]
-    assert extras["publisher_name"] == extras["contact_name"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
-    assert extras["publisher_url"] == "https://www.quangngai.gov.vn"
+    assert extras["publisher_name"] == extras["contact_name"] == "kehoach"  # the default organisation
+    assert extras["creator_name"] == "Ủy ban nhân dân tỉnh Quảng Ngãi"
+    assert extras["creator_url"] == "https://www.quangngai.gov.vn"
     assert extras["spatial_text"] == "tỉnh Quảng Ngãi" and extras["issued"] == meta.created
     assert extras["access_rights"] == f"{EU}access-right/PUBLIC"
     assert tasks["license"] == "https://creativecommons.org/licenses/by/4.0/"

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pyarrow.parquet as pq
 import pytest
-from ckan_helpers import assert_published
+from ckan_helpers import assert_published, key
 from corpus import variant
 from helpers import PLAN_FILE
 
@@ -41,7 +41,7 @@ def datastore_rows(ckan, resource_id: str) -> list[dict]:
 
 
 def resource(shown: dict, name: str) -> dict:
-    return next(r for r in shown["resources"] if r["name"] == name)
+    return next(r for r in shown["resources"] if key(r) == name)
 
 
 @pytest.fixture(scope="module")

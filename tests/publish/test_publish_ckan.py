@@ -7,14 +7,17 @@ CKAN saved the write, a crash between two uploads).
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+import subprocess
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from ckan_helpers import assert_published
+from ckan_helpers import assert_published, key
 from helpers import (
     add_file,
     change_table,
@@ -33,7 +36,12 @@ pytestmark = pytest.mark.ckan
 
 
 def keys(package: Path) -> list[str]:
-    return [r["name"] for r in descriptor(package)["resources"]] + [DESCRIPTOR_KEY, ZIP_KEY]
+    """The package's files in the order the dataset page lists them: the ZIP, the workbook, the
+    landing page, then the rest in the package's order."""
+    resources = descriptor(package)["resources"]
+    first = [ZIP_KEY, *(r["name"] for r in resources if r.get("format") == "xlsx"),
+             *(r["name"] for r in resources if r["path"] == "index.html")]
+    return first + [k for k in [*(r["name"] for r in resources), DESCRIPTOR_KEY] if k not in first]
 
 
 def to_ckan(ckan, package: Path, dataset: str, **options):
@@ -83,7 +91,8 @@ def test_first_publish_creates_the_dataset_with_every_resource(first, local_ckan
     assert {t["name"] for t in shown["tags"]} == set(desc["keywords"])
     assert extras["plan_number"] == "219/KH-UBND" and extras["title_en"] == desc["title_en"]
     assert extras["source_sha256"] == desc["sources"][0]["hash"].removeprefix("sha256:")
-    tasks = next(r for r in shown["resources"] if r["name"] == "tasks")
+    tasks = next(r for r in shown["resources"] if key(r) == "tasks")
+    assert tasks["name"] == "Nhiệm vụ và phân công / Tasks and assignments (CSV)"
     assert tasks["format"] == "CSV" and tasks["rows"] == "74" and "Nhiệm vụ" in tasks["description"]
     assert tasks["url"].endswith("/download/tasks.csv")
 
@@ -128,7 +137,7 @@ def test_a_file_that_left_the_package_is_deleted_and_foreign_resources_stay(loca
     remove_resource(package, "notes")
     report = to_ckan(local_ckan, package, dataset)
     assert report.deleted == ["notes"] and sorted(report.updated) == sorted([DESCRIPTOR_KEY, ZIP_KEY])
-    names = [r["name"] for r in local_ckan.show(dataset)["resources"]]
+    names = [key(r) for r in local_ckan.show(dataset)["resources"]]
     assert "notes" not in names and "added-by-hand" in names
     assert_published(local_ckan, dataset, package)
 
@@ -250,10 +259,11 @@ def test_a_file_over_the_upload_limit_fails_naming_it_and_a_fixed_package_conver
     message = str(err.value)
     assert message.startswith(f"{package / 'extra' / 'big.bin'}: CKAN rejected the upload of resource 'big-file'")
     assert "over the portal's upload limit" in message and "File upload too large" in message
-    assert "big-file" not in [r["name"] for r in local_ckan.show(dataset)["resources"]]  # no partial junk
+    assert "big-file" not in [key(r) for r in local_ckan.show(dataset)["resources"]]  # no partial junk
     remove_resource(package, "big-file")
     report = to_ckan(local_ckan, package, dataset)
-    assert report.created == [DESCRIPTOR_KEY, ZIP_KEY] and not report.updated and not report.deleted
+    # the ZIP, listed first, went up before the failure: it is replaced by the fixed package's
+    assert report.created == [DESCRIPTOR_KEY] and report.updated == [ZIP_KEY] and not report.deleted
     assert_published(local_ckan, dataset, package)
 
 
@@ -297,3 +307,51 @@ def test_cli_publishes_through_the_prefect_flow(prefect_harness, local_ckan, sma
         assert token not in text
     for path in [*package.rglob("*"), *small_package.rglob("*")]:
         assert not path.is_file() or token.encode() not in path.read_bytes()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def rendered(url: str, profile: Path) -> str:
+    """The page as headless Chromium renders it (the DOM after its scripts ran)."""
+    assert CHROMIUM.is_file(), "chromium is missing: `make browser` installs it"
+    return subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--disable-background-networking", f"--user-data-dir={profile}", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+@pytest.mark.browser
+def test_the_dataset_page_in_ckan_reads_in_words_checked_in_chromium(first, local_ckan, built_package, tmp_path):
+    dataset, *_ = first
+    shown = local_ckan.show(dataset)
+    page = html.unescape(rendered(f"{local_ckan.url}/dataset/{dataset}", tmp_path / "profile"))
+    listed = re.findall(r'class="heading"[^>]*aria-label="Navigate to resource: ([^"]+)"', page)
+    names = [r["name"] for r in shown["resources"]]
+    assert listed == names and len(listed) == len(keys(built_package))
+    assert listed[0] == "Toàn bộ gói dữ liệu (ZIP) / The whole data package (ZIP)"
+    assert listed[1].endswith("(XLSX)") and listed[2].endswith("(HTML)")
+    assert [key(r) for r in shown["resources"][:3]] == keys(built_package)[:3]
+    assert all(not re.fullmatch(r"[a-z0-9-]+", n) for n in listed), "every resource is named in words"
+    tasks = next(r for r in shown["resources"] if key(r) == "tasks")
+    resource_page = rendered(f"{local_ckan.url}/dataset/{dataset}/resource/{tasks['id']}", tmp_path / "profile2")
+    # the fields are a list, not one paragraph
+    assert re.search(r"<li><code>plan_id</code> \(string\)", resource_page), "Cột / Fields is not a list"
+
+
+@pytest.mark.browser
+def test_the_organisation_is_made_from_the_publisher_settings(local_ckan, small_package, monkeypatch, tmp_path):
+    org = local_ckan.organisation("described")
+    settings = {"KEHOACH_PUBLISHER": "Cổng dữ liệu mở thử nghiệm",
+                "KEHOACH_PUBLISHER_DESCRIPTION": "Dữ liệu mở từ các văn bản kế hoạch của tỉnh.",
+                "KEHOACH_PUBLISHER_IMAGE": f"{local_ckan.url}/base/images/ckan-logo.png"}
+    for variable, value in settings.items():
+        monkeypatch.setenv(variable, value)
+    dataset = local_ckan.dataset("described")
+    to_ckan(local_ckan, small_package, dataset, org=org, plans=False)
+    shown = local_ckan.action("organization_show", id=org)
+    assert (shown["title"], shown["description"], shown["image_url"]) == (
+        settings["KEHOACH_PUBLISHER"], settings["KEHOACH_PUBLISHER_DESCRIPTION"], settings["KEHOACH_PUBLISHER_IMAGE"])
+    page = html.unescape(rendered(f"{local_ckan.url}/organization/{org}", tmp_path / "profile"))
+    assert settings["KEHOACH_PUBLISHER"] in page and settings["KEHOACH_PUBLISHER_DESCRIPTION"] in page
+    again = to_ckan(local_ckan, small_package, dataset, org=org, plans=False)
+    assert again.writes == 0  # the organisation says so already

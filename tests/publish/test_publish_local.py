@@ -3,9 +3,11 @@ mapping as plain functions (no CKAN, no Prefect server)."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -14,12 +16,14 @@ from pathlib import Path
 import pytest
 from helpers import add_file, change_table, copy_package, descriptor, rehash
 
+from flows import cli
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.core.paths import DEFAULT_PORTAL
+from kehoach.core.settings import settings
 from kehoach.publish import ckan_client, ckan_fields
 from kehoach.publish.snapshot import ZIP_KEY, check_name, check_package, open_package, slug_name, zip_time
-from kehoach.publish.targets import publish, resolve_target
+from kehoach.publish.targets import local_address_warning, publish, resolve_target
 
 NAME = "kehoach-quang-ngai-219-kh-ubnd-2023"
 
@@ -279,7 +283,7 @@ def test_dataset_fields_map_the_package_for_dcat(package):
     assert extras["modified"] == desc["created"] and json.loads(extras["language"]) == [
         "http://publications.europa.eu/resource/authority/language/VIE",
         "http://publications.europa.eu/resource/authority/language/ENG"]
-    assert tasks["name"] == "tasks" and tasks["format"] == "CSV" and tasks["rows"] == "74"
+    assert tasks["kehoach_key"] == "tasks" and tasks["format"] == "CSV" and tasks["rows"] == "74"
     assert tasks["hash"] == sha256_file(package / "data/tasks.csv") and tasks["kehoach_managed"] == "true"
     assert "Nhiệm vụ và phân công" in tasks["description"] and "`deadline_kind` (string)" in tasks["description"]
     assert json.loads(tasks["schema"])["primaryKey"] == ["plan_id", "task_code"]
@@ -293,7 +297,8 @@ def test_dataset_patch_keeps_foreign_extras_and_sees_no_change_when_equal(packag
     current = json.loads(json.dumps(desired))
     current["extras"].append({"key": "portal_note", "value": "added by a portal editor"})
     current["tags"].reverse()
-    current["url"] = None
+    assert desired["maintainer_email"] == ""  # the default publisher has no e-mail: CKAN gives None back
+    current["maintainer_email"] = None
     assert ckan_fields.dataset_patch(current, desired) == {}
     current["version"] = "0.9"
     current["extras"] = [e for e in current["extras"] if e["key"] != "plan_number"]
@@ -342,3 +347,112 @@ def test_build_flow_can_publish_to_the_portal_folder(prefect_harness, plan_path,
     assert result.notes[-1].startswith(f"{tmp_path / 'portal' / NAME}: {NAME} {result.version} published:")
     assert (tmp_path / "portal" / NAME / "datapackage.json").read_bytes() == (
         tmp_path / "output" / "datapackage.json").read_bytes()
+
+
+def _cli(args: list[str], **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("CKAN_", "KEHOACH_PORTAL_URL"))}
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, check=False,
+                          timeout=60, env={**environment, **env})
+
+
+def test_ckan_is_refused_the_local_default_portal_url_in_the_settings_or_in_the_package(package, monkeypatch):
+    ckan = {"CKAN_URL": "http://127.0.0.1:9", "CKAN_API_TOKEN": "not-used"}
+    result = _cli(["publish", "--out", str(package), "--target", "ckan"], **ckan)
+    assert result.returncode == 2
+    assert result.stderr.startswith("CKAN: the portal URL is the local default http://127.0.0.1:8000/ "
+                                    "(KEHOACH_PORTAL_URL is not set)")
+    assert result.stderr.count("\n") == 1
+    # a package built with the default, published once the setting is right: its id is still local
+    desc = descriptor(package)
+    desc["id"] = f"http://127.0.0.1:8000/{desc['name']}/"
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    result = _cli(["publish", "--out", str(package), "--target", "ckan"], KEHOACH_PORTAL_URL="https://x.example/",
+                  **ckan)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{package / 'datapackage.json'}: CKAN: the package's id is http://127.0.0.1:8000/")
+    monkeypatch.setenv("CKAN_API_TOKEN", "not-used")
+    with pytest.raises(KehoachError, match="under the local default portal URL"):
+        publish(package, "ckan", ckan_url="http://127.0.0.1:9")
+
+
+def test_the_local_default_portal_url_is_warned_about(monkeypatch):
+    monkeypatch.delenv("KEHOACH_PORTAL_URL")
+    assert local_address_warning() == (
+        "warning: the portal URL is the local default http://127.0.0.1:8000/ (KEHOACH_PORTAL_URL is not set): "
+        "a package published there cites an address only this machine opens; set KEHOACH_PORTAL_URL to the "
+        "portal's public address")
+    monkeypatch.setenv("KEHOACH_PORTAL_URL", "https://data.example.gov.vn")
+    assert local_address_warning() is None
+
+
+def test_cli_validate_checks_a_package_and_locates_what_is_wrong(package, capsys):
+    assert cli.main(["validate", str(package)]) == 0
+    tables = [r for r in descriptor(package)["resources"] if "schema" in r]
+    assert capsys.readouterr().out == (f"{package}: valid ({len(tables)} tables, "
+                                       f"{sum(r['rows'] for r in tables)} rows)\n")
+    csv = package / "data" / "tasks.csv"
+    csv.write_bytes(csv.read_bytes().replace(b"\n", b"\r\n", 1))
+    assert cli.main(["validate", str(package)]) == 2
+    assert capsys.readouterr().err == (f"{csv}: resource 'tasks': {csv.stat().st_size} bytes, but datapackage.json "
+                                       f"says {csv.stat().st_size - 1}; the package was changed after it was built: "
+                                       "rebuild it\n")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+def test_the_portal_has_a_front_page_listing_every_dataset_checked_in_chromium(package, tmp_path):
+    portal = tmp_path / "portal"
+    publish(package, portal, plans=False)
+    publish(package, portal, dataset="second-copy", plans=False)
+    catalog = json.loads((portal / "catalog.json").read_text(encoding="utf-8"))
+    assert CHROMIUM.is_file(), "chromium is missing: `make browser` installs it"
+    run = subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+                          "--enable-logging=stderr", "--v=0", "--dump-dom", (portal / "index.html").as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True)
+    dom = run.stdout
+    rows = re.findall(r'<tr class="dataset">(.*?)</tr>', dom, flags=re.S)
+    assert len(rows) == len(catalog["datasets"]) == 2
+    for entry, row in zip(catalog["datasets"], rows, strict=True):
+        created = entry["created"][:10]
+        assert f'<a href="{entry["name"]}/">{html.escape(entry["title_vi"])}</a>' in row
+        assert f"<td>{entry['version']}</td>" in row
+        assert f"{created[8:10]}/{created[5:7]}/{created[:4]}" in row  # the date as Vietnamese write it
+        assert f'<a href="{entry["zip"]["path"]}">ZIP</a>' in row
+        assert (portal / entry["name"] / "index.html").is_file()  # where the link leads: the landing page
+    assert [line for line in run.stderr.splitlines() if ":CONSOLE" in line] == []
+    before = tree(portal)
+    publish(package, portal, plans=False)  # unchanged: the page is not written again
+    assert tree(portal) == before
+
+
+def test_ckan_resources_are_named_in_words_the_zip_workbook_and_landing_page_first(package):
+    with open_package(package, validate=False) as snap:
+        files = ckan_fields.resource_order(snap.files)
+        assert [(f.role, f.format, f.path) for f in files[:3]] == [
+            ("archive", "zip", f"{NAME}-1.0.0.zip"), ("file", "xlsx", "data/kehoach.xlsx"),
+            ("file", "html", "index.html")]
+        assert [f.key for f in files[3:]] == [f.key for f in snap.files if f not in files[:3]]
+        tasks = ckan_fields.resource_fields(snap.file("tasks"))
+        assert (tasks["name"], tasks["kehoach_key"]) == ("Nhiệm vụ và phân công / Tasks and assignments (CSV)", "tasks")
+        archive = ckan_fields.resource_fields(files[0])
+        assert archive["name"] == "Toàn bộ gói dữ liệu (ZIP) / The whole data package (ZIP)"
+        # a Markdown list starts after a blank line: else CKAN shows the fields as one paragraph
+        assert "Cột / Fields:\n\n- `plan_id` (string)" in tasks["description"]
+        # published before resources had keys: matched by name still
+        assert ckan_fields.stands_for({"name": "tasks"}, snap.file("tasks"))
+        assert not ckan_fields.stands_for({"name": "tasks", "kehoach_key": "tasks-parquet"}, snap.file("tasks"))
+
+
+def test_the_ckan_organisation_is_described_by_the_publisher_settings(monkeypatch):
+    monkeypatch.setenv("KEHOACH_PUBLISHER", "Cổng dữ liệu mở thử nghiệm")
+    monkeypatch.setenv("KEHOACH_PUBLISHER_DESCRIPTION", "Dữ liệu mở từ các văn bản kế hoạch.")
+    monkeypatch.setenv("KEHOACH_PUBLISHER_IMAGE", "https://example.gov.vn/logo.png")
+    desired = ckan_fields.organisation_fields("kehoach", settings())
+    assert desired == {"name": "kehoach", "title": "Cổng dữ liệu mở thử nghiệm",
+                       "description": "Dữ liệu mở từ các văn bản kế hoạch.", "image_url": "https://example.gov.vn/logo.png"}
+    assert ckan_fields.organisation_patch({**desired, "id": "x"}, desired) == {}
+    assert ckan_fields.organisation_patch({"name": "kehoach", "title": "kehoach"}, desired) == {
+        k: v for k, v in desired.items() if k != "name"}

@@ -18,6 +18,7 @@ from helpers import PLAN_FILE, plan_text, write_plan
 from flows import cli
 from kehoach import build
 from kehoach.core.errors import KehoachError
+from kehoach.publish.targets import stale_settings_warning
 from kehoach.read.sources import origin_path
 
 ROW = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số; Ngày Chuyển đổi số | - | - | 360 | - |"
@@ -129,3 +130,34 @@ def test_a_lowered_line_limit_applies_to_a_changed_text_only(built, monkeypatch)
     plan.write_text(plan_text() + "\n", encoding="utf-8")
     with pytest.raises(KehoachError, match="KEHOACH_MAX_LINE_CHARS"):
         build.preflight([plan], out)
+
+
+def test_a_changed_setting_rebuilds_every_file_that_carries_it_and_the_changelog_names_it(built, monkeypatch):
+    plan, out = built
+    old = _descriptor(out)["id"]
+    new_portal = "https://data.example.gov.vn/kehoach/"
+    monkeypatch.setenv("KEHOACH_PORTAL_URL", new_portal)
+    result, _ = _run(plan, out)
+    assert (result.changed, result.version) == (True, "1.0.1")
+    desc = _descriptor(out)
+    assert desc["id"] == desc["homepage"] == f"{new_portal}{desc['name']}/" != old
+    for name in ("CITATION.cff", "README.md", "index.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert desc["id"] in text and old not in text, name
+    assert "KEHOACH_PORTAL_URL" in desc["change_summary"] and "KEHOACH_PORTAL_URL" in desc["change_summary_vi"]
+    assert build.versioning.read_state(out)["history"][-1]["settings_changed"] == ["KEHOACH_PORTAL_URL"]
+    # the same settings again: nothing to do
+    assert _run(plan, out)[0].changed is False
+    monkeypatch.setenv("KEHOACH_PUBLISHER_EMAIL", "opendata@example.gov.vn")
+    result, _ = _run(plan, out)
+    assert (result.changed, result.version) == (True, "1.0.2")
+    assert "KEHOACH_PUBLISHER_EMAIL" in _descriptor(out)["change_summary"]
+
+
+def test_publishing_a_package_built_with_other_settings_says_so(built, monkeypatch):
+    _plan, out = built
+    assert stale_settings_warning(out) is None
+    monkeypatch.setenv("KEHOACH_CONTACT_EMAIL", "hoidap@example.gov.vn")
+    assert stale_settings_warning(out) == (
+        f"warning: {out} was built with other values of KEHOACH_CONTACT_EMAIL: its id, citation and landing page "
+        "say the old ones; run 'kehoach refresh' to rebuild it with the settings now in force")
