@@ -103,6 +103,7 @@ def test_a_removed_origin_record_is_a_changed_input(built):
     assert not check.unchanged and check.version == "1.0.0"
 
 
+@pytest.mark.prefect  # the CLI's build starts its temporary Prefect server at once, as the text is read
 def test_a_text_changed_into_one_that_does_not_decode_is_located_before_any_write(built, capsys):
     plan, out = built
     before = _files(out)
