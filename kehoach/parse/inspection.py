@@ -68,7 +68,7 @@ def inspect_file(path: str | Path) -> Report:
     except KehoachError as exc:
         report.problem(exc.line, exc.message)
         return report
-    _, start = read_related(source.lines)
+    _, start = read_related(source.lines, source.path)
     fm = read_front_matter(source.lines, start, source.path)
     for p in fm.problems:
         report.problem(p.line, p.message)

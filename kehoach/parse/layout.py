@@ -143,7 +143,7 @@ def parse_document(source: SourceText) -> PlanDocument:
     return doc
 
 
-def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEntry], int]:
+def read_related(lines: tuple[str, ...], path: str) -> tuple[list[RelatedEntry], int]:
     """The leading list(s) of related documents; returns them and the index of the first other line.
     A list number beyond int64 is refused on its line (``path``)."""
     related: list[RelatedEntry] = []
@@ -153,7 +153,7 @@ def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEn
         if m:
             position = small_int(m[1])
             if position is None:
-                raise KehoachError(f"list number {m[1][:20]}… is too large", path or None, i + 1)
+                raise KehoachError(f"list number {m[1][:20]}… is too large", path, i + 1)
             related.append(RelatedEntry(i + 1, position, m[2]))
         elif text:
             return related, i
@@ -197,16 +197,17 @@ def _footnote_start(lines: tuple[str, ...], start: int) -> int:
 
 
 def _parse_footnotes(lines: tuple[str, ...], start: int) -> list[Footnote]:
-    notes: list[Footnote] = []
+    # Each note's lines are gathered and cleaned once: cleaning the text so far at each
+    # continuation line made a long note quadratic.
+    notes: list[tuple[str, int, list[str]]] = []  # (marker, line, texts)
     for n in range(start, len(lines)):
         text = lines[n].strip()
         m = FOOTNOTE.match(text)
         if m:
-            notes.append(Footnote(m[1], clean(m[2]), n + 1))
+            notes.append((m[1], n + 1, [m[2]]))
         elif text and notes:
-            last = notes[-1]
-            notes[-1] = Footnote(last.marker, clean(f"{last.text} {text}"), last.line)
-    return notes
+            notes[-1][2].append(text)
+    return [Footnote(marker, clean(" ".join(texts)), line) for marker, line, texts in notes]
 
 
 def _parse_header(lines: tuple[str, ...], start: int, path: str) -> tuple[PlanHeader, int]:

@@ -16,10 +16,12 @@ import pytest
 from helpers import plan_text, write_plan
 from mutator import outcome
 
+from flows import cli
 from flows.cli import _exit_on_signal, filesystem_error
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write, clean_leftovers, exclusive_lock, link_or_copy_tree, swap_in
 from kehoach.core.model import money_digits
+from kehoach.core.text import slug
 from kehoach.parse.corpus import parse_sources
 from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
 from kehoach.read.sources import discover, read_source
@@ -120,6 +122,68 @@ def test_a_related_list_number_beyond_int64_names_its_line(tmp_path):
     text = f"- {'9' * 5000} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{plan_text()}"
     result = outcome(text, tmp_path / "plan.txt")
     assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:1: list number 99999999999999999999… is too large")
+
+
+def test_a_20_digit_list_number_is_refused_on_its_line_by_the_parse_and_by_inspect(tmp_path, capsys):
+    text = f"- {'1' * 20} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{plan_text()}"
+    result = outcome(text, tmp_path / "plan.txt")
+    message = f"{tmp_path / 'plan.txt'}:1: list number {'1' * 20}… is too large"
+    assert result.kind == "located" and result.detail.startswith(message), result
+    assert cli.main(["inspect", str(tmp_path / "plan.txt")]) == 2
+    assert capsys.readouterr().err.startswith(message)
+
+
+def _law(k: int) -> str:
+    """A law's name of its own for each ``k`` (letters, no digit: a digit would make it a number)."""
+    word = ""
+    while True:
+        word, k = "abcdefghiklmnopqrstuvxy"[k % 23] + word, k // 23
+        if not k:
+            return f"Luật Thử nghiệm {word}"
+
+
+def _with_laws(count: int) -> str:
+    """The plan, its related list led by ``count`` distinct laws, its body citing the last by name."""
+    lines = plan_text().split("\n")
+    body = next(i for i, x in enumerate(lines) if x == "Phần II")
+    name = _law(count)
+    cite = f"- Theo ({name.lower()}), {name.upper()}; không phải {name}a."
+    return "\n".join([*(f"- {k} {_law(k)} 2020" for k in range(1, count + 1)), *lines[:body], cite, *lines[body:]])
+
+
+def test_laws_known_by_name_are_found_by_one_scan_not_a_pattern_compiled_for_each(tmp_path, monkeypatch):
+    """A related list of many distinct laws: each law's name is found where the body cites it (any case,
+    after a bracket, not inside a longer number); the patterns compiled do not grow with the laws."""
+    compiled: dict[int, set[str]] = {}
+    real_compile = re._compile
+    for count in (20, 60):
+        path = write_plan(tmp_path, _with_laws(count), f"plan-{count}.txt")
+        source = read_source(path)
+        parse_sources([source])  # every pattern compiled once per process is compiled by now
+        seen = compiled.setdefault(count, set())
+
+        def counting(pattern, flags, seen=seen):
+            seen.add(str(pattern))
+            return real_compile(pattern, flags)
+
+        monkeypatch.setattr(re, "_compile", counting)
+        tables = parse_sources([source])
+        monkeypatch.setattr(re, "_compile", real_compile)
+        line = next(i for i, x in enumerate(source.lines, 1) if x.startswith("- Theo (luật"))
+        cited = [(r["reference_text"], r["match"], r["doc_id"]) for r in tables["citations"].to_pylist()
+                 if r["source_line"] == line]
+        name, doc_id = _law(count), slug(f"{_law(count)} 2020")
+        assert cited == [(name.lower(), "name", doc_id), (name.upper(), "name", doc_id)]
+    assert len(compiled[60]) == len(compiled[20]) < 20, compiled[60] - compiled[20]
+
+
+def test_a_footnote_continued_over_many_lines_is_one_note_of_its_first_line(tmp_path):
+    lines = plan_text().rstrip("\n").split("\n")
+    text = "\n".join([*lines, "[9] Ghi chú", *(f"dòng {k}" for k in range(2000))])
+    tables = parse_sources([read_source(write_plan(tmp_path, text))])
+    note = tables["footnotes"].to_pylist()[-1]
+    assert (note["marker"], note["source_line"]) == ("9", len(lines) + 1)
+    assert note["text"] == "Ghi chú " + " ".join(f"dòng {k}" for k in range(2000))
 
 
 def test_a_cited_number_of_5000_digits_is_read(tmp_path):

@@ -43,6 +43,7 @@ from kehoach.parse.legal_documents import (
     number_matches,
     year_match_after,
 )
+from kehoach.parse.narrative.name_index import NameIndex
 from kehoach.parse.narrative.number_index import by_plain_number, by_short_key, leading_number, plain_number
 from kehoach.parse.narrative.outline import Outline, opener
 from kehoach.parse.state import ParseState
@@ -57,6 +58,7 @@ _TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(
 _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
 _SO = re.compile("số", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+_TRAILING_YEAR = re.compile(r"\s+\d{4}$")
 
 
 @dataclass(slots=True)  # one per reference found
@@ -101,6 +103,12 @@ def _name_before() -> re.Pattern[str]:
     """'Luật Giao dịch điện tử số ' right before '20/2023/QH15'."""
     types = "|".join(re.escape(t) for t in _named_types())
     return re.compile(rf"(?<!\w)(?:{types})(?:\s+[^\s;,()]+){{1,12}}?\s+số\s*[:.]?\s*$", re.IGNORECASE)
+
+
+@cache
+def _named_type_words() -> tuple[str, ...]:
+    """The last word of each named type ('luật'): a name starts with its type, so holds it."""
+    return tuple({caseless(t.split()[-1]) for t in _named_types()})
 
 
 @cache
@@ -292,28 +300,24 @@ def _by_name_only(doc: PlanDocument, state: ParseState, line: int, found: list[F
 # -- by name and short -----------------------------------------------------------------------
 
 def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
-    patterns = []
+    refs = []
     for ref in state.documents.docs.values():
         if ref.doc_type in _named_types() and ref.title:
-            name = re.sub(r"\s+\d{4}$", "", clean(ref.title))
+            name = _TRAILING_YEAR.sub("", clean(ref.title))
             if doc_type_at_start(name) and len(name.split()) > 1:
-                words = [re.escape(w) for w in name.split()]
-                patterns.append((re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE), ref))
+                refs.append((name.split(), ref))
+    index = NameIndex([words for words, _ in refs])
     new: list[Found] = []
     spans = _Spans(found)
-    # one scan per line for any of the names; the names one by one only where one is
-    anywhere = re.compile("|".join(f"(?:{p.pattern})" for p, _ in patterns), re.IGNORECASE) if patterns else None
-    first_words = {caseless(clean(ref.title).split()[0]) for _, ref in patterns}
     for n in lines:
         text = doc.source.line(n)
-        if anywhere is None or not holds_any(caseless(text), first_words) or not anywhere.search(text):
-            continue  # tried on a line only when it holds a name's first word: the alternation is slow
-        for pattern, ref in patterns:
-            for m in pattern.finditer(text):
-                if spans.free(n, m.start(), m.end()):
-                    spans.add(n, m.start(), m.end())
-                    new.append(Found(n, m.start(), m.end(), clean(m[0]), None, ref.doc_type, None, ref.doc_id,
-                                     "name"))
+        if not refs or not holds_any(caseless(text), _named_type_words()):
+            continue  # every name holds its type's last word ('luật'), as caseless text does
+        for k, start, end in index.matches(text):
+            if spans.free(n, start, end):  # the first name to take a span keeps it
+                spans.add(n, start, end)
+                ref = refs[k][1]
+                new.append(Found(n, start, end, clean(text[start:end]), None, ref.doc_type, None, ref.doc_id, "name"))
     return new
 
 
