@@ -24,7 +24,7 @@ from functools import cache
 from typing import NamedTuple
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.text import clean, key, slug
+from kehoach.core.text import caseless, clean, key, lines_holding, slug
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.appendix_blocks import FOOTNOTE, Appendix, find_appendix_starts, parse_appendix
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
@@ -40,6 +40,7 @@ _RELATED = re.compile(r"^-\s*(\d+)[.)]?\s+(\S.*)$")
 _FINISHED = re.compile(r"[.;:!?…)\]|\"”’]$")
 # Every state document closes with its recipients ('Nơi nhận:') and the signature.
 _RECIPIENTS = re.compile(r"^\s*Nơi nhận\s*:", re.IGNORECASE)
+_RECIPIENTS_WORDS = (caseless("Nơi nhận"),)  # what a line it matches holds once caseless
 _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+GIAI ĐOẠN\b|\s+ĐẾN\b|$)", re.IGNORECASE)
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
 
@@ -180,7 +181,10 @@ def unfinished_end(lines: tuple[str, ...]) -> int | None:
     signature, printed as plain lines by some sites) is complete however its last line ends.
     """
     last = next((n for n in range(len(lines) - 1, -1, -1) if lines[n].strip()), None)
-    if last is None or _FINISHED.search(lines[last].strip()) or any(_RECIPIENTS.match(t) for t in lines):
+    if last is None or _FINISHED.search(lines[last].strip()):
+        return None
+    folded = caseless("\n".join(lines)).split("\n")  # caseless per character: line for line the same
+    if any(_RECIPIENTS.match(lines[n]) for n in lines_holding(folded, _RECIPIENTS_WORDS)):
         return None
     return last + 1
 
