@@ -74,12 +74,6 @@ def _split(line: str, markdown: bool) -> tuple[list[str], bool]:
     return [clean(p) for p in parts], closed
 
 
-def _merge(cells: list[Cell], text: str) -> None:
-    """Continue the last (wrapped) cell with the first text of the next line."""
-    last = cells[-1]
-    cells[-1] = Cell(clean(f"{last.text} {text}"), last.line)
-
-
 def _close(row: list[Cell], tail: list[str]) -> None:
     """The last cell of ``row`` continued by the texts of the lines it wraps onto (then none are left):
     joined once, as merging each line into the text so far made a cell wrapped over many lines quadratic."""
@@ -145,24 +139,31 @@ def markdown_rows(lines: tuple[str, ...], i: int, path: str) -> tuple[list[list[
     rows: list[list[Cell]] = []
     continued: list[int] = []
     wrapped = False
+    tail: list[str] = []  # the texts continuing the last cell of the last row, joined once it closes
     while i < len(lines) and lines[i].strip():
         line = lines[i]
         if is_markdown_line(line):
             if not is_separator(line):
+                if tail:
+                    _close(rows[-1], tail)
                 cells, closed = split_line(line, markdown=True)
                 rows.append([Cell(t, i + 1) for t in cells])
                 wrapped = not closed
         elif rows and (wrapped or "|" in line):
             cells, closed = split_line(line, markdown=True) if "|" in line else ([clean(line)], False)
             continued.append(i + 1)
-            if wrapped and cells:
-                _merge(rows[-1], cells[0])
+            if wrapped and cells and rows[-1]:  # a row of no cell ('|' alone) has none to continue
+                tail.append(cells[0])
                 cells = cells[1:]
+            if tail and cells:
+                _close(rows[-1], tail)
             rows[-1].extend(Cell(t, i + 1) for t in cells)
             wrapped = not closed
         else:
             break
         i += 1
+    if tail:
+        _close(rows[-1], tail)
     return rows, i, continued
 
 

@@ -21,7 +21,7 @@ from flows.cli import _exit_on_signal, filesystem_error
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write, clean_leftovers, exclusive_lock, link_or_copy_tree, swap_in
 from kehoach.core.model import money_digits
-from kehoach.core.text import slug
+from kehoach.core.text import lines_holding, slug
 from kehoach.parse.corpus import parse_sources
 from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
 from kehoach.read.sources import discover, read_source
@@ -184,6 +184,52 @@ def test_a_footnote_continued_over_many_lines_is_one_note_of_its_first_line(tmp_
     note = tables["footnotes"].to_pylist()[-1]
     assert (note["marker"], note["source_line"]) == ("9", len(lines) + 1)
     assert note["text"] == "Ghi chú " + " ".join(f"dòng {k}" for k in range(2000))
+
+
+def _in_first_table(block: list[str]) -> tuple[str, int]:
+    """The plan with ``block`` (whole rows of its first appendix table, 4 cells wide) before the second
+    appendix; and the (1-based) line where the block starts."""
+    lines = plan_text().split("\n")
+    at = [i for i, x in enumerate(lines) if x.strip().upper().startswith("PHỤ LỤC")][1]
+    return "\n".join([*lines[:at], *block, *lines[at:]]), at + 1
+
+
+def test_a_table_of_many_short_lines_reads_each_row_on_its_line(tmp_path):
+    """'1.k | text |' then two empty cells, then empty rows ('|' lines): the shape of millions of short
+    lines, small. Each numbered row is a task on its own line; the empty rows are no rows."""
+    rows = 300
+    block = [line for k in range(1, rows + 1) for line in (f"12.{k} | Việc {k} |", "|", "|", *["|"] * 8)]
+    text, first = _in_first_table(block)
+    plain = parse_sources([read_source(write_plan(tmp_path, plan_text(), "plain.txt"))])
+    tables = parse_sources([read_source(write_plan(tmp_path, text))])
+    added = [r for r in tables["tasks"].to_pylist() if r["name"].startswith("Việc ")]
+    assert tables["tasks"].num_rows == plain["tasks"].num_rows + rows
+    assert [(r["task_code_text"], r["name"], r["source_line"]) for r in added[::299]] == [
+        ("12.1", "Việc 1", first), ("12.300", "Việc 300", first + 299 * 11)]
+
+
+def test_a_cell_wrapped_over_thousands_of_lines_is_one_cell_of_its_first_line(tmp_path):
+    text, first = _in_first_table(["12.1 | Việc", *(f"tiếp {k}" for k in range(3000)), "| Sở Nội vụ | 2024 |"])
+    tables = parse_sources([read_source(write_plan(tmp_path, text))])
+    task = next(r for r in tables["tasks"].to_pylist() if r["task_code_text"] == "12.1")
+    assert task["name"] == "Việc " + " ".join(f"tiếp {k}" for k in range(3000))
+    assert (task["source_line"], task["agencies_text"], task["deadline_text"]) == (first, "Sở Nội vụ", "2024")
+
+
+def test_text_after_an_empty_markdown_row_is_refused_on_its_line_not_a_crash(tmp_path):
+    table = ["PHỤ LỤC 9", "DANH MỤC", "| TT | Nội dung | Cơ quan chủ trì | Thời hạn |", "|---|---|---|---|",
+             "| 1 | Việc | Sở Nội vụ | 2024 |", "|", "tiếp", ""]
+    text, first = _in_first_table(table)
+    result = outcome(text, tmp_path / "plan.txt")
+    assert result.kind == "located", result
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{first + 6}: expected a row number")
+
+
+def test_lines_holding_finds_the_lines_a_test_of_each_would():
+    lines = ["", "a/b", "|", "ab", "x", "/", "", "ba", "a"]
+    for words in (("/",), ("a",), ("ab", "/"), ("z",), ("",)[:0]):
+        assert lines_holding(lines, words) == [n for n, x in enumerate(lines) if any(w in x for w in words)]
+    assert lines_holding([], ("a",)) == []
 
 
 def test_a_cited_number_of_5000_digits_is_read(tmp_path):
