@@ -68,6 +68,7 @@ serve: install
 	$(BIN)/kehoach serve
 
 bench: install
+	$(BIN)/python scripts/benchmark_stages.py --hostile-only
 	$(BIN)/python scripts/benchmark.py
 
 clean:

@@ -2,19 +2,25 @@
 """Benchmarks: print how long each stage takes (no thresholds; CI never times tests).
 
     .venv/bin/python scripts/benchmark_stages.py [--repeat N] [--scale K] [--prefect]
+        [--linear N] [--hostile-bytes B] [--hostile-only]
 
 --scale K also times a synthetic plan whose appendix tables are K times longer
 (rows repeated with new numbers), to see how parsing and validation scale.
 --prefect also times a full `kehoach build` through Prefect (includes the
 temporary server start-up, which dominates).
---linear N times parsing of hostile plans that once took quadratic time (issue
-11): one line citing N documents, 2·N appendix headings, 5·N related-list
-entries (default N = 10,000; 0 skips them). Each should stay well under a second.
+--linear N times reading and parsing (and inspecting) hostile plans that once took
+quadratic time or were slow per line (issues 11 and 23), in MB/s of CPU: one line
+citing N documents, 2·N appendix headings, 5·N distinct related decisions, laws and
+footnotes (default N = 10,000; 0 skips them), and texts of --hostile-bytes (5 MB):
+millions of short table lines, dense rows, a cell wrapped over many lines, cells of
+100,000 characters, a long footnote; and a 20-digit list number (refused on its
+line). Target: at least 1 MB/s each. --hostile-only times only these (make bench).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import statistics
 import subprocess
@@ -28,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from kehoach import build  # noqa: E402
 from kehoach.audit.runner import run_audit  # noqa: E402
+from kehoach.core.errors import KehoachError  # noqa: E402
+from kehoach.parse.inspection import inspect_file  # noqa: E402
 from kehoach.parse.plan import parse_source  # noqa: E402
 from kehoach.publish.targets import publish  # noqa: E402
 from kehoach.read.sources import read_source  # noqa: E402
@@ -79,6 +87,22 @@ def _body_line(lines: list[str]) -> int:
     return next(i for i in range(source_start, len(lines)) if lines[i].startswith("- "))
 
 
+# Words of a subject: ``subject(k)`` writes k in base len(_SUBJECT_WORDS) with them, so each entry
+# names a document of its own (one name repeated let Python's regex cache hide a per-name cost).
+_SUBJECT_WORDS = ("an", "ninh", "kinh", "tế", "xã", "hội", "giáo", "dục", "y", "giao", "thông", "nông", "nghiệp",
+                  "du", "lịch", "môi", "trường", "văn", "hóa", "thể", "thao", "khoa", "học", "công", "nghệ", "tài",
+                  "chính", "ngân", "hàng", "thương", "mại")
+
+
+def subject(k: int) -> str:
+    words = []
+    while True:
+        k, digit = divmod(k, len(_SUBJECT_WORDS))
+        words.append(_SUBJECT_WORDS[digit])
+        if not k:
+            return " ".join(words)
+
+
 def many_citations(text: str, n: int) -> str:
     """One paragraph citing ``n`` decisions by number."""
     lines = text.split("\n")
@@ -95,32 +119,99 @@ def many_headings(text: str, n: int) -> str:
 
 
 def many_related(text: str, n: int) -> str:
-    """A related-documents list of ``n`` entries at the top."""
-    entries = [f"- {k} Quyết định {k}/QĐ-UBND năm 2020 về việc số {k}" for k in range(1, n + 1)]
+    """A related-documents list of ``n`` distinct decisions at the top."""
+    entries = [f"- {k} Quyết định {k}/QĐ-UBND năm 2020 về {subject(k)} do UBND tỉnh Quảng Ngãi ban hành"
+               for k in range(1, n + 1)]
     return "\n".join([*entries, text])
 
 
-def linear_cases(text: str, n: int) -> None:
-    """Time the parse of texts that once made parsing quadratic."""
-    cases = (("citations on one line", many_citations, n), ("appendix headings", many_headings, 2 * n),
-             ("related-list entries", many_related, 5 * n))
+def many_laws(text: str, n: int) -> str:
+    """A related-documents list of ``n`` distinct laws (documents known by name) at the top."""
+    return "\n".join([*(f"- {k} Luật {subject(k)} 2020" for k in range(1, n + 1)), text])
+
+
+def many_footnotes(text: str, n: int) -> str:
+    """``n`` distinct footnotes at the end."""
+    return "\n".join([text.rstrip("\n"), *(f"[{k}] Ghi chú về {subject(k)}" for k in range(3, n + 3))])
+
+
+def _in_first_table(text: str, block: list[str], size: int) -> str:
+    """``block`` (whole rows of the first appendix table, 4 cells wide) repeated to about ``size`` bytes,
+    before the second appendix."""
+    lines = text.split("\n")
+    at = [i for i, x in enumerate(lines) if x.strip().upper().startswith("PHỤ LỤC")][1]
+    copies = max(1, size // sum(len(x.encode()) + 1 for x in block))
+    return "\n".join([*lines[:at], *block * copies, *lines[at:]])
+
+
+def table_lines(text: str, size: int) -> str:
+    """Millions of short table lines: a row ('1.4 | text |' and two empty cells), then 25 empty rows."""
+    return _in_first_table(text, ["1.4 | text |", "|", "|", *["|"] * 100], size)
+
+
+def dense_rows(text: str, size: int) -> str:
+    """Rows of three short lines each ('1.4 | text |' and two empty cells): a task row every 17 bytes."""
+    return _in_first_table(text, ["1.4 | text |", "|", "|"], size)
+
+
+def wrapped_cell(text: str, size: int) -> str:
+    """One task name wrapped over many lines (no '|' on them)."""
+    return _in_first_table(text, ["1.4 | text", *["tiếp theo"] * (size // 10), "| Sở Nội vụ | 2024 |"], size)
+
+
+def long_cells(text: str, size: int) -> str:
+    """Rows whose name cell is one line of 100,000 characters."""
+    cell = " ".join(subject(k) for k in range(20_000))[:100_000]
+    return _in_first_table(text, [f"1.4 | {cell} | Sở Nội vụ | 2024 |"], size)
+
+
+def long_footnote(text: str, size: int) -> str:
+    """One footnote continued over many lines."""
+    return "\n".join([text.rstrip("\n"), "[9] Ghi chú", *["tiếp theo"] * (size // 10)])
+
+
+def huge_list_number(text: str, _: int) -> str:
+    """A related-list entry numbered with 20 digits: refused on its line."""
+    return f"- {'1' * 20} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{text}"
+
+
+def _cpu(fn, *args) -> float:
+    start = time.process_time()
+    fn(*args)
+    return time.process_time() - start
+
+
+def _read_and_parse(path: Path) -> None:
+    parse_source(read_source(path))
+
+
+def linear_cases(text: str, n: int, size: int) -> None:
+    """Time the read and parse (and ``kehoach inspect``) of texts that once made parsing quadratic or
+    slow per line, in MB/s of CPU time (on a shared machine, closer to the parse's own cost)."""
+    counted = (("citations on one line", many_citations, n), ("appendix headings", many_headings, 2 * n),
+               ("distinct related decisions", many_related, 5 * n), ("distinct related laws", many_laws, 5 * n),
+               ("distinct footnotes", many_footnotes, 5 * n))
+    sized = (("short table lines", table_lines), ("dense table rows", dense_rows), ("wrapped cell", wrapped_cell),
+             ("100,000-character cells", long_cells), ("long footnote", long_footnote),
+             ("20-digit list number", huge_list_number))
+    cases = [*counted, *((label, make, size) for label, make in sized)]
+    logging.disable(logging.WARNING)  # a hostile text's thousands of warnings are not what is measured
     with tempfile.TemporaryDirectory() as tmp:
         for label, make, count in cases:
             path = Path(tmp) / "hostile.txt"
             path.write_text(make(text, count), encoding="utf-8")
-            source = read_source(path)
-            cpus = []
-
-            def parse(s=source, cpus=cpus):
-                cpu = time.process_time()
-                parse_source(s)
-                cpus.append(time.process_time() - cpu)  # on a shared machine, closer to the parse's own cost
-
-            seconds, _ = timed(parse, LINEAR_RUNS)
-            cpu = statistics.median(cpus)
-            report(f"parse, {count:,} {label}", seconds,
-                   f"{len(source.lines)} lines, {seconds / count * 1e6:.0f} µs per item, CPU {cpu * 1000:.0f} ms "
-                   f"(medians of {LINEAR_RUNS} runs; target: the whole under 1 s)")
+            megabytes = path.stat().st_size / 1e6
+            lines = len(read_source(path).lines)
+            runs = LINEAR_RUNS if megabytes < 1 else 1  # a text of megabytes: one run each, the bench stays short
+            try:
+                parse = statistics.median(_cpu(_read_and_parse, path) for _ in range(runs))
+            except KehoachError as exc:
+                report(f"{label}", 0, f"{megabytes:.2f} MB refused: {str(exc).replace(tmp, '…')[:80]}")
+                continue
+            inspect = _cpu(inspect_file, path)
+            report(f"read + parse, {label}", parse,
+                   f"{megabytes:.2f} MB, {lines:,} lines: {megabytes / parse:.2f} MB/s; "
+                   f"inspect {megabytes / inspect:.2f} MB/s (CPU; target ≥ 1 MB/s)")
 
 
 def report(label: str, seconds: float, extra: str = "") -> None:
@@ -133,7 +224,12 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--prefect", action="store_true")
     parser.add_argument("--linear", type=int, default=10_000)
+    parser.add_argument("--hostile-bytes", type=int, default=5_000_000, help="size of each sized hostile text")
+    parser.add_argument("--hostile-only", action="store_true", help="time only the hostile texts (make bench)")
     args = parser.parse_args()
+    if args.hostile_only:
+        linear_cases(PLAN.read_text(encoding="utf-8"), args.linear, args.hostile_bytes)
+        return
 
     print(f"kehoach benchmark — {PLAN.name}, median of {args.repeat}")
     seconds, source = timed(lambda: read_source(PLAN), args.repeat)
@@ -181,7 +277,7 @@ def main() -> None:
             report(f"validate, appendices x{args.scale}", seconds)
 
     if args.linear:
-        linear_cases(PLAN.read_text(encoding="utf-8"), args.linear)
+        linear_cases(PLAN.read_text(encoding="utf-8"), args.linear, args.hostile_bytes)
 
     if args.prefect:
         with tempfile.TemporaryDirectory() as tmp:

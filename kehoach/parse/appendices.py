@@ -234,7 +234,7 @@ def _labelled(ctx: TableContext, row: Row, roles: tuple[str, ...], attr: str | N
     """The non-empty cells of the columns with these roles: the cell alone when the table has one such
     column, else each prefixed with its header ('Bộ trưởng: Tháng 02/2024; Chính phủ: Tháng 02/2024');
     with ``values=False`` only the headers of the filled columns ('Chính phủ' for an 'x' mark)."""
-    columns = [c for c in ctx.table.columns if c.role in roles]
+    columns = ctx.table.columns_in(roles)
     filled = [(c.attrs.get(attr) if attr else None) or c.labels[-1] for c in columns if row.text(c.index)]
     texts = [row.text(c.index) for c in columns if row.text(c.index)]
     if not values:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.text import clean, holds_any
+from kehoach.core.text import clean, holds_any, lines_holding
 from kehoach.parse.page_text import is_capitals, page_clean
 from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, read_table
 
@@ -57,7 +57,7 @@ def appendix_heading(line: str) -> tuple[str, str, str] | None:
 
 
 def find_appendix_starts(lines: tuple[str, ...], start: int) -> list[int]:
-    return [n for n in range(start, len(lines)) if appendix_heading(lines[n])]
+    return [start + k for k in lines_holding(lines[start:], _HEADING_LETTERS) if appendix_heading(lines[start + k])]
 
 
 def appendix_starts_and_blocks(

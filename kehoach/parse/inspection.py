@@ -27,7 +27,7 @@ from kehoach.parse.layout import (
     unfinished_end,
 )
 from kehoach.parse.pillars import PillarCollector
-from kehoach.parse.plan import parse_source
+from kehoach.parse.plan import read_plan, typed
 from kehoach.parse.table_reader import is_header_start
 from kehoach.parse.table_rows import is_markdown_line, is_separator, split_line
 from kehoach.read.sources import SourceText, read_source
@@ -102,7 +102,7 @@ def _inspect(path: str | Path) -> Report:
     except KehoachError as exc:
         report.problem(exc.line, exc.message)
         return report
-    _, start = read_related(source.lines)
+    _, start = read_related(source.lines, source.path)
     fm = read_front_matter(source.lines, start, source.path)
     for p in fm.problems:
         report.problem(p.line, p.message)
@@ -111,19 +111,16 @@ def _inspect(path: str | Path) -> Report:
         report.problem(1, note)
     report.layout = _layout(fm)
     header = _header(fm, source.path, start, report)
-    parsed = _parse(source, report) if header else False
-    if parsed:  # the parse reads every appendix table or refuses the text
-        read = {t.header_line for a, _ in appendix_starts_and_blocks(source.lines, fm.body_start, source.path)
-                if a for t in a.tables}
-    else:
-        read = _read_appendices(source, fm.body_start, header, report)
+    parsed = _parse(source, report) if header else None
+    # the parse reads every appendix table or refuses the text
+    read = set(parsed) if parsed is not None else _read_appendices(source, fm.body_start, header, report)
     _other_tables(source.lines, read, report)
-    if any(is_markdown_line(line) and is_header_start(line) for line in source.lines[fm.body_start:]):
+    if any(is_markdown_line(line) and is_header_start(line) for line in set(source.lines[fm.body_start:])):
         report.layout.append("markdown-tables")
     cut = unfinished_end(source.lines)
     if cut and not header:
         report.problem(cut, "the text ends mid-sentence: it looks cut off")
-    report.complete = bool(header) and parsed  # the parse refuses a text cut off
+    report.complete = bool(header) and parsed is not None  # the parse refuses a text cut off
     return report
 
 
@@ -155,21 +152,23 @@ def _header(fm: FrontMatter, path: str, start: int, report: Report) -> PlanHeade
     return header
 
 
-def _parse(source: SourceText, report: Report) -> bool:
-    """Counts from the whole parse; False (and the reason as a problem) when the build would refuse it."""
+def _parse(source: SourceText, report: Report) -> tuple[int, ...] | None:
+    """Counts from the whole parse, and the header lines of the tables it read; None (and the reason as
+    a problem) when the build would refuse it."""
     try:
-        tables = parse_source(source)
+        plan = read_plan(source)
+        tables = typed([plan])
     except KehoachError as exc:
         report.problem(exc.line, exc.message)
-        return False
+        return None
     report.parts = {name: t.num_rows for name, t in tables.items() if name not in _NOT_PARTS and t.num_rows}
-    return True
+    return plan.table_lines
 
 
 def _other_tables(lines: tuple[str, ...], read: set[int], report: Report) -> None:
     """Tables of the text that no part of the package reads (e.g. land-use figures in a decision's body):
     counted in ``parts`` as ``other_tables`` and each named as a problem, never left out silently."""
-    other = [n for n in range(len(lines)) if starts_table(lines, n) and n + 1 not in read]
+    other = [n for n in table_starts(lines) if n + 1 not in read]
     for n in other:
         labels = " | ".join(c for c in split_line(lines[n], markdown=is_markdown_line(lines[n]))[0] if c)
         report.problem(n + 1, f"a table that no part of the package reads ({labels[:80]})")
@@ -177,11 +176,15 @@ def _other_tables(lines: tuple[str, ...], read: set[int], report: Report) -> Non
         report.parts["other_tables"] = len(other)
 
 
-def starts_table(lines: tuple[str, ...], n: int) -> bool:
-    """A table's header row, by structure: a markdown row over a separator row, or a row-number header cell."""
-    if is_markdown_line(lines[n]) and n + 1 < len(lines) and is_separator(lines[n + 1]):
-        return True
-    return is_header_start(lines[n])
+def table_starts(lines: tuple[str, ...]) -> list[int]:
+    """The (0-based) lines where a table's header row starts, by structure: a markdown row over a separator
+    row, or a row-number header cell. Each different text is asked once: a table's lines repeat ('|'), and
+    a text of millions of them was asked at each."""
+    distinct = set(lines)
+    headers = {t for t in distinct if is_header_start(t)}
+    separators = {t for t in distinct if is_separator(t)}
+    return [n for n, t in enumerate(lines) if t in headers or (
+        n + 1 < len(lines) and lines[n + 1] in separators and is_markdown_line(t))]
 
 
 def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, report: Report) -> set[int]:

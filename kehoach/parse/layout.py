@@ -24,7 +24,7 @@ from functools import cache
 from typing import NamedTuple
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.text import clean, key, slug
+from kehoach.core.text import caseless, clean, key, lines_holding, slug
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.appendix_blocks import FOOTNOTE, Appendix, find_appendix_starts, parse_appendix
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
@@ -40,6 +40,7 @@ _RELATED = re.compile(r"^-\s*(\d+)[.)]?\s+(\S.*)$")
 _FINISHED = re.compile(r"[.;:!?…)\]|\"”’]$")
 # Every state document closes with its recipients ('Nơi nhận:') and the signature.
 _RECIPIENTS = re.compile(r"^\s*Nơi nhận\s*:", re.IGNORECASE)
+_RECIPIENTS_WORDS = (caseless("Nơi nhận"),)  # what a line it matches holds once caseless
 _PROVINCE_IN_TEXT = re.compile(r"\b(TỈNH|THÀNH PHỐ)\s+(.+?)(?=\s+NĂM\b|\s+GIAI ĐOẠN\b|\s+ĐẾN\b|$)", re.IGNORECASE)
 _YEAR_IN_TITLE = re.compile(r"\bNĂM\s+(\d{4})\b", re.IGNORECASE)
 # A plan over a period: 'giai đoạn 2021-2025', or 'đến năm 2025, định hướng đến năm 2030' (the first horizon
@@ -149,7 +150,7 @@ def parse_document(source: SourceText) -> PlanDocument:
     return doc
 
 
-def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEntry], int]:
+def read_related(lines: tuple[str, ...], path: str) -> tuple[list[RelatedEntry], int]:
     """The leading list(s) of related documents; returns them and the index of the first other line.
     A list number beyond int64 is refused on its line (``path``)."""
     related: list[RelatedEntry] = []
@@ -159,7 +160,7 @@ def read_related(lines: tuple[str, ...], path: str = "") -> tuple[list[RelatedEn
         if m:
             position = small_int(m[1])
             if position is None:
-                raise KehoachError(f"list number {m[1][:20]}… is too large", path or None, i + 1)
+                raise KehoachError(f"list number {m[1][:20]}… is too large", path, i + 1)
             related.append(RelatedEntry(i + 1, position, m[2]))
         elif text:
             return related, i
@@ -186,7 +187,10 @@ def unfinished_end(lines: tuple[str, ...]) -> int | None:
     signature, printed as plain lines by some sites) is complete however its last line ends.
     """
     last = next((n for n in range(len(lines) - 1, -1, -1) if lines[n].strip()), None)
-    if last is None or _FINISHED.search(lines[last].strip()) or any(_RECIPIENTS.match(t) for t in lines):
+    if last is None or _FINISHED.search(lines[last].strip()):
+        return None
+    folded = caseless("\n".join(lines)).split("\n")  # caseless per character: line for line the same
+    if any(_RECIPIENTS.match(lines[n]) for n in lines_holding(folded, _RECIPIENTS_WORDS)):
         return None
     return last + 1
 
@@ -203,16 +207,17 @@ def _footnote_start(lines: tuple[str, ...], start: int) -> int:
 
 
 def _parse_footnotes(lines: tuple[str, ...], start: int) -> list[Footnote]:
-    notes: list[Footnote] = []
+    # Each note's lines are gathered and cleaned once: cleaning the text so far at each
+    # continuation line made a long note quadratic.
+    notes: list[tuple[str, int, list[str]]] = []  # (marker, line, texts)
     for n in range(start, len(lines)):
         text = lines[n].strip()
         m = FOOTNOTE.match(text)
         if m:
-            notes.append(Footnote(m[1], clean(m[2]), n + 1))
+            notes.append((m[1], n + 1, [m[2]]))
         elif text and notes:
-            last = notes[-1]
-            notes[-1] = Footnote(last.marker, clean(f"{last.text} {text}"), last.line)
-    return notes
+            notes[-1][2].append(text)
+    return [Footnote(marker, clean(" ".join(texts)), line) for marker, line, texts in notes]
 
 
 def _parse_header(lines: tuple[str, ...], start: int, path: str) -> tuple[PlanHeader, int]:

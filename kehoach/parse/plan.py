@@ -40,6 +40,7 @@ class PlanRows:
 
     path: str
     rows: dict[str, list[dict[str, Any]]]
+    table_lines: tuple[int, ...] = ()  # the header line of each appendix table read (what inspect asks)
 
     def plan_ids(self) -> tuple[str, ...]:
         return tuple(row["plan_id"] for row in self.rows["plans"])
@@ -118,7 +119,8 @@ def _parse(source: SourceText) -> PlanRows:
         )
     out["agency_successions"].add_rows(state.agencies.successions())
     log.info("%s: plan %s, appendices read as %s", doc.path, doc.header.number, ", ".join(kinds) or "nothing")
-    return PlanRows(doc.path, {name: with_ordinals(name, builder.rows) for name, builder in out.items()})
+    return PlanRows(doc.path, {name: with_ordinals(name, builder.rows) for name, builder in out.items()},
+                    tuple(t.header_line for a in doc.appendices for t in a.tables))
 
 
 def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState) -> None:

@@ -65,12 +65,33 @@ def join_soft_wraps(lines: tuple[str, ...], start: int, stop: int) -> tuple[str,
 
 
 def join_continued(lines: tuple[str, ...], continued: list[int]) -> tuple[str, ...]:
-    """``lines`` with each (1-based) line of ``continued`` appended to the one above and left empty."""
+    """``lines`` with each (1-based) line of ``continued`` appended to the one above and left empty.
+
+    A cell wrapped over many lines: each line's text is kept as a piece of the line it joins, and the
+    pieces joined once; a line left empty points to the line it joined, so the next one finds it without
+    walking back over the run (both were quadratic in the length of the run)."""
     out = list(lines)
+    pieces: dict[int, list[str]] = {}  # line index -> its text so far, in pieces
+    joined_to: dict[int, int] = {}  # a line left empty -> the line its text was appended to
     for n in sorted(continued):
         head = n - 2
-        while head > 0 and not out[head]:  # a cell wrapped over several lines
-            head -= 1
-        out[head] = f"{out[head].rstrip()} {out[n - 1].strip()}"
+        while head > 0 and not (out[head] or head in pieces):  # a cell wrapped over several lines
+            head = joined_to.get(head, head - 1)
+        text = pieces.setdefault(head, [out[head]])
+        _rstrip(text)
+        text.append(f" {out[n - 1].strip()}")
         out[n - 1] = ""
+        joined_to[n - 1] = head
+    for head, text in pieces.items():
+        out[head] = "".join(text)
     return tuple(out)
+
+
+def _rstrip(pieces: list[str]) -> None:
+    """The text of ``pieces`` (joined) without trailing whitespace, in place."""
+    while pieces:
+        last = pieces[-1].rstrip()
+        if last:
+            pieces[-1] = last
+            return
+        pieces.pop()

@@ -18,7 +18,8 @@ using the header vocabulary in ``reference/table_headers.csv``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean
@@ -67,7 +68,20 @@ class Code:
         return len(self.parts)
 
 
+# Row numbers this long or shorter are read once per text (most are: '1.2', 'II'); the bound keeps the cache small.
+_SHORT_CODE = 24
+
+
 def parse_code(text: str) -> Code | None:
+    return _parse_short_code(text) if len(text) <= _SHORT_CODE else _parse_code(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_short_code(text: str) -> Code | None:
+    return _parse_code(text)
+
+
+def _parse_code(text: str) -> Code | None:
     t = clean(text)
     m = _CODE.match(t)
     numbers = [small_int(p) for p in _CODE_PARTS.split(m["parts"])] if m else []
@@ -138,9 +152,18 @@ class PipeTable:
     columns: list[Column]
     rows: list[Row]
     continued: tuple[int, ...] = ()  # lines that continue a wrapped cell of the line above
+    _by_roles: dict[tuple[str, ...], tuple[Column, ...]] = field(default_factory=dict, init=False, repr=False,
+                                                                 compare=False)
 
-    def columns_with(self, role: str) -> list[Column]:
-        return [c for c in self.columns if c.role == role]
+    def columns_with(self, role: str) -> tuple[Column, ...]:
+        return self.columns_in((role,))
+
+    def columns_in(self, roles: tuple[str, ...]) -> tuple[Column, ...]:
+        """The columns with one of ``roles``, in order: found once per table, not at each of its rows."""
+        found = self._by_roles.get(roles)
+        if found is None:
+            found = self._by_roles[roles] = tuple(c for c in self.columns if c.role in roles)
+        return found
 
     def column(self, role: str) -> Column | None:
         found = self.columns_with(role)

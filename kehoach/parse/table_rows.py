@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import clean
@@ -27,8 +28,9 @@ from kehoach.parse.page_text import strip_leftovers
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?$")
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One cell (a named tuple: a table of millions of short lines makes as many)."""
+
     text: str
     line: int
 
@@ -42,8 +44,26 @@ def is_separator(line: str) -> bool:
     return bool(_SEPARATOR.match(line.strip()))
 
 
+# Lines up to this long are split once per text: a table's short lines ('|', '| - |') repeat, and a text
+# of millions of them was split again at each (a bound, so the cache holds little).
+_SHORT_LINE = 40
+
+
 def split_line(line: str, markdown: bool) -> tuple[list[str], bool]:
     """(cells, closed): the cells of one physical line and whether its last cell is closed by '|'."""
+    if len(line) <= _SHORT_LINE:
+        cells, closed = _split_short(line, markdown)
+        return list(cells), closed
+    return _split(line, markdown)
+
+
+@lru_cache(maxsize=1024)
+def _split_short(line: str, markdown: bool) -> tuple[tuple[str, ...], bool]:
+    cells, closed = _split(line, markdown)
+    return tuple(cells), closed
+
+
+def _split(line: str, markdown: bool) -> tuple[list[str], bool]:
     text = strip_leftovers(line).strip()
     if markdown and text.startswith("|"):
         text = text[1:]
@@ -54,10 +74,12 @@ def split_line(line: str, markdown: bool) -> tuple[list[str], bool]:
     return [clean(p) for p in parts], closed
 
 
-def _merge(cells: list[Cell], text: str) -> None:
-    """Continue the last (wrapped) cell with the first text of the next line."""
-    last = cells[-1]
-    cells[-1] = Cell(clean(f"{last.text} {text}"), last.line)
+def _close(row: list[Cell], tail: list[str]) -> None:
+    """The last cell of ``row`` continued by the texts of the lines it wraps onto (then none are left):
+    joined once, as merging each line into the text so far made a cell wrapped over many lines quadratic."""
+    last = row[-1]
+    row[-1] = Cell(clean(" ".join([last.text, *tail])), last.line)
+    tail.clear()
 
 
 def rhythm_rows(
@@ -73,26 +95,39 @@ def rhythm_rows(
     current: list[Cell] = []
     continued: list[int] = []
     wrapped = False  # the last cell read is still open (its text wraps onto the next line)
-    while i < len(lines) and ("|" in lines[i] or (wrapped and lines[i].strip())):
+    last_row, tail = current, []  # the row of the last cell read, and the texts continuing that cell
+    end = len(lines)
+    while i < end:
+        line = lines[i]
+        if "|" in line:
+            cells, closed = _split_short(line, False) if len(line) <= _SHORT_LINE else _split(line, False)
+        elif wrapped and line.strip():
+            cells, closed = [clean(line)], False
+        else:
+            break
         line_no = i + 1
-        cells, closed = split_line(lines[i], markdown=False) if "|" in lines[i] else ([clean(lines[i])], False)
         if wrapped and not current and cells and (not cells[0] or starts_row(cells[0])):
             wrapped = False  # the open cell ended its row: this line is the next row
         for position, text in enumerate(cells):
             if position == 0 and wrapped:
-                _merge(current or rows[-1], text)
+                tail.append(text)
                 continued.append(line_no)
             else:
                 if not current and position > 0:
                     raise KehoachError(
                         f"row has more than {width} cells (a row must start on a new line)", path, line_no
                     )
+                if tail:
+                    _close(last_row, tail)
                 current.append(Cell(text, line_no))
+                last_row = current
             if len(current) == width:
                 rows.append(current)
                 current = []
         wrapped = not closed
         i += 1
+    if tail:
+        _close(last_row, tail)
     if current:
         raise KehoachError(f"table ends mid-row: {len(current)} of {width} cells", path, current[0].line)
     return rows, i, continued
@@ -104,24 +139,31 @@ def markdown_rows(lines: tuple[str, ...], i: int, path: str) -> tuple[list[list[
     rows: list[list[Cell]] = []
     continued: list[int] = []
     wrapped = False
+    tail: list[str] = []  # the texts continuing the last cell of the last row, joined once it closes
     while i < len(lines) and lines[i].strip():
         line = lines[i]
         if is_markdown_line(line):
             if not is_separator(line):
+                if tail:
+                    _close(rows[-1], tail)
                 cells, closed = split_line(line, markdown=True)
                 rows.append([Cell(t, i + 1) for t in cells])
                 wrapped = not closed
         elif rows and (wrapped or "|" in line):
             cells, closed = split_line(line, markdown=True) if "|" in line else ([clean(line)], False)
             continued.append(i + 1)
-            if wrapped and cells:
-                _merge(rows[-1], cells[0])
+            if wrapped and cells and rows[-1]:  # a row of no cell ('|' alone) has none to continue
+                tail.append(cells[0])
                 cells = cells[1:]
+            if tail and cells:
+                _close(rows[-1], tail)
             rows[-1].extend(Cell(t, i + 1) for t in cells)
             wrapped = not closed
         else:
             break
         i += 1
+    if tail:
+        _close(rows[-1], tail)
     return rows, i, continued
 
 

@@ -16,10 +16,12 @@ import pytest
 from helpers import plan_text, write_plan
 from mutator import outcome
 
+from flows import cli
 from flows.cli import _exit_on_signal, filesystem_error
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write, clean_leftovers, exclusive_lock, link_or_copy_tree, swap_in
 from kehoach.core.model import money_digits
+from kehoach.core.text import lines_holding, slug
 from kehoach.parse.corpus import parse_sources
 from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
 from kehoach.read.sources import discover, read_source
@@ -120,6 +122,114 @@ def test_a_related_list_number_beyond_int64_names_its_line(tmp_path):
     text = f"- {'9' * 5000} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{plan_text()}"
     result = outcome(text, tmp_path / "plan.txt")
     assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:1: list number 99999999999999999999… is too large")
+
+
+def test_a_20_digit_list_number_is_refused_on_its_line_by_the_parse_and_by_inspect(tmp_path, capsys):
+    text = f"- {'1' * 20} Quyết định 1/QĐ-UBND năm 2020 về việc thử\n{plan_text()}"
+    result = outcome(text, tmp_path / "plan.txt")
+    message = f"{tmp_path / 'plan.txt'}:1: list number {'1' * 20}… is too large"
+    assert result.kind == "located" and result.detail.startswith(message), result
+    assert cli.main(["inspect", str(tmp_path / "plan.txt")]) == 2
+    assert capsys.readouterr().err.startswith(message)
+
+
+def _law(k: int) -> str:
+    """A law's name of its own for each ``k`` (letters, no digit: a digit would make it a number)."""
+    word = ""
+    while True:
+        word, k = "abcdefghiklmnopqrstuvxy"[k % 23] + word, k // 23
+        if not k:
+            return f"Luật Thử nghiệm {word}"
+
+
+def _with_laws(count: int) -> str:
+    """The plan, its related list led by ``count`` distinct laws, its body citing the last by name."""
+    lines = plan_text().split("\n")
+    body = next(i for i, x in enumerate(lines) if x == "Phần II")
+    name = _law(count)
+    cite = f"- Theo ({name.lower()}), {name.upper()}; không phải {name}a."
+    return "\n".join([*(f"- {k} {_law(k)} 2020" for k in range(1, count + 1)), *lines[:body], cite, *lines[body:]])
+
+
+def test_laws_known_by_name_are_found_by_one_scan_not_a_pattern_compiled_for_each(tmp_path, monkeypatch):
+    """A related list of many distinct laws: each law's name is found where the body cites it (any case,
+    after a bracket, not inside a longer number); the patterns compiled do not grow with the laws."""
+    compiled: dict[int, set[str]] = {}
+    real_compile = re._compile
+    for count in (20, 60):
+        path = write_plan(tmp_path, _with_laws(count), f"plan-{count}.txt")
+        source = read_source(path)
+        parse_sources([source])  # every pattern compiled once per process is compiled by now
+        seen = compiled.setdefault(count, set())
+
+        def counting(pattern, flags, seen=seen):
+            seen.add(str(pattern))
+            return real_compile(pattern, flags)
+
+        monkeypatch.setattr(re, "_compile", counting)
+        tables = parse_sources([source])
+        monkeypatch.setattr(re, "_compile", real_compile)
+        line = next(i for i, x in enumerate(source.lines, 1) if x.startswith("- Theo (luật"))
+        cited = [(r["reference_text"], r["match"], r["doc_id"]) for r in tables["citations"].to_pylist()
+                 if r["source_line"] == line]
+        name, doc_id = _law(count), slug(f"{_law(count)} 2020")
+        assert cited == [(name.lower(), "name", doc_id), (name.upper(), "name", doc_id)]
+    assert len(compiled[60]) == len(compiled[20]) < 20, compiled[60] - compiled[20]
+
+
+def test_a_footnote_continued_over_many_lines_is_one_note_of_its_first_line(tmp_path):
+    lines = plan_text().rstrip("\n").split("\n")
+    text = "\n".join([*lines, "[9] Ghi chú", *(f"dòng {k}" for k in range(2000))])
+    tables = parse_sources([read_source(write_plan(tmp_path, text))])
+    note = tables["footnotes"].to_pylist()[-1]
+    assert (note["marker"], note["source_line"]) == ("9", len(lines) + 1)
+    assert note["text"] == "Ghi chú " + " ".join(f"dòng {k}" for k in range(2000))
+
+
+def _in_first_table(block: list[str]) -> tuple[str, int]:
+    """The plan with ``block`` (whole rows of its first appendix table, 4 cells wide) before the second
+    appendix; and the (1-based) line where the block starts."""
+    lines = plan_text().split("\n")
+    at = [i for i, x in enumerate(lines) if x.strip().upper().startswith("PHỤ LỤC")][1]
+    return "\n".join([*lines[:at], *block, *lines[at:]]), at + 1
+
+
+def test_a_table_of_many_short_lines_reads_each_row_on_its_line(tmp_path):
+    """'1.k | text |' then two empty cells, then empty rows ('|' lines): the shape of millions of short
+    lines, small. Each numbered row is a task on its own line; the empty rows are no rows."""
+    rows = 300
+    block = [line for k in range(1, rows + 1) for line in (f"12.{k} | Việc {k} |", "|", "|", *["|"] * 8)]
+    text, first = _in_first_table(block)
+    plain = parse_sources([read_source(write_plan(tmp_path, plan_text(), "plain.txt"))])
+    tables = parse_sources([read_source(write_plan(tmp_path, text))])
+    added = [r for r in tables["tasks"].to_pylist() if r["name"].startswith("Việc ")]
+    assert tables["tasks"].num_rows == plain["tasks"].num_rows + rows
+    assert [(r["task_code_text"], r["name"], r["source_line"]) for r in added[::299]] == [
+        ("12.1", "Việc 1", first), ("12.300", "Việc 300", first + 299 * 11)]
+
+
+def test_a_cell_wrapped_over_thousands_of_lines_is_one_cell_of_its_first_line(tmp_path):
+    text, first = _in_first_table(["12.1 | Việc", *(f"tiếp {k}" for k in range(3000)), "| Sở Nội vụ | 2024 |"])
+    tables = parse_sources([read_source(write_plan(tmp_path, text))])
+    task = next(r for r in tables["tasks"].to_pylist() if r["task_code_text"] == "12.1")
+    assert task["name"] == "Việc " + " ".join(f"tiếp {k}" for k in range(3000))
+    assert (task["source_line"], task["agencies_text"], task["deadline_text"]) == (first, "Sở Nội vụ", "2024")
+
+
+def test_text_after_an_empty_markdown_row_is_refused_on_its_line_not_a_crash(tmp_path):
+    table = ["PHỤ LỤC 9", "DANH MỤC", "| TT | Nội dung | Cơ quan chủ trì | Thời hạn |", "|---|---|---|---|",
+             "| 1 | Việc | Sở Nội vụ | 2024 |", "|", "tiếp", ""]
+    text, first = _in_first_table(table)
+    result = outcome(text, tmp_path / "plan.txt")
+    assert result.kind == "located", result
+    assert result.detail.startswith(f"{tmp_path / 'plan.txt'}:{first + 6}: expected a row number")
+
+
+def test_lines_holding_finds_the_lines_a_test_of_each_would():
+    lines = ["", "a/b", "|", "ab", "x", "/", "", "ba", "a"]
+    for words in (("/",), ("a",), ("ab", "/"), ("z",), ("",)[:0]):
+        assert lines_holding(lines, words) == [n for n, x in enumerate(lines) if any(w in x for w in words)]
+    assert lines_holding([], ("a",)) == []
 
 
 def test_a_cited_number_of_5000_digits_is_read(tmp_path):

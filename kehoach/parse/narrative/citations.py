@@ -30,7 +30,7 @@ from functools import cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
-from kehoach.core.text import caseless, clean, holds_any
+from kehoach.core.text import caseless, clean, lines_holding
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.legal_documents import (
@@ -43,6 +43,7 @@ from kehoach.parse.legal_documents import (
     number_matches,
     year_match_after,
 )
+from kehoach.parse.narrative.name_index import NameIndex
 from kehoach.parse.narrative.number_index import by_plain_number, by_short_key, leading_number, plain_number
 from kehoach.parse.narrative.outline import Outline, opener
 from kehoach.parse.state import ParseState
@@ -57,6 +58,7 @@ _TYPED_TEXT_END = re.compile(r"\s+(?:ngày|của|về|do|theo|tại|số)\s|[;,(
 _SHORT_NUMBER = r"(\d{1,4})(?![\w/]|[.,]\d)"
 _SO = re.compile("số", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+_TRAILING_YEAR = re.compile(r"\s+\d{4}$")
 
 
 @dataclass(slots=True)  # one per reference found
@@ -104,15 +106,14 @@ def _name_before() -> re.Pattern[str]:
 
 
 @cache
+def _named_type_words() -> tuple[str, ...]:
+    """The last word of each named type ('luật'): a name starts with its type, so holds it."""
+    return tuple({caseless(t.split()[-1]) for t in _named_types()})
+
+
+@cache
 def _caseless_types() -> tuple[str, ...]:
     return tuple(caseless(t) for t in _type_names())
-
-
-def _may_name_type(text: str) -> bool:
-    """Whether a short reference can be in ``text``: it holds a digit and a type's name."""
-    if not _DIGIT.search(text):
-        return False
-    return holds_any(caseless(text), _caseless_types())
 
 
 @cache
@@ -127,13 +128,20 @@ def _canonical_type(text: str | None) -> str | None:
 
 
 def read_citations(doc: PlanDocument, outline: Outline, out: dict[str, TableBuilder], state: ParseState) -> None:
-    lines = range(doc.body_start, len(doc.source.lines) + 1)
-    found = [f for n in lines for f in _numbered(doc, state, n)]
+    # Each kind of reference is looked for only on the lines holding what it must hold, found by a
+    # scan of the whole body: a text of millions of short lines costs no call for each.
+    body = doc.source.lines[doc.body_start - 1:]
+    folded = caseless("\n".join(body)).split("\n")  # caseless per character: line for line the same
+
+    def holding(lines: list[str], words: tuple[str, ...]) -> list[int]:
+        return [doc.body_start + k for k in lines_holding(lines, words)]
+
+    found = [f for n in holding(body, ("/",)) for f in _numbered(doc, state, n)]  # every number holds a '/'
     bases = _legal_bases(doc, outline, state, found)
     _merge_year_variants(found, state)
     state.documents.resolve_aliases()
-    found += _named(doc, state, lines, found)
-    found += _short(doc, state, lines, found)
+    found += _named(doc, state, holding(folded, _named_type_words()), found)
+    found += _short(doc, state, holding(folded, _caseless_types()), found)
     _emit(doc, outline, out, state, found, bases)
 
 
@@ -291,39 +299,36 @@ def _by_name_only(doc: PlanDocument, state: ParseState, line: int, found: list[F
 
 # -- by name and short -----------------------------------------------------------------------
 
-def _named(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
-    patterns = []
+def _named(doc: PlanDocument, state: ParseState, lines: list[int], found: list[Found]) -> list[Found]:
+    """The names of documents known by name on ``lines`` (those whose caseless text holds a named type's
+    last word, 'luật': a name starts with its type)."""
+    refs = []
     for ref in state.documents.docs.values():
         if ref.doc_type in _named_types() and ref.title:
-            name = re.sub(r"\s+\d{4}$", "", clean(ref.title))
+            name = _TRAILING_YEAR.sub("", clean(ref.title))
             if doc_type_at_start(name) and len(name.split()) > 1:
-                words = [re.escape(w) for w in name.split()]
-                patterns.append((re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE), ref))
+                refs.append((name.split(), ref))
+    index = NameIndex([words for words, _ in refs])
     new: list[Found] = []
     spans = _Spans(found)
-    # one scan per line for any of the names; the names one by one only where one is
-    anywhere = re.compile("|".join(f"(?:{p.pattern})" for p, _ in patterns), re.IGNORECASE) if patterns else None
-    first_words = {caseless(clean(ref.title).split()[0]) for _, ref in patterns}
     for n in lines:
         text = doc.source.line(n)
-        if anywhere is None or not holds_any(caseless(text), first_words) or not anywhere.search(text):
-            continue  # tried on a line only when it holds a name's first word: the alternation is slow
-        for pattern, ref in patterns:
-            for m in pattern.finditer(text):
-                if spans.free(n, m.start(), m.end()):
-                    spans.add(n, m.start(), m.end())
-                    new.append(Found(n, m.start(), m.end(), clean(m[0]), None, ref.doc_type, None, ref.doc_id,
-                                     "name"))
+        for k, start, end in index.matches(text):
+            if spans.free(n, start, end):  # the first name to take a span keeps it
+                spans.add(n, start, end)
+                ref = refs[k][1]
+                new.append(Found(n, start, end, clean(text[start:end]), None, ref.doc_type, None, ref.doc_id, "name"))
     return new
 
 
-def _short(doc: PlanDocument, state: ParseState, lines: range, found: list[Found]) -> list[Found]:
+def _short(doc: PlanDocument, state: ParseState, lines: list[int], found: list[Found]) -> list[Found]:
+    """Short references on ``lines`` (those whose caseless text holds a type's name)."""
     spans = _Spans(found)
     shorts = []  # (line, match, doc_type): the short references, before any is resolved
     for n in lines:
         text = doc.source.line(n)
-        if not _may_name_type(text):
-            continue  # the alternation of every type is slow to try at each position of each line
+        if not _DIGIT.search(text):
+            continue  # the lines given hold a type's name; the alternation of every type is slow to try
         for m in _short_reference().finditer(text):
             number = m[2]
             if len(number) == 4 and number[:2] in ("19", "20"):

@@ -22,7 +22,7 @@ from functools import cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
-from kehoach.core.text import clean, key
+from kehoach.core.text import clean, key, lines_holding
 from kehoach.core.vocabularies import vocabulary
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.narrative.citations import read_citations
@@ -222,12 +222,10 @@ def _footnotes(doc: PlanDocument, outline: Outline, out: Builders, state: ParseS
         return
     first_note = doc.footnotes[0].line
     attached: dict[str, int] = {}
-    for n in range(doc.body_start, first_note):
-        text = doc.source.line(n)
-        if "[" not in text:  # every mark holds one: most lines are not searched
-            continue
-        for m in _FOOTNOTE_MARK.finditer(text):
-            attached.setdefault(m[1], n)
+    # every mark holds a '[': the other lines are not searched
+    for k in lines_holding(doc.source.lines[doc.body_start - 1:first_note - 1], ("[",)):
+        for m in _FOOTNOTE_MARK.finditer(doc.source.line(doc.body_start + k)):
+            attached.setdefault(m[1], doc.body_start + k)
     for note in doc.footnotes:
         line = attached.get(note.marker)
         if line is None:
