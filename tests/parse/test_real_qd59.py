@@ -107,7 +107,10 @@ def test_numbering_restarting_under_each_roman_group_is_qualified_by_the_group(t
 def test_the_title_ends_before_the_ministers_authority_line():
     report = inspect_file(QD59).as_dict()
     assert report["title"].endswith("nâng cao năng lực cạnh tranh quốc gia năm 2024")
-    assert report["complete"] is True and report["problems"] == []
+    # complete, and nothing wrong but the parser's warnings (inspect lists them too: references
+    # such as 'kế hoạch 05' that name no single known document)
+    assert report["complete"] is True
+    assert [p for p in report["problems"] if not p["message"].startswith("warning: ")] == []
     assert report["parts"]["tasks"] == 52
 
 
