@@ -1,6 +1,7 @@
 """The build: its steps as plain functions, and their sequence, ``run_build``.
 
-read -> check inputs -> parse (each text decoded where it is parsed) -> audit
+read -> check inputs -> parse (each text decoded where it is parsed; a text whose entry is in
+the parse cache is not parsed again, kehoach.parse.cache) -> audit
 -> compare with the package in place -> stage (new version, changelog)
 -> validate -> archive the previous version and swap in -> write state
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -37,12 +39,14 @@ from kehoach.package.layout import (
     VERSIONS_DIR,
     current_descriptor,
     parquet_path,
+    parse_cache_dir,
 )
 from kehoach.package.readme import stage_readme
 from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
+from kehoach.parse.cache import ParseCache, folder_for
 from kehoach.parse.corpus import parse_sources
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
@@ -52,6 +56,9 @@ log = logging.getLogger(__name__)
 
 # Directories inside the output that survive a rebuild (kept across swaps).
 PRESERVED = (VERSIONS_DIR, PLANS_DIR, RETIRED_PLANS_DIR)
+# Where the parse cache is, when not with the output: a folder the flow and every Dask worker
+# see at the same path (across machines, a shared file system); each output has its own folder in it.
+PARSE_CACHE_ENV = "KEHOACH_PARSE_CACHE"
 # Hooks run on the staged package before validation: (tables, staging dir,
 # descriptor extras, with the identity: version, name, homepage) -> file resources they
 # wrote. Issue #4: the DuckDB database and the README with the audit summary;
@@ -79,6 +86,12 @@ class BuildResult:
 def read_sources(paths: list[str | Path]) -> list[SourceFile]:
     """Every source's bytes, hashed, with its origin record; not decoded (the parse decodes what it parses)."""
     return [read_file(p) for p in discover(paths)]
+
+
+def parse_cache(out: Path) -> ParseCache:
+    """The parse cache of the package in ``out`` (``kehoach.parse.cache``)."""
+    shared = os.environ.get(PARSE_CACHE_ENV, "").strip()
+    return ParseCache(folder_for(Path(shared), out) if shared else parse_cache_dir(out))
 
 
 def describe_sources(sources: list[SourceFile]) -> list[SourceRecord]:
@@ -269,6 +282,10 @@ def swap(directory: Path, out: Path, previous_version: str | None = None) -> Non
         previous = out / name
         if previous.exists():
             link_or_copy_tree(previous, directory / name)
+    cache = parse_cache_dir(out)
+    if cache.is_dir():  # moved, not linked: one rename (a swap that then fails loses a cache, not data)
+        parse_cache_dir(directory).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(cache, parse_cache_dir(directory))
     if previous_version and out.exists():
         archive = directory / VERSIONS_DIR / previous_version
         if not archive.exists():
@@ -345,7 +362,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
     # the parse decodes what it parses; the rest of the build quotes no line of a text
-    parsed_tables = steps.parse(files)
+    parsed_tables = steps.parse(files, parse_cache(out))
     described = describe_sources(files)
     del files  # their bytes: parsed now
     tables = steps.audit(parsed_tables, described, strict).tables
