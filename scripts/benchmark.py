@@ -15,7 +15,10 @@ time per stage (``kehoach.build.Steps`` wrapped with timers); peak RSS
 (``ru_maxrss`` of the child and its reaped descendants, and the sampled peak
 of the whole process tree); and the ratios (wall, CPU) to a trivial one-task
 Prefect flow run the same way in the same run. The largest corpus is then
-refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing.
+refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing;
+then one of its plans is amended (``corpus.amend``) and it is refreshed again: the parse
+cache (``kehoach.parse.cache``) parses that plan only; the ratio to the unchanged refresh
+is printed (target: at most 1.5).
 
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
@@ -44,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
-from corpus import write_corpus  # noqa: E402
+from corpus import amend, write_corpus  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
@@ -190,7 +193,16 @@ def print_row(label: str, run: Run, trivial: Run) -> None:
           f"  tree {run.tree_mb:6.0f} MB{parse}  {parts}", flush=True)
 
 
-def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> None:
+def refresh_one_changed(src: Path, out: Path, label: str, trivial: Run, unchanged: float) -> None:
+    """Amend one plan of ``src`` and refresh ``out``: a new version, that plan alone parsed."""
+    amend(sorted(src.glob("*.txt"))[0])
+    run = run_child("build", str(src), str(out))
+    print_row(label, run, trivial)
+    print(f"{'':<22} one changed plan: changed={run.info['changed']}, version {run.info['version']}, "
+          f"{run.wall / unchanged:.2f}x the unchanged refresh's wall time", flush=True)
+
+
+def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> float:
     """Refresh ``out`` from ``src`` unchanged ``times`` times: each must write nothing."""
     runs = []
     for _ in range(times):
@@ -201,10 +213,11 @@ def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int
         print_row(label, run, trivial)
         print(f"{'':<22} unchanged refresh: changed={run.info['changed']}, {writes} file(s) written", flush=True)
         runs.append(run)
+    wall, cpu = statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs)
     if times > 1:
-        wall, cpu = statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs)
         print(f"{label + ' median':<22} {wall:8.2f} s {wall / trivial.wall:6.2f}x  cpu {cpu:6.1f} s "
               f"{cpu / trivial.cpu:5.2f}x  (runs: {', '.join(f'{r.wall:.1f}' for r in runs)} s)", flush=True)
+    return wall
 
 
 def main() -> None:
@@ -248,9 +261,12 @@ def main() -> None:
             write_corpus(PLAN, src, n)
             run = run_child("build", str(src), str(out))
             print_row(f"{n} plan(s)", run, trivial)
+            print(f"{'':<22} {run.wall / n:.3f} s a plan", flush=True)
         if not args.refresh_only:
             n = sizes[-1]
-            refresh_unchanged(tmp / f"corpus-{n}", tmp / f"out-{n}", f"{n} unchanged", trivial, args.refreshes)
+            src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
+            unchanged = refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
+            refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
 
 
 if __name__ == "__main__":
