@@ -47,7 +47,7 @@ from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.cache import ParseCache, folder_for
-from kehoach.parse.corpus import parse_sources
+from kehoach.parse.corpus import parse_sources, source_keys
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
@@ -102,12 +102,14 @@ def describe_sources(sources: list[SourceFile]) -> list[SourceRecord]:
 
 def preflight(paths: list[str | Path], out: Path) -> None:
     """Cheap checks before an orchestrator starts: every source reads, and a
-    source that changed since the package in ``out`` decodes (an unchanged one
-    was decoded by the build that made the package)."""
+    source that the parse will read decodes (one with an entry in the parse
+    cache, or in an unchanged package, was decoded by the build that made it)."""
     sources = read_sources(paths)
     if not check_inputs(sources, out).unchanged:
-        for source in sources:
-            decode_source(source)
+        cache = parse_cache(out)
+        for source, key in zip(sources, source_keys(sources), strict=True):
+            if not cache.path(key).is_file():
+                decode_source(source)
 
 
 def schema_fingerprint() -> str:

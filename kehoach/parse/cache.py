@@ -129,12 +129,14 @@ def encode(tables: Tables, plan_ids: tuple[str, ...]) -> bytes:
 
 def decode(data: bytes) -> Entry | None:
     """An entry from its bytes; None when they are not a whole, valid entry of the current schemas."""
-    body, digest = data[:-_DIGEST], data[-_DIGEST:]
-    if len(data) < _DIGEST + _LENGTH or hashlib.sha256(body).digest() != digest:
+    if len(data) < _DIGEST + _LENGTH:
+        return None
+    body = memoryview(data)[:-_DIGEST]  # not a copy: the tables are read from the entry's bytes
+    if hashlib.sha256(body).digest() != data[-_DIGEST:]:
         return None
     size = int.from_bytes(body[-_LENGTH:], "big")
     try:
-        meta = json.loads(body[len(body) - _LENGTH - size:-_LENGTH])
+        meta = json.loads(bytes(body[len(body) - _LENGTH - size:-_LENGTH]))
         buffer = pa.py_buffer(body)
         tables = {name: _table(name, buffer, meta["tables"].get(name)) for name in resource_names()}
         return Entry(tables, tuple(meta["plans"]))
