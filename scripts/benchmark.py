@@ -22,8 +22,8 @@ is printed (target: at most 1.5).
 
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
-skipped and the packages already in ``DIR`` are only refreshed, to measure
-a refresh again without waiting for a build.
+skipped and the largest package already in ``DIR`` is only refreshed (unchanged,
+then with one plan amended), to measure a refresh again without waiting for a build.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,100,1000", help="corpus sizes, comma-separated")
     parser.add_argument("--workdir", type=Path, help="keep corpora and packages here (reused when present)")
     parser.add_argument("--refresh-only", action="store_true",
-                        help="skip the builds: refresh the packages already in --workdir, every size")
+                        help="skip the builds: refresh the largest package already in --workdir")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,17 +256,15 @@ def main() -> None:
             if args.refresh_only:
                 if not (out / "datapackage.json").exists():
                     raise SystemExit(f"no package in {out}: build it first (without --refresh-only)")
-                refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
                 continue
             write_corpus(PLAN, src, n)
             run = run_child("build", str(src), str(out))
             print_row(f"{n} plan(s)", run, trivial)
             print(f"{'':<22} {run.wall / n:.3f} s a plan", flush=True)
-        if not args.refresh_only:
-            n = sizes[-1]
-            src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
-            unchanged = refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
-            refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
+        n = sizes[-1]
+        src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
+        unchanged = refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
+        refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
 
 
 if __name__ == "__main__":
