@@ -106,10 +106,14 @@ def preflight(paths: list[str | Path], out: Path) -> None:
     cache, or in an unchanged package, was decoded by the build that made it)."""
     sources = read_sources(paths)
     if not check_inputs(sources, out).unchanged:
-        cache = parse_cache(out)
-        for source, key in zip(sources, source_keys(sources), strict=True):
-            if not cache.path(key).is_file():
-                decode_source(source)
+        for source in unparsed(sources, out):
+            decode_source(source)
+
+
+def unparsed(sources: list[SourceFile], out: Path) -> list[SourceFile]:
+    """The sources a build of ``out`` will parse: those without an entry in its parse cache."""
+    cache = parse_cache(out)
+    return [s for s, key in zip(sources, source_keys(sources), strict=True) if not cache.path(key).is_file()]
 
 
 def schema_fingerprint() -> str:

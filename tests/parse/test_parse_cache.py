@@ -56,6 +56,8 @@ def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(
     (plans / "plan-00001.txt").write_text(variant(plan_text().replace(ROW, ROW.replace("360", "361")), 1),
                                           encoding="utf-8")
     parsed_paths.clear()
+    # what the CLI decodes first and sizes the cluster it starts ahead by
+    assert [Path(s.path).name for s in build.unparsed(build.read_sources([plans]), out)] == ["plan-00001.txt"]
 
     refreshed = build.run_build([plans], out)
     assert parsed_paths == ["plan-00001.txt"]  # the other text's tables came from its entry
