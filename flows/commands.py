@@ -45,14 +45,16 @@ def run(args: argparse.Namespace) -> int:
 def _checked(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
              **names) -> Iterator[None]:
     """The checks before a build's flow (every source reads, the target is
-    configured); a changed corpus large enough to fan out gets its local
+    configured); a changed corpus with enough texts to parse to fan out gets its local
     cluster started at once, for the flow run inside (closed on leaving). A
     changed text is decoded (and a bad one refused, on its line) where the
     flow parses it: decoding it here too cost a corpus seconds before its parse."""
     files = build.read_sources(sources or [RAW_DIR])
+    out_path = Path(out) if out else DEFAULT_OUT
     with contextlib.ExitStack() as stack:
-        if not build.check_inputs(files, Path(out) if out else DEFAULT_OUT).unchanged:
-            stack.enter_context(runners.cluster_ahead(len(files), server.api_url()))
+        if not build.check_inputs(files, out_path).unchanged:
+            # sized by the texts to parse: one amended plan in a corpus is parsed in the flow
+            stack.enter_context(runners.cluster_ahead(len(build.unparsed(files, out_path)), server.api_url()))
         if publishing:
             check_target(target, **names)
         yield

@@ -9,12 +9,15 @@ included, and the worker imports whatever that flow's module imports."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, get_run_logger, task
+from prefect.utilities.annotations import unmapped
 
 from flows import parse_warnings, runners
 from kehoach.core.errors import KehoachError
-from kehoach.core.model import Tables
 from kehoach.parse import corpus
+from kehoach.parse.cache import ParseCache
 from kehoach.parse.plan import PlanRows, read_plan
 from kehoach.read.sources import read_source
 
@@ -32,13 +35,15 @@ def parse_one(path: str, sha256: str) -> PlanRows:
 
 
 @task(name="parse sources")
-def parse_batch(paths: list[str], hashes: list[str]) -> tuple[corpus.Parsed, list[str]]:
-    """A batch of sources, one after another, on a Dask worker; their tables
-    concatenated there; and the parser's warnings, kept for the flow to sum up
-    (``flows.parse_warnings``)."""
+def parse_batch(paths: list[str], hashes: list[str], keys: list[str], cache: str) -> list[str]:
+    """A batch of sources, one after another, on a Dask worker; each source's
+    entry written there, in the parse cache's folder ``cache`` (the flow reads
+    the entries: no table travels back); the parser's warnings returned, kept
+    for the flow to sum up (``flows.parse_warnings``)."""
     with parse_warnings.kept() as warnings:
-        piece = corpus.parsed(parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True))
-    return piece, warnings
+        plans = (parse_one.fn(path, sha256) for path, sha256 in zip(paths, hashes, strict=True))
+        corpus.store(ParseCache(Path(cache)), zip(keys, plans, strict=True))
+    return warnings
 
 
 # A corpus's parser warnings logged one by one up to this many; else summed up by kind (as many kinds).
@@ -46,21 +51,19 @@ LOGGED_WARNINGS = 10
 
 
 @flow(name="parse_sources", log_prints=False)
-def parse_corpus(paths: list[str], hashes: list[str]) -> Tables:
+def parse_corpus(paths: list[str], hashes: list[str], keys: list[str], cache: str) -> None:
     """The sources parsed on this subflow's task runner (a Dask cluster,
     ``flows.runners``) in ``runners.batches`` batches, one task each: a task
     run costs about half a second on a Dask worker (measured: 100 trivial
-    tasks, 47 s on two workers), more than parsing a plan. Each batch's
-    tables are concatenated on its worker, the batches' here, in the order of
-    the sources; the parser's warnings are logged here (``flows.parse_warnings``)."""
+    tasks, 47 s on two workers), more than parsing a plan. Each batch writes
+    its sources' entries in the parse cache ``cache`` on its worker; the
+    parser's warnings are logged here (``flows.parse_warnings``)."""
     spans = runners.batches(len(paths))
-    pending = list(parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans]))
-    pieces, warnings = [], []
-    while pending:  # each future let go once its batch is here: its worker then frees the batch
-        piece, said = pending.pop(0).result()
-        pieces.append(piece)
-        warnings += said
+    pending = list(parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans],
+                                   [keys[a:b] for a, b in spans], unmapped(cache)))
+    warnings = []
+    while pending:
+        warnings += pending.pop(0).result()
     logger = get_run_logger()
     for line in parse_warnings.summary(warnings, LOGGED_WARNINGS):  # a corpus's, summed up
         logger.warning("%s", line)
-    return corpus.combine(pieces)

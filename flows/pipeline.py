@@ -25,6 +25,7 @@ from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
 from kehoach.package.layout import VERSIONS_DIR
 from kehoach.parse import corpus
+from kehoach.parse.cache import ParseCache
 from kehoach.publish import targets as publishing
 from kehoach.read.sources import SourceFile, SourceRecord
 from kehoach.versions import versioning
@@ -43,9 +44,10 @@ def read_sources(paths: list[str]) -> list[SourceFile]:
     return sources
 
 
-def _parse_mapped(paths: list[str], hashes: list[str]) -> Tables:
-    """One task per source, on the flow's own task runner."""
-    return corpus.combine([corpus.parsed(future.result() for future in parse_tasks.parse_one.map(paths, hashes))])
+def _parse_mapped(cache: ParseCache, paths: list[str], hashes: list[str], keys: list[str]) -> None:
+    """One task per source, on the flow's own task runner; their entries stored here."""
+    futures = parse_tasks.parse_one.map(paths, hashes)
+    corpus.store(cache, zip(keys, (future.result() for future in futures), strict=True))
 
 
 def _counted(tables: Tables) -> Tables:
@@ -59,19 +61,32 @@ def _counted(tables: Tables) -> Tables:
     return tables
 
 
-def parse(sources: list[SourceFile]) -> Tables:
-    """The parse step: one task per source in this flow for a few sources
-    (one plan costs no more than a trivial flow); batches of sources in a
-    subflow on a Dask cluster for a corpus, or when a scheduler is given."""
-    paths, hashes = [s.path for s in sources], [s.sha256 for s in sources]
-    if not runners.wants_dask(len(sources)):
-        return _counted(_parse_mapped(paths, hashes))
+def parse(sources: list[SourceFile], cache: ParseCache) -> Tables:
+    """The parse step: the sources without an entry in the parse cache parsed,
+    one task per source in this flow for a few sources (one plan costs no more
+    than a trivial flow), batches of sources in a subflow on a Dask cluster for
+    a corpus or when a scheduler is given (each worker writes its sources'
+    entries); then the corpus assembled from the entries."""
+    keys = corpus.source_keys(sources)
+
+    def parse_missing(indices: list[int]) -> None:
+        paths, hashes = [sources[i].path for i in indices], [sources[i].sha256 for i in indices]
+        get_run_logger().info("parsing %d of %d source(s); the others' tables from the parse cache %s",
+                              len(indices), len(sources), cache.folder)
+        if not runners.wants_dask(len(indices)):
+            _parse_mapped(cache, paths, hashes, [keys[i] for i in indices])
+            return
+        _parse_on_dask(cache, paths, hashes, [keys[i] for i in indices])
+    return _counted(corpus.assemble(sources, keys, cache, parse_missing))
+
+
+def _parse_on_dask(cache: ParseCache, paths: list[str], hashes: list[str], keys: list[str]) -> None:
     with get_client(sync_client=True) as client:
         api_url = str(client.api_url).rstrip("/")
-    runner = runners.parse_runner(len(sources), api_url)
-    get_run_logger().info("parsing %d source(s) on %s", len(sources), runners.describe(runner))
+    runner = runners.parse_runner(len(paths), api_url)
+    get_run_logger().info("parsing %d source(s) on %s", len(paths), runners.describe(runner))
     try:
-        return _counted(parse_tasks.parse_corpus.with_options(task_runner=runner)(paths, hashes))
+        parse_tasks.parse_corpus.with_options(task_runner=runner)(paths, hashes, keys, str(cache.folder))
     finally:
         runners.release_ahead()
 

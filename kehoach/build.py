@@ -1,6 +1,7 @@
 """The build: its steps as plain functions, and their sequence, ``run_build``.
 
-read -> check inputs -> parse (each text decoded where it is parsed) -> audit
+read -> check inputs -> parse (each text decoded where it is parsed; a text whose entry is in
+the parse cache is not parsed again, kehoach.parse.cache) -> audit
 -> compare with the package in place -> stage (new version, changelog)
 -> validate -> archive the previous version and swap in -> write state
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -38,13 +40,15 @@ from kehoach.package.layout import (
     VERSIONS_DIR,
     current_descriptor,
     parquet_path,
+    parse_cache_dir,
 )
 from kehoach.package.readme import stage_readme
 from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
-from kehoach.parse.corpus import parse_sources
+from kehoach.parse.cache import ParseCache, folder_for
+from kehoach.parse.corpus import parse_sources, source_keys
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
@@ -53,6 +57,9 @@ log = logging.getLogger(__name__)
 
 # Directories inside the output that survive a rebuild (kept across swaps).
 PRESERVED = (VERSIONS_DIR, PLANS_DIR, RETIRED_PLANS_DIR)
+# Where the parse cache is, when not with the output: a folder the flow and every Dask worker
+# see at the same path (across machines, a shared file system); each output has its own folder in it.
+PARSE_CACHE_ENV = "KEHOACH_PARSE_CACHE"
 # Hooks run on the staged package before validation: (tables, staging dir,
 # descriptor extras, with the identity: version, name, homepage) -> file resources they
 # wrote. Issue #4: the DuckDB database and the README with the audit summary;
@@ -82,6 +89,12 @@ def read_sources(paths: list[str | Path]) -> list[SourceFile]:
     return [read_file(p) for p in discover(paths)]
 
 
+def parse_cache(out: Path) -> ParseCache:
+    """The parse cache of the package in ``out`` (``kehoach.parse.cache``)."""
+    shared = os.environ.get(PARSE_CACHE_ENV, "").strip()
+    return ParseCache(folder_for(Path(shared), out) if shared else parse_cache_dir(out))
+
+
 def describe_sources(sources: list[SourceFile]) -> list[SourceRecord]:
     """What the package says of each source (path, hash, size, encoding, origin):
     the audit and the package quote no line, so the texts are not decoded again."""
@@ -90,12 +103,18 @@ def describe_sources(sources: list[SourceFile]) -> list[SourceRecord]:
 
 def preflight(paths: list[str | Path], out: Path) -> None:
     """Cheap checks before an orchestrator starts: every source reads, and a
-    source that changed since the package in ``out`` decodes (an unchanged one
-    was decoded by the build that made the package)."""
+    source that the parse will read decodes (one with an entry in the parse
+    cache, or in an unchanged package, was decoded by the build that made it)."""
     sources = read_sources(paths)
     if not check_inputs(sources, out).unchanged:
-        for source in sources:
+        for source in unparsed(sources, out):
             decode_source(source)
+
+
+def unparsed(sources: list[SourceFile], out: Path) -> list[SourceFile]:
+    """The sources a build of ``out`` will parse: those without an entry in its parse cache."""
+    cache = parse_cache(out)
+    return [s for s, key in zip(sources, source_keys(sources), strict=True) if not cache.path(key).is_file()]
 
 
 def schema_fingerprint() -> str:
@@ -277,6 +296,10 @@ def swap(directory: Path, out: Path, previous_version: str | None = None) -> Non
         previous = out / name
         if previous.exists():
             link_or_copy_tree(previous, directory / name)
+    cache = parse_cache_dir(out)
+    if cache.is_dir():  # moved, not linked: one rename (a swap that then fails loses a cache, not data)
+        parse_cache_dir(directory).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(cache, parse_cache_dir(directory))
     if previous_version and out.exists():
         archive = directory / VERSIONS_DIR / previous_version
         if not archive.exists():
@@ -356,7 +379,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
     # the parse decodes what it parses; the rest of the build quotes no line of a text
-    parsed_tables = steps.parse(files)
+    parsed_tables = steps.parse(files, parse_cache(out))
     described = describe_sources(files)
     del files  # their bytes: parsed now
     tables = steps.audit(parsed_tables, described, strict).tables

@@ -15,7 +15,10 @@ time per stage (``kehoach.build.Steps`` wrapped with timers); peak RSS
 (``ru_maxrss`` of the child and its reaped descendants, and the sampled peak
 of the whole process tree); and the ratios (wall, CPU) to a trivial one-task
 Prefect flow run the same way in the same run. The largest corpus is then
-refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing.
+refreshed unchanged (``--refreshes`` times; the median is printed): it must write nothing;
+then one of its plans is amended (``corpus.amend``) and it is refreshed again: the parse
+cache (``kehoach.parse.cache``) parses that plan only; the ratio to the unchanged refresh
+is printed (target: at most 1.5).
 
 First, the plan of ``raw/`` is read as issued (``--formats``, default
 ``text,docx,odt,html``: written by ``tests/renderers.py``), each in a child
@@ -24,8 +27,8 @@ it, and the child's peak RSS (the text's row is the floor: imports and parser).
 
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
-skipped and the packages already in ``DIR`` are only refreshed, to measure
-a refresh again without waiting for a build.
+skipped and the largest package already in ``DIR`` is only refreshed (unchanged,
+then with one plan amended), to measure a refresh again without waiting for a build.
 
 First, the task lineage of a plan series (issue 25) is measured on the series
 ``tests/series.py`` makes from ``raw/`` (next year's plan: tasks dropped, added,
@@ -55,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
-from corpus import write_corpus  # noqa: E402
+from corpus import amend, write_corpus  # noqa: E402
 from renderers import plan_structure, to_docx, to_html, to_odt  # noqa: E402
 from series import precision_recall, series  # noqa: E402
 
@@ -232,7 +235,16 @@ def print_row(label: str, run: Run, trivial: Run) -> None:
           f"  tree {run.tree_mb:6.0f} MB{parse}  {parts}", flush=True)
 
 
-def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> None:
+def refresh_one_changed(src: Path, out: Path, label: str, trivial: Run, unchanged: float) -> None:
+    """Amend one plan of ``src`` and refresh ``out``: a new version, that plan alone parsed."""
+    amend(sorted(src.glob("*.txt"))[0])
+    run = run_child("build", str(src), str(out))
+    print_row(label, run, trivial)
+    print(f"{'':<22} one changed plan: changed={run.info['changed']}, version {run.info['version']}, "
+          f"{run.wall / unchanged:.2f}x the unchanged refresh's wall time", flush=True)
+
+
+def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> float:
     """Refresh ``out`` from ``src`` unchanged ``times`` times: each must write nothing."""
     runs = []
     for _ in range(times):
@@ -243,10 +255,11 @@ def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int
         print_row(label, run, trivial)
         print(f"{'':<22} unchanged refresh: changed={run.info['changed']}, {writes} file(s) written", flush=True)
         runs.append(run)
+    wall, cpu = statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs)
     if times > 1:
-        wall, cpu = statistics.median(r.wall for r in runs), statistics.median(r.cpu for r in runs)
         print(f"{label + ' median':<22} {wall:8.2f} s {wall / trivial.wall:6.2f}x  cpu {cpu:6.1f} s "
               f"{cpu / trivial.cpu:5.2f}x  (runs: {', '.join(f'{r.wall:.1f}' for r in runs)} s)", flush=True)
+    return wall
 
 
 def series_quality(tmp: Path) -> None:
@@ -282,7 +295,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,100,1000", help="corpus sizes, comma-separated")
     parser.add_argument("--workdir", type=Path, help="keep corpora and packages here (reused when present)")
     parser.add_argument("--refresh-only", action="store_true",
-                        help="skip the builds: refresh the packages already in --workdir, every size")
+                        help="skip the builds: refresh the largest package already in --workdir")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
     parser.add_argument("--series-only", action="store_true", help="only the task lineage's precision and recall")
     parser.add_argument("--formats", default="text,docx,odt,html",
@@ -322,14 +335,15 @@ def main() -> None:
             if args.refresh_only:
                 if not (out / "datapackage.json").exists():
                     raise SystemExit(f"no package in {out}: build it first (without --refresh-only)")
-                refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
                 continue
             write_corpus(PLAN, src, n)
             run = run_child("build", str(src), str(out))
             print_row(f"{n} plan(s)", run, trivial)
-        if not args.refresh_only:
-            n = sizes[-1]
-            refresh_unchanged(tmp / f"corpus-{n}", tmp / f"out-{n}", f"{n} unchanged", trivial, args.refreshes)
+            print(f"{'':<22} {run.wall / n:.3f} s a plan", flush=True)
+        n = sizes[-1]
+        src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
+        unchanged = refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
+        refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
 
 
 if __name__ == "__main__":

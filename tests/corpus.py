@@ -74,3 +74,16 @@ def write_corpus(plan: Path, directory: Path, count: int) -> list[Path]:
         path.write_text(variant(text, i), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def amend(path: Path) -> None:
+    """Amend the plan text at ``path`` as a plan is amended: its first row of
+    amounts under a unit line doubled (the same plan, one changed row)."""
+    lines, in_units = path.read_text(encoding="utf-8").split("\n"), False
+    for i, line in enumerate(lines):
+        in_units = in_units or bool(UNIT_LINE.match(line))
+        if in_units and "|" in line and (scaled := _scale_row(line, 2)) != line:
+            lines[i] = scaled
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return
+    raise ValueError(f"{path}: no row of amounts under a unit line")

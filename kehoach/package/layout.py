@@ -12,6 +12,8 @@
     <out>/plans/<plan_id>/          PLANS_DIR: each plan's own package (same layout)
     <out>/retired-plans/<plan_id>/  RETIRED_PLANS_DIR: the package of a plan that left the corpus
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
+    <out>/.kehoach/parse-cache/     PARSE_CACHE_DIR: each source's parsed tables (kehoach.parse.cache;
+                                    elsewhere with KEHOACH_PARSE_CACHE: kehoach.build.parse_cache)
 
 Every other module asks this one for names and for the descriptor, so the
 layout can change in one place.
@@ -45,6 +47,12 @@ PLANS_DIR = "plans"
 RETIRED_PLANS_DIR = "retired-plans"
 STATE_DIR = ".kehoach"
 STATE_FILE = "state.json"
+PARSE_CACHE_DIR = "parse-cache"
+
+
+def parse_cache_dir(out: Path) -> Path:
+    """The parse cache kept with an output (moved into each new version's state folder on a swap)."""
+    return out / STATE_DIR / PARSE_CACHE_DIR
 
 
 def csv_path(name: str) -> str:

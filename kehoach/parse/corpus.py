@@ -1,23 +1,36 @@
 """A corpus's parse: the tables of many sources, one after another or in
-batches (the flow's tasks), concatenated into one set of tables."""
+batches (the flow's tasks), concatenated into one set of tables.
+
+With a parse cache (``kehoach.parse.cache``), only the sources without a
+valid entry are parsed (``missing``); each parsed source's tables are stored
+as its entry where it was parsed (``store``), and the corpus is assembled
+from the entries, in the order of the sources (``assemble``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, concat
+from kehoach.parse.cache import ParseCache, entry_key
 from kehoach.parse.plan import PlanRows, read_plan, typed
 from kehoach.parse.series import link_series
-from kehoach.read.sources import SourceFile, SourceText, decode_source
+from kehoach.read.sources import SourceFile, SourceRecord, SourceText, decode_source
 
 
-def parse_sources(sources: list[SourceText] | list[SourceFile]) -> Tables:
+def parse_sources(sources: list[SourceText] | list[SourceFile], cache: ParseCache | None = None) -> Tables:
     """The parse step here: every source parsed, one after another; a file's
     bytes decoded as it is parsed, so that a corpus's texts are not all held
-    at once (the flow fans out instead, each task reading its own texts)."""
-    return combine([parsed(read_plan(_text(s)) for s in sources)])
+    at once (the flow fans out instead, each task reading its own texts).
+    With a ``cache``, only the sources without an entry are parsed."""
+    if cache is None:
+        return combine([parsed(read_plan(_text(s)) for s in sources)])
+    keys = source_keys(sources)
+
+    def parse_missing(indices: list[int]) -> None:
+        store(cache, ((keys[i], read_plan(_text(sources[i]))) for i in indices))
+    return assemble(sources, keys, cache, parse_missing)
 
 
 def _text(source: SourceText | SourceFile) -> SourceText:
@@ -56,7 +69,54 @@ def parsed(plans: Iterable[PlanRows]) -> Parsed:
     return Parsed(concat(parts), tuple(owners))
 
 
-def combine(pieces: list[Parsed]) -> Tables:
+def source_keys(sources: Sequence[SourceRecord | SourceFile]) -> list[str]:
+    return [entry_key(s.path, s.sha256) for s in sources]
+
+
+def store(cache: ParseCache, keyed: Iterable[tuple[str, PlanRows]]) -> None:
+    """Each plan's entry, its rows typed ``TYPED_TOGETHER`` plans at a time and
+    cut back into each plan's (the rows of a plan are contiguous in each table)."""
+    group: list[tuple[str, PlanRows]] = []
+    for item in keyed:
+        group.append(item)
+        if len(group) == TYPED_TOGETHER:
+            _store_group(cache, group)
+            group = []
+    if group:
+        _store_group(cache, group)
+
+
+def _store_group(cache: ParseCache, group: list[tuple[str, PlanRows]]) -> None:
+    tables = typed([plan for _, plan in group])
+    starts = dict.fromkeys(tables, 0)
+    for key, plan in group:
+        own = {}
+        for name, table in tables.items():
+            count = len(plan.rows[name])
+            own[name] = table.slice(starts[name], count)
+            starts[name] += count
+        cache.store(key, own, plan.plan_ids())
+
+
+def assemble(sources: Sequence[SourceRecord | SourceFile], keys: list[str], cache: ParseCache,
+             parse_missing: Callable[[list[int]], None]) -> Tables:
+    """The corpus from the cache: the sources without a valid entry parsed by
+    ``parse_missing`` (given their indices; it stores their entries), then every
+    entry read in the order of the sources; entries of no source here are pruned."""
+    entries = [cache.load(key) for key in keys]
+    missing = [i for i, entry in enumerate(entries) if entry is None]
+    if missing:
+        parse_missing(missing)
+        for i in missing:
+            entries[i] = cache.load(keys[i])
+            if entries[i] is None:
+                raise KehoachError(f"the parse stored no readable entry in {cache.folder}", sources[i].path)
+    cache.prune(set(keys))
+    pieces = [Parsed(e.tables, ((s.path, e.plan_ids),)) for s, e in zip(sources, entries, strict=True) if e]
+    return combine(pieces, rechunk=True)
+
+
+def combine(pieces: list[Parsed], rechunk: bool = False) -> Tables:
     """The corpus: the pieces' tables, in their order, concatenated once; its plans linked to the
     plans they follow, and their tasks to the tasks they continue (``link_series``: it needs them all)."""
     owners: dict[str, list[str]] = {}
@@ -68,6 +128,7 @@ def combine(pieces: list[Parsed]) -> Tables:
     if duplicates:
         files = owners[duplicates[0]]
         raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
-    # each piece is one chunk per column already: a few chunks, not re-copied
-    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=False)
+    # a batch's piece is one chunk per column already: a few chunks, not re-copied; a plan's
+    # pieces (``rechunk``, from the cache) are made one chunk a column
+    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=rechunk)
     return link_series(tables)

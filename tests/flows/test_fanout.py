@@ -15,6 +15,7 @@ from flows import cli, parse_tasks, runners
 from flows.pipeline import build_package
 from kehoach import build
 from kehoach.core.model import resource_names
+from kehoach.package.layout import parse_cache_dir
 
 pytestmark = pytest.mark.prefect
 
@@ -79,7 +80,8 @@ def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path
 def test_a_text_that_does_not_decode_on_a_worker_is_one_located_line(prefect_harness, corpus, tmp_path,
                                                                      monkeypatch, capsys):
     """Each task decodes the texts it parses: a bad one found on a Dask worker is
-    reported as the CLI reports any input error, and nothing is written."""
+    reported as the CLI reports any input error, and no package is written (the
+    parse cache keeps the entries of the texts that parsed, for the next build)."""
     plans, _ = corpus
     mixed = tmp_path / "plans"
     mixed.mkdir()
@@ -94,7 +96,9 @@ def test_a_text_that_does_not_decode_on_a_worker_is_one_located_line(prefect_har
     assert cli.main(["build", str(mixed), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"{bad}:2: not valid UTF-8 text (byte 0x") and err.count("\n") == 1, err
-    assert not (tmp_path / "out").exists()
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert written and all(p.parent == parse_cache_dir(tmp_path / "out") for p in written)
+    assert len(written) == len(list(plans.glob("*.txt")))  # the good texts' entries, no half-written one
 
 
 def test_batches_cover_the_sources_in_order(monkeypatch):

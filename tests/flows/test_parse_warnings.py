@@ -9,6 +9,8 @@ from helpers import PLAN_FILE
 
 from flows import parse_warnings
 from flows.parse_tasks import parse_batch
+from kehoach.parse.cache import ParseCache
+from kehoach.parse.corpus import source_keys
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 
@@ -23,10 +25,12 @@ def test_a_batch_keeps_the_warnings_the_parser_gives_and_prints_none(tmp_path, c
     printed = [r.getMessage() for r in caplog.records if r.name.startswith("kehoach.")]
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        parsed, kept = parse_batch.fn(paths, [s.sha256 for s in sources])
+        keys = source_keys(sources)
+        kept = parse_batch.fn(paths, [s.sha256 for s in sources], keys, str(tmp_path / "cache"))
     assert kept == printed and len(printed) >= len(paths)  # the plan warns at least once: each copy does
     assert [r for r in caplog.records if r.name.startswith("kehoach.")] == []
-    assert parsed.tables["plans"].num_rows == len(paths)
+    # each source's entry written where it was parsed: one plan each
+    assert [ParseCache(tmp_path / "cache").load(key).tables["plans"].num_rows for key in keys] == [1, 1, 1]
 
     assert parse_warnings.summary(kept, len(kept)) == kept  # few: each one
     # the plan cites 'Đề án 06' twice, which two documents could be: each copy says so twice

@@ -30,9 +30,9 @@ class Decoded:
     def __init__(self):
         self.paths: list[str] = []
 
-    def __call__(self, sources):
+    def __call__(self, sources, cache=None):
         self.paths += [s.path for s in sources]
-        return build.parse_sources(sources)
+        return build.parse_sources(sources, cache)
 
 
 def _run(plan, out):

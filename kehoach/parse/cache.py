@@ -1,0 +1,159 @@
+"""The parse cache: a source's typed tables kept by what they are made of.
+
+A refresh of a corpus in which one text changed parses that text only: every
+other source's tables are read back from its entry. An entry's key is the
+sha256 of the source file's name (the ``plans`` table records it), of the
+source's bytes (its sha256: a binary document's too, whatever reader turns it
+into text) and of the parser's fingerprint (``parser_fingerprint``: the code of
+``kehoach/read``, ``kehoach/parse`` and ``kehoach/core``, the schemas and the
+vocabularies). So a change of parser, schema or vocabulary changes every key,
+and the old entries are pruned (``prune``) with those of texts that left the
+corpus.
+
+One file an entry (not one per table: 28 tables of 20,000 sources would be
+560,000 files): each of the source's non-empty tables as an Arrow IPC stream,
+one after another, then a JSON index (table -> offset, length; the plan ids),
+its length, and the sha256 of all that. An entry is written to a temporary
+file renamed into place (a reader never sees half of one); one whose checksum,
+index or schema does not match is removed and the source parsed again, never
+used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from kehoach.core.files import atomic_write
+from kehoach.core.model import Tables, arrow_schema, resource_names
+from kehoach.core.paths import PACKAGE_DIR, REFERENCE_DIR, SCHEMAS_DIR
+
+ENTRY_SUFFIX = ".arrows"
+# What a parse's output depends on: the readers, the parser and the core it types rows with.
+PARSER_CODE_DIRS = ("read", "parse", "core")
+_DIGEST = 32
+_LENGTH = 8
+
+
+@functools.cache
+def parser_fingerprint() -> str:
+    """The sha256 of the parser's code, the schemas and the vocabularies (read once a process)."""
+    files = [p for d in PARSER_CODE_DIRS for p in (PACKAGE_DIR / d).rglob("*")
+             if p.is_file() and p.suffix in (".py", ".sql", ".csv", ".json")]
+    files += [*SCHEMAS_DIR.glob("*.json"), *REFERENCE_DIR.glob("*.csv")]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{path.parent.name}/{path.name}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def entry_key(path: str, sha256: str) -> str:
+    """The key of a source's entry: its file's name, its bytes' sha256 and the parser's fingerprint."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return hashlib.sha256(f"{name}\0{sha256}\0{parser_fingerprint()}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A source's tables as read back from the cache, with the plan ids it gave."""
+
+    tables: Tables
+    plan_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParseCache:
+    """The entries of one output's sources, in ``folder`` (created when first written)."""
+
+    folder: Path
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}{ENTRY_SUFFIX}"
+
+    def store(self, key: str, tables: Tables, plan_ids: tuple[str, ...]) -> None:
+        """Write a source's entry atomically."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path(key), encode(tables, plan_ids))
+
+    def load(self, key: str) -> Entry | None:
+        """The entry of ``key``; None when there is none, or when it is corrupt (then it is removed)."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        entry = decode(data)
+        if entry is None:
+            path.unlink(missing_ok=True)
+        return entry
+
+    def prune(self, keys: set[str]) -> int:
+        """Remove every file but the entries of ``keys`` (texts that left the corpus, an older
+        parser's entries, a temporary file a killed writer left); how many were removed."""
+        if not self.folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.folder.iterdir():
+            if path.name.removesuffix(ENTRY_SUFFIX) not in keys or not path.name.endswith(ENTRY_SUFFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed += 1
+        return removed
+
+
+def encode(tables: Tables, plan_ids: tuple[str, ...]) -> bytes:
+    """An entry's bytes: the non-empty tables' IPC streams, the index, its length, the sha256."""
+    chunks, index, offset = [], {}, 0
+    for name, table in tables.items():
+        if table.num_rows == 0:
+            continue
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        stream = sink.getvalue().to_pybytes()
+        index[name] = [offset, len(stream)]
+        chunks.append(stream)
+        offset += len(stream)
+    meta = json.dumps({"tables": index, "plans": list(plan_ids)}, ensure_ascii=False).encode()
+    body = b"".join([*chunks, meta, len(meta).to_bytes(_LENGTH, "big")])
+    return body + hashlib.sha256(body).digest()
+
+
+def decode(data: bytes) -> Entry | None:
+    """An entry from its bytes; None when they are not a whole, valid entry of the current schemas."""
+    if len(data) < _DIGEST + _LENGTH:
+        return None
+    body = memoryview(data)[:-_DIGEST]  # not a copy: the tables are read from the entry's bytes
+    if hashlib.sha256(body).digest() != data[-_DIGEST:]:
+        return None
+    size = int.from_bytes(body[-_LENGTH:], "big")
+    try:
+        meta = json.loads(bytes(body[len(body) - _LENGTH - size:-_LENGTH]))
+        buffer = pa.py_buffer(body)
+        tables = {name: _table(name, buffer, meta["tables"].get(name)) for name in resource_names()}
+        return Entry(tables, tuple(meta["plans"]))
+    except (ValueError, KeyError, TypeError, pa.ArrowException):
+        return None
+
+
+def _table(name: str, buffer: pa.Buffer, span: list[int] | None) -> pa.Table:
+    schema = arrow_schema(name)
+    if span is None:
+        return schema.empty_table()
+    table = pa.ipc.open_stream(buffer.slice(span[0], span[1])).read_all()
+    if not table.schema.equals(schema):
+        raise ValueError(f"entry's {name} table is not of the current schema")
+    return table
+
+
+def folder_for(root: Path, out: Path) -> Path:
+    """An output's own folder in a cache shared by several outputs (``KEHOACH_PARSE_CACHE``)."""
+    return root / hashlib.sha256(os.fsencode(out.resolve())).hexdigest()[:16]

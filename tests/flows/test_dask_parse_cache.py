@@ -1,0 +1,111 @@
+"""On a real Dask cluster (a ``dask scheduler`` and two ``dask worker``
+processes on loopback, started and stopped here): the workers write the parse
+cache's entries in the shared folder (``KEHOACH_PARSE_CACHE``); a refresh after
+one plan changed parses that plan alone and gives the tables a full build gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from corpus import amend, write_corpus
+from distributed import Client
+from helpers import PLAN_FILE
+from prefect import get_client
+
+from flows import runners
+from flows.pipeline import build_package
+from kehoach import build
+from kehoach.core.model import resource_names
+from kehoach.parse.cache import folder_for
+
+pytestmark = pytest.mark.prefect
+DASK = str(Path(sys.executable).with_name("dask"))
+STARTUP = 120  # seconds a loaded machine may take to start the scheduler and a worker
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
+    with log.open("wb") as handle:  # a file, not a pipe: a chatty process never blocks
+        return subprocess.Popen([DASK, *args], stdout=handle, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+
+
+def _wait(check, what: str) -> None:
+    deadline = time.monotonic() + STARTUP
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {STARTUP} s waiting for {what}")
+        time.sleep(0.5)
+
+
+@pytest.fixture()
+def cluster(prefect_harness, tmp_path):
+    """The scheduler's address, with two single-thread workers connected, reporting to this Prefect API."""
+    with get_client(sync_client=True) as client:
+        env = {**os.environ, "PREFECT_API_URL": str(client.api_url)}
+    file = tmp_path / "scheduler.json"
+    processes = [_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                         "--scheduler-file", str(file)], tmp_path / "scheduler.log", env)]
+    try:
+        _wait(file.exists, "the scheduler")
+        processes += [_start(["worker", "--scheduler-file", str(file), "--host", "127.0.0.1", "--nthreads", "1",
+                              "--no-dashboard", "--preload", "flows.parse_tasks"],
+                             tmp_path / f"worker-{i}.log", env) for i in range(2)]
+        address = json.loads(file.read_text())["address"]
+
+        def connected() -> bool:
+            with Client(address, timeout=30) as client:
+                return len(client.scheduler_info()["workers"]) == 2
+        _wait(connected, "two workers")
+        yield address
+    finally:
+        for process in reversed(processes):
+            _stop(process)
+
+
+def _tables(out: Path) -> dict:
+    return {name: pq.read_table(out / "data" / f"{name}.parquet") for name in resource_names()}
+
+
+def test_a_cluster_writes_the_entries_and_refreshes_one_changed_plan(cluster, tmp_path, monkeypatch):
+    plans, out, shared = tmp_path / "plans", tmp_path / "out", tmp_path / "shared-cache"
+    paths = write_corpus(PLAN_FILE, plans, 3)
+    monkeypatch.setenv(runners.DASK_ADDRESS_ENV, cluster)
+    monkeypatch.setenv(runners.WORKERS_ENV, "2")
+    monkeypatch.setenv(build.PARSE_CACHE_ENV, str(shared))
+    assert build_package(sources=[str(plans)], out=str(out)).version == "1.0.0"
+    folder = folder_for(shared, out)
+    first = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert len(first) == 3 and not (out / ".kehoach" / "parse-cache").exists()  # in the shared folder only
+
+    amend(paths[1])
+    assert build_package(sources=[str(plans)], out=str(out)).version == "1.1.0"
+    second = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    kept = set(first) & set(second)
+    assert len(second) == 3 and len(kept) == 2  # the amended plan's entry replaced, the others'
+    assert all(first[name] == second[name] for name in kept)  # untouched: those plans were not parsed
+
+    monkeypatch.delenv(runners.DASK_ADDRESS_ENV)
+    monkeypatch.delenv(build.PARSE_CACHE_ENV)
+    build.run_build([plans], tmp_path / "full")  # the same texts, parsed in this process
+    got, expected = _tables(out), _tables(tmp_path / "full")
+    for name in resource_names():
+        if name != "changes":  # a first version's changelog is empty
+            assert got[name].equals(expected[name]), name

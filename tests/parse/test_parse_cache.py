@@ -1,0 +1,144 @@
+"""The parse cache: a refresh parses only the texts whose entry is missing or
+invalid, and gives the package a full rebuild of the same texts gives."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from corpus import variant, write_corpus
+from helpers import PLAN_FILE, plan_text
+
+from kehoach import build, datasets
+from kehoach.package.layout import parse_cache_dir
+from kehoach.parse import cache as parse_cache
+from kehoach.parse import corpus
+from kehoach.parse.cache import ParseCache
+from kehoach.read.sources import read_file
+
+ROW = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số; Ngày Chuyển đổi số | - | - | 360 | - |"
+
+
+@pytest.fixture()
+def parsed_paths(monkeypatch) -> list[str]:
+    """The paths of the texts the parser reads, in order (the real parser, recorded)."""
+    seen: list[str] = []
+    real = corpus.read_plan
+
+    def recording(source):
+        seen.append(Path(source.path).name)
+        return real(source)
+    monkeypatch.setattr(corpus, "read_plan", recording)
+    return seen
+
+
+def _entries(out: Path) -> list[Path]:
+    return sorted(parse_cache_dir(out).iterdir())
+
+
+def _data(out: Path, name: str):
+    return pq.read_table(out / "data" / f"{name}.parquet")
+
+
+def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(tmp_path, parsed_paths):
+    plans, out = tmp_path / "plans", tmp_path / "out"
+    write_corpus(PLAN_FILE, plans, 2)
+    first = build.run_build([plans], out)
+    assert sorted(parsed_paths) == ["plan-00000.txt", "plan-00001.txt"] and len(_entries(out)) == 2
+    shutil.copytree(out, tmp_path / "full")  # the same version, to be refreshed without its cache
+    shutil.rmtree(parse_cache_dir(tmp_path / "full"))
+    assert [d.version for d in datasets.update_plan_datasets(out, workers=1)] == ["1.0.0", "1.0.0"]
+    files = dict(zip(*(_data(out, "plans")[c].to_pylist() for c in ("source_file", "plan_id")), strict=True))
+    changed_id = files["plan-00001.txt"]
+    assert ROW in plan_text()
+    (plans / "plan-00001.txt").write_text(variant(plan_text().replace(ROW, ROW.replace("360", "361")), 1),
+                                          encoding="utf-8")
+    parsed_paths.clear()
+    # what the CLI decodes first and sizes the cluster it starts ahead by
+    assert [Path(s.path).name for s in build.unparsed(build.read_sources([plans]), out)] == ["plan-00001.txt"]
+
+    refreshed = build.run_build([plans], out)
+    assert parsed_paths == ["plan-00001.txt"]  # the other text's tables came from its entry
+    assert (first.version, refreshed.version) == ("1.0.0", "1.1.0")
+    changes = _data(out, "changes").to_pylist()
+    # the corpus's changelog: that plan's rows (and corpus-wide ones: the audit's counts of its rules)
+    assert {c["plan_id"] for c in changes if c["plan_id"]} == {changed_id}
+    assert [(c["resource"], c["field"], c["old_value"], c["new_value"], c["source_line"]) for c in changes
+            if c["resource"] == "budget_lines"] == [("budget_lines", "amount_million_vnd", "720", "722", 415),
+                                                    ("budget_lines", "amount_text", "720", "722", 415)]
+    # only the changed plan's own dataset gets a new version, whose changelog is that plan's rows
+    plan_datasets = {d.plan_id: d for d in datasets.update_plan_datasets(out, workers=1)}
+    assert {(d.version, d.changed) for i, d in plan_datasets.items() if i != changed_id} == {("1.0.0", False)}
+    assert (plan_datasets[changed_id].version, plan_datasets[changed_id].changed) == ("1.1.0", True)
+    assert pq.read_table(plan_datasets[changed_id].directory / "data" / "changes.parquet").num_rows == len(changes)
+
+    parsed_paths.clear()
+    full = build.run_build([plans], tmp_path / "full")  # the same texts, every one parsed
+    assert sorted(parsed_paths) == ["plan-00000.txt", "plan-00001.txt"]
+    assert (full.version, full.content_sha256) == (refreshed.version, refreshed.content_sha256)
+    # and wrote the entries the refresh kept
+    assert [p.name for p in _entries(tmp_path / "full")] == [p.name for p in _entries(out)]
+
+
+def test_a_corrupt_or_half_written_entry_is_parsed_again_never_used(tmp_path, parsed_paths):
+    paths = write_corpus(PLAN_FILE, tmp_path / "plans", 3)
+    sources = [read_file(p) for p in paths]
+    cache = ParseCache(tmp_path / "cache")
+    expected = corpus.parse_sources(sources, cache)
+    keys = corpus.source_keys(sources)
+    half, flipped = cache.path(keys[0]), cache.path(keys[2])
+    half.write_bytes(half.read_bytes()[: half.stat().st_size // 2])  # a writer killed half-way
+    data = bytearray(flipped.read_bytes())
+    data[100] ^= 1  # a bit flipped in a table's bytes
+    flipped.write_bytes(bytes(data))
+    (tmp_path / "cache" / f".{half.name}.tmp-1").write_bytes(b"left by a killed writer")
+    parsed_paths.clear()
+
+    got = corpus.parse_sources(sources, cache)
+    assert parsed_paths == ["plan-00000.txt", "plan-00002.txt"]
+    assert all(got[name].equals(table) for name, table in expected.items())
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(f"{k}.arrows" for k in keys)
+    assert all(cache.load(k) is not None for k in keys)
+
+
+def test_texts_that_left_the_corpus_lose_their_entries(tmp_path, parsed_paths):
+    paths = write_corpus(PLAN_FILE, tmp_path / "plans", 3)
+    cache = ParseCache(tmp_path / "cache")
+    corpus.parse_sources([read_file(p) for p in paths], cache)
+    parsed_paths.clear()
+    kept = [read_file(paths[0]), read_file(paths[2])]
+    got = corpus.parse_sources(kept, cache)
+    assert parsed_paths == [] and got["plans"]["source_file"].to_pylist() == ["plan-00000.txt", "plan-00002.txt"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(
+        f"{k}.arrows" for k in corpus.source_keys(kept))
+
+
+@pytest.mark.parametrize("changed", ["parse/values.py", "read/sources.py", "core/text.py",
+                                     "schemas/tasks.schema.json", "reference/provinces.csv"])
+def test_a_change_of_parser_schema_or_vocabulary_changes_every_key(tmp_path, monkeypatch, changed):
+    code, schemas, reference = tmp_path / "kehoach", tmp_path / "schemas", tmp_path / "reference"
+    for part in (*parse_cache.PARSER_CODE_DIRS, "package"):
+        shutil.copytree(parse_cache.PACKAGE_DIR / part, code / part)
+    shutil.copytree(parse_cache.SCHEMAS_DIR, schemas)
+    shutil.copytree(parse_cache.REFERENCE_DIR, reference)
+    monkeypatch.setattr(parse_cache, "PACKAGE_DIR", code)
+    monkeypatch.setattr(parse_cache, "SCHEMAS_DIR", schemas)
+    monkeypatch.setattr(parse_cache, "REFERENCE_DIR", reference)
+    parse_cache.parser_fingerprint.cache_clear()
+    try:
+        before = parse_cache.entry_key("raw/plan.txt", "ab" * 32)
+        with (code / "package" / "writer.py").open("a", encoding="utf-8") as handle:
+            handle.write("# the package's writer does not make a parse's rows\n")
+        parse_cache.parser_fingerprint.cache_clear()
+        assert parse_cache.entry_key("raw/plan.txt", "ab" * 32) == before
+        target = code / changed if changed.split("/")[0] in parse_cache.PARSER_CODE_DIRS else tmp_path / changed
+        target.write_bytes(target.read_bytes() + b"\n")
+        parse_cache.parser_fingerprint.cache_clear()
+        assert parse_cache.entry_key("raw/plan.txt", "ab" * 32) != before
+        # the file's name is in the plans table: another name, another key; another folder, the same
+        assert parse_cache.entry_key("raw/other.txt", "ab" * 32) != parse_cache.entry_key("raw/plan.txt", "ab" * 32)
+        assert parse_cache.entry_key("copy/plan.txt", "ab" * 32) == parse_cache.entry_key("raw/plan.txt", "ab" * 32)
+    finally:
+        parse_cache.parser_fingerprint.cache_clear()
