@@ -192,6 +192,8 @@ ORDER BY i.plan_id, i.source_line;
 
 -- The plans of each series (plans.previous_plan_id), in order: series_id is its first plan in the package,
 -- position 1, 2, … the plan's place in it (two plans following one plan share a position).
+-- vi: Các kế hoạch của mỗi chuỗi (kế hoạch kế tiếp kế hoạch trước), theo thứ tự: series_id là kế hoạch đầu
+-- của chuỗi, position là vị trí của kế hoạch trong chuỗi.
 CREATE OR REPLACE VIEW series_plans AS
 WITH RECURSIVE chain(series_id, plan_id, position) AS (
     SELECT plan_id, plan_id, 1 FROM plans
@@ -208,6 +210,8 @@ ORDER BY c.series_id, c.position;
 -- task_lineage (thread_id: the plan and code of the task where it first appears). change is 'first'
 -- in the series' first plan, else task_lineage's (same, renumbered, reworded, …, new);
 -- in_every_plan: the task is in a plan at every position of the series; dropped_next: a next plan drops it.
+-- vi: Nhiệm vụ của mỗi chuỗi kế hoạch qua các năm: mỗi nhiệm vụ được nối với nhiệm vụ nó tiếp nối
+-- (task_lineage), với loại thay đổi (giữ nguyên, đánh số lại, sửa lời, mới), có mặt ở mọi kế hoạch hay bị bỏ ở kế hoạch sau.
 CREATE OR REPLACE VIEW series_tasks AS
 WITH RECURSIVE thread(series_id, thread_id, plan_id, task_code) AS (
     SELECT s.series_id, s.plan_id || ' ' || t.task_code, t.plan_id, t.task_code
