@@ -17,6 +17,7 @@ SETTINGS = {
     "max_file_bytes": ("KEHOACH_MAX_FILE_BYTES", 50 * 1024 * 1024),
     "max_line_chars": ("KEHOACH_MAX_LINE_CHARS", 1_000_000),
     "max_files": ("KEHOACH_MAX_FILES", 20_000),  # a national corpus: every province, year and amendment
+    "max_pdf_pages": ("KEHOACH_MAX_PDF_PAGES", 1_000),  # a plan with its appendices: tens of pages
 }
 
 
@@ -25,6 +26,7 @@ class Limits:
     max_file_bytes: int | None
     max_line_chars: int | None
     max_files: int | None
+    max_pdf_pages: int | None
 
 
 def _setting(variable: str, default: int) -> int | None:

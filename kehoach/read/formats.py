@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kehoach.read.document import Document
+from kehoach.read.pdf import is_pdf, read_pdf
 
 Reader = Callable[[bytes, str], Document]  # (the file's bytes, its name as shown) -> document
 
@@ -30,3 +31,7 @@ FORMATS: list[Format] = []
 def format_of(data: bytes) -> Format | None:
     """The registered format whose signature the bytes carry (None: read as plain text)."""
     return next((f for f in FORMATS if f.recognises(data)), None)
+
+
+# --- registration: one line per format ------------------------------------------------------
+FORMATS.append(Format("pdf", is_pdf, read_pdf))  # text PDF and scans (pages without text are OCR'd)
