@@ -2,7 +2,11 @@
 """Benchmark: build corpora of 1, 10, 100, 1,000 plans (no thresholds; CI never times tests).
 
     .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000] [--workdir DIR]
-        [--refresh-only] [--refreshes K]
+        [--refresh-only] [--refreshes K] [--documents pdf,scanned-pdf]
+
+The plan of ``raw/`` is first written as a text PDF and as a scan of every
+page (``tests/pdf_renderer.py``), and each is read, rendered and parsed in a
+child: seconds (reading, parsing) and peak memory (tesseract's processes included).
 
 Each corpus is made from ``raw/`` by renumbering the plan and varying its
 amounts (``tests/corpus.py``). Every build runs in a child process through
@@ -119,6 +123,46 @@ def child_build(sources: str, out: str) -> dict:
             "rows": sum(result.counts.values()) if result else 0}
 
 
+def child_document(path: str) -> dict:
+    """The plan issued as a (scanned) PDF: read into the document model, rendered and parsed, each timed."""
+    from kehoach.parse.plan import parse_source
+    from kehoach.read.document import render
+    from kehoach.read.formats import format_of
+    from kehoach.read.provenance import with_provenance
+    from kehoach.read.sources import SourceText
+
+    data = Path(path).read_bytes()
+    start = time.perf_counter()
+    document = format_of(data).read(data, path)
+    rendering = render(document)
+    read = time.perf_counter() - start
+    tables = with_provenance(parse_source(SourceText(path, "", len(data), "pdf", {}, None, lines=rendering.lines)),
+                             rendering)
+    review = sum(tables[name]["needs_review"].to_pylist().count(True) for name in tables
+                 if "needs_review" in tables[name].column_names)
+    return {"read": read, "parse": time.perf_counter() - start - read, "pages": document.pages,
+            "format": document.format, "tasks": tables["tasks"].num_rows,
+            "budget_lines": tables["budget_lines"].num_rows, "review": review}
+
+
+def documents(kinds: list[str], tmp: Path) -> None:
+    """The plan of raw/ as a text PDF and as a scan of every page (tests/pdf_renderer.py), each read in a child."""
+    from pdf_renderer import scan, text_pdf  # the tests' renderer: reportlab and pypdfium2
+
+    lines = tuple(PLAN.read_text(encoding="utf-8").splitlines())
+    pdf, writer = text_pdf(lines, str(PLAN), "Bản điện tử")
+    made = {"pdf": pdf, "scanned-pdf": scan(pdf, list(range(1, writer.page + 1))) if "scanned-pdf" in kinds else b""}
+    for kind in kinds:
+        path = tmp / f"plan-{kind}.pdf"
+        path.write_bytes(made[kind])
+        run = run_child("document", str(path))
+        info = run.info
+        print(f"{'plan as ' + kind:<22} {run.wall:8.2f} s  read {info['read']:6.1f} s  parse {info['parse']:5.2f} s"
+              f"  cpu {run.cpu:6.1f} s  rss {run.maxrss_mb:6.0f} MB  tree {run.tree_mb:6.0f} MB"
+              f"  {info['pages']} pages, {info['tasks']} tasks, {info['budget_lines']} budget lines,"
+              f" {info['review']} rows to review", flush=True)
+
+
 # --- in the parent ----------------------------------------------------------------------
 
 
@@ -214,10 +258,14 @@ def main() -> None:
     parser.add_argument("--refresh-only", action="store_true",
                         help="skip the builds: refresh the packages already in --workdir, every size")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
+    parser.add_argument("--documents", default="pdf,scanned-pdf",
+                        help="the plan as these formats too, comma-separated ('' for none)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        info = child_trivial() if args.child[0] == "trivial" else child_build(*args.child[1:])
+        kind = args.child[0]
+        info = (child_trivial() if kind == "trivial" else child_document(args.child[1]) if kind == "document"
+                else child_build(*args.child[1:]))
         print(MARK + json.dumps(info), flush=True)
         return
     if args.refresh_only and not args.workdir:
@@ -238,6 +286,7 @@ def main() -> None:
               f"  rss {trivial.maxrss_mb:6.0f} MB"
               f"  tree {trivial.tree_mb:6.0f} MB  (runs: {', '.join(f'{r.wall:.1f}' for r in trivials)} s)",
               flush=True)
+        documents([k for k in args.documents.split(",") if k], tmp)
         for n in sizes:
             src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
             if args.refresh_only:

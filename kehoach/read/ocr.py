@@ -41,6 +41,7 @@ DPI = 300
 _POINT = DPI / 72  # pixels per point
 _TILE_MARGIN = 16  # white around a cell's image
 _TILE_GAP = 30
+_TILE_SCALE = 1.5
 # A line of OCR'd text is about this much taller than its font size (accents above, descenders below).
 _HEIGHT_TO_SIZE = 0.8
 _DASHES = re.compile(r"^[-–—_~=.]+$")
@@ -96,7 +97,7 @@ def _read_page(image: np.ndarray, number: int, name: str) -> Page:
     ink = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
     horizontal, vertical = _rules(ink)
     tables = _tables(horizontal, vertical)
-    clean = image.copy()
+    clean = cv2.medianBlur(image, 3)  # a scanner's specks, which tesseract reads as marks
     clean[cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8)) > 0] = 255
     page_part = clean.copy()
     for grid, _ in tables:
@@ -180,6 +181,11 @@ def _positions(profile: np.ndarray, least: float, offset: int) -> list[float]:
 
 
 def _grid(xs: list[float], ys: list[float], horizontal: np.ndarray, vertical: np.ndarray) -> tuple[Grid, list]:
+    # an edge no cell is ruled along is none (a stroke of text long enough to look like a rule)
+    ys = [y for k, y in enumerate(ys) if k in (0, len(ys) - 1) or any(
+        _ruled(horizontal, int(y), int(xs[c]), int(xs[c + 1]), vertical=False) for c in range(len(xs) - 1))]
+    xs = [x for k, x in enumerate(xs) if k in (0, len(xs) - 1) or any(
+        _ruled(vertical, int(x), int(ys[r]), int(ys[r + 1]), vertical=True) for r in range(len(ys) - 1))]
     rows, cols = len(ys) - 1, len(xs) - 1
     parent = list(range(rows * cols))
 
@@ -232,7 +238,9 @@ def _composite(page_part: np.ndarray, clean: np.ndarray, ink: np.ndarray,
         for cell, (x0, y0, x1, y1) in zip(grid.cells, boxes, strict=True):
             crop = clean[int(y0) + 5:int(y1) - 4, int(x0) + 5:int(x1) - 4]
             if crop.size and (crop < 128).sum() > 12:
-                pieces.append((cell, crop))
+                # enlarged: a cell's short text (a row number, an amount) reads better at a larger size
+                pieces.append((cell, cv2.resize(crop, None, fx=_TILE_SCALE, fy=_TILE_SCALE,
+                                                interpolation=cv2.INTER_CUBIC)))
     height = page_part.shape[0] + sum(p.shape[0] + 2 * _TILE_MARGIN + _TILE_GAP for _, p in pieces)
     width = max([page_part.shape[1], *(p.shape[1] + 2 * _TILE_MARGIN for _, p in pieces)])
     out = np.full((height, width), 255, np.uint8)
@@ -289,8 +297,7 @@ def _lines(words: list[dict], page_height: int, tiles: list) -> tuple[list[Line]
             continue
         tile = max((t for t, top in enumerate(starts) if top <= middle), default=None)
         if tile is not None:
-            top = starts[tile]
-            by_tile.setdefault(tile, []).append(_shifted(line, top))
+            by_tile.setdefault(tile, []).append(_shifted(line, starts[tile]))
     for lines in by_tile.values():
         lines.sort(key=lambda line: line.top)
     return sorted(page_lines, key=lambda line: line.top), by_tile

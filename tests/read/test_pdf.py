@@ -22,6 +22,7 @@ from kehoach.read.document import render
 from kehoach.read.formats import format_of
 from kehoach.read.page_layout import Line, join_lines
 from kehoach.read.pdf import read_pdf
+from kehoach.read.provenance import with_provenance
 from kehoach.read.sources import SourceText
 
 HEAD = "Bản điện tử - trang"  # the running head the renderer sets on every page
@@ -83,6 +84,14 @@ def test_rows_carry_their_page(pdf_document):
     rendering = render(pdf_document)
     table_pages = [p for line, p in zip(rendering.lines, rendering.pages, strict=True) if "|" in line]
     assert None not in table_pages and table_pages == sorted(table_pages) and len(set(table_pages)) > 5
+    source = SourceText("plan.pdf", "0" * 64, 1, "pdf", {}, None, lines=rendering.lines)
+    tables = with_provenance(parse_source(source), rendering)
+    for name in ("tasks", "budget_lines", "investments", "sections"):
+        rows = tables[name].to_pylist()
+        assert rows and all(r["source_page"] == rendering.pages[r["source_line"] - 1] for r in rows)
+        assert all(r["needs_review"] is False and r["ocr_confidence"] is None for r in rows)  # read from text
+    pages = [r["source_page"] for r in tables["tasks"].to_pylist()]
+    assert pages == sorted(pages) and pages[0] < pages[-1]
 
 
 def test_a_break_after_a_dash_or_slash_joins_by_the_document_number_pattern():
