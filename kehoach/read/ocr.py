@@ -36,15 +36,26 @@ import pypdfium2
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import nfc
 from kehoach.read.page_layout import Grid, GridCell, Line, Page
+from kehoach.read.ruled_tables import ruled_tables, rules
 
 DPI = 300
 _POINT = DPI / 72  # pixels per point
 _TILE_MARGIN = 16  # white around a cell's image
 _TILE_GAP = 30
-_TILE_SCALE = 1.5
+_TILE_SCALE = 2.0
+_MAX_IMAGE_HEIGHT = 30_000  # tesseract refuses an image over 32,767 pixels
 # A line of OCR'd text is about this much taller than its font size (accents above, descenders below).
 _HEIGHT_TO_SIZE = 0.8
 _DASHES = re.compile(r"^[-–—_~=.]+$")
+_WORDS = ["--psm", "6", "-l", "vie"]
+# figures only: a row number, an amount, a date
+_FIGURES = ["--psm", "6", "-l", "eng", "-c", "tessedit_char_whitelist=0123456789.,-/"]
+_FIGURE = re.compile(r"^[0-9][0-9.,/ -]*$")
+_AGAIN_BELOW = 90
+_DIGITS_ONLY = re.compile(r"^\d{2,}$")
+_SPACE_TO_HEIGHT = 0.45  # a gap this wide for the figures' height is a space
+_SPECK_PIXELS = 6
+_DASH_CONFIDENCE = 90.0  # the stroke's shape, not tesseract, says it is a dash
 
 
 @cache
@@ -95,22 +106,58 @@ def _images(data: bytes, numbers: list[int], name: str) -> Iterator[tuple[int, n
 def _read_page(image: np.ndarray, number: int, name: str) -> Page:
     image = _straighten(_upright(image, number, name))
     ink = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
-    horizontal, vertical = _rules(ink)
-    tables = _tables(horizontal, vertical)
-    clean = cv2.medianBlur(image, 3)  # a scanner's specks, which tesseract reads as marks
+    horizontal, vertical = rules(ink)
+    tables = ruled_tables(horizontal, vertical)
+    clean = _without_specks(ink)
     clean[cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8)) > 0] = 255
     page_part = clean.copy()
     for grid, _ in tables:
         page_part[int(grid.top):int(grid.bottom) + 1, int(grid.edges[0]):int(grid.edges[-1]) + 1] = 255
-    composite, tiles = _composite(page_part, clean, ink, tables)
-    words = _tesseract(composite, number, name)
-    lines, by_tile = _lines(words, image.shape[0], tiles)
-    for t, (cell, _) in enumerate(tiles):
-        cell.lines = by_tile.get(t, [])
+    cells, crops = _cell_images(clean, tables)
+    lines, by_tile = _read_stacked(page_part, crops, number, name, _WORDS)
+    for t, cell in enumerate(cells):
+        cell.lines = by_tile[t] or _dash(crops[t])
+    _read_again(cells, crops, number, name)
+    for cell in cells:
         cell.confidence = min((line.confidence for line in cell.lines if line.confidence is not None), default=None)
     height, width = image.shape
     grids = [_in_points(grid) for grid, _ in tables]
     return Page(number, width / _POINT, height / _POINT, lines, grids)
+
+
+def _without_specks(ink: np.ndarray) -> np.ndarray:
+    """Black text on white, without a scanner's specks (blots of a few pixels, which tesseract
+    reads as marks); a full stop is larger and stays (a median filter would take it: '9.3' -> '93')."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    specks = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] <= _SPECK_PIXELS)
+    out = np.where(ink > 0, 0, 255).astype(np.uint8)
+    out[np.isin(labels, specks[specks > 0])] = 255
+    return out
+
+
+def _dash(crop: np.ndarray) -> list[Line]:
+    """A cell whose only ink is a short flat stroke holds '-' (an explicit zero), which tesseract skips."""
+    ys, xs = np.nonzero(crop < 128)
+    if not len(xs):
+        return []
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    if width >= 2 * height and height <= 12 * _TILE_SCALE:
+        return [Line("-", 0, 1, 0, 1, 1, confidence=_DASH_CONFIDENCE)]
+    return []
+
+
+def _read_again(cells: list[GridCell], crops: list[np.ndarray], number: int, name: str) -> None:
+    """Short doubtful values (a row number, an amount) read again as figures only; the surer reading is kept."""
+    doubtful = [t for t, cell in enumerate(cells) if len(cell.lines) == 1 and cell.lines[0].confidence is not None
+                and cell.lines[0].confidence < _AGAIN_BELOW and len(cell.lines[0].text.replace(" ", "")) <= 12]
+    if not doubtful:
+        return
+    _, by_tile = _read_stacked(None, [crops[t] for t in doubtful], number, name, _FIGURES)
+    for k, t in enumerate(doubtful):
+        again = by_tile[k]
+        if len(again) == 1 and (again[0].confidence or 0) > (cells[t].lines[0].confidence or 0) \
+                and _FIGURE.match(again[0].text):
+            cells[t].lines = again
 
 
 def _upright(image: np.ndarray, number: int, name: str) -> np.ndarray:
@@ -145,126 +192,100 @@ def _straighten(image: np.ndarray) -> np.ndarray:
                           borderValue=255)
 
 
-def _rules(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The horizontal and vertical ruling lines: ink that stays after opening with a long thin kernel."""
-    height, width = ink.shape
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (width // 30, 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, height // 70)))
-    return horizontal, vertical
-
-
-def _tables(horizontal: np.ndarray, vertical: np.ndarray) -> list[tuple[Grid, list]]:
-    """Each ruled table's grid, its cells in pixels (merged where a rule between them is missing)."""
-    both = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(both)
-    found = []
-    for i in range(1, count):
-        x, y, w, h, _ = stats[i]
-        if w < horizontal.shape[1] // 5 or h < 40:
-            continue
-        xs = _positions(vertical[y:y + h, x:x + w].sum(axis=0) / 255, 30, x)
-        ys = _positions(horizontal[y:y + h, x:x + w].sum(axis=1) / 255, 60, y)
-        if len(xs) >= 2 and len(ys) >= 2:
-            found.append(_grid(xs, ys, horizontal, vertical))
-    return sorted(found, key=lambda g: g[0].top)
-
-
-def _positions(profile: np.ndarray, least: float, offset: int) -> list[float]:
-    at = np.flatnonzero(profile >= least)
-    groups: list[list[int]] = []
-    for p in at:
-        if groups and p - groups[-1][-1] <= 8:
-            groups[-1].append(int(p))
-        else:
-            groups.append([int(p)])
-    return [offset + sum(g) / len(g) for g in groups]
-
-
-def _grid(xs: list[float], ys: list[float], horizontal: np.ndarray, vertical: np.ndarray) -> tuple[Grid, list]:
-    # an edge no cell is ruled along is none (a stroke of text long enough to look like a rule)
-    ys = [y for k, y in enumerate(ys) if k in (0, len(ys) - 1) or any(
-        _ruled(horizontal, int(y), int(xs[c]), int(xs[c + 1]), vertical=False) for c in range(len(xs) - 1))]
-    xs = [x for k, x in enumerate(xs) if k in (0, len(xs) - 1) or any(
-        _ruled(vertical, int(x), int(ys[r]), int(ys[r + 1]), vertical=True) for r in range(len(ys) - 1))]
-    rows, cols = len(ys) - 1, len(xs) - 1
-    parent = list(range(rows * cols))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for r in range(rows):
-        for c in range(cols):
-            if c + 1 < cols and not _ruled(vertical, int(xs[c + 1]), int(ys[r]), int(ys[r + 1]), vertical=True):
-                parent[find(r * cols + c + 1)] = find(r * cols + c)
-            if r + 1 < rows and not _ruled(horizontal, int(ys[r + 1]), int(xs[c]), int(xs[c + 1]), vertical=False):
-                parent[find((r + 1) * cols + c)] = find(r * cols + c)
-    groups: dict[int, list[tuple[int, int]]] = {}
-    for r in range(rows):
-        for c in range(cols):
-            groups.setdefault(find(r * cols + c), []).append((r, c))
-    cells, boxes = [], []
-    for places in groups.values():
-        r0, c0 = min(p[0] for p in places), min(p[1] for p in places)
-        r1, c1 = max(p[0] for p in places), max(p[1] for p in places)
-        # a merge is a rectangle; rules missed in another shape (a worn scan) leave the cells apart
-        spans = [(r0, c0, r1, c1)] if len(places) == (r1 - r0 + 1) * (c1 - c0 + 1) else [(r, c, r, c)
-                                                                                          for r, c in places]
-        for a, b, y, z in spans:
-            cells.append(GridCell(a, b, y - a + 1, z - b + 1))
-            boxes.append((xs[b], ys[a], xs[z + 1], ys[y + 1]))
-    order = sorted(range(len(cells)), key=lambda i: (cells[i].row, cells[i].col))
-    grid = Grid([cells[i] for i in order], rows, cols, tuple(xs), ys[0], ys[-1])
-    return grid, [boxes[i] for i in order]
-
-
-def _ruled(mask: np.ndarray, at: int, start: int, end: int, vertical: bool) -> bool:
-    """A rule runs along the cell's side."""
-    inner = slice(start + 4, max(end - 4, start + 5))
-    band = slice(max(at - 4, 0), at + 5)
-    strip = mask[inner, band] if vertical else mask[band, inner]
-    covered = (strip.max(axis=1 if vertical else 0) > 0).mean() if strip.size else 0.0
-    return covered > 0.2  # a missing rule is missing along the whole side, not worn in places
-
-
-def _composite(page_part: np.ndarray, clean: np.ndarray, ink: np.ndarray,
-               tables: list[tuple[Grid, list]]) -> tuple[np.ndarray, list[tuple[GridCell, tuple[int, int]]]]:
-    """The page (tables blanked) with every inked cell's image stacked below it:
-    one tesseract call reads them all, each cell by itself."""
-    pieces: list[tuple[GridCell, np.ndarray]] = []
+def _cell_images(clean: np.ndarray, tables: list[tuple[Grid, list]]) -> tuple[list[GridCell], list[np.ndarray]]:
+    """Each inked cell's image, inside its rules, enlarged (a short text reads better larger)."""
+    cells, crops = [], []
+    inset = 8
     for grid, boxes in tables:
         for cell, (x0, y0, x1, y1) in zip(grid.cells, boxes, strict=True):
-            crop = clean[int(y0) + 5:int(y1) - 4, int(x0) + 5:int(x1) - 4]
+            crop = clean[int(y0) + inset:int(y1) - inset, int(x0) + inset:int(x1) - inset]
             if crop.size and (crop < 128).sum() > 12:
-                # enlarged: a cell's short text (a row number, an amount) reads better at a larger size
-                pieces.append((cell, cv2.resize(crop, None, fx=_TILE_SCALE, fy=_TILE_SCALE,
-                                                interpolation=cv2.INTER_CUBIC)))
-    height = page_part.shape[0] + sum(p.shape[0] + 2 * _TILE_MARGIN + _TILE_GAP for _, p in pieces)
-    width = max([page_part.shape[1], *(p.shape[1] + 2 * _TILE_MARGIN for _, p in pieces)])
-    out = np.full((height, width), 255, np.uint8)
-    out[:page_part.shape[0], :page_part.shape[1]] = page_part
-    y = page_part.shape[0]
-    tiles = []
-    for cell, crop in pieces:
-        top = y + _TILE_GAP + _TILE_MARGIN
-        out[top:top + crop.shape[0], _TILE_MARGIN:_TILE_MARGIN + crop.shape[1]] = crop
-        tiles.append((cell, (top - _TILE_MARGIN, top + crop.shape[0] + _TILE_MARGIN)))
-        y = top + crop.shape[0] + _TILE_MARGIN
-    return out, tiles
+                cells.append(cell)
+                crops.append(cv2.resize(crop, None, fx=_TILE_SCALE, fy=_TILE_SCALE, interpolation=cv2.INTER_CUBIC))
+    return cells, crops
 
 
-def _tesseract(image: np.ndarray, number: int, name: str) -> list[dict]:
-    out = _run(["--psm", "6", "-l", "vie", "tsv"], image, number, name, "stdout")
+def _read_stacked(head: np.ndarray | None, crops: list[np.ndarray], number: int, name: str,
+                  how: list[str]) -> tuple[list[Line], list[list[Line]]]:
+    """The page's lines and each cell's, read in as few tesseract calls as its image size limit allows."""
+    page_lines: list[Line] = []
+    per_crop: list[list[Line]] = [[] for _ in crops]
+    start = 0
+    while start == 0 or start < len(crops):
+        top = head.shape[0] if head is not None and start == 0 else 0
+        end, height = start, top
+        while end < len(crops) and (end == start or height + _tile_height(crops[end]) <= _MAX_IMAGE_HEIGHT):
+            height += _tile_height(crops[end])
+            end += 1
+        image, tops = _stack(head if start == 0 else None, crops[start:end])
+        lines, by_tile = _lines(_tesseract(image, number, name, how), top, tops)
+        page_lines = page_lines or lines
+        for k, found in by_tile.items():
+            per_crop[start + k] = found
+        if end == 0:
+            break
+        start = end
+    return page_lines, per_crop
+
+
+def _tile_height(crop: np.ndarray) -> int:
+    return crop.shape[0] + 2 * _TILE_MARGIN + _TILE_GAP
+
+
+def _stack(head: np.ndarray | None, crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """The page (tables blanked) with the cells' images stacked below it, apart: one
+    tesseract call reads them all, each cell by itself. Returns the image and each cell's top."""
+    top = head.shape[0] if head is not None else 0
+    height = top + sum(_tile_height(c) for c in crops)
+    width = max([head.shape[1] if head is not None else 0, *(c.shape[1] + 2 * _TILE_MARGIN for c in crops)])
+    out = np.full((max(height, 1), max(width, 1)), 255, np.uint8)
+    if head is not None:
+        out[:top, :head.shape[1]] = head
+    tops = []
+    y = top
+    for crop in crops:
+        y += _TILE_GAP + _TILE_MARGIN
+        out[y:y + crop.shape[0], _TILE_MARGIN:_TILE_MARGIN + crop.shape[1]] = crop
+        tops.append(y - _TILE_MARGIN)
+        y += crop.shape[0] + _TILE_MARGIN
+    return out, tops
+
+
+def _tesseract(image: np.ndarray, number: int, name: str, how: list[str]) -> list[dict]:
+    # black on white: tesseract misreads a short grey text (a row number alone in its cell) far more often
+    black_white = cv2.threshold(image, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]
+    out = _run([*how, "tsv"], black_white, number, name, "stdout")
     words = []
     for row in csv.DictReader(io.StringIO(out), delimiter="\t", quoting=csv.QUOTE_NONE):
         text = (row.get("text") or "").strip()
         if row.get("level") == "5" and text:
-            words.append({"text": nfc(text), "conf": float(row["conf"]), "left": int(row["left"]),
-                          "top": int(row["top"]), "width": int(row["width"]), "height": int(row["height"]),
+            box = int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"])
+            words.append({"text": _spaced(nfc(text), black_white, box), "conf": float(row["conf"]), "left": box[0],
+                          "top": box[1], "width": box[2], "height": box[3],
                           "line": (row["block_num"], row["par_num"], row["line_num"])})
     return words
+
+
+def _spaced(text: str, image: np.ndarray, box: tuple[int, int, int, int]) -> str:
+    """A figure tesseract read as one word over a gap as wide as a space ('9 2', a typist's row
+    number, read '92'): the space put back where the gap is (figures are of one width)."""
+    if not _DIGITS_ONLY.match(text):
+        return text
+    left, top, width, height = box
+    ink = (image[top:top + height, left:left + width] < 128).any(axis=0)
+    gaps, run = [], 0
+    for x, inked in enumerate(ink):
+        if not inked:
+            run += 1
+            continue
+        if run >= height * _SPACE_TO_HEIGHT and x > run:
+            gaps.append(x - run / 2)
+        run = 0
+    for at in sorted(gaps, reverse=True):
+        cut = round(len(text) * at / width)
+        if 0 < cut < len(text):
+            text = text[:cut] + " " + text[cut:]
+    return text
 
 
 def _run(arguments: list[str], image: np.ndarray, number: int, name: str, output: str) -> str:
@@ -280,14 +301,13 @@ def _run(arguments: list[str], image: np.ndarray, number: int, name: str, output
     return done.stdout.decode("utf-8", "replace")
 
 
-def _lines(words: list[dict], page_height: int, tiles: list) -> tuple[list[Line], dict[int, list[Line]]]:
+def _lines(words: list[dict], page_height: int, starts: list[int]) -> tuple[list[Line], dict[int, list[Line]]]:
     """Tesseract's lines, in points; those of the page, and those of each cell's tile."""
     grouped: dict[tuple, list[dict]] = {}
     for word in words:
         grouped.setdefault(word["line"], []).append(word)
     page_lines: list[Line] = []
     by_tile: dict[int, list[Line]] = {}
-    starts = [top for _, (top, _) in tiles]
     for group in grouped.values():
         group.sort(key=lambda w: w["left"])
         middle = sum(w["top"] + w["height"] / 2 for w in group) / len(group)

@@ -22,6 +22,7 @@ same way:
 
 from __future__ import annotations
 
+import difflib
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ _NUMBER_BREAK = re.compile(r"(?:\d+/(?:[^\s/]+[-/])*|\d+[-/])$")
 _NUMBER_GOES_ON = re.compile(r"^[0-9A-ZĐ]")
 _ROW_CODE = re.compile(r"^(?:\d+(?:[.,]\d+)*\.?|[IVXLC]+\.?)$")
 _ROW_CODE_DIGITS = re.compile(r"\d")
+_SAME_HEADER = 0.75  # how alike a repeated header's text must be to the first one's
 
 
 @dataclass
@@ -312,7 +314,7 @@ class _OpenTable:
         rows = _rows(grid)
         repeated = 0
         while (repeated < len(rows) and repeated < self.header
-               and _texts(rows[repeated]) == _texts(self.rows[repeated])):
+               and _same_header_row(rows[repeated], self.rows[repeated])):
             repeated += 1
         rows = rows[repeated:]
         if rows and cut and _is_rest_of_row(rows[0], self.rows[-1]):
@@ -343,6 +345,15 @@ def _rows(grid: Grid) -> list[list[GridCell]]:
 
 def _texts(row: list[GridCell]) -> list[str]:
     return [" ".join(join_lines(c.lines).split()).casefold() for c in row]
+
+
+def _same_header_row(row: list[GridCell], header: list[GridCell]) -> bool:
+    """The row repeats the header row: the same cells in the same places, and (an OCR'd text
+    may be misread in places) mostly the same text."""
+    if [(c.col, c.row_span, c.col_span) for c in row] != [(c.col, c.row_span, c.col_span) for c in header]:
+        return False
+    a, b = " | ".join(_texts(row)), " | ".join(_texts(header))
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= _SAME_HEADER
 
 
 def _header_rows(rows: list[list[GridCell]]) -> int:
