@@ -48,6 +48,7 @@ _MAX_IMAGE_HEIGHT = 30_000  # tesseract refuses an image over 32,767 pixels
 _HEIGHT_TO_SIZE = 0.8
 _DASHES = re.compile(r"^[-–—_~=.]+$")
 _WORDS = ["--psm", "6", "-l", "vie"]
+_SPARSE = ["--psm", "11", "-l", "vie"]
 # figures only: a row number, an amount, a date
 _FIGURES = ["--psm", "6", "-l", "eng", "-c", "tessedit_char_whitelist=0123456789.,-/"]
 _FIGURE = re.compile(r"^[0-9][0-9.,/ -]*$")
@@ -117,6 +118,7 @@ def _read_page(image: np.ndarray, number: int, name: str) -> Page:
     lines, by_tile = _read_stacked(page_part, crops, number, name, _WORDS)
     for t, cell in enumerate(cells):
         cell.lines = by_tile[t] or _dash(crops[t])
+    _read_unread(cells, crops, number, name)
     _read_again(cells, crops, number, name)
     for cell in cells:
         cell.confidence = min((line.confidence for line in cell.lines if line.confidence is not None), default=None)
@@ -144,6 +146,16 @@ def _dash(crop: np.ndarray) -> list[Line]:
     if width >= 2 * height and height <= 12 * _TILE_SCALE:
         return [Line("-", 0, 1, 0, 1, 1, confidence=_DASH_CONFIDENCE)]
     return []
+
+
+def _read_unread(cells: list[GridCell], crops: list[np.ndarray], number: int, name: str) -> None:
+    """Inked cells the block reading found nothing in (a short bold label, 'TT'), read again as sparse text."""
+    unread = [t for t, cell in enumerate(cells) if not cell.lines]
+    if not unread:
+        return
+    _, by_tile = _read_stacked(None, [crops[t] for t in unread], number, name, _SPARSE)
+    for k, t in enumerate(unread):
+        cells[t].lines = by_tile[k]
 
 
 def _read_again(cells: list[GridCell], crops: list[np.ndarray], number: int, name: str) -> None:
@@ -257,7 +269,8 @@ def _tesseract(image: np.ndarray, number: int, name: str, how: list[str]) -> lis
     out = _run([*how, "tsv"], black_white, number, name, "stdout")
     words = []
     for row in csv.DictReader(io.StringIO(out), delimiter="\t", quoting=csv.QUOTE_NONE):
-        text = (row.get("text") or "").strip()
+        # a '|' is a rule's remnant or a misread 'I': never the canonical text's cell mark
+        text = (row.get("text") or "").strip().strip("|").replace("|", "I")
         if row.get("level") == "5" and text:
             box = int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"])
             words.append({"text": _spaced(nfc(text), black_white, box), "conf": float(row["conf"]), "left": box[0],
