@@ -42,13 +42,14 @@ DPI = 300
 _POINT = DPI / 72  # pixels per point
 _TILE_MARGIN = 16  # white around a cell's image
 _TILE_GAP = 30
+_PAGE_GAP = 200
 _TILE_SCALE = 2.0
 _MAX_IMAGE_HEIGHT = 30_000  # tesseract refuses an image over 32,767 pixels
 # A line of OCR'd text is about this much taller than its font size (accents above, descenders below).
 _HEIGHT_TO_SIZE = 0.8
 _DASHES = re.compile(r"^[-–—_~=.]+$")
 _WORDS = ["--psm", "6", "-l", "vie"]
-_SPARSE = ["--psm", "11", "-l", "vie"]
+_UNREAD_AGAIN = 8
 # figures only: a row number, an amount, a date
 _FIGURES = ["--psm", "6", "-l", "eng", "-c", "tessedit_char_whitelist=0123456789.,-/"]
 _FIGURE = re.compile(r"^[0-9][0-9.,/ -]*$")
@@ -149,13 +150,12 @@ def _dash(crop: np.ndarray) -> list[Line]:
 
 
 def _read_unread(cells: list[GridCell], crops: list[np.ndarray], number: int, name: str) -> None:
-    """Inked cells the block reading found nothing in (a short bold label, 'TT'), read again as sparse text."""
+    """Inked cells the stacked reading found nothing in (a short bold label, 'TT'), read again each by
+    itself (at most ``_UNREAD_AGAIN`` a page); one still unread is empty with confidence 0: its row is flagged."""
     unread = [t for t, cell in enumerate(cells) if not cell.lines]
-    if not unread:
-        return
-    _, by_tile = _read_stacked(None, [crops[t] for t in unread], number, name, _SPARSE)
     for k, t in enumerate(unread):
-        cells[t].lines = by_tile[k]
+        again = _read_stacked(None, [crops[t]], number, name, _WORDS)[1][0] if k < _UNREAD_AGAIN else []
+        cells[t].lines = again or [Line("", 0, 1, 0, 1, 1, confidence=0.0)]
 
 
 def _read_again(cells: list[GridCell], crops: list[np.ndarray], number: int, name: str) -> None:
@@ -225,7 +225,7 @@ def _read_stacked(head: np.ndarray | None, crops: list[np.ndarray], number: int,
     start = 0
     while start == 0 or start < len(crops):
         top = head.shape[0] if head is not None and start == 0 else 0
-        end, height = start, top
+        end, height = start, top + (_PAGE_GAP if top else 0)
         while end < len(crops) and (end == start or height + _tile_height(crops[end]) <= _MAX_IMAGE_HEIGHT):
             height += _tile_height(crops[end])
             end += 1
@@ -247,12 +247,13 @@ def _tile_height(crop: np.ndarray) -> int:
 def _stack(head: np.ndarray | None, crops: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
     """The page (tables blanked) with the cells' images stacked below it, apart: one
     tesseract call reads them all, each cell by itself. Returns the image and each cell's top."""
-    top = head.shape[0] if head is not None else 0
+    # the cells well below the page: tesseract must not take a cell's text for the page's last line
+    top = head.shape[0] + _PAGE_GAP if head is not None else 0
     height = top + sum(_tile_height(c) for c in crops)
     width = max([head.shape[1] if head is not None else 0, *(c.shape[1] + 2 * _TILE_MARGIN for c in crops)])
     out = np.full((max(height, 1), max(width, 1)), 255, np.uint8)
     if head is not None:
-        out[:top, :head.shape[1]] = head
+        out[:head.shape[0], :head.shape[1]] = head
     tops = []
     y = top
     for crop in crops:
