@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: install browser run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
+.PHONY: install browser tesseract run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,22 +29,32 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+## Debian's tesseract with its Vietnamese model, for scanned PDF pages (OCR).
+## Others may be running apt at the same time: wait for the lock.
+TESSERACT_VIE := /usr/share/tesseract-ocr/5/tessdata/vie.traineddata
+$(TESSERACT_VIE):
+	@if [ "$$(id -u)" -ne 0 ]; then echo "tesseract is missing: sudo apt-get install -y tesseract-ocr tesseract-ocr-vie" >&2; exit 1; fi
+	@echo "installing tesseract-ocr and tesseract-ocr-vie (Debian packages, for scanned PDFs)"
+	@DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends tesseract-ocr tesseract-ocr-vie >/dev/null
+
+tesseract: $(TESSERACT_VIE)
+
 ## Build output/ from raw/ (a new version only when a source changed) and
 ## publish it to the local portal folder portal/.
-run: install
+run: install tesseract
 	$(BIN)/kehoach refresh
 
 ## Everything CI runs: lint, then unit, golden and end-to-end tests, with the
 ## local CKAN (installed on first use) and a real Prefect server.
 ## CKAN is stopped afterwards unless it was already running.
-test: install browser
+test: install browser tesseract
 	$(BIN)/ruff check kehoach flows tests scripts
 	@running=no; scripts/ckan/local-ckan.sh status >/dev/null 2>&1 && running=yes; \
 	scripts/ckan/local-ckan.sh start && $(PYTEST); status=$$?; \
 	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
 
 ## Unit and golden tests only (no Prefect server, no CKAN).
-test-fast: install browser
+test-fast: install browser tesseract
 	$(PYTEST) -m "not prefect and not ckan and not server"
 
 lint: install
@@ -67,7 +77,7 @@ publish-ckan: install ckan-start
 serve: install
 	$(BIN)/kehoach serve
 
-bench: install
+bench: install browser tesseract
 	$(BIN)/python scripts/benchmark_stages.py --hostile-only
 	$(BIN)/python scripts/benchmark.py
 

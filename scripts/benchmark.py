@@ -2,7 +2,11 @@
 """Benchmark: build corpora of 1, 10, 100, 1,000 plans (no thresholds; CI never times tests).
 
     .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000] [--workdir DIR]
-        [--refresh-only] [--refreshes K]
+        [--refresh-only] [--refreshes K] [--formats text,docx,odt,html,pdf,scanned-pdf]
+
+The plan of ``raw/`` is first written as a text PDF and as a scan of every
+page (``tests/pdf_renderer.py``), and each is read, rendered and parsed in a
+child: seconds (reading, parsing) and peak memory (tesseract's processes included).
 
 Each corpus is made from ``raw/`` by renumbering the plan and varying its
 amounts (``tests/corpus.py``). Every build runs in a child process through
@@ -21,9 +25,12 @@ cache (``kehoach.parse.cache``) parses that plan only; the ratio to the unchange
 is printed (target: at most 1.5).
 
 First, the plan of ``raw/`` is read as issued (``--formats``, default
-``text,docx,odt,html``: written by ``tests/renderers.py``), each in a child
-process: the seconds to read it (bytes to the lines of its text) and to parse
-it, and the child's peak RSS (the text's row is the floor: imports and parser).
+``text,docx,odt,html,pdf,scanned-pdf``: written by ``tests/renderers.py`` and
+``tests/pdf_renderer.py``; the scan is every page of the text PDF rasterised with
+skew and noise, one page turned), each in a child process: the seconds to read it
+(bytes to the lines of its text: for the scan, the OCR) and to parse it, the child's
+CPU and peak RSS and the process tree's (tesseract's processes), the rows flagged
+for review (the text's row is the floor: imports and parser).
 
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
@@ -59,6 +66,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import psutil  # noqa: E402
 from corpus import amend, write_corpus  # noqa: E402
+from pdf_renderer import scan, text_pdf  # noqa: E402
 from renderers import plan_structure, to_docx, to_html, to_odt  # noqa: E402
 from series import precision_recall, series  # noqa: E402
 
@@ -144,24 +152,39 @@ def child_read(path: str) -> dict:
     source = decode_source(read_file(path))
     read = time.perf_counter() - start
     tables = parse_source(source)
+    review = sum(tables[name]["needs_review"].to_pylist().count(True) for name in tables
+                 if "needs_review" in tables[name].column_names)
     return {"read": read, "parse": time.perf_counter() - start - read, "format": source.format,
-            "lines": len(source.lines), "tasks": tables["tasks"].num_rows}
+            "lines": len(source.lines), "pages": source.pages, "tasks": tables["tasks"].num_rows,
+            "budget_lines": tables["budget_lines"].num_rows, "review": review}
 
 
 def read_formats(kinds: list[str], directory: Path) -> None:
     """The plan of raw/ read as each format it is issued in (seconds, peak RSS of the child)."""
     from kehoach.read.sources import read_source
 
-    plan = plan_structure(read_source(PLAN).lines, str(PLAN))
-    writers = {"text": lambda _: PLAN.read_bytes(), "docx": to_docx, "odt": to_odt, "html": to_html}
+    source = read_source(PLAN)
+    plan = plan_structure(source.lines, str(PLAN))
+
+    def pdf(_: object) -> bytes:
+        return text_pdf(source.lines, str(PLAN), "Bản điện tử")[0]
+
+    def scanned(_: object) -> bytes:  # every page of the text PDF, rasterised with skew and noise
+        document, writer = text_pdf(source.lines, str(PLAN), "Bản điện tử")
+        return scan(document, list(range(1, writer.page + 1)))
+
+    writers = {"text": lambda _: PLAN.read_bytes(), "docx": to_docx, "odt": to_odt, "html": to_html, "pdf": pdf,
+               "scanned-pdf": scanned}
     for kind in kinds:
-        path = directory / f"plan.{'txt' if kind == 'text' else kind}"
+        path = directory / f"plan-{kind}.{ {'text': 'txt', 'scanned-pdf': 'pdf'}.get(kind, kind) }"
         path.write_bytes(writers[kind](plan))
         run = run_child("read", str(path))
         info = run.info
-        print(f"{'read as ' + kind:<22} {path.stat().st_size / 1024:6.0f} KB  read {info['read']:6.3f} s  "
-              f"parse {info['parse']:6.3f} s  rss {run.maxrss_mb:6.0f} MB  ({info['format']}: {info['lines']} lines, "
-              f"{info['tasks']} tasks)", flush=True)
+        print(f"{'read as ' + kind:<22} {path.stat().st_size / 1024:6.0f} KB  wall {run.wall:7.2f} s  "
+              f"read {info['read']:7.2f} s  parse {info['parse']:6.2f} s  cpu {run.cpu:6.1f} s  "
+              f"rss {run.maxrss_mb:5.0f} MB  tree {run.tree_mb:5.0f} MB  ({info['format']}: {info['pages'] or '-'} "
+              f"pages, {info['lines']} lines, {info['tasks']} tasks, {info['budget_lines']} budget lines, "
+              f"{info['review']} rows to review)", flush=True)
 
 
 # --- in the parent ----------------------------------------------------------------------
@@ -298,7 +321,7 @@ def main() -> None:
                         help="skip the builds: refresh the largest package already in --workdir")
     parser.add_argument("--refreshes", type=int, default=1, help="unchanged refreshes to run (median printed)")
     parser.add_argument("--series-only", action="store_true", help="only the task lineage's precision and recall")
-    parser.add_argument("--formats", default="text,docx,odt,html",
+    parser.add_argument("--formats", default="text,docx,odt,html,pdf,scanned-pdf",
                         help="read the plan of raw/ as these formats first ('' to skip)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -22,6 +22,7 @@ SETTINGS = {
     # 1 MB at a ratio under 10; pictures are stored, not deflated.
     "max_unpacked_bytes": ("KEHOACH_MAX_UNPACKED_BYTES", 200 * 1024 * 1024),
     "max_unpack_ratio": ("KEHOACH_MAX_UNPACK_RATIO", 100),
+    "max_pdf_pages": ("KEHOACH_MAX_PDF_PAGES", 1_000),  # a plan with its appendices: tens of pages
 }
 
 
@@ -32,6 +33,7 @@ class Limits:
     max_files: int | None
     max_unpacked_bytes: int | None
     max_unpack_ratio: int | None
+    max_pdf_pages: int | None
 
 
 def _setting(variable: str, default: int) -> int | None:

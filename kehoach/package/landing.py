@@ -34,6 +34,10 @@ from kehoach.package.writer import file_resource, package_info
 PAGE_RESOURCE = "landing-page"
 TEMPLATE = Path(__file__).with_name("templates") / "index.html"
 PREVIEW_ROWS = 5
+REVIEW_HEADING = ("Dòng cần đối chiếu với văn bản (đọc bằng OCR)", "Rows to check against the document (read by OCR)")
+REVIEW_NOTE = ("Các dòng này vẫn ở trong bảng, được đánh dấu ở cột needs_review; các phép kiểm tra tổng vẫn chạy "
+               "trên chúng.",
+               "They stay in the tables, marked in the needs_review column; the sum checks ran over them.")
 
 
 class Html(str):
@@ -109,6 +113,23 @@ def _findings(tables: Tables) -> str:
         parts.append("</ul>")
         if total > len(chosen):
             parts.append(f"<p>{_bi(*more_findings(total - len(chosen), table='findings'))}</p>")
+    return "\n".join(parts)
+
+
+def _review(tables: Tables, shown: int = 100) -> str:
+    """Rows read by OCR with a doubtful value (``needs_review``), with their table, line and page."""
+    marked = [name for name in resource_names() if name in tables and "needs_review" in tables[name].schema.names]
+    doubtful = [(name, row) for name in marked for row in tables[name].filter(tables[name]["needs_review"]).to_pylist()]
+    if not doubtful:
+        return ""
+    parts = [f"<h3>{_bi(*REVIEW_HEADING)} ({len(doubtful)})</h3>", f"<p>{_bi(*REVIEW_NOTE)}</p><ul>"]
+    for name, row in doubtful[:shown]:
+        parts.append(f"<li><code>{escape(name)}</code>, dòng / line {row['source_line']}, trang / page "
+                     f"{row['source_page']}: {_bi('độ tin cậy', 'confidence')} {row['ocr_confidence']}</li>")
+    parts.append("</ul>")
+    if len(doubtful) > shown:
+        left = len(doubtful) - shown
+        parts.append(f"<p>{_bi(f'… và {left} dòng khác', f'… and {left} more')} (<code>needs_review</code>)</p>")
     return "\n".join(parts)
 
 
@@ -196,7 +217,7 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict,
         # the first paragraph only: the audit and the change have sections of their own
         description_vi=escape(info.description_vi.split("\n\n")[0]),
         description_en=escape(info.description_en.split("\n\n")[0]),
-        findings=_findings(tables),
+        findings=_findings(tables) + _review(tables),
         charts="\n".join(_chart(c) for c in drawn) or "<p>Không có số liệu để vẽ. / Nothing to chart.</p>",
         database=DATABASE_FILE,
         tables="\n".join(_table_section(tables, n) for n in names),

@@ -25,6 +25,7 @@ from kehoach.parse.narrative.reader import read_narrative
 from kehoach.parse.series import cited_predecessor
 from kehoach.parse.state import ParseState
 from kehoach.parse.values import parse_dmy
+from kehoach.read.provenance import fill_provenance
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,9 @@ def _parse(source: SourceText) -> PlanRows:
         )
     out["agency_successions"].add_rows(state.agencies.successions())
     log.info("%s: plan %s, appendices read as %s", doc.path, doc.header.number, ", ".join(kinds) or "nothing")
-    return PlanRows(doc.path, {name: with_ordinals(name, builder.rows) for name, builder in out.items()},
-                    tuple(t.header_line for a in doc.appendices for t in a.tables))
+    rows = {name: with_ordinals(name, builder.rows) for name, builder in out.items()}
+    fill_provenance(rows, source.line_pages, source.line_confidences)
+    return PlanRows(doc.path, rows, tuple(t.header_line for a in doc.appendices for t in a.tables))
 
 
 def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kehoach.core.errors import KehoachError
-from kehoach.read import open_document, web_page, word_document
+from kehoach.read import open_document, pdf, web_page, word_document
 from kehoach.read.document import Document
 
 Reader = Callable[[bytes, str], Document]  # (the file's bytes, its name as shown) -> document
@@ -31,6 +31,7 @@ FORMATS: list[Format] = [
     Format("docx", word_document.recognises, word_document.read),
     Format("odt", open_document.recognises, open_document.read),
     Format("html", web_page.recognises, web_page.read),
+    Format("pdf", pdf.is_pdf, pdf.read_pdf),  # text PDF and scans (pages without text are OCR'd)
 ]
 
 # Files recognised but not read, and what to do with them. Checked only when no
@@ -41,7 +42,6 @@ UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
      f"binary data: a Word 97-2003 (.doc) or other OLE file, not read here; {_CONVERT}"),
     (b"{\\rtf", f"an RTF document, not read here; {_CONVERT}"),
-    (b"%PDF", "a PDF document, and no PDF reader is installed"),
 )
 _ZIP = b"PK\x03\x04"
 _ODF = b"mimetypeapplication/vnd.oasis.opendocument"
@@ -61,6 +61,6 @@ def refuse_unsupported(data: bytes, path: str) -> None:
     if data.startswith(_ZIP):
         if _ODF in data[:100]:
             raise KehoachError("binary data: an OpenDocument spreadsheet, presentation or drawing, not a text "
-                               "document; accepted: .docx, .odt, .html, .md or UTF-8 .txt", path)
+                               "document; accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt", path)
         raise KehoachError("binary data: a ZIP archive that is neither a Word document (.docx) nor an "
-                           "OpenDocument text (.odt); accepted: .docx, .odt, .html, .md or UTF-8 .txt", path)
+                           "OpenDocument text (.odt); accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt", path)

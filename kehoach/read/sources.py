@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # A directory's plans, by name (the reader is then chosen by content: ``kehoach/read/formats.py``);
 # a file named on the command line is read whatever its name.
 SOURCE_SUFFIXES = (".txt", ".md", ".docx", ".odt", ".html", ".htm", ".pdf")
-ACCEPTED = ".docx, .odt, .html, .md or a UTF-8 .txt"
+ACCEPTED = ".docx, .odt, .pdf, .html, .md or a UTF-8 .txt"
 _SNIFF_BYTES = 4096
 ORIGIN_SUFFIX = ".origin.json"
 # The ASCII control characters a plain text must not hold (tab, LF, FF and CR are text), as a

@@ -119,13 +119,13 @@ def test_the_unpack_ratio_is_a_setting(tmp_path, monkeypatch, word_plan):
      "save it as .docx (or as a UTF-8 .txt)"),
     ("plan.ods", b"PK\x03\x04" + b"\0" * 26 + b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
      "binary data: an OpenDocument spreadsheet, presentation or drawing, not a text document; accepted: .docx, "
-     ".odt, .html, .md or UTF-8 .txt"),
+     ".odt, .pdf, .html, .md or UTF-8 .txt"),
     ("photo.txt", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\x00",
-     "binary data (byte 0x89 at offset 0), neither a text nor a format read here; accepted: .docx, .odt, .html, "
-     ".md or a UTF-8 .txt"),
+     "binary data (byte 0x89 at offset 0), neither a text nor a format read here; accepted: .docx, .odt, .pdf, "
+     ".html, .md or a UTF-8 .txt"),
     ("archive.zip", b"PK\x03\x04\x14\0\0\0\x08\0" + b"x" * 40,
      "binary data: a ZIP archive that is neither a Word document (.docx) nor an OpenDocument text (.odt); "
-     "accepted: .docx, .odt, .html, .md or UTF-8 .txt"),
+     "accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt"),
 ])
 def test_a_file_no_reader_reads_is_refused_saying_what_to_do(tmp_path, name, data, expected):
     assert refused(tmp_path, name, data) == expected
