@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,12 +241,22 @@ def decode_source(source: SourceFile) -> SourceText:
                       lines=lines)
 
 
+# The renderings this process read, by the sha256 of their file: the package ships each
+# beside its original, and must not read the document again (a scan's OCR takes minutes).
+# Bounded: a corpus of documents does not hold every text here.
+_RENDERED: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+_RENDERED_KEPT = 256
+
+
 def _rendered(source: SourceFile, document: Document) -> SourceText:
     """A document read by a format's reader, as the lines of its canonical rendering."""
     rendering = render(document)
     for note in document.notes:  # what the reader could not keep (a numbering it cannot rebuild, …)
         log.warning("%s: %s", source.path, note)
     lines = tuple(nfc(line) for line in rendering.lines)
+    _RENDERED[source.sha256] = lines
+    while len(_RENDERED) > _RENDERED_KEPT:
+        _RENDERED.popitem(last=False)
     check_line_lengths(lines, source.path, limits().max_line_chars)
     return SourceText(source.path, source.sha256, source.size, "utf-8", source.origin, source.origin_sha256,
                       document.format, lines=lines, reader=document.reader, pages=document.pages,
@@ -258,7 +269,10 @@ def rendering_of(source: SourceRecord, data: bytes) -> str | None:
     found = format_of(data) if source.format != "text" else None
     if found is None:
         return None
-    return "\n".join(nfc(line) for line in render(found.read(data, source.path)).lines) + "\n"
+    lines = _RENDERED.get(source.sha256)  # read by this process's parse: not read again
+    if lines is None:  # parsed elsewhere (a Dask worker) or in an earlier run: read once more
+        lines = tuple(nfc(line) for line in render(found.read(data, source.path)).lines)
+    return "\n".join(lines) + "\n"
 
 
 def describe(source: SourceFile) -> SourceRecord:
