@@ -60,7 +60,8 @@ def test_foreign_keys_including_those_completed_with_the_plan(db_path, tmp_path)
                                          "'budget_items' AND constraint_type = 'FOREIGN KEY'").fetchall()]
         assert any("REFERENCES pillars(plan_id, pillar_id)" in t for t in fks)  # the schema says pillar -> pillar_id
         with pytest.raises(duckdb.ConstraintException, match="foreign key"):
-            con.execute("INSERT INTO budget_lines VALUES "
+            con.execute("INSERT INTO budget_lines (plan_id, item_code, budget_level, expenditure_type, "
+                        "amount_million_vnd, stated_as, amount_text, source_line) VALUES "
                         "('quang-ngai-219-kh-ubnd-2023', '99.9', 'province', 'recurrent', 1, 'number', '1', 1)")
         with pytest.raises(duckdb.ConstraintException):
             con.execute("INSERT INTO budget_lines SELECT * FROM budget_lines LIMIT 1")  # the primary key
