@@ -39,6 +39,7 @@ from prefect.client.orchestration import get_client
 
 from flows import cli, commands  # noqa: F401  (imported before any test captures the streams)
 from kehoach.core.files import exclusive_lock, sha256_file
+from kehoach.package.layout import parse_cache_dir
 
 pytestmark = pytest.mark.prefect
 
@@ -62,8 +63,12 @@ def _previous_package(built_package: Path, site: Path) -> Path:
 
 
 def _files(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones included) -> its sha256."""
-    return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under ``folder`` (hidden ones included) -> its sha256, but the parse cache's: the
+    parse of a build that then fails may store its texts' entries there (a cache, not the package:
+    the run that follows parses nothing again)."""
+    cache = parse_cache_dir(folder)
+    return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and cache not in p.parents}
 
 
 def _leftovers(site: Path) -> list[str]:
