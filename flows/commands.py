@@ -51,7 +51,9 @@ def _checked(sources: list[str], out: str | None, target: str | None = None, pub
     files = build.read_sources(sources or [RAW_DIR])
     with contextlib.ExitStack() as stack:
         if not build.check_inputs(files, Path(out) if out else DEFAULT_OUT).unchanged:
-            stack.enter_context(runners.cluster_ahead(len(files), server.api_url()))
+            # on a loaded machine, once the temporary server answers (if there is one to wait for)
+            after = server.answered if runners.loaded() and server.starting() else None
+            stack.enter_context(runners.cluster_ahead(len(files), server.api_url(), after))
         if publishing:
             check_target(target, **names)
         yield

@@ -7,9 +7,12 @@
 ``KEHOACH_PUBLISHER``      who runs the portal: the catalogue's publisher (default ``kehoach``).
 ``KEHOACH_CONTACT_NAME``,  the contact point of every dataset; without them the contact is
 ``KEHOACH_CONTACT_EMAIL``  the plan's issuer (its website from ``reference/provinces.csv``).
+``KEHOACH_SERVER_START_SECONDS``  how long a build waits for Prefect's temporary server while its
+                           process is alive and starting (its first start creates its database):
+                           default 600 (ten minutes; a loaded machine took minutes, an idle one seconds).
 
-They are read when a package is built or published, so a changed setting is a
-metadata change (a patch version) and a re-publish writes the new IRIs.
+The portal's and contact's are read when a package is built or published, so a changed
+setting is a metadata change (a patch version) and a re-publish writes the new IRIs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from kehoach.core.errors import KehoachError
 
 DEFAULT_PORTAL_URL = "http://127.0.0.1:8000/"
 DEFAULT_PUBLISHER = "kehoach"
+SERVER_START_SECONDS_ENV = "KEHOACH_SERVER_START_SECONDS"
+DEFAULT_SERVER_START_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -59,3 +64,9 @@ def whole_number(variable: str, minimum: int | None = None) -> int | None:
     if minimum is not None and value < minimum:
         raise KehoachError(f"{variable} must be a whole number of at least {minimum}, not {raw!r}")
     return value
+
+
+def server_start_seconds() -> int:
+    """How long a build waits for a temporary Prefect server that is alive and starting."""
+    value = whole_number(SERVER_START_SECONDS_ENV, minimum=1)
+    return DEFAULT_SERVER_START_SECONDS if value is None else value
