@@ -39,9 +39,9 @@ test: install browser
 	scripts/ckan/local-ckan.sh start && $(BIN)/python -m pytest; status=$$?; \
 	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
 
-## Unit and golden tests only (no Prefect server, no CKAN).
+## Unit and golden tests only (no Prefect server, no CKAN, no load test).
 test-fast: install browser
-	$(BIN)/python -m pytest -m "not prefect and not ckan and not server"
+	$(BIN)/python -m pytest -m "not prefect and not ckan and not server and not load"
 
 lint: install
 	$(BIN)/ruff check kehoach flows tests scripts

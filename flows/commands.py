@@ -78,8 +78,9 @@ def _build(args: argparse.Namespace) -> int:
 
 def _refresh(args: argparse.Namespace) -> int:
     with _checked(args.sources, args.out, args.target, org=args.org, dataset=args.dataset), prefect_api():
-        result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
-                                 org=args.org, dataset=args.dataset)
+        # once: the user sees the error now (the served refresh is retried: flows.pipeline)
+        result = refresh_package.with_options(retries=0)(sources=args.sources or None, out=args.out,
+                                                         target=args.target, org=args.org, dataset=args.dataset)
     _print_result(result)
     return 0
 
