@@ -117,6 +117,8 @@ def _start(options: dict[str, Any], after: threading.Event | None, leaving: thre
     while after is not None and not after.wait(0.2):
         if leaving.is_set():
             return None
+    if leaving.is_set():  # the server's start failed: the build is ending
+        return None
     return LocalCluster(**options)
 
 

@@ -28,7 +28,7 @@ from helpers import PLAN_FILE
 from flows import runners
 from flows.pipeline import REFRESH_RETRIES, refresh_package
 from kehoach.core.errors import EXIT_INPUT, KehoachError
-from kehoach.core.settings import SERVER_START_SECONDS_ENV
+from kehoach.core.settings import SERVER_START_SECONDS_ENV, server_start_seconds
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early server is Linux's")
 
@@ -143,3 +143,13 @@ def test_a_failed_refresh_is_run_again_by_prefect_and_its_log_says_so(prefect_ha
         f"attempt {n} of {REFRESH_RETRIES + 1})" for n in range(2, REFRESH_RETRIES + 2)]
     assert retried[0].startswith("this run failed (")
     assert str(missing) in retried[0]
+
+
+def test_the_server_start_bound_is_a_setting_in_whole_seconds(monkeypatch):
+    monkeypatch.delenv(SERVER_START_SECONDS_ENV, raising=False)
+    assert server_start_seconds() == 600  # minutes, not Prefect's 20 s
+    monkeypatch.setenv(SERVER_START_SECONDS_ENV, "1800")
+    assert server_start_seconds() == 1800
+    monkeypatch.setenv(SERVER_START_SECONDS_ENV, "0")
+    with pytest.raises(KehoachError, match=f"{SERVER_START_SECONDS_ENV} must be a whole number of at least 1"):
+        server_start_seconds()
