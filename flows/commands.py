@@ -53,8 +53,10 @@ def _checked(sources: list[str], out: str | None, target: str | None = None, pub
     out_path = Path(out) if out else DEFAULT_OUT
     with contextlib.ExitStack() as stack:
         if not build.check_inputs(files, out_path).unchanged:
-            # sized by the texts to parse: one amended plan in a corpus is parsed in the flow
-            stack.enter_context(runners.cluster_ahead(len(build.unparsed(files, out_path)), server.api_url()))
+            # sized by the texts to parse (one amended plan in a corpus is parsed in the flow); on a
+            # loaded machine, started once the temporary server answers (if there is one to wait for)
+            after = server.answered if runners.loaded() and server.starting() else None
+            stack.enter_context(runners.cluster_ahead(len(build.unparsed(files, out_path)), server.api_url(), after))
         if publishing:
             check_target(target, **names)
         yield
@@ -79,8 +81,9 @@ def _build(args: argparse.Namespace) -> int:
 
 def _refresh(args: argparse.Namespace) -> int:
     with _checked(args.sources, args.out, args.target, org=args.org, dataset=args.dataset), prefect_api():
-        result = refresh_package(sources=args.sources or None, out=args.out, target=args.target,
-                                 org=args.org, dataset=args.dataset)
+        # once: the user sees the error now (the served refresh is retried: flows.pipeline)
+        result = refresh_package.with_options(retries=0)(sources=args.sources or None, out=args.out,
+                                                         target=args.target, org=args.org, dataset=args.dataset)
     _print_result(result)
     return 0
 

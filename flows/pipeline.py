@@ -15,11 +15,13 @@ from pathlib import Path
 
 from prefect import Task, flow, get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.utilities.annotations import quote
 
 from flows import parse_tasks, runners
 from kehoach import build
 from kehoach.audit.runner import AuditResult
+from kehoach.core.errors import TryAgainLater
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
@@ -32,6 +34,11 @@ from kehoach.versions import versioning
 
 # Sources named one by one in the log up to this many; a corpus is summed up.
 LOGGED_SOURCES = 10
+# The served refresh (``kehoach serve``, prefect.yaml's deployment) is run again by Prefect after
+# a failure, this many times, after this many seconds: a run the machine was too busy for
+# (``TryAgainLater``) passes later. ``kehoach refresh`` runs it once (``refresh_package.with_options``).
+REFRESH_RETRIES = 2
+REFRESH_RETRY_DELAY = 300
 
 
 @task(name="read sources")
@@ -181,14 +188,30 @@ def build_package(
     return _build_and_publish(sources, out, strict, publish_to, org, dataset)
 
 
-@flow(name="refresh_package", log_prints=False)
+@flow(name="refresh_package", log_prints=False, retries=REFRESH_RETRIES, retry_delay_seconds=REFRESH_RETRY_DELAY)
 def refresh_package(
     sources: list[str] | None = None, out: str | None = None, target: str | None = None,
     org: str | None = None, dataset: str | None = None,
 ) -> build.BuildResult:
     """The scheduled job (``kehoach serve``, ``kehoach refresh``): rebuild when
-    a source changed and publish every version not yet published to ``target``."""
-    return _build_and_publish(sources, out, False, target or "", org, dataset)
+    a source changed and publish every version not yet published to ``target``.
+    A failed run is run again (``REFRESH_RETRIES``), as its log says."""
+    try:
+        return _build_and_publish(sources, out, False, target or "", org, dataset)
+    except Exception as exc:
+        _say_retry(exc)
+        raise
+
+
+def _say_retry(exc: Exception) -> None:
+    """Say in the run's log that Prefect will run it again, and when (if it will)."""
+    context = FlowRunContext.get()
+    retries, attempt = context.flow.retries, context.flow_run.run_count
+    if attempt > retries:
+        return
+    why = "the machine was too busy" if isinstance(exc, TryAgainLater) else "this run failed"
+    get_run_logger().warning("%s (%s): Prefect runs this refresh again in %s s (attempt %d of %d)",
+                             why, exc, context.flow.retry_delay_seconds, attempt + 1, retries + 1)
 
 
 def _build_and_publish(sources: list[str] | None, out: str | None, strict: bool, publish_to: str | None,

@@ -12,7 +12,11 @@
   the flow's code as they start (a preload), not at their first task. The
   CLI starts that cluster ahead (``cluster_ahead``), as soon as it knows the
   corpus will be parsed, so that the workers come up while the Prefect
-  server starts and the sources are read; the parse then uses it;
+  server starts and the sources are read; the parse then uses it. On a
+  loaded machine (a 1-minute load average of at least one a core) the
+  cluster is started only once the temporary server answers: starting
+  both at once, the workers' imports took the cores the server's first
+  start (its database migrations) needed (see the README's figures);
 - otherwise in the flow's own process: starting a cluster costs seconds,
   more than parsing a few plans, and one plan must stay as fast as a
   trivial flow.
@@ -24,6 +28,7 @@ import contextlib
 import itertools
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -78,24 +83,43 @@ def _local_cluster(api_url: str | None) -> dict[str, Any]:
             "preload": WORKER_PRELOAD, "env": {**WORKER_ENV, **({"PREFECT_API_URL": api_url} if api_url else {})}}
 
 
+def loaded() -> bool:
+    """The machine is loaded: at least as many processes running or waiting for a core as there
+    are cores (the 1-minute load average)."""
+    return os.getloadavg()[0] >= (os.cpu_count() or 1)
+
+
 @contextlib.contextmanager
-def cluster_ahead(sources: int, api_url: str | None) -> Iterator[None]:
+def cluster_ahead(sources: int, api_url: str | None, after: threading.Event | None = None) -> Iterator[None]:
     """Start now, in the background, the local cluster a parse of ``sources``
     sources would start, for ``parse_runner`` to use; close it on leaving
     (an error and Ctrl-C included). Nothing when no local cluster is wanted
-    (few sources, or a scheduler given)."""
+    (few sources, or a scheduler given). ``after``: started only once that
+    event is set (the temporary server answers) or the context is left."""
     if _ahead or os.environ.get(DASK_ADDRESS_ENV, "").strip() or not wants_dask(sources):
         yield
         return
+    leaving = threading.Event()
     # the thread that starts the cluster also closes it (``release_ahead``); leaving waits for that
     with ThreadPoolExecutor(1, thread_name_prefix="kehoach-cluster") as starter:
-        future = starter.submit(LocalCluster, **_local_cluster(api_url))
+        future = starter.submit(_start, _local_cluster(api_url), after, leaving)
         _ahead.update(future=future, api_url=_url(api_url), starter=starter)
         try:
             yield
         finally:
+            leaving.set()
             release_ahead()
             _ahead.clear()
+
+
+def _start(options: dict[str, Any], after: threading.Event | None, leaving: threading.Event) -> LocalCluster | None:
+    """The local cluster, once ``after`` is set (None if the build left before)."""
+    while after is not None and not after.wait(0.2):
+        if leaving.is_set():
+            return None
+    if leaving.is_set():  # the server's start failed: the build is ending
+        return None
+    return LocalCluster(**options)
 
 
 def release_ahead() -> None:
@@ -117,6 +141,8 @@ def _close(future: Future) -> None:
         cluster = future.result()
     except Exception:  # its error was the parse's to report, if the parse used it
         log.debug("the local cluster started ahead did not start", exc_info=True)
+        return
+    if cluster is None:  # the build ended before the cluster was to start
         return
     try:
         cluster.close()

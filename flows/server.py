@@ -18,6 +18,17 @@ of CPU (measured), at the start, when the server and a corpus's Dask workers
 need the cores.
 Elsewhere than Linux the server is Prefect's own (stopped at a normal exit only).
 
+A busy machine: the server's first start creates its database (migrations,
+tens of seconds of one core); under CPU contention it took minutes, and
+Prefect's start-up timeout (20 s) failed the build with an "internal error".
+A server whose process is alive and not answering yet is starting (uvicorn
+binds its port only after the application's start-up): the build waits for
+it up to ``KEHOACH_SERVER_START_SECONDS`` (default ten minutes; Prefect's own
+server, off Linux, is given the same bound), saying so in the log every 30 s.
+Past that bound, the user's one line (``TryAgainLater``, exit 2) says what
+happened and what to do; a server that ended is not waited for (its last
+line of output is the error).
+
 A full disk (or a refused write) under Prefect's home or the folder of its
 SQLite database does not reach the CLI as an error: the server's migrations
 fail with SQLite's "database or disk is full", uvicorn exits with status 3,
@@ -61,10 +72,17 @@ from prefect.settings import (
 from sqlalchemy.engine import make_url
 
 from flows import launch
-from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError
+from kehoach.core.errors import FILESYSTEM_ERRNOS, KehoachError, TryAgainLater
+from kehoach.core.settings import SERVER_START_SECONDS_ENV, server_start_seconds
 
-_log = logging.getLogger("prefect")  # the logger of Prefect's own lines on its temporary server
+_log = logging.getLogger("prefect")
+# Set once the temporary server answers (or its start failed): what should not compete with its
+# start for the cores waits for it (``flows.runners.cluster_ahead`` on a loaded machine).
+answered = threading.Event()  # the logger of Prefect's own lines on its temporary server
 
+# How often a start that takes long is said in the log (seconds); how long one health request may take.
+_STILL_STARTING = 30
+_HEALTH_TIMEOUT = 10
 # How much of the server's last output is kept (in memory): more than one traceback of SQLite's error.
 _TAIL_BYTES = 64 * 1024
 # SQLite's messages for a database it cannot write -> the errno they stand for (None: the one a write
@@ -115,6 +133,8 @@ class TemporaryServer:
         return f"http://127.0.0.1:{self.port}/api"
 
     def start(self, timeout: float | None = None) -> None:
+        """Start the server (or take the one launched) and wait until it answers: as long as its
+        process is alive, up to ``timeout`` seconds (``KEHOACH_SERVER_START_SECONDS``)."""
         database = _sqlite_database()
         created = not database.exists() if database else False
         if launch.port() == self.port and launch.database_existed() is not None:
@@ -122,31 +142,61 @@ class TemporaryServer:
         self._new_database = database if database and created else None
         self.port = self.port or launch.free_port()
         _log.info("Starting temporary server on http://127.0.0.1:%s", self.port)
-        self.server_process = self._run_uvicorn_command()
-        atexit.register(self.stop)  # after the flows' log and event workers, registered later, drain
         try:
-            self._wait(timeout or PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-        except RuntimeError:  # the time-out: the last server may have said why
+            self.server_process = self._run_uvicorn_command()
+            atexit.register(self.stop)  # after the flows' log and event workers, registered later, drain
+            self._wait(timeout or server_start_seconds())
+        except KehoachError:  # the time-out or an exit: the last server may have said why
             self.check_database_written()
             raise
+        finally:
+            answered.set()  # or will not: what waited for it goes on (and meets the error, if any)
 
     def _wait(self, timeout: float) -> None:
         """Until the server answers; started again on another port each time uvicorn exits with
-        status 3 (its port was taken: Prefect's own rule)."""
-        deadline = time.monotonic() + timeout
-        with httpx.Client() as client:
-            while time.monotonic() < deadline:
-                if self.server_process.poll() == 3:
+        status 3 (its port was taken: Prefect's own rule). A process alive that does not answer
+        yet is starting (uvicorn binds its port only after the application's start-up, the
+        migrations of a new database: on a loaded machine, minutes): waited for, up to
+        ``timeout``, saying so every ``_STILL_STARTING`` seconds; one that ended otherwise
+        is not."""
+        started = time.monotonic()
+        said = started
+        with httpx.Client(timeout=_HEALTH_TIMEOUT) as client:
+            while True:
+                code = self.server_process.poll()
+                if code == 3:
                     self.port = launch.free_port()
                     self.server_process = self._run_uvicorn_command()
                     continue
+                if code is not None:
+                    raise self._ended(code)
                 with contextlib.suppress(httpx.TransportError):
                     if client.get(f"{self.api_url}/health").status_code == 200:
                         return
-                time.sleep(0.1)
-        code = self.server_process.poll()
-        raise RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server."
-                           + (f" Ephemeral server process exited with code {code}." if code is not None else ""))
+                waited = time.monotonic() - started
+                if waited >= timeout:
+                    raise self._timed_out(timeout)
+                if time.monotonic() - said >= _STILL_STARTING:
+                    said = time.monotonic()
+                    _log.info("The temporary server is still starting (%.0f s of at most %.0f s: %s)",
+                              waited, timeout, SERVER_START_SECONDS_ENV)
+                time.sleep(0.2)
+
+    def _timed_out(self, timeout: float) -> TryAgainLater:
+        folder, setting = _database_folder()
+        return TryAgainLater(
+            f"Prefect's temporary server, still starting, did not answer in {timeout:.0f} s (the machine is "
+            f"overloaded, or {setting} is on a slow disk): run again when the machine is less busy, or raise "
+            f"{SERVER_START_SECONDS_ENV} (the previous package is unchanged)", folder)
+
+    def _ended(self, code: int) -> KehoachError:
+        """The server ended before answering, not for its port (its database aside, said by
+        ``check_database_written``): its last line of output says why."""
+        said = self._output.text(wait=2.0).strip().splitlines() if self._output else []
+        last = said[-1] if said else "no output"
+        return KehoachError(f"Prefect's temporary server ended (exit status {code}) before answering: {last} "
+                            "(run with KEHOACH_DEBUG=1 for details; the previous package is unchanged)",
+                            _database_folder()[0])
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after ``launch.STOP_TIMEOUT`` seconds)."""
@@ -208,7 +258,10 @@ def prefect_api() -> Iterator[None]:
     """The Prefect API for the flows run inside: the configured one, else a temporary server of ours."""
     if PREFECT_API_URL.value() or not launch.supported():
         launch.stop()  # an API configured in a profile: the server launched is not needed
-        yield  # a configured server, or Prefect's own temporary one
+        answered.set()  # nothing of ours to wait for
+        # a configured server, or Prefect's own temporary one (waited for as long as ours)
+        with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: server_start_seconds()}):
+            yield
         return
     server = TemporaryServer.started
     if server is None:  # once per process, like Prefect's; stopped at exit (atexit)
@@ -224,6 +277,11 @@ def prefect_api() -> Iterator[None]:
             check_server_folders()  # the database filled its disk during the run: say so
             server.check_database_written()  # (the disk nearly full: SQLite's own word)
             raise
+
+
+def starting() -> bool:
+    """A temporary server of ours is to answer before the CLI's flow runs (``answered`` not yet set)."""
+    return not PREFECT_API_URL.value() and launch.supported() and not answered.is_set()
 
 
 def api_url() -> str | None:

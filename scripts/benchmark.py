@@ -32,6 +32,12 @@ skew and noise, one page turned), each in a child process: the seconds to read i
 CPU and peak RSS and the process tree's (tesseract's processes), the rows flagged
 for review (the text's row is the floor: imports and parser).
 
+Last, under load (one more CPU-bound process than there are cores, started
+and stopped here), a build of each of ``--load-sizes`` (default 1 and 200
+plans; empty: none), each with a new Prefect home (its temporary server's
+first start creates the database, as on a fresh machine): what a busy
+machine costs (issue 27).
+
 ``--workdir DIR`` keeps the corpora and their packages in ``DIR`` (a
 temporary directory otherwise); with ``--refresh-only`` the builds are
 skipped and the largest package already in ``DIR`` is only refreshed (unchanged,
@@ -58,6 +64,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,10 +81,11 @@ PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
 MARK = "BENCH "
 # The steps whose results a build's report needs (the others are not held: their data would add to the peak)
 KEPT_RESULTS = ("check_inputs", "swap", "keep")
-# Children share one Prefect home of their own (not the user's), and wait
-# for the temporary server as long as a loaded machine needs.
-CHILD_ENV = {**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-             "PREFECT_HOME": tempfile.mkdtemp(prefix="kehoach-bench-prefect-")}
+# Children share one Prefect home of their own (not the user's); they wait for the temporary
+# server as long as the CLI does (KEHOACH_SERVER_START_SECONDS).
+CHILD_ENV = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="kehoach-bench-prefect-")}
+# A CPU-bound process, for the builds under load (killed by this script; ends by itself after an hour).
+HOG = "import time\nend = time.monotonic() + 3600\nwhile time.monotonic() < end: pass"
 
 
 # --- in the child process ------------------------------------------------------------
@@ -208,13 +216,13 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_child(*args: str) -> Run:
+def run_child(*args: str, env: dict[str, str] = CHILD_ENV) -> Run:
     """Run this script as a child and measure it (wall time, RSS via wait4 and sampling)."""
     # output to files, not pipes: a child logging more than a pipe holds must not block
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
-                                stdout=out, stderr=err, cwd=ROOT, env=CHILD_ENV)
+                                stdout=out, stderr=err, cwd=ROOT, env=env)
         peak, done = [0], threading.Event()
 
         def sample() -> None:
@@ -313,6 +321,33 @@ def series_quality(tmp: Path) -> None:
     print(f"{'link_series, ' + str(len(plans)) + ' plans':<44} {took * 1000:.1f} ms", flush=True)
 
 
+@contextlib.contextmanager
+def cpu_load() -> Iterator[int]:
+    """One more CPU-bound process than there are cores, while inside: their number."""
+    hogs = []
+    try:
+        for _ in range((os.cpu_count() or 1) + 1):
+            hogs.append(subprocess.Popen([sys.executable, "-c", HOG]))
+        yield len(hogs)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def under_load(tmp: Path, sizes: list[int], trivial: Run) -> None:
+    """A build of each size, each with a new Prefect home, under ``cpu_load``."""
+    with cpu_load() as hogs:
+        print(f"under load: {hogs} CPU-bound processes on {os.cpu_count()} CPU(s), a new PREFECT_HOME each "
+              f"(1-minute load average {os.getloadavg()[0]:.1f} before)", flush=True)
+        for n in sizes:
+            src, out = tmp / f"load-corpus-{n}", tmp / f"load-out-{n}"
+            write_corpus(PLAN, src, n)
+            home = tempfile.mkdtemp(prefix="kehoach-bench-prefect-", dir=tmp)
+            print_row(f"{n} plan(s) under load", run_child("build", str(src), str(out),
+                                                           env={**CHILD_ENV, "PREFECT_HOME": home}), trivial)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,10,100,1000", help="corpus sizes, comma-separated")
@@ -323,6 +358,8 @@ def main() -> None:
     parser.add_argument("--series-only", action="store_true", help="only the task lineage's precision and recall")
     parser.add_argument("--formats", default="text,docx,odt,html,pdf,scanned-pdf",
                         help="read the plan of raw/ as these formats first ('' to skip)")
+    parser.add_argument("--load-sizes", default="1,200",
+                        help="corpus sizes built under CPU load, a new Prefect home each (empty: none)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -367,6 +404,8 @@ def main() -> None:
         src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
         unchanged = refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
         refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
+        if args.load_sizes:
+            under_load(tmp, [int(s) for s in args.load_sizes.split(",")], trivial)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from helpers import PLAN_FILE  # noqa: E402
 
 from kehoach import build  # noqa: E402
 from kehoach.core.model import Tables  # noqa: E402
+from kehoach.core.settings import server_start_seconds  # noqa: E402
 from kehoach.read.sources import SourceText, read_source  # noqa: E402
 
 
@@ -71,7 +72,8 @@ def prefect_harness():
     """One temporary Prefect server for the whole session."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    # as long as the CLI waits for its own (on a loaded machine, 120 s was not enough)
+    with prefect_test_harness(server_startup_timeout=server_start_seconds()):
         yield
 
 

@@ -59,6 +59,12 @@ class KehoachError(Exception):
         return f"{where}: {message}" if where else message
 
 
+class TryAgainLater(KehoachError):
+    """The machine was too busy for the run to go on in the time allowed (nothing was written):
+    the same run later succeeds. The CLI reports it like any ``KehoachError`` (one line, exit 2);
+    the served refresh is retried by Prefect after a delay (``flows.deploy``)."""
+
+
 def filesystem_error(exc: BaseException, where: str | Path | None = None) -> KehoachError | None:
     """A disk-full or permission error as a located, one-line error (else None); located in
     ``where`` (the output) when the error names no file (a failed write() names none)."""

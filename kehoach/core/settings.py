@@ -13,6 +13,9 @@
 ``KEHOACH_PUBLISHER_IMAGE``
 ``KEHOACH_CONTACT_NAME``,     the contact point of every dataset; without them the contact is
 ``KEHOACH_CONTACT_EMAIL``     the publisher.
+``KEHOACH_SERVER_START_SECONDS``  how long a build waits for Prefect's temporary server while its
+                              process is alive and starting (its first start creates its database):
+                              default 600 (ten minutes; a loaded machine took minutes, an idle one seconds).
 
 They are read when a package is built or published. Those that reach the
 package's bytes (``Settings.in_package``) are inputs of the build: a changed
@@ -43,6 +46,8 @@ VARIABLES = {
     "publisher_image": "KEHOACH_PUBLISHER_IMAGE",
 }
 IN_PACKAGE = ("portal_url", "publisher", "publisher_email", "publisher_url", "contact_name", "contact_email")
+SERVER_START_SECONDS_ENV = "KEHOACH_SERVER_START_SECONDS"
+DEFAULT_SERVER_START_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -107,3 +112,9 @@ def whole_number(variable: str, minimum: int | None = None) -> int | None:
     if minimum is not None and value < minimum:
         raise KehoachError(f"{variable} must be a whole number of at least {minimum}, not {raw!r}")
     return value
+
+
+def server_start_seconds() -> int:
+    """How long a build waits for a temporary Prefect server that is alive and starting."""
+    value = whole_number(SERVER_START_SECONDS_ENV, minimum=1)
+    return DEFAULT_SERVER_START_SECONDS if value is None else value

@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kehoach.core.settings import SERVER_START_SECONDS_ENV
+
 pytestmark = [pytest.mark.prefect,
               pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")]
 
@@ -118,7 +120,7 @@ def test_the_temporary_server_moves_to_a_free_port_when_its_port_is_taken(tmp_pa
     # uvicorn binds its port after the app's start-up (the migrations of a new database), so the
     # start-up time allowed covers two starts
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {
-        "PREFECT_HOME": str(tmp_path), "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(HANG_GUARD)}
+        "PREFECT_HOME": str(tmp_path), SERVER_START_SECONDS_ENV: str(HANG_GUARD)}
     done = subprocess.run([sys.executable, "-c", _TAKEN_PORT], env=env, capture_output=True, text=True,
                           timeout=HANG_GUARD)
     assert done.returncode == 0, done.stderr

@@ -1,0 +1,155 @@
+"""A build never fails because the machine is slow (issue 27).
+
+The CLI runs for real, each run with a new ``PREFECT_HOME`` (as on a fresh
+machine: its temporary server's first start creates the database), on the
+loopback only. The load test starts more CPU-bound processes than there are
+cores and stops them in a fixture's ``finally``; under them, three builds
+run at once: one plan, and a corpus just large enough for the local Dask
+cluster (``runners.PARALLEL_FROM`` plans) on another output, and one plan
+again on the first output, serialised with it by the output's lock. The
+bounds are against hanging, never performance thresholds: times are measured
+by ``make bench`` (``scripts/benchmark.py --load``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from corpus import write_corpus
+from helpers import PLAN_FILE
+
+from flows import runners
+from flows.pipeline import REFRESH_RETRIES, refresh_package
+from kehoach.core.errors import EXIT_INPUT, KehoachError
+from kehoach.core.settings import SERVER_START_SECONDS_ENV, server_start_seconds
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early server is Linux's")
+
+HANG_GUARD = 1200  # seconds; a bound against hanging, not a performance threshold
+# A CPU-bound process until killed (or, should the test's process die, after HANG_GUARD seconds).
+HOG = f"import time\nend = time.monotonic() + {HANG_GUARD}\nwhile time.monotonic() < end: pass"
+
+
+@pytest.fixture
+def hogs() -> Iterator[list[subprocess.Popen]]:
+    """One more CPU-bound process than there are cores, killed whatever the test's outcome."""
+    started = []
+    try:
+        for _ in range((os.cpu_count() or 1) + 1):
+            started.append(subprocess.Popen([sys.executable, "-c", HOG]))
+        yield started
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    """The CLI's environment: its own new Prefect home, no API configured (its temporary server)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", runners.DASK_ADDRESS_ENV)}
+    return env | {"PREFECT_HOME": str(home)} | extra
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "flows.cli", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _plans(out: Path) -> int:
+    return pq.read_table(out / "data" / "plans.parquet").num_rows
+
+
+@pytest.mark.load
+def test_builds_under_cpu_contention_succeed_with_a_new_prefect_home(hogs, tmp_path):
+    corpus = write_corpus(PLAN_FILE, tmp_path / "corpus", runners.PARALLEL_FROM)
+    one, many = tmp_path / "one", tmp_path / "many"
+    runs = {
+        "one": _cli("build", str(PLAN_FILE), "--out", str(one), env=_env(tmp_path / "home-1")),
+        "corpus": _cli("build", str(tmp_path / "corpus"), "--out", str(many),
+                       env=_env(tmp_path / "home-2", **{runners.WORKERS_ENV: "2", "PREFECT_LOGGING_LEVEL": "INFO"})),
+        "same output": _cli("build", str(PLAN_FILE), "--out", str(one), env=_env(tmp_path / "home-3")),
+    }
+    try:
+        done = {name: (run.wait(HANG_GUARD), *run.communicate()) for name, run in runs.items()}
+    finally:
+        for run in runs.values():
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    assert all(hog.poll() is None for hog in hogs)  # the load lasted as long as the builds
+    for name in ("one", "same output"):
+        assert done[name][::2] == (0, ""), name
+    # the corpus's: Dask's workers, closed in the background after the parse, may say on stderr that
+    # their scheduler went first
+    assert done["corpus"][0] == 0, done["corpus"][2]
+    # two outputs at once: both built
+    corpus_out = done["corpus"][1]
+    assert f"parsing {len(corpus)} source(s) on a local Dask cluster of 2 worker processes" in corpus_out
+    assert f"{many}: version 1.0.0\n" in corpus_out
+    assert _plans(many) == len(corpus)
+    # the same output twice at once: one built it, the other waited for the lock and found it done
+    said = sorted(done[name][1].splitlines()[-1] for name in ("one", "same output"))
+    assert said == [f"{one}: version 1.0.0", f"{one}: version 1.0.0 (unchanged, nothing written)"]
+    assert _plans(one) == 1
+
+
+# In a child process: the CLI's own start, its server launched and then stopped (SIGSTOP): alive,
+# never answering, as a server the machine gives no time to; the CLI's build then waits for it.
+_STOPPED_SERVER = """
+import os, signal, sys
+from flows import cli, launch
+launch.launch()
+process = launch._launched["process"]
+os.kill(process.pid, signal.SIGSTOP)
+print(process.pid, flush=True)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.prefect
+def test_a_server_that_does_not_answer_in_time_is_one_line_exit_2(tmp_path):
+    home, out = tmp_path / "home", tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", _STOPPED_SERVER, "build", str(PLAN_FILE), "--out", str(out)],
+                          env=_env(home, **{SERVER_START_SECONDS_ENV: "2"}), capture_output=True, text=True,
+                          timeout=HANG_GUARD)
+    server = int(done.stdout.split()[0])
+    assert done.returncode == EXIT_INPUT
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"{home}: Prefect's temporary server, still starting, did not answer in 2 s")
+    assert f"raise {SERVER_START_SECONDS_ENV}" in done.stderr
+    assert not out.exists()
+    with pytest.raises(ProcessLookupError):  # stopped with the CLI (a stopped process is killed)
+        os.kill(server, signal.SIGCONT)
+
+
+@pytest.mark.prefect
+def test_a_failed_refresh_is_run_again_by_prefect_and_its_log_says_so(prefect_harness, tmp_path, caplog):
+    """The served refresh's retries (Prefect's own: the run is scheduled again after the delay, here
+    none); a source that is missing fails every attempt, so each but the last says it will be retried."""
+    missing = tmp_path / "gone.txt"
+    with pytest.raises(KehoachError, match="no such file"):
+        refresh_package.with_options(retry_delay_seconds=0)(sources=[str(missing)], out=str(tmp_path / "out"),
+                                                            target=str(tmp_path / "portal"))
+    said = [r.getMessage() for r in caplog.records if r.name == "prefect.flow_runs" and r.levelname == "WARNING"]
+    retried = [line for line in said if "Prefect runs this refresh again" in line]
+    assert [line.rsplit("(", 1)[1] for line in retried] == [
+        f"attempt {n} of {REFRESH_RETRIES + 1})" for n in range(2, REFRESH_RETRIES + 2)]
+    assert retried[0].startswith("this run failed (")
+    assert str(missing) in retried[0]
+
+
+def test_the_server_start_bound_is_a_setting_in_whole_seconds(monkeypatch):
+    monkeypatch.delenv(SERVER_START_SECONDS_ENV, raising=False)
+    assert server_start_seconds() == 600  # minutes, not Prefect's 20 s
+    monkeypatch.setenv(SERVER_START_SECONDS_ENV, "1800")
+    assert server_start_seconds() == 1800
+    monkeypatch.setenv(SERVER_START_SECONDS_ENV, "0")
+    with pytest.raises(KehoachError, match=f"{SERVER_START_SECONDS_ENV} must be a whole number of at least 1"):
+        server_start_seconds()
