@@ -35,6 +35,7 @@ TESSERACT_VIE := /usr/share/tesseract-ocr/5/tessdata/vie.traineddata
 $(TESSERACT_VIE):
 	@if [ "$$(id -u)" -ne 0 ]; then echo "tesseract is missing: sudo apt-get install -y tesseract-ocr tesseract-ocr-vie" >&2; exit 1; fi
 	@echo "installing tesseract-ocr and tesseract-ocr-vie (Debian packages, for scanned PDFs)"
+	@DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
 	@DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends tesseract-ocr tesseract-ocr-vie >/dev/null
 
 tesseract: $(TESSERACT_VIE)
