@@ -37,6 +37,7 @@ from kehoach.core.settings import server_start_seconds  # noqa: E402
 from kehoach.read.sources import SourceText, read_source  # noqa: E402
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the tests' ids
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``--dist loadgroup``), every test of the local CKAN runs on one worker:
     some stop and restart it, which another worker's publish would not survive."""

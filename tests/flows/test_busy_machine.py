@@ -14,7 +14,6 @@ by ``make bench`` (``scripts/benchmark.py --load``).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -100,15 +99,20 @@ def test_builds_under_cpu_contention_succeed_with_a_new_prefect_home(hogs, tmp_p
     assert _plans(one) == 1
 
 
-# In a child process: the CLI's own start, its server launched and then stopped (SIGSTOP): alive,
-# never answering, as a server the machine gives no time to; the CLI's build then waits for it.
-_STOPPED_SERVER = """
-import os, signal, sys
+# In a child process: the CLI's own start, its server launched, then put in the place of that
+# server a process that lives and never answers, as a server the machine gives no time to; the
+# CLI's build then waits for it. (A stopped server, SIGSTOP, is no such stand-in: in a process group
+# of its own, orphaned, the kernel sends it SIGHUP when a process exits, and it ends.)
+_SILENT_SERVER = """
+import subprocess, sys
 from flows import cli, launch
 launch.launch()
-process = launch._launched["process"]
-os.kill(process.pid, signal.SIGSTOP)
-print(process.pid, flush=True)
+server = launch._launched["process"]
+server.kill()
+server.wait()
+silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+launch._launched["process"] = silent
+print(silent.pid, flush=True)
 sys.exit(cli.main(sys.argv[1:]))
 """
 
@@ -116,7 +120,7 @@ sys.exit(cli.main(sys.argv[1:]))
 @pytest.mark.prefect
 def test_a_server_that_does_not_answer_in_time_is_one_line_exit_2(tmp_path):
     home, out = tmp_path / "home", tmp_path / "out"
-    done = subprocess.run([sys.executable, "-c", _STOPPED_SERVER, "build", str(PLAN_FILE), "--out", str(out)],
+    done = subprocess.run([sys.executable, "-c", _SILENT_SERVER, "build", str(PLAN_FILE), "--out", str(out)],
                           env=_env(home, **{SERVER_START_SECONDS_ENV: "2"}), capture_output=True, text=True,
                           timeout=HANG_GUARD)
     server = int(done.stdout.split()[0])
@@ -125,8 +129,8 @@ def test_a_server_that_does_not_answer_in_time_is_one_line_exit_2(tmp_path):
     assert done.stderr.startswith(f"{home}: Prefect's temporary server, still starting, did not answer in 2 s")
     assert f"raise {SERVER_START_SECONDS_ENV}" in done.stderr
     assert not out.exists()
-    with pytest.raises(ProcessLookupError):  # stopped with the CLI (a stopped process is killed)
-        os.kill(server, signal.SIGCONT)
+    with pytest.raises(ProcessLookupError):  # stopped with the CLI
+        os.kill(server, 0)
 
 
 @pytest.mark.prefect
