@@ -54,9 +54,9 @@ test: install browser tesseract
 	scripts/ckan/local-ckan.sh start && $(PYTEST); status=$$?; \
 	[ $$running = yes ] || scripts/ckan/local-ckan.sh stop; exit $$status
 
-## Unit and golden tests only (no Prefect server, no CKAN, no load test).
-test-fast: install browser tesseract
-	$(PYTEST) -m "not prefect and not ckan and not server and not load"
+## Unit and golden tests only (no Prefect server, no CKAN, no load test, no OCR).
+test-fast: install browser
+	$(PYTEST) -m "not prefect and not ckan and not server and not load and not ocr"
 
 lint: install
 	$(BIN)/ruff check kehoach flows tests scripts

@@ -39,11 +39,13 @@ from kehoach.read.sources import SourceText, read_source  # noqa: E402
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the tests' ids
 def pytest_collection_modifyitems(config, items):
-    """With pytest-xdist (``--dist loadgroup``), every test of the local CKAN runs on one worker:
-    some stop and restart it, which another worker's publish would not survive."""
+    """With pytest-xdist (``--dist loadgroup``), a file's tests run on one worker, so that its
+    module fixtures (a package built, a scan read by OCR) are made once; and every test of the
+    local CKAN runs on one worker: some stop and restart it, which another worker's publish
+    would not survive."""
     for item in items:
-        if "local_ckan" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("ckan"))
+        ckan = "local_ckan" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("ckan" if ckan else item.nodeid.split("::", 1)[0]))
 
 
 def pytest_sessionfinish(session, exitstatus):

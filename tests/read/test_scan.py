@@ -23,6 +23,7 @@ from kehoach.read.pdf import read_pdf
 from kehoach.read.sources import SourceText
 
 PROVENANCE = {"source_line", "source_page", "needs_review", "ocr_confidence"}
+pytestmark = pytest.mark.ocr  # tesseract reads a few scanned pages: tens of seconds
 # what the package writer tells the landing page of the package (its title, version, address)
 PACKAGE = {"title_vi": "Kế hoạch", "title_en": "Plan", "version": "1.0.0", "created": "2026-01-01T00:00:00Z",
            "homepage": "http://127.0.0.1:8000/plan/"}
