@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pyarrow as pa
@@ -106,3 +109,14 @@ def trimmed_package(src: Path, dst: Path, tables: tuple[str, ...] = SMALL_TABLES
     desc["resources"] = keep
     write_descriptor(dst, desc)
     return dst
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Stop a process started in a session of its own, and everything it started: TERM, then KILL."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

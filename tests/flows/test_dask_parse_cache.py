@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from corpus import amend, write_corpus
 from distributed import Client
-from helpers import PLAN_FILE
+from helpers import PLAN_FILE, stop_process_group
 from prefect import get_client
 
 from flows import runners
@@ -29,16 +28,6 @@ from kehoach.parse.cache import folder_for
 pytestmark = pytest.mark.prefect
 DASK = str(Path(sys.executable).with_name("dask"))
 STARTUP = 120  # seconds a loaded machine may take to start the scheduler and a worker
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
@@ -77,7 +66,7 @@ def cluster(prefect_harness, tmp_path):
         yield address
     finally:
         for process in reversed(processes):
-            _stop(process)
+            stop_process_group(process)
 
 
 def _tables(out: Path) -> dict:

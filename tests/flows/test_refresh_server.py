@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import PLAN_FILE
+from helpers import PLAN_FILE, stop_process_group
 
 pytestmark = pytest.mark.server
 
@@ -51,16 +50,6 @@ def _wait_until(check, timeout: float, what: str, interval: float = 0.5):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +79,7 @@ def prefect_server(tmp_path_factory):
         _wait_until(healthy, 120, "the Prefect server")
         yield {"url": url, "env": {**env, "PREFECT_API_URL": url}}
     finally:
-        _stop(process)
+        stop_process_group(process)
         log.close()
 
 
@@ -216,7 +205,7 @@ def test_served_refresh_by_run_by_event_and_unchanged(prefect_server, tmp_path):
         assert sorted(p.name for p in (out / "versions").iterdir()) == ["1.0.0"]
         assert len(_flow_runs(url, found.id)) == 3
     finally:
-        _stop(served)
+        stop_process_group(served)
         serve_log.close()
 
 
