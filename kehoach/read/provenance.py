@@ -16,9 +16,10 @@ document's own totals, and the landing page lists it.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from kehoach.core.model import field_names
+from kehoach.core.model import field_names, resource_names
 from kehoach.core.settings import whole_number
 
 PROVENANCE = ("source_page", "ocr_confidence", "needs_review")
@@ -31,13 +32,19 @@ def review_below() -> int:
     return DEFAULT_REVIEW_BELOW if value is None else value
 
 
+@cache
+def _with_provenance() -> frozenset[str]:
+    """The tables whose schema declares the provenance columns (read once, not for each plan)."""
+    return frozenset(name for name in resource_names() if "needs_review" in field_names(name))
+
+
 def fill_provenance(rows: dict[str, list[dict[str, Any]]], pages: tuple[int | None, ...] | None,
                     confidences: tuple[float | None, ...] | None) -> None:
     """Each row's page, OCR confidence and review flag, from its source line (in place).
     A plain text (no pages, no confidences) gives no page and nothing to review."""
     threshold = review_below()
     for name, table in rows.items():
-        if not table or "needs_review" not in field_names(name):
+        if not table or name not in _with_provenance():
             continue
         for row in table:
             line = row.get("source_line")
