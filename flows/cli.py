@@ -28,6 +28,7 @@ from flows.schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
 from kehoach import __version__
 from kehoach.core.errors import EXIT_INPUT, EXIT_INTERNAL, KehoachError, filesystem_error
 from kehoach.core.paths import DEFAULT_OUT
+from kehoach.read import source_urls
 
 # The commands that run a flow, and so need a Prefect API.
 FLOW_COMMANDS = ("build", "refresh", "publish")
@@ -96,6 +97,10 @@ def _add_refresh_parsers(sub) -> None:
 def _add_source_arguments(p) -> None:
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="plan text files or directories (default: raw/)")
     p.add_argument("--out", metavar="DIR", help="output directory (default: output/)")
+    p.add_argument(source_urls.OPTION, action="append", metavar="URL|FILE=URL",
+                   help="the page a text was published on (http/https), shown as its official source; it "
+                        "overrides the url of the text's origin record. URL alone when one text is built; "
+                        "FILE=URL (FILE: its path or file name), repeated, for several")
 
 
 def _add_dataset_arguments(p) -> None:
@@ -154,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     _handle_termination()
     debug = os.environ.get("KEHOACH_DEBUG") == "1"
     try:
+        # checked before Prefect starts: a malformed address is one line, exit 2
+        args.source_urls = source_urls.parse(getattr(args, "source_url", None))
         prepare(args)
         return importlib.import_module("flows.commands").run(args)
     except KehoachError as exc:

@@ -31,6 +31,8 @@ from kehoach.package.validate import validate_package
 from kehoach.parse.inspection import inspect_files, summary
 from kehoach.publish.snapshot import check_package
 from kehoach.publish.targets import check_target, local_address_warning, stale_settings_warning
+from kehoach.read import source_urls
+from kehoach.read.sources import discover
 from kehoach.versions import diff
 
 
@@ -42,14 +44,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _checked(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
-             **names) -> Iterator[None]:
-    """The checks before a build's flow (every source reads, the target is
-    configured); a changed corpus with enough texts to parse to fan out gets its local
+def _checked(sources: list[str], out: str | None, urls: dict[str, str], target: str | None = None,
+             publishing: bool = True, **names) -> Iterator[dict[str, str]]:
+    """The checks before a build's flow (every source reads, each address given goes to one of
+    them, the target is configured); yields the addresses by the path of their text, for the
+    flow's parameters. A changed corpus with enough texts to parse to fan out gets its local
     cluster started at once, for the flow run inside (closed on leaving). A
     changed text is decoded (and a bad one refused, on its line) where the
     flow parses it: decoding it here too cost a corpus seconds before its parse."""
-    files = build.read_sources(sources or [RAW_DIR])
+    attached = _attached(sources or [RAW_DIR], urls)
+    files = build.read_sources(sources or [RAW_DIR], attached)
     out_path = Path(out) if out else DEFAULT_OUT
     with contextlib.ExitStack() as stack:
         if not build.check_inputs(files, out_path).unchanged:
@@ -59,31 +63,39 @@ def _checked(sources: list[str], out: str | None, target: str | None = None, pub
             stack.enter_context(runners.cluster_ahead(len(build.unparsed(files, out_path)), server.api_url(), after))
         if publishing:
             check_target(target, **names)
-        yield
+        yield attached
 
 
-def _preflight(sources: list[str], out: str | None, target: str | None = None, publishing: bool = True,
-               **names) -> None:
+def _attached(sources: list[str], urls: dict[str, str]) -> dict[str, str]:
+    """The addresses given (``--source-url``) by the path of the text each goes to, for the flow's parameters."""
+    return source_urls.attach(urls, [str(p) for p in discover(sources)]) if urls else {}
+
+
+def _preflight(sources: list[str], out: str | None, urls: dict[str, str], target: str | None = None,
+               publishing: bool = True, **names) -> None:
     """Cheap checks before Prefect starts its server: every source reads (and
-    decodes, if it changed since the package in ``out``), the target is configured."""
-    build.preflight(sources or [RAW_DIR], Path(out) if out else DEFAULT_OUT)
+    decodes, if it changed since the package in ``out``), each address given goes to one of
+    them, the target is configured."""
+    build.preflight(sources or [RAW_DIR], Path(out) if out else DEFAULT_OUT, urls)
     if publishing:
         check_target(target, **names)
 
 
 def _build(args: argparse.Namespace) -> int:
-    with _checked(args.sources, args.out, publishing=args.publish), prefect_api():
+    with _checked(args.sources, args.out, args.source_urls, publishing=args.publish) as urls, prefect_api():
         result = build_package(sources=args.sources or None, out=args.out, strict=args.strict,
-                               **({"publish_to": ""} if args.publish else {}))
+                               source_urls=urls or None, **({"publish_to": ""} if args.publish else {}))
     _print_result(result)
     return 0
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    with _checked(args.sources, args.out, args.target, org=args.org, dataset=args.dataset), prefect_api():
+    with _checked(args.sources, args.out, args.source_urls, args.target, org=args.org,
+                  dataset=args.dataset) as urls, prefect_api():
         # once: the user sees the error now (the served refresh is retried: flows.pipeline)
         result = refresh_package.with_options(retries=0)(sources=args.sources or None, out=args.out,
-                                                         target=args.target, org=args.org, dataset=args.dataset)
+                                                         target=args.target, org=args.org, dataset=args.dataset,
+                                                         source_urls=urls or None)
     _print_result(result)
     return 0
 
@@ -126,12 +138,13 @@ def _diff(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     require_api()
     sources = [str(Path(p).resolve()) for p in (args.sources or [RAW_DIR])]
-    _preflight(sources, args.out, args.target, org=args.org, dataset=args.dataset)
+    urls = _attached(sources, args.source_urls)  # by absolute path, as the sources
+    _preflight(sources, args.out, urls, args.target, org=args.org, dataset=args.dataset)
     target = args.target
     if target and target.lower() != "ckan":
         target = str(Path(target).resolve())  # the served process may run elsewhere
     serve(sources, str(Path(args.out or DEFAULT_OUT).resolve()), target, cron=args.cron, timezone=args.timezone,
-          name=args.name, org=args.org, dataset=args.dataset)
+          name=args.name, org=args.org, dataset=args.dataset, source_urls=urls or None)
     return 0
 
 

@@ -63,6 +63,7 @@ def serve(
     name: str = DEPLOYMENT_NAME,
     org: str | None = None,
     dataset: str | None = None,
+    source_urls: dict[str, str] | None = None,
 ) -> None:
     """Serve the refresh deployment until interrupted (blocks)."""
     require_api()
@@ -70,7 +71,8 @@ def serve(
         name=name,
         schedules=[Cron(cron, timezone=timezone)],
         triggers=[amended_trigger()],
-        parameters={"sources": sources, "out": out, "target": target, "org": org, "dataset": dataset},
+        parameters={"sources": sources, "out": out, "target": target, "org": org, "dataset": dataset,
+                    "source_urls": source_urls},
         global_limit=1,  # one refresh at a time; the output lock is the second line of defence
         description="Rebuild the kehoach package when a plan text changes, and publish a new version.",
         tags=["kehoach"],

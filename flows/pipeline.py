@@ -42,8 +42,8 @@ REFRESH_RETRY_DELAY = 300
 
 
 @task(name="read sources")
-def read_sources(paths: list[str]) -> list[SourceFile]:
-    sources = build.read_sources(paths)
+def read_sources(paths: list[str], urls: dict[str, str] | None = None) -> list[SourceFile]:
+    sources = build.read_sources(paths, urls)
     named = ", ".join(f"{s.path} ({s.size} bytes, sha256 {s.sha256[:12]}…)" for s in sources[:LOGGED_SOURCES])
     more = f" and {len(sources) - LOGGED_SOURCES} more" if len(sources) > LOGGED_SOURCES else ""
     get_run_logger().info("read %d source(s), %d bytes: %s%s", len(sources), sum(s.size for s in sources),
@@ -119,8 +119,8 @@ def check_inputs(sources: list[SourceFile], out: Path, strict: bool = False) -> 
 
 
 @task(name="compare with the previous version")
-def compare(tables: Tables, out: Path) -> build.Comparison:
-    comparison = build.compare(tables, out)
+def compare(tables: Tables, out: Path, sources: list[SourceRecord] | None = None) -> build.Comparison:
+    comparison = build.compare(tables, out, sources)
     d = comparison.decision
     summaries = comparison.summaries()
     get_run_logger().info("%s", summaries[1] if summaries else f"first version {d.version}")
@@ -181,23 +181,26 @@ TASKS = build.Steps(read_sources=read_sources, check_inputs=_quoted(check_inputs
 def build_package(
     sources: list[str] | None = None, out: str | None = None, publish_to: str | None = None,
     strict: bool = False, org: str | None = None, dataset: str | None = None,
+    source_urls: dict[str, str] | None = None,
 ) -> build.BuildResult:
     """Build the package in ``out`` from ``sources`` when they changed (a new
     version with its changelog), then publish it to ``publish_to`` if given
-    ("" = the default target) and not published there yet."""
-    return _build_and_publish(sources, out, strict, publish_to, org, dataset)
+    ("" = the default target) and not published there yet. ``source_urls``: where texts were
+    published, by path or file name ('' for the one text), in place of their origin records'."""
+    return _build_and_publish(sources, out, strict, publish_to, org, dataset, source_urls)
 
 
 @flow(name="refresh_package", log_prints=False, retries=REFRESH_RETRIES, retry_delay_seconds=REFRESH_RETRY_DELAY)
 def refresh_package(
     sources: list[str] | None = None, out: str | None = None, target: str | None = None,
-    org: str | None = None, dataset: str | None = None,
+    org: str | None = None, dataset: str | None = None, source_urls: dict[str, str] | None = None,
 ) -> build.BuildResult:
     """The scheduled job (``kehoach serve``, ``kehoach refresh``): rebuild when
-    a source changed and publish every version not yet published to ``target``.
+    a source changed (or the address it is given, ``source_urls``: see ``build_package``) and
+    publish every version not yet published to ``target``.
     A failed run is run again (``REFRESH_RETRIES``), as its log says."""
     try:
-        return _build_and_publish(sources, out, False, target or "", org, dataset)
+        return _build_and_publish(sources, out, False, target or "", org, dataset, source_urls)
     except Exception as exc:
         _say_retry(exc)
         raise
@@ -215,11 +218,13 @@ def _say_retry(exc: Exception) -> None:
 
 
 def _build_and_publish(sources: list[str] | None, out: str | None, strict: bool, publish_to: str | None,
-                       org: str | None, dataset: str | None) -> build.BuildResult:
+                       org: str | None, dataset: str | None,
+                       source_urls: dict[str, str] | None = None) -> build.BuildResult:
     out_path = Path(out) if out else DEFAULT_OUT
     # One build per output at a time; a second waits, then finds nothing to do.
     with exclusive_lock(out_path):
-        result = build.run_build([str(p) for p in sources or [RAW_DIR]], out_path, strict=strict, steps=TASKS)
+        result = build.run_build([str(p) for p in sources or [RAW_DIR]], out_path, strict=strict, steps=TASKS,
+                                 source_urls=source_urls)
         if publish_to is not None:
             result.notes.append(_publish_once(out_path, publish_to or None, result, org=org, dataset=dataset))
     return result

@@ -49,6 +49,7 @@ from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.cache import ParseCache, folder_for
 from kehoach.parse.corpus import parse_sources, source_keys
+from kehoach.read import source_urls as addresses
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
@@ -84,9 +85,12 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
 
-def read_sources(paths: list[str | Path]) -> list[SourceFile]:
-    """Every source's bytes, hashed, with its origin record; not decoded (the parse decodes what it parses)."""
-    return [read_file(p) for p in discover(paths)]
+def read_sources(paths: list[str | Path], urls: dict[str, str] | None = None) -> list[SourceFile]:
+    """Every source's bytes, hashed, with its origin record; not decoded (the parse decodes what it parses).
+    ``urls``: where texts were published, given to the build (``kehoach.read.source_urls``)."""
+    found = [str(p) for p in discover(paths)]
+    attached = addresses.attach(urls or {}, found)
+    return [addresses.with_url(read_file(p), attached.get(p)) for p in found]
 
 
 def parse_cache(out: Path) -> ParseCache:
@@ -101,11 +105,11 @@ def describe_sources(sources: list[SourceFile]) -> list[SourceRecord]:
     return [describe(s) for s in sources]
 
 
-def preflight(paths: list[str | Path], out: Path) -> None:
-    """Cheap checks before an orchestrator starts: every source reads, and a
-    source that the parse will read decodes (one with an entry in the parse
+def preflight(paths: list[str | Path], out: Path, urls: dict[str, str] | None = None) -> None:
+    """Cheap checks before an orchestrator starts: every source reads (and takes the address it is
+    given), and a source that the parse will read decodes (one with an entry in the parse
     cache, or in an unchanged package, was decoded by the build that made it)."""
-    sources = read_sources(paths)
+    sources = read_sources(paths, urls)
     if not check_inputs(sources, out).unchanged:
         for source in unparsed(sources, out):
             decode_source(source)
@@ -192,6 +196,7 @@ class Comparison:
     changes: list[dict]
     previous_descriptor: dict | None = None
     settings_changed: tuple[str, ...] = ()  # variables whose value differs from the last build's
+    addresses_changed: tuple[str, ...] = ()  # 'file → URL': texts whose published address changed
 
     @classmethod
     def first(cls) -> Comparison:
@@ -203,8 +208,7 @@ class Comparison:
         d = self.decision
         if d.previous is None:
             return None
-        named = ", ".join(self.settings_changed)
-        vi_note, en_note = (f" Thiết lập đã đổi: {named}.", f" Settings changed: {named}.") if named else ("", "")
+        vi_note, en_note = versioning.change_notes(self.settings_changed, self.addresses_changed)
         if d.level == "patch":
             return (f"Phiên bản {d.version} (thay cho {d.previous}): chỉ sửa mô tả (metadata), dữ liệu không đổi."
                     + vi_note,
@@ -219,8 +223,8 @@ def current_schemas() -> tuple[dict[str, dict], set[str]]:
     return {n: load_schema(n) for n in names}, {n for n in names if resource_meta(n).get("derived")}
 
 
-def compare(tables: Tables, out: Path) -> Comparison:
-    """Diff ``tables`` with the package in ``out`` and decide the new version."""
+def compare(tables: Tables, out: Path, sources: list[SourceRecord] | None = None) -> Comparison:
+    """Diff ``tables`` (from ``sources``: their addresses too) with the package in ``out``; the new version."""
     if current_descriptor(out) is None:
         return Comparison.first()
     previous: PackageSnapshot = load_package(out)
@@ -229,7 +233,8 @@ def compare(tables: Tables, out: Path) -> Comparison:
     changes = diff_tables(previous.tables, tables, schemas, derived | previous.derived)
     decision = versioning.decide_data_level(previous.version, restructured, changes)
     settings = changed_settings(versioning.read_state(out).get("settings"), versioning.package_settings())
-    return Comparison(decision, changes, previous.descriptor, tuple(settings))
+    return Comparison(decision, changes, previous.descriptor, tuple(settings),
+                      addresses.changed(previous.descriptor, sources or []))
 
 
 def stage(tables: Tables, sources: list[SourceRecord], out: Path,
@@ -312,8 +317,8 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
     d = comparison.decision
     entry = {"version": desc["version"], "created": desc["created"], "level": d.level,
              "previous_version": d.previous, "changes": len(comparison.changes)}
-    if comparison.settings_changed:
-        entry["settings_changed"] = list(comparison.settings_changed)
+    changed = {"settings_changed": comparison.settings_changed, "addresses_changed": comparison.addresses_changed}
+    entry.update({key: list(named) for key, named in changed.items() if named})
     history = [*check.state.get("history", []), entry]
     return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
             "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history}
@@ -370,11 +375,12 @@ class Steps:
     keep: Callable[..., BuildResult] = keep_in_place
 
 
-def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, steps: Steps = Steps()) -> BuildResult:
-    """Build the package in ``out`` from ``sources`` when they changed: a new
-    version with its changelog, validated before it is swapped in. The caller
-    holds the output's lock (``kehoach.core.files.exclusive_lock``)."""
-    files = steps.read_sources(sources)
+def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, steps: Steps = Steps(),
+              source_urls: dict[str, str] | None = None) -> BuildResult:
+    """Build the package in ``out`` from ``sources`` (published at ``source_urls``: ``read_sources``)
+    when they changed: a new version with its changelog, validated before it is swapped in. The
+    caller holds the output's lock (``kehoach.core.files.exclusive_lock``)."""
+    files = steps.read_sources(sources, source_urls)
     check = steps.check_inputs(files, out, strict)
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
@@ -383,7 +389,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     described = describe_sources(files)
     del files  # their bytes: parsed now
     tables = steps.audit(parsed_tables, described, strict).tables
-    comparison = steps.compare(tables, out)
+    comparison = steps.compare(tables, out, described)
     directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)

@@ -37,6 +37,7 @@ comes back, its package returns and continues its versions.
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -228,6 +229,13 @@ def plan_sources(out: Path, tables: Tables) -> dict[str, SourceRecord]:
     return found
 
 
+def _inputs(code: str, source: SourceRecord) -> str:
+    """What a plan package is made from besides its tables: ``code`` and its text's origin record
+    (titles, number, the address it was published at, given to the corpus's build or recorded)."""
+    origin = json.dumps(source.origin, sort_keys=True, ensure_ascii=False)
+    return code + hashlib.sha256(origin.encode()).hexdigest()
+
+
 def _check(tables: Tables, directory: Path, code: str) -> build.InputCheck:
     current = current_descriptor(directory) or {}
     return build.InputCheck(fingerprint(tables, code), versioning.read_state(directory), current.get("version"),
@@ -239,7 +247,7 @@ def update_plan(plan_id: str, tables: Tables, source: SourceRecord, directory: P
     check = _check(tables, directory, code)
     if check.unchanged:
         return PlanDataset(plan_id, directory, str(check.version), False)
-    comparison = build.compare(tables, directory)
+    comparison = build.compare(tables, directory, [source])
     staged, desc = build.stage(tables, [source], directory, comparison)
     if build.is_noop(comparison, desc):
         result = build.keep_in_place(staged, directory, check)
@@ -285,11 +293,12 @@ def update_plan_datasets(out: Path, workers: int | None = None) -> list[PlanData
         directory = out / PLANS_DIR / plan_id
         with exclusive_lock(directory):
             _restore(directory, out)
-            check = _check(part, directory, code)
+            inputs = _inputs(code, sources[plan_id])
+            check = _check(part, directory, inputs)
         if check.unchanged:
             found[plan_id] = PlanDataset(plan_id, directory, str(check.version), False)
         else:
-            pending.append((plan_id, part, sources[plan_id], directory, code))
+            pending.append((plan_id, part, sources[plan_id], directory, inputs))
     count = plan_workers(len(pending), workers)
     if count > 1:
         # spawned, not forked: the parent may hold DuckDB, Prefect or Dask threads

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kehoach.core.model import Tables, package_descriptor
 from kehoach.core.settings import settings
+from kehoach.package.source_files import published_at
 from kehoach.package.writer import file_resource
 
 CITATION_FILE = "CITATION.cff"
@@ -44,7 +45,9 @@ def _author(q) -> list[str]:
     return [*lines, f"    website: {q(conf.publisher_homepage)}"]
 
 
-def render(tables: Tables, extra: dict, licence: str, keywords: list[str]) -> str:
+def render(tables: Tables, extra: dict, licence: str, keywords: list[str],
+           published: dict[str, str] | None = None) -> str:
+    """``published``: the page each source text (by file name) was published on, when known."""
     def q(value: str) -> str:
         return json.dumps(value, ensure_ascii=False)
 
@@ -76,13 +79,17 @@ def render(tables: Tables, extra: dict, licence: str, keywords: list[str]) -> st
             "    authors:",
             f"      - name: {q(p['issuer'])}",
         ]
+        url = (published or {}).get(p.get("source_file") or "")
+        if url:  # where the text was published: the official source
+            lines.append(f"    url: {q(url)}")
     return "\n".join(lines) + "\n"
 
 
 def stage_citation(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write CITATION.cff (needs the identity ``kehoach.package.identity`` put in ``extra``)."""
     base = package_descriptor()
-    text = render(tables, extra, base["licenses"][0]["name"], base["keywords"])
+    published = {f: published_at(directory, f)[0] for f in tables["plans"].column("source_file").to_pylist() if f}
+    text = render(tables, extra, base["licenses"][0]["name"], base["keywords"], published)
     (directory / CITATION_FILE).write_text(text, encoding="utf-8")
     return [file_resource(directory, CITATION_FILE, CITATION_RESOURCE, format="cff", mediatype="application/yaml",
                           title="How to cite this package (Citation File Format)",

@@ -21,6 +21,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.vocabularies import vocabulary
 from kehoach.package.layout import SOURCE_DIR, rendering_path
 from kehoach.package.writer import file_resource
+from kehoach.read.source_urls import origin_bytes
 from kehoach.read.sources import SourceRecord, origin_path, read_origin, rendering_of
 
 # A source format's entry in reference/file_formats.csv (plain texts are 'txt').
@@ -52,8 +53,8 @@ def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
                 title=f"The text read from {path.name} (source_line refers to its lines)",
                 title_vi=f"Văn bản đọc được từ {path.name} (source_line là số dòng của văn bản này)"))
         sidecar = origin_path(path)
-        if sidecar.is_file():
-            (target / sidecar.name).write_bytes(sidecar.read_bytes())
+        if source.origin_sha256 is not None:
+            (target / sidecar.name).write_bytes(_origin_record(source, sidecar))
             resources.append(file_resource(
                 directory, f"{SOURCE_DIR}/{sidecar.name}", f"source-{_name(stem)}-origin", format="json",
                 mediatype="application/json", title=f"Where the source text {path.name} came from",
@@ -69,6 +70,15 @@ def _original(directory: Path, source: SourceRecord, path: Path) -> dict:
     return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}", **meta,
                          title=f"Source text: {source.origin.get('title_en') or path.name}",
                          title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}")
+def _origin_record(source: SourceRecord, sidecar: Path) -> bytes:
+    """The origin record as the build read it: the file beside the text, or the record with the
+    address the build was given in place of the file's (``kehoach.read.source_urls.with_url``)."""
+    data = sidecar.read_bytes() if sidecar.is_file() else None
+    if data is not None and hashlib.sha256(data).hexdigest() == source.origin_sha256:
+        return data
+    return origin_bytes(source.origin)
+
+
 def published_at(directory: Path, source_file: str) -> tuple[str, str]:
     """Where a shipped source text was published, from its origin record: (the page's URL, '') when
     it was recorded, else ('', why not: the record's ``url_note``, or that it was not recorded)."""

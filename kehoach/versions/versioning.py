@@ -146,5 +146,14 @@ def decide_data_level(previous_version: str | None, restructured: list[str], cha
     return VersionDecision("patch", bump(previous_version, "patch"), previous_version, ("metadata",))
 
 
+def change_notes(settings_changed: tuple[str, ...], addresses_changed: tuple[str, ...]) -> tuple[str, str]:
+    """(vi, en) what the changelog's summary adds besides the tables: the settings that changed (by
+    variable) and the texts whose address changed ('file → URL')."""
+    notes = [("Thiết lập đã đổi", "Settings changed", ", ".join(settings_changed)),
+             ("Địa chỉ nguồn đã đổi", "Source address changed", "; ".join(addresses_changed))]
+    return ("".join(f" {vi}: {what}." for vi, _, what in notes if what),
+            "".join(f" {en}: {what}." for _, en, what in notes if what))
+
+
 def metadata_changed(previous_descriptor: dict, staged_descriptor: dict) -> bool:
     return metadata(previous_descriptor) != metadata(staged_descriptor)

@@ -1,5 +1,6 @@
 """End to end through the real Prefect flow and the CLI (one temporary server per session)."""
 
+import html
 import json
 import os
 import shutil
@@ -76,3 +77,25 @@ def test_the_flow_refreshes_on_the_bytes_of_texts_and_origin_records(prefect_har
     assert (result.changed, result.version) == (True, "1.0.1")
     assert json.loads((out / "datapackage.json").read_text(encoding="utf-8"))["sources"][0]["title_en"] == (
         "Another title")
+
+
+def test_the_cli_gives_the_flow_the_address_a_text_was_published_at(prefect_harness, plan_path, tmp_path,
+                                                                      monkeypatch):
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    plan = write_plan(tmp_path, plan_text(), plan_path.name)
+    shutil.copyfile(origin_path(plan_path), origin_path(plan))
+    out, portal = tmp_path / "output", tmp_path / "portal"
+    monkeypatch.setenv("KEHOACH_PUBLISH_TARGET", str(portal))
+    page = "https://vanban.quangngai.gov.vn/van-ban?so=219/KH-UBND&nam=2023"  # '=' in its query: an address alone
+    assert cli.main(["build", str(plan), "--out", str(out), "--source-url", page, "--publish"]) == 0
+    with get_client(sync_client=True) as client:  # a parameter of the flow run, as Prefect records it
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["build_package"])))
+    assert [r.parameters["source_urls"] for r in runs if r.parameters.get("out") == str(out)] == [{str(plan): page}]
+    desc = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["sources"][0]["url"] == page
+    assert json.loads((out / "source" / origin_path(plan).name).read_text(encoding="utf-8"))["url"] == page
+    assert f'<a href="{html.escape(page)}">' in (out / "index.html").read_text(encoding="utf-8")
+    dataset = json.loads((portal / desc["name"] / "dataset.jsonld").read_text(encoding="utf-8"))
+    assert [d.get("@id") for d in dataset["prov:wasDerivedFrom"]] == [page] and dataset["foaf:page"]["@id"] == page

@@ -123,32 +123,37 @@ def test_the_duckdb_lines_in_the_readme_run(built_package, monkeypatch):
 
 def test_where_the_source_was_published_is_shown_or_said_unknown(built_package, plan_path, tmp_path):
     origin = json.loads(plan_path.with_suffix(".origin.json").read_text(encoding="utf-8"))
-    assert origin["url"] is None and origin["url_note"]  # raw/: the exact page was not recorded
+    page = origin["url"]  # raw/: the page the text was copied from, found afterwards (its evidence in url_note)
+    assert page.startswith("https://") and "219-kh-ubnd" in page and origin["url_note"]
     source = descriptor(built_package)["sources"][0]
-    assert source["url_note"] == origin["url_note"] and "url" not in source
-    line = f"Nơi công bố / Published at: {origin['url_note']}"
-    assert line in (built_package / "README.md").read_text(encoding="utf-8")
-    assert html.escape(origin["url_note"]) in (built_package / "index.html").read_text(encoding="utf-8")
+    assert source["url"] == page
+    assert f"Nơi công bố / Published at: {page}" in (built_package / "README.md").read_text(encoding="utf-8")
+    assert f'<a href="{html.escape(page)}">' in (built_package / "index.html").read_text(encoding="utf-8")
+    references = yaml.safe_load((built_package / CITATION_FILE).read_text(encoding="utf-8"))["references"]
+    assert [r.get("url") for r in references] == [page]
     with open_package(copy_package(built_package, tmp_path / "copy"), validate=False) as snap:
         meta = dataset_meta(snap)
     fields = ckan_fields.dataset_fields(meta, NAME, "org")
-    # CKAN's 'url' (its dataset page's "Source"): the issuer's website, the page being unknown
-    assert fields["url"] == "https://www.quangngai.gov.vn" and origin["url_note"] in fields["notes"]
-    # a recorded page is shown wherever a reader looks for the official source
-    page = "https://thuvienphapluat.vn/van-ban/ke-hoach-219-kh-ubnd-2023.aspx"
-    meta.sources[0]["url"] = page
-    fields = ckan_fields.dataset_fields(meta, NAME, "org")
     assert fields["url"] == page and f"**Nơi công bố / Published at:** <{page}>" in fields["notes"]
+    # a page not recorded: the note says so, and CKAN's 'url' (its dataset page's "Source") is the
+    # issuer's website
+    unknown = "trang công bố chưa được ghi lại"
+    del meta.sources[0]["url"]
+    meta.sources[0]["url_note"] = unknown
+    fields = ckan_fields.dataset_fields(meta, NAME, "org")
+    assert fields["url"] == "https://www.quangngai.gov.vn" and unknown in fields["notes"]
     staged = copy_package(built_package, tmp_path / "staged")
     shipped = staged / "source" / plan_path.with_suffix(".origin.json").name
-    shipped.write_text(json.dumps({**origin, "url": page}, ensure_ascii=False), encoding="utf-8")
+    shipped.write_text(json.dumps({**origin, "url": None, "url_note": unknown}, ensure_ascii=False),
+                       encoding="utf-8")
     tables = {n: pq.read_table(built_package / parquet_path(n)) for n in resource_names()}
     desc = descriptor(built_package)
     extra = {k: desc[k] for k in ("name", "version", "created", "homepage", "id", "title_vi")}
     stage_readme(tables, staged, extra)
     stage_landing_page(tables, staged, extra)
-    assert f"Nơi công bố / Published at: {page}" in (staged / "README.md").read_text(encoding="utf-8")
-    assert f'<a href="{page}">' in (staged / "index.html").read_text(encoding="utf-8")
+    assert f"Nơi công bố / Published at: {unknown}" in (staged / "README.md").read_text(encoding="utf-8")
+    landing = (staged / "index.html").read_text(encoding="utf-8")
+    assert unknown in landing and page not in landing
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"

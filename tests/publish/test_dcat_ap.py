@@ -30,6 +30,8 @@ SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
+# where the plan was published, as given to the build (it overrides the origin record's address)
+PAGE = "https://vanban.quangngai.gov.vn/van-ban/219-kh-ubnd-2023"
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +42,8 @@ def shapes() -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory, built_package) -> Path:
-    """The package rebuilt for the organisation ORGANISATION at PORTAL, published twice (two datasets
-    in one catalogue)."""
+    """The package rebuilt for the organisation ORGANISATION at PORTAL, its plan given the address
+    PAGE, published twice (two datasets in one catalogue)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("KEHOACH_PORTAL_URL", PORTAL.rstrip("/"))  # the trailing slash is added
     for variable, value in ORGANISATION.items():
@@ -50,7 +52,8 @@ def portal(tmp_path_factory, built_package) -> Path:
     package = copy_package(built_package, root / "output")
     try:
         source = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))["sources"][0]
-        assert build.run_build([package / source["path"]], package).version == "1.0.1"  # the settings changed
+        rebuilt = build.run_build([package / source["path"]], package, source_urls={"": PAGE})
+        assert rebuilt.version == "1.0.1"  # the settings and the address changed
         publish(package, root / "portal")
         publish(package, root / "portal", dataset="second-copy")
     finally:
@@ -131,6 +134,7 @@ def test_dataset_says_who_where_when_and_what(portal):
     issuer = {"Ủy ban nhân dân tỉnh Quảng Ngãi", "People's Committee of Quang Ngai"}
     assert {str(n) for n in graph.objects(graph.value(dataset, ns.DCTERMS.creator), ns.FOAF.name)} == issuer
     source = graph.value(dataset, PROV.wasDerivedFrom)
+    assert source == rdflib.URIRef(PAGE) and graph.value(dataset, ns.FOAF.page) == source  # the official source
     assert str(graph.value(source, ns.DCTERMS.identifier)) == "219/KH-UBND"
     assert {str(n) for n in graph.objects(graph.value(source, ns.DCTERMS.creator), ns.FOAF.name)} == issuer
     catalog_publisher = load(portal / "catalog.jsonld").value(rdflib.URIRef(PORTAL), ns.DCTERMS.publisher)

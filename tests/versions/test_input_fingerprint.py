@@ -35,9 +35,10 @@ class Decoded:
         return build.parse_sources(sources, cache)
 
 
-def _run(plan, out):
+def _run(plan, out, source_urls=None):
     decoded = Decoded()
-    result = build.run_build([plan], out, steps=build.Steps(validate=lambda *args: None, parse=decoded))
+    result = build.run_build([plan], out, steps=build.Steps(validate=lambda *args: None, parse=decoded),
+                             source_urls=source_urls)
     return result, decoded.paths
 
 
@@ -153,6 +154,63 @@ def test_a_changed_setting_rebuilds_every_file_that_carries_it_and_the_changelog
     result, _ = _run(plan, out)
     assert (result.changed, result.version) == (True, "1.0.2")
     assert "KEHOACH_PUBLISHER_EMAIL" in _descriptor(out)["change_summary"]
+
+
+def test_an_address_given_to_the_build_is_the_source_s_and_a_new_one_rebuilds_saying_so(built):
+    plan, out = built
+    recorded = json.loads(origin_path(plan).read_text(encoding="utf-8"))["url"]
+    # the address the origin record has: nothing to do
+    assert _run(plan, out, {"": recorded})[0].changed is False
+    page = "https://vanban.quangngai.gov.vn/van-ban/219-kh-ubnd-2023"
+    result, _ = _run(plan, out, {plan.name: page})  # FILE=URL, the file by its name
+    assert (result.changed, result.version) == (True, "1.0.1")  # metadata only: a patch
+    source = _descriptor(out)["sources"][0]
+    assert source["url"] == page and recorded in source["url_note"]
+    shipped = json.loads((out / "source" / origin_path(plan).name).read_text(encoding="utf-8"))
+    assert shipped["url"] == page and shipped["number"] == "219/KH-UBND"  # the record, with the address given
+    assert json.loads(origin_path(plan).read_text(encoding="utf-8"))["url"] == recorded  # raw/ untouched
+    for name in ("README.md", "index.html", "CITATION.cff"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert page in text and recorded not in text, name
+    desc = _descriptor(out)
+    assert f"Source address changed: {plan.name} → {page}." in desc["change_summary"]
+    assert f"Địa chỉ nguồn đã đổi: {plan.name} → {page}." in desc["change_summary_vi"]
+    assert build.versioning.read_state(out)["history"][-1]["addresses_changed"] == [f"{plan.name} → {page}"]
+    assert _run(plan, out, {str(plan): page})[0].changed is False  # the same address, by its path
+    result, _ = _run(plan, out)  # none given: the record's again
+    assert (result.changed, result.version) == (True, "1.0.2")
+    assert f"Source address changed: {plan.name} → {recorded}." in _descriptor(out)["change_summary"]
+
+
+def test_an_address_goes_to_one_text_or_is_refused_in_one_line(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    first, second = (write_plan(tmp_path / folder, plan_text(), PLAN_FILE.name) for folder in ("a", "b"))
+    page = "https://example.gov.vn/219"
+    assert [s.origin["url"] for s in build.read_sources([first], {"": page})] == [page]
+    cases = {
+        "": "--source-url: https://example.gov.vn/219 alone is ambiguous: this build reads 2 texts; "
+            "say which one with --source-url FILE=URL",
+        PLAN_FILE.name: f"{PLAN_FILE.name}: --source-url names 2 texts of this build ({first}, {second}): "
+                        "give its path",
+        "other.txt": "other.txt: --source-url names a file this build does not read",
+    }
+    for key, error in cases.items():
+        with pytest.raises(KehoachError) as err:
+            build.read_sources([first, second], {key: page})
+        assert str(err.value) == error
+    found = build.read_sources([first, second], {str(second): page})
+    assert [s.origin.get("url") for s in found] == [None, page]
+
+
+@pytest.mark.parametrize("value", ["www.quangngai.gov.vn/219", "ftp://example.gov.vn/219", "https:///219",
+                                   "https://example.gov.vn/219 KH", "plan.txt=javascript:alert(1)", "=https://a.vn"])
+def test_a_malformed_address_is_one_line_exit_2_before_prefect_starts(tmp_path, capsys, value):
+    plan = write_plan(tmp_path, plan_text(), PLAN_FILE.name)
+    assert cli.main(["build", str(plan), "--out", str(tmp_path / "out"), "--source-url", value]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--source-url: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_publishing_a_package_built_with_other_settings_says_so(built, monkeypatch):
