@@ -237,7 +237,9 @@ def _publish_once(out: Path, target: str | None, result: build.BuildResult, *,
     key = publishing.target_key(target, org=org, dataset=dataset)
     state = versioning.read_state(out)
     published = state.get("published", {})
-    if published.get(key, {}).get("content_sha256") == result.content_sha256:
+    done = published.get(key, {})
+    # a version of the same data (settings or an address changed: a patch) is published too
+    if (done.get("content_sha256"), done.get("version")) == (result.content_sha256, result.version):
         note = f"{key}: version {result.version} already published; nothing to do"
         get_run_logger().info("%s", note)
         return note

@@ -148,12 +148,14 @@ class _PlanBatch:
         self.pending: list[tuple[Path, dict]] = []  # (plan package, its new 'published' entry)
 
     def publish(self, directory: Path, validate: bool) -> PublishReport:
-        """Publish one plan's package unless this very content is already published to this target."""
+        """Publish one plan's package unless this very version is already published to this target (a
+        version of the same data, made by a changed setting or address, is published too)."""
         with exclusive_lock(directory):
             state = versioning.read_state(directory)
             content = state.get("content_sha256")
             done = state.get("published", {}).get(self.key, {})
-        if content and done.get("content_sha256") == content and not done.get("withdrawn"):
+        if content and (done.get("content_sha256"), done.get("version")) == (content, state.get("version")) \
+                and not done.get("withdrawn"):
             return PublishReport(CKAN_TARGET if self.settings else "folder", str(self.where),
                                  done.get("dataset", ""), str(state.get("version", "")), skipped=True)
         report = _publish_one(directory, self.where, self.settings, None, validate, False, self.client_hook,

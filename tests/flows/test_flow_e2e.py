@@ -99,3 +99,10 @@ def test_the_cli_gives_the_flow_the_address_a_text_was_published_at(prefect_harn
     assert f'<a href="{html.escape(page)}">' in (out / "index.html").read_text(encoding="utf-8")
     dataset = json.loads((portal / desc["name"] / "dataset.jsonld").read_text(encoding="utf-8"))
     assert [d.get("@id") for d in dataset["prov:wasDerivedFrom"]] == [page] and dataset["foaf:page"]["@id"] == page
+    # refresh with another address: a patch version of the same data, published (not 'already published')
+    moved = "https://vanban.quangngai.gov.vn/219-kh-ubnd"
+    assert cli.main(["refresh", str(plan), "--out", str(out), "--source-url", f"{plan.name}={moved}"]) == 0
+    desc = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["version"] == "1.0.1" and f"Source address changed: {plan.name} → {moved}." in desc["change_summary"]
+    dataset = json.loads((portal / desc["name"] / "dataset.jsonld").read_text(encoding="utf-8"))
+    assert [d.get("@id") for d in dataset["prov:wasDerivedFrom"]] == [moved] and dataset["owl:versionInfo"] == "1.0.1"

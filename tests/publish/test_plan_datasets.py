@@ -130,3 +130,19 @@ def test_a_plan_that_leaves_the_corpus_is_retired_and_withdrawn_then_can_return(
     assert gone in [d["name"] for d in catalog["datasets"]] and "withdrawn" not in catalog
     state = json.loads((out / "plans" / plan_id / ".kehoach" / "state.json").read_text(encoding="utf-8"))
     assert "retired" not in state and state["version"] == "1.0.0"
+
+
+def test_an_address_given_to_the_corpus_build_reaches_that_plan_s_dataset_only(published):
+    root, paths, out, portal, first = published
+    before = publish(out, portal, validate=False)
+    page = "https://vanban.example.gov.vn/ke-hoach-219"
+    result = build.run_build([root / "raw"], out, source_urls={paths[0].name: page})
+    assert result.changed and f"Source address changed: {paths[0].name} → {page}." in json.loads(
+        (out / "datapackage.json").read_text(encoding="utf-8"))["change_summary"]
+    report = publish(out, portal, validate=False)
+    by_name = {p.dataset: p for p in report.plans}
+    given, others = first.plans[0].dataset, [first.plans[1].dataset, first.plans[2].dataset]
+    assert by_name[given].changed and by_name[given].version != {p.dataset: p for p in before.plans}[given].version
+    desc = json.loads((portal / given / "datapackage.json").read_text(encoding="utf-8"))
+    assert [s.get("url") for s in desc["sources"]] == [page]
+    assert all(by_name[name].skipped and not by_name[name].changed for name in others)
