@@ -1,8 +1,8 @@
 """Where a source was published, as the build is told it (``--source-url``): which address goes to which text.
 
 The page a text was copied from belongs in its origin record (``url``); a build can be given it
-instead, and then the address given wins over the record's (``kehoach.read.sources.with_url``
-writes it into the record the package ships). A value is either an address alone, for a build
+instead, and then the address given wins over the record's (``with_url`` writes it into the
+record the package ships). A value is either an address alone, for a build
 of exactly one text, or ``FILE=URL``, repeated, one per text (``FILE`` by its path or, when no
 other text has it, its file name). An address is an ``http``/``https`` URL with a host and no
 spaces. Standard library only: the CLI checks the values before it starts Prefect.
@@ -30,8 +30,12 @@ Source = TypeVar("Source")  # a kehoach.read.sources.SourceFile (that module is 
 
 def checked_url(url: str) -> str:
     """``url`` if it is a web address a reader can open, else a one-line error."""
-    parts = urlsplit(url) if _ADDRESS.match(url) else None
-    if parts is None or parts.scheme.lower() not in SCHEMES or not parts.hostname or re.search(r"\s", url):
+    try:
+        parts = urlsplit(url) if _ADDRESS.match(url) else None
+        host = parts.hostname if parts else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = host = None
+    if parts is None or parts.scheme.lower() not in SCHEMES or not host or re.search(r"\s", url):
         raise KehoachError(f"{url!r} is not a web address (http:// or https://, a host, no spaces)", OPTION)
     return url
 

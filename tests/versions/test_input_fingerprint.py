@@ -204,7 +204,8 @@ def test_an_address_goes_to_one_text_or_is_refused_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["www.quangngai.gov.vn/219", "ftp://example.gov.vn/219", "https:///219",
-                                   "https://example.gov.vn/219 KH", "plan.txt=javascript:alert(1)", "=https://a.vn"])
+                                   "https://example.gov.vn/219 KH", "plan.txt=javascript:alert(1)", "=https://a.vn",
+                                   "https://[::1/219"])
 def test_a_malformed_address_is_one_line_exit_2_before_prefect_starts(tmp_path, capsys, value):
     plan = write_plan(tmp_path, plan_text(), PLAN_FILE.name)
     assert cli.main(["build", str(plan), "--out", str(tmp_path / "out"), "--source-url", value]) == 2
