@@ -6,11 +6,18 @@
 maps each old code to its new one. A code does not name a territory across
 the date (51 is Quảng Ngãi before, Quảng Ngãi and Kon Tum after), so a plan's
 province code is the one valid on its issue date, and its coverage is said.
+
+Below the province, ``district_units.csv`` holds the districts (huyện, quận,
+thị xã, thành phố) with the dates each existed, until the district level
+ended (30 June 2025), and ``commune_units.csv`` the communes (xã, phường,
+đặc khu) from 1 July 2025 (Quyết định 19/2025/QĐ-TTg), each with its official
+code; ``reference/README.md`` says where each list comes from.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from kehoach.core.text import key
@@ -25,6 +32,18 @@ class Province(NamedTuple):
     valid_from: date | None
     valid_to: date | None
     covers: tuple[str, ...]  # the names of the provinces before the change it was made of (itself before it)
+
+
+class PlaceUnit(NamedTuple):
+    """A district or commune of the official code list, with the days it existed."""
+
+    code: str
+    province_code: str
+    name_vi: str
+    unit: str  # huyện, thị xã, xã, phường, đặc khu, … (reference/place_kinds.csv)
+    level: str  # district | commune
+    valid_from: date | None
+    valid_to: date | None
 
 
 def _day(text: str) -> date | None:
@@ -68,3 +87,36 @@ def coverage_vi_en(province: str, issued: date) -> tuple[str, str] | None:
     return (f"{name} vào ngày {day}: địa giới từ ngày {start:%d/%m/%Y}, gồm {made_of} trước đó ({act}).",
             f"{found.name_en} (code {found.code}) on {day}: its territory from {start.day} {start:%B %Y}, made of "
             f"the former {made_of} ({act}).")
+
+
+@cache
+def place_units() -> tuple[PlaceUnit, ...]:
+    """Every district (``district_units.csv``) and commune (``commune_units.csv``) of the code lists."""
+    return tuple(PlaceUnit(r["code"], r["province_code"], r["name_vi"], r["unit"], level, _day(r["valid_from"]),
+                           _day(r["valid_to"]))
+                 for level, name in (("district", "district_units"), ("commune", "commune_units"))
+                 for r in vocabulary(name))
+
+
+def units_of(province: str, on: date | None) -> list[PlaceUnit]:
+    """The districts and communes under ``province`` as it was on ``on`` (None: before 1 July 2025, as the
+    plans without a date were): those that existed that day and those that had ceased by then (a plan may
+    still name them), never one made later. A province made by the 2025 merger has its communes and the
+    districts of the provinces it was made of."""
+    found = province_on(province, on or date.min)
+    if found is None:
+        return []
+    districts = {found.code}
+    if found.valid_from:
+        districts |= {m["old_code"] for m in vocabulary("province_mergers")
+                      if m["new_code"] == found.code and m["valid_from"] == found.valid_from.isoformat()}
+    day = on or date.min
+    return [u for u in place_units()
+            if (u.province_code in districts if u.level == "district" else u.province_code == found.code)
+            and (u.valid_from is None or u.valid_from <= day)]
+
+
+def unit_changes() -> set[date]:
+    """Days on which a district or commune began, or the day after one ended."""
+    days = {u.valid_from for u in place_units() if u.valid_from}
+    return days | {u.valid_to + timedelta(days=1) for u in place_units() if u.valid_to}

@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from kehoach.parse.agencies import AgencyRegistry
@@ -30,7 +32,7 @@ def test_run_on_names_are_split(qn):
         ("TN và MT", "so-tnmt"), ("Sở TN&MT", "so-tnmt"), ("VH-TT&DL", "so-vhttdl"), ("VH-TTDL", "so-vhttdl"),
         ("Sở VH-TT và DL", "so-vhttdl"), ("LĐ-TB&XH", "so-ldtbxh"), ("LĐ- TB&XH", "so-ldtbxh"),
         ("LĐTBXH", "so-ldtbxh"), ("NN&PTNT", "so-nnptnt"), ("Sở NN &PTNT", "so-nnptnt"),
-        ("Sở Tư pháp tỉnh Quảng Ngãi", "so-tp"), ("C.Thương", "so-ct"), ("thị xã Đức Phổ", "duc-pho"),
+        ("Sở Tư pháp tỉnh Quảng Ngãi", "so-tp"), ("C.Thương", "so-ct"), ("thị xã Đức Phổ", "thi-xa-duc-pho-534"),
     ],
 )
 def test_abbreviation_variants_resolve_to_one_agency(qn, variant, agency):
@@ -52,8 +54,13 @@ def test_qualified_names_and_unknown_names(qn):
 
 def test_district_codes_and_templates():
     registry = AgencyRegistry("Quảng Ngãi")
-    assert registry.agencies["quang-ngai.ly-son"].admin_code == "536"
+    assert registry.agencies["quang-ngai.huyen-ly-son-536"].admin_code == "536"
+    # a district's committee is made from the official code list: its name, English name, aliases and dates
+    town = registry.agencies["quang-ngai.thi-xa-duc-pho-534"]
+    assert (town.name_vi, town.name_en, town.level) == (
+        "Ủy ban nhân dân thị xã Đức Phổ", "Duc Pho Town People's Committee", "district")
+    assert {"TX Đức Phổ", "UBND thị xã Đức Phổ", "Đức Phổ"} <= set(town.aliases) and town.valid_to == date(2025, 6, 30)
     name = registry.agencies["quang-ngai.so-tttt"].name_en
     assert name == "Department of Information and Communications of Quang Ngai"
     other = AgencyRegistry("Bình Định")
-    assert "binh-dinh.so-tttt" in other.agencies and "binh-dinh.ly-son" not in other.agencies
+    assert "binh-dinh.so-tttt" in other.agencies and "binh-dinh.huyen-ly-son-536" not in other.agencies

@@ -3,6 +3,7 @@ year's plan (tasks dropped, added, reworded, deadlines a year later, citing its 
 then the plan after the 2025 reorganisation (Sở TT&TT is Sở KH&CN, Sở KH&ĐT Sở Tài chính,
 cấp huyện cấp xã), and a 2026 plan still naming Sở TT&TT."""
 
+import re
 from collections import Counter
 from datetime import date
 from html import escape
@@ -15,7 +16,7 @@ from series import next_year, precision_recall, series
 
 from kehoach.audit.duckdb_tables import create_views, load_tables
 from kehoach.audit.runner import run_audit
-from kehoach.core.places import province_on
+from kehoach.core.places import province_on, units_of
 from kehoach.core.vocabularies import vocabulary
 from kehoach.datasets import split_by_plan
 from kehoach.package.landing_series import over_time
@@ -41,6 +42,11 @@ def made(tmp_path_factory):
     directory = tmp_path_factory.mktemp("series")
     made = series(PLAN_FILE.read_text(encoding="utf-8"))
     stale, _ = next_year(made[1][0], 207, edit=False)  # 2026, still naming the departments of 2024
+    # ... and, in its first task naming the districts, a district: the district level ended on 30/06/2025
+    lines = stale.split("\n")
+    at = next(i for i, line in enumerate(lines) if re.match(r"\d+\.\d+ \|", line) and "UBND cấp huyện" in line)
+    lines[at] = lines[at].replace("UBND cấp huyện", "UBND huyện Bình Sơn")
+    stale = "\n".join(lines)
     paths = []
     for i, text in enumerate([*(t for t, _ in made), stale]):
         path = directory / f"plan-{i}.txt"
@@ -167,6 +173,47 @@ def test_a_plan_over_a_period_has_a_period_not_a_plan_year():
     assert plan_period("CHUYỂN ĐỔI SỐ TỈNH QUẢNG NGÃI NĂM 2024", 2023) == (2024, 2024, 2024)
     assert plan_period("CHUYỂN ĐỔI SỐ ĐẾN NĂM 2025, ĐỊNH HƯỚNG ĐẾN NĂM 2030", 2021) == (2021, 2025, None)
     assert plan_period("PHÁT TRIỂN KINH TẾ SỐ GIAI ĐOẠN 2021-2025", 2021) == (2021, 2025, None)
+
+
+def test_districts_and_communes_a_plan_names_are_the_units_of_its_issue_date(made):
+    """'Đức Phổ' in the 2024 plan is thị xã Đức Phổ (code 534); in the plan issued after 1 July 2025,
+    phường Đức Phổ of the new Quảng Ngãi; 'UBND huyện Bình Sơn' in a 2026 plan names a district
+    that had ceased, and the audit says so."""
+    tables, _ = made
+    agencies = {a["agency_id"]: a for a in tables["agencies"].to_pylist()}
+    issued = {p["plan_id"]: p["issued_date"] for p in tables["plans"].to_pylist()}
+    found = {}
+    for plan_id in (FIRST, THIRD):
+        [agency_id] = {m["agency_id"] for m in rows(tables, "budget_item_agencies", plan_id=plan_id)
+                       if m["mention"] == "Đức Phổ"}
+        unit = found[plan_id] = agencies[agency_id]
+        assert (unit["valid_from"] or date.min) <= issued[plan_id] <= (unit["valid_to"] or date.max)
+    assert [(u["level"], u["admin_code"], u["name_vi"]) for u in found.values()] == [
+        ("district", "534", "Ủy ban nhân dân thị xã Đức Phổ"), ("commune", "21439", "Ủy ban nhân dân phường Đức Phổ")]
+    [ceased] = [f for f in rows(tables, "findings", rule_id="agency_ceased", plan_id=STALE)
+                if "“UBND huyện Bình Sơn”" in f["message_vi"]]
+    assert "chấm dứt hoạt động sau ngày 30/06/2025" in ceased["message_vi"]
+    assert one(tables, "agencies", agency_id="quang-ngai.huyen-binh-son-524")["admin_code"] == "524"
+
+
+def test_districts_until_the_district_level_ended_and_communes_after():
+    districts, communes = vocabulary("district_units"), vocabulary("commune_units")
+
+    def on(units, day):
+        return [u for u in units if u["valid_from"] <= day and (not u["valid_to"] or day <= u["valid_to"])]
+
+    assert max(d["valid_to"] for d in districts) == "2025-06-30" and all(d["valid_to"] for d in districts)
+    assert min(c["valid_from"] for c in communes) == "2025-07-01"
+    assert len(on(districts, "2025-06-30")) == 696  # the statistics office's list as of 1 March 2025
+    assert len(on(communes, "2025-07-01")) == 3321  # Quyết định 19/2025/QĐ-TTg
+    before, after = units_of("Quảng Ngãi", date(2023, 12, 20)), units_of("Quảng Ngãi", date(2026, 1, 5))
+    assert {(u.level, u.province_code) for u in before} == {("district", "51")}
+    # the new Quảng Ngãi: its communes (Nghị quyết 1677/NQ-UBTVQH15), and the districts, ceased, of both provinces
+    assert Counter(u.unit for u in after if u.level == "commune") == {"xã": 86, "phường": 9, "đặc khu": 1}
+    assert {u.province_code for u in after if u.level == "district"} == {"51", "62"}
+    # a district that changed kind is the unit of the day: huyện Việt Yên became thị xã on 1 February 2024
+    assert registry_for("Bắc Giang", "tỉnh", date(2023, 6, 1)).resolve("Việt Yên") == "bac-giang.huyen-viet-yen-222"
+    assert registry_for("Bắc Giang", "tỉnh", date(2024, 6, 1)).resolve("Việt Yên") == "bac-giang.thi-xa-viet-yen-222"
 
 
 def test_provinces_by_date():
