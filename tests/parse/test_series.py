@@ -112,6 +112,10 @@ def test_the_2024_department_and_the_2026_merged_one_are_linked_through_successi
     links = {(s["agency_id"], s["successor_agency_id"]) for s in tables["agency_successions"].to_pylist()}
     assert {("quang-ngai.so-tttt", "quang-ngai.so-khcn"), ("quang-ngai.so-khdt", "quang-ngai.so-tc"),
             ("quang-ngai.ubnd-cap-huyen", "quang-ngai.ubnd-cap-xa")} <= links
+    # each basis names its act; no article is claimed, none having been read in the act's text (reference/README.md)
+    bases = [s["basis"] for s in tables["agency_successions"].to_pylist()]
+    assert all(re.match(r"(Nghị định|Nghị quyết|Luật) ", b) and "Điều" not in b for b in bases)
+    assert all(b.endswith("(điều khoản chưa đối chiếu với nguyên văn)") for b in bases)
 
 
 def test_the_ceased_agency_rule_fires_on_a_2026_plan_still_naming_so_tttt(made):
