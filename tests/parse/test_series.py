@@ -14,11 +14,11 @@ import pytest
 from helpers import PLAN_FILE, one, rows
 from series import next_year, precision_recall, series
 
-from kehoach.audit.duckdb_tables import create_views, load_tables
 from kehoach.audit.runner import run_audit
 from kehoach.core.places import province_on, units_of
 from kehoach.core.vocabularies import vocabulary
 from kehoach.datasets import split_by_plan
+from kehoach.package.database import write_database
 from kehoach.package.landing_series import over_time
 from kehoach.parse.agencies import registry_for
 from kehoach.parse.corpus import parse_sources
@@ -147,11 +147,11 @@ def test_a_mention_resolves_to_the_agency_of_the_issue_date():
     assert before.agencies["quang-ngai.so-nnmt"].valid_from == date(2025, 3, 1)
 
 
-def test_the_series_view_follows_each_task_across_years(made):
+def test_the_series_view_follows_each_task_across_years(made, tmp_path):
+    """In the corpus's DuckDB file, as the package ships it."""
     tables, truths = made
-    con = duckdb.connect()
-    load_tables(con, tables)
-    create_views(con)
+    write_database(tables, tmp_path / "corpus.duckdb")
+    con = duckdb.connect(str(tmp_path / "corpus.duckdb"), read_only=True)
     plans = con.sql("SELECT plan_id, position FROM series_plans ORDER BY position, plan_id").fetchall()
     assert plans == [(FIRST, 1), (SECOND, 2), (THIRD, 3), (STALE, 3)]
     dropped = {r[0] for r in con.sql("SELECT task_code FROM series_tasks WHERE dropped_next").fetchall()}
