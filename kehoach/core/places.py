@@ -45,6 +45,9 @@ class PlaceUnit(NamedTuple):
     valid_from: date | None
     valid_to: date | None
 
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
 
 def _day(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
@@ -70,23 +73,35 @@ def province_on(name: str, on: date) -> Province | None:
 
 
 def coverage_vi_en(province: str, issued: date) -> tuple[str, str] | None:
-    """What ``province`` covered on ``issued``: (vi, en) sentences; None when the code list does not know it."""
+    """What ``province`` covered on ``issued``: (vi, en) sentences, with how many districts or communes it
+    had that day; None when the code list does not know it."""
     found = province_on(province, issued)
     if found is None:
         return None
     day, name = issued.strftime("%d/%m/%Y"), f"{found.unit.capitalize()} {found.name_vi} (mã {found.code})"
+    units = _units_vi_en(province, issued)
     if not found.valid_from:
         end = found.valid_to + timedelta(days=1) if found.valid_to else None
         if end is None:
-            return f"{name} vào ngày {day}.", f"{found.name_en} (code {found.code}) on {day}."
-        return (f"{name} vào ngày {day}: địa giới trước ngày {end:%d/%m/%Y}.",
-                f"{found.name_en} (code {found.code}) on {day}: its territory before {end.day} {end:%B %Y}.")
+            return f"{name} vào ngày {day}{units[0]}.", f"{found.name_en} (code {found.code}) on {day}{units[1]}."
+        return (f"{name} vào ngày {day}: địa giới trước ngày {end:%d/%m/%Y}{units[0]}.",
+                f"{found.name_en} (code {found.code}) on {day}: its territory before {end.day} {end:%B %Y}{units[1]}.")
     start, made_of = found.valid_from, ", ".join(found.covers)
     act = next((m["basis"].split(" (")[0] for m in vocabulary("province_mergers")
                 if m["new_code"] == found.code and m["valid_from"] == start.isoformat()), "")
-    return (f"{name} vào ngày {day}: địa giới từ ngày {start:%d/%m/%Y}, gồm {made_of} trước đó ({act}).",
+    return (f"{name} vào ngày {day}: địa giới từ ngày {start:%d/%m/%Y}, gồm {made_of} trước đó ({act}){units[0]}.",
             f"{found.name_en} (code {found.code}) on {day}: its territory from {start.day} {start:%B %Y}, made of "
-            f"the former {made_of} ({act}).")
+            f"the former {made_of} ({act}){units[1]}.")
+
+
+def _units_vi_en(province: str, on: date) -> tuple[str, str]:
+    """'; 13 đơn vị hành chính cấp huyện' and its English: the districts or communes of the day ('' when none)."""
+    levels = {"district": ("đơn vị hành chính cấp huyện", "district-level units"),
+              "commune": ("đơn vị hành chính cấp xã", "commune-level units")}
+    counted = {level: sum(1 for u in units_of(province, on) if u.level == level and u.valid_on(on))
+               for level in levels}
+    parts = [(f"{n} {levels[level][0]}", f"{n} {levels[level][1]}") for level, n in counted.items() if n]
+    return (f"; {', '.join(p[0] for p in parts)}", f"; {', '.join(p[1] for p in parts)}") if parts else ("", "")
 
 
 @cache

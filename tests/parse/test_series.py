@@ -240,7 +240,8 @@ def test_a_plans_landing_page_says_what_changed_since_the_plan_it_follows(made):
     assert f"{counted['same']} giữ nguyên; {counted['renumbered']} đổi số thứ tự; 5 diễn đạt lại; 3 mới; " in page
     for code in truths[1].dropped:  # named, though only the previous plan holds them
         assert escape(one(tables, "tasks", plan_id=FIRST, task_code=code)["name"]) in page
-    assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/07/2025." in page
+    assert ("Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/07/2025; "
+            "13 đơn vị hành chính cấp huyện.") in page  # its districts that day (reference/district_units.csv)
     after = over_time(split_by_plan(tables)[THIRD])
     assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2025: địa giới từ ngày 01/07/2025, gồm Quảng Ngãi, Kon Tum" in after
 
@@ -255,7 +256,8 @@ def test_dcat_spatial_coverage_is_the_province_on_the_issue_date():
     places = [n for n in spatial(meta) if n.get("@type") == "dct:Location" and "skos:scopeNote" in n]
     assert [p["dct:identifier"] for p in places] == ["51", "51"]  # one per territory, not per plan
     notes = [{t["@language"]: t["@value"] for t in p["skos:scopeNote"]} for p in places]
-    assert "before 1 July 2025" in notes[0]["en"]
+    assert "before 1 July 2025; 13 district-level units." in notes[0]["en"]
+    assert notes[1]["vi"].endswith("; 96 đơn vị hành chính cấp xã.")  # Nghị quyết 1677/NQ-UBTVQH15
     assert "made of the former Quảng Ngãi, Kon Tum" in notes[1]["en"] and "gồm Quảng Ngãi, Kon Tum" in notes[1]["vi"]
 
 
