@@ -32,6 +32,7 @@ class Province(NamedTuple):
     valid_from: date | None
     valid_to: date | None
     covers: tuple[str, ...]  # the names of the provinces before the change it was made of (itself before it)
+    territory_from: date | None  # the day its territory was made (None: before the code lists used here)
 
 
 class PlaceUnit(NamedTuple):
@@ -61,15 +62,23 @@ def _valid(row: dict[str, str], on: date) -> bool:
 def province_on(name: str, on: date) -> Province | None:
     """The province named ``name`` as it was on ``on`` (None when no province had that name then)."""
     row = next((r for r in vocabulary("province_units") if key(r["name_vi"]) == key(name) and _valid(r, on)), None)
-    if row is None:
-        return None
-    covers = (row["name_vi"],)
-    if row["valid_from"]:
-        old = {r["code"]: r["name_vi"] for r in vocabulary("province_units") if r["valid_to"]}
-        covers = tuple(old[m["old_code"]] for m in vocabulary("province_mergers")
-                       if m["new_code"] == row["code"] and m["valid_from"] == row["valid_from"])
-    return Province(row["code"], row["name_vi"], row["unit"], row["name_en"], _day(row["valid_from"]),
-                    _day(row["valid_to"]), covers)
+    return _province(row) if row is not None else None
+
+
+def _province(row: dict[str, str]) -> Province:
+    start = _day(row["valid_from"])
+    fields = (row["code"], row["name_vi"], row["unit"], row["name_en"], start, _day(row["valid_to"]))
+    if start is None:
+        return Province(*fields, (row["name_vi"],), None)
+    made = [m for m in vocabulary("province_mergers")
+            if m["new_code"] == row["code"] and m["valid_from"] == row["valid_from"]]
+    before = start - timedelta(days=1)
+    if not made:  # the same territory under another kind of unit (a province become a city): as the day before
+        prior = _province(next(r for r in vocabulary("province_units")
+                               if r["code"] == row["code"] and _day(r["valid_to"]) == before))
+        return Province(*fields, prior.covers, prior.territory_from)
+    old = {r["code"]: r["name_vi"] for r in vocabulary("province_units") if _day(r["valid_to"]) == before}
+    return Province(*fields, tuple(old[m["old_code"]] for m in made), start)
 
 
 def coverage_vi_en(province: str, issued: date) -> tuple[str, str] | None:
@@ -80,13 +89,13 @@ def coverage_vi_en(province: str, issued: date) -> tuple[str, str] | None:
         return None
     day, name = issued.strftime("%d/%m/%Y"), f"{found.unit.capitalize()} {found.name_vi} (mã {found.code})"
     units = _units_vi_en(province, issued)
-    if not found.valid_from:
+    if not found.territory_from:
         end = found.valid_to + timedelta(days=1) if found.valid_to else None
         if end is None:
             return f"{name} vào ngày {day}{units[0]}.", f"{found.name_en} (code {found.code}) on {day}{units[1]}."
         return (f"{name} vào ngày {day}: địa giới trước ngày {end:%d/%m/%Y}{units[0]}.",
                 f"{found.name_en} (code {found.code}) on {day}: its territory before {end.day} {end:%B %Y}{units[1]}.")
-    start, made_of = found.valid_from, ", ".join(found.covers)
+    start, made_of = found.territory_from, ", ".join(found.covers)
     act = next((m["basis"].split(" (")[0] for m in vocabulary("province_mergers")
                 if m["new_code"] == found.code and m["valid_from"] == start.isoformat()), "")
     return (f"{name} vào ngày {day}: địa giới từ ngày {start:%d/%m/%Y}, gồm {made_of} trước đó ({act}){units[0]}.",
@@ -122,9 +131,9 @@ def units_of(province: str, on: date | None) -> list[PlaceUnit]:
     if found is None:
         return []
     districts = {found.code}
-    if found.valid_from:
+    if found.territory_from:
         districts |= {m["old_code"] for m in vocabulary("province_mergers")
-                      if m["new_code"] == found.code and m["valid_from"] == found.valid_from.isoformat()}
+                      if m["new_code"] == found.code and m["valid_from"] == found.territory_from.isoformat()}
     day = on or date.min
     return [u for u in place_units()
             if (u.province_code in districts if u.level == "district" else u.province_code == found.code)

@@ -230,6 +230,11 @@ def test_provinces_by_date():
     assert (after.code, after.covers) == ("51", ("Quảng Ngãi", "Kon Tum"))
     assert province_on("Kon Tum", date(2025, 6, 30)).code == "62"
     assert province_on("Kon Tum", date(2025, 7, 1)) is None
+    # Đồng Nai, a city from 30/04/2026 (the statistics office's list of that day), on its territory of 1 July 2025
+    province, city = province_on("Đồng Nai", date(2026, 1, 5)), province_on("Đồng Nai", date(2026, 5, 4))
+    assert (province.unit, city.unit, city.code) == ("tỉnh", "thành phố", "75")
+    assert city.covers == province.covers == ("Bình Phước", "Đồng Nai")
+    assert city.territory_from == province.territory_from == date(2025, 7, 1)
 
 
 def test_a_plans_landing_page_says_what_changed_since_the_plan_it_follows(made):
