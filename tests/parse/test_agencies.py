@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from kehoach.parse.agencies import AgencyRegistry
+from kehoach.parse.agencies import AgencyRegistry, registry_for
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,12 @@ def test_run_on_names_are_split(qn):
 )
 def test_abbreviation_variants_resolve_to_one_agency(qn, variant, agency):
     assert qn.resolve(variant) == f"quang-ngai.{agency}"
+
+
+def test_the_communes_named_together_as_the_plans_after_1_july_2025_name_them():
+    after = registry_for("Quảng Ngãi", "tỉnh", date(2026, 1, 5))
+    assert pairs(after, "Các sở, ban, ngành; UBND các xã, phường, đặc khu") == [
+        ("Các sở, ban, ngành", "quang-ngai.so-ban-nganh"), ("UBND các xã, phường, đặc khu", "quang-ngai.ubnd-cap-xa")]
 
 
 def test_elliptic_levels_after_a_collective(qn):
