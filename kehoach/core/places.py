@@ -135,9 +135,18 @@ def units_of(province: str, on: date | None) -> list[PlaceUnit]:
         districts |= {m["old_code"] for m in vocabulary("province_mergers")
                       if m["new_code"] == found.code and m["valid_from"] == found.territory_from.isoformat()}
     day = on or date.min
-    return [u for u in place_units()
+    by_province = _units_by_province()
+    return [u for code in sorted(districts | {found.code}) for u in by_province.get(code, ())
             if (u.province_code in districts if u.level == "district" else u.province_code == found.code)
             and (u.valid_from is None or u.valid_from <= day)]
+
+
+@cache
+def _units_by_province() -> dict[str, list[PlaceUnit]]:
+    found: dict[str, list[PlaceUnit]] = {}
+    for unit in place_units():
+        found.setdefault(unit.province_code, []).append(unit)
+    return found
 
 
 def unit_changes() -> set[date]:

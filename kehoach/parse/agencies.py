@@ -114,9 +114,12 @@ class AgencyRegistry:
         self._resolved: dict[str, str | None] = {}
         for row in vocabulary("agencies"):
             self._add_row(row)
-        units = units_of(province, on)
-        for unit in units:
-            self._add_place(unit, units)
+        namesakes: dict[str, list[PlaceUnit]] = {}  # units of the province by the key of their bare name
+        for unit in units_of(province, on):
+            namesakes.setdefault(key(unit.name_vi), []).append(unit)
+        for same_name in namesakes.values():
+            for unit in same_name:
+                self._add_place(unit, same_name)
 
     # -- building ------------------------------------------------------------
     def _add_row(self, row: dict[str, str]) -> None:
@@ -150,15 +153,16 @@ class AgencyRegistry:
                     f"alias {alias!r} names both {clash} and {agency.agency_id}", REFERENCE_DIR / "agencies.csv"
                 )
 
-    def _add_place(self, unit: PlaceUnit, units: list[PlaceUnit]) -> None:
-        """The People's Committee of a district or commune of the code list."""
+    def _add_place(self, unit: PlaceUnit, namesakes: list[PlaceUnit]) -> None:
+        """The People's Committee of a district or commune of the code list (``namesakes``: the units of the
+        province with its name, itself included)."""
         kind = _place_kinds()[unit.unit]
         full = f"{unit.unit} {unit.name_vi}"
         names = [f"Ủy ban nhân dân {full}", full,
                  *(f"{abbreviation} {unit.name_vi}" for abbreviation in kind["abbreviations"])]
         names += [f"UBND {n}" for n in names[1:]]
         if key(unit.name_vi) != key(self.province) and not any(
-                o is not unit and key(o.name_vi) == key(unit.name_vi) and _overlap(o, unit) for o in units):
+                o is not unit and _overlap(o, unit) for o in namesakes):
             names.append(unit.name_vi)  # the bare name, where no other unit of the province bore it then
         agency = Agency(
             agency_id=f"{slug(self.province)}.{slug(full)}-{unit.code}",
