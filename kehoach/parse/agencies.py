@@ -22,6 +22,13 @@ the district level): a registry is made for a day, the plan's issue date, and a
 name that several agencies bore resolves to the one that existed that day. A
 name only an agency that had ceased bore still resolves to it (the plan names
 it; the audit's rule ``agency_ceased`` reports it with its successor).
+
+The People's Committees of the province's districts and communes come from the
+official code lists (``kehoach.core.places``), not from rows written here: those
+that existed on the registry's day and those that had ceased by then, each with
+its official code, its dates, and the names a plan calls it by ('UBND huyện Bình
+Sơn', 'TX Đức Phổ', and 'Bình Sơn' alone where no other unit of the province bore
+that name at the same time; a name a row of ``agencies.csv`` gives is that row's).
 """
 
 from __future__ import annotations
@@ -29,13 +36,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
 from kehoach.core.paths import REFERENCE_DIR
+from kehoach.core.places import PlaceUnit, unit_changes, units_of
 from kehoach.core.text import clean, fold, key, slug
 from kehoach.core.vocabularies import split_list, vocabulary
 
@@ -106,6 +114,12 @@ class AgencyRegistry:
         self._resolved: dict[str, str | None] = {}
         for row in vocabulary("agencies"):
             self._add_row(row)
+        namesakes: dict[str, list[PlaceUnit]] = {}  # units of the province by the key of their bare name
+        for unit in units_of(province, on):
+            namesakes.setdefault(key(unit.name_vi), []).append(unit)
+        for same_name in namesakes.values():
+            for unit in same_name:
+                self._add_place(unit, same_name)
 
     # -- building ------------------------------------------------------------
     def _add_row(self, row: dict[str, str]) -> None:
@@ -133,18 +147,48 @@ class AgencyRegistry:
         )
         self.agencies[agency_id] = agency
         for alias in (agency.name_vi, *agency.aliases):
-            k = self.alias_key(alias)
-            bearers = self._bearers.setdefault(k, [])
-            if agency_id in bearers:
-                continue
-            clash = next((b for b in bearers if _overlap(self.agencies[b], agency)), None)
+            clash = self._index_alias(agency, alias)
             if clash:
                 raise KehoachError(
-                    f"alias {alias!r} names both {clash} and {agency_id}", REFERENCE_DIR / "agencies.csv"
+                    f"alias {alias!r} names both {clash} and {agency.agency_id}", REFERENCE_DIR / "agencies.csv"
                 )
-            bearers.append(agency_id)
-            # the bearer that existed on the day; else the one closest in time (a plan naming a ceased body)
-            self._index[k] = min(bearers, key=lambda b: self.agencies[b].distance(self.on))
+
+    def _add_place(self, unit: PlaceUnit, namesakes: list[PlaceUnit]) -> None:
+        """The People's Committee of a district or commune of the code list (``namesakes``: the units of the
+        province with its name, itself included)."""
+        kind = _place_kinds()[unit.unit]
+        full = f"{unit.unit} {unit.name_vi}"
+        names = [f"Ủy ban nhân dân {full}", full,
+                 *(f"{abbreviation} {unit.name_vi}" for abbreviation in kind["abbreviations"])]
+        names += [f"UBND {n}" for n in names[1:]]
+        if key(unit.name_vi) != key(self.province) and not any(
+                o is not unit and _overlap(o, unit) for o in namesakes):
+            names.append(unit.name_vi)  # the bare name, where no other unit of the province bore it then
+        agency = Agency(
+            agency_id=f"{slug(self.province)}.{slug(full)}-{unit.code}",
+            name_vi=names[0],
+            name_en=f"{fold(unit.name_vi)} {kind['name_en']} People's Committee",
+            level=unit.level, kind=unit.level, province=self.province, admin_code=unit.code,
+            aliases=(), valid_from=unit.valid_from, valid_to=unit.valid_to,
+        )
+        # a name a row of agencies.csv gives (reviewed by hand) stays that row's
+        taken = [n for n in names if not self._index_alias(agency, n)]
+        self.agencies[agency.agency_id] = replace(agency, aliases=tuple(n for n in taken if n != names[0]))
+
+    def _index_alias(self, agency: Agency, alias: str) -> str | None:
+        """Index ``alias`` as a name of ``agency``; the agency that bore it at the same time instead, if any."""
+        k = self.alias_key(alias)
+        bearers = self._bearers.setdefault(k, [])
+        if agency.agency_id in bearers:
+            return None
+        clash = next((b for b in bearers if _overlap(self.agencies[b], agency)), None)
+        if clash:
+            return clash
+        self.agencies.setdefault(agency.agency_id, agency)
+        bearers.append(agency.agency_id)
+        # the bearer that existed on the day; else the one closest in time (a plan naming a ceased body)
+        self._index[k] = min(bearers, key=lambda b: self.agencies[b].distance(self.on))
+        return None
 
     def alias_key(self, text: str) -> str:
         """Comparison key; a trailing 'tỉnh [Quảng Ngãi]' does not change the agency."""
@@ -287,7 +331,7 @@ def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _overlap(a: Agency, b: Agency) -> bool:
+def _overlap(a: Agency | PlaceUnit, b: Agency | PlaceUnit) -> bool:
     """Whether two agencies existed on a common day (then no name may be theirs both)."""
     return ((a.valid_to is None or b.valid_from is None or b.valid_from <= a.valid_to)
             and (b.valid_to is None or a.valid_from is None or a.valid_from <= b.valid_to))
@@ -298,7 +342,14 @@ def _changes() -> tuple[date, ...]:
     """Days on which the code list changes (an agency begins, or the day after one ends)."""
     days = {_day(r["valid_from"]) for r in vocabulary("agencies") if r.get("valid_from")}
     days |= {_day(r["valid_to"]) + timedelta(days=1) for r in vocabulary("agencies") if r.get("valid_to")}
-    return tuple(sorted(days))
+    return tuple(sorted(days | unit_changes()))
+
+
+@cache
+def _place_kinds() -> dict[str, dict]:
+    """The kinds of district and commune (reference/place_kinds.csv): English word, abbreviations."""
+    return {r["unit"]: {"name_en": r["name_en"], "abbreviations": split_list(r["abbreviations"])}
+            for r in vocabulary("place_kinds")}
 
 
 def registry_for(province: str, province_unit: str = "tỉnh", on: date | None = None) -> AgencyRegistry:

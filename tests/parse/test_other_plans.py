@@ -43,8 +43,11 @@ def test_tasks_with_a_cooperating_column(other):
     assert mentions == [
         ("lead", "Sở Thông tin và Truyền thông", "binh-dinh.so-tttt"),
         ("partner", "Sở Nội vụ", "binh-dinh.so-nv"),
-        ("partner", "UBND huyện Hoài Ân", None),  # unknown district: kept verbatim, never dropped
+        # a district of Bình Định on the issue date, from the official code list (reference/district_units.csv)
+        ("partner", "UBND huyện Hoài Ân", "binh-dinh.huyen-hoai-an-544"),
     ]
+    district = one(other, "agencies", agency_id="binh-dinh.huyen-hoai-an-544")
+    assert (district["admin_code"], district["level"], district["valid_to"]) == ("544", "district", date(2025, 6, 30))
     assert one(other, "tasks", task_code="2.1")["deadline_date"] == date(2026, 12, 31)
 
 

@@ -115,7 +115,7 @@ def test_budget_items(plan_tables):
     item = one(plan_tables, "budget_items", item_code="1.2")
     assert item["units_text"] == "Đức Phổ, Lý Sơn, Mộ Đức"
     assert [m["agency_id"] for m in rows(plan_tables, "budget_item_agencies", item_code="1.2")] == [
-        "quang-ngai.duc-pho", "quang-ngai.ly-son", "quang-ngai.mo-duc"]
+        "quang-ngai.thi-xa-duc-pho-534", "quang-ngai.huyen-ly-son-536", "quang-ngai.huyen-mo-duc-533"]
     amount = one(plan_tables, "budget_lines", item_code="2.3", budget_level="province", expenditure_type="recurrent")
     assert amount["amount_million_vnd"] == Decimal("11997") and amount["amount_text"] == "11.997"
 
@@ -174,15 +174,15 @@ def test_related_documents_list_repeats_itself_but_documents_are_unique(plan_tab
 
 
 def test_district_agencies_carry_official_codes(plan_tables):
-    assert one(plan_tables, "agencies", agency_id="quang-ngai.duc-pho")["admin_code"] == "534"
-    assert one(plan_tables, "agencies", agency_id="quang-ngai.tu-nghia")["admin_code"] == "528"
+    assert one(plan_tables, "agencies", agency_id="quang-ngai.thi-xa-duc-pho-534")["admin_code"] == "534"
+    assert one(plan_tables, "agencies", agency_id="quang-ngai.huyen-tu-nghia-528")["admin_code"] == "528"
 
 
 def test_agencies_carry_their_dates_and_successions(plan_tables):
     """The 2024 plan names Sở TT&TT, which existed then; the code list says until when, and who took over."""
     tttt = one(plan_tables, "agencies", agency_id="quang-ngai.so-tttt")
     assert (tttt["valid_from"], tttt["valid_to"]) == (None, date(2025, 2, 28))
-    assert one(plan_tables, "agencies", agency_id="quang-ngai.duc-pho")["valid_to"] == date(2025, 6, 30)
+    assert one(plan_tables, "agencies", agency_id="quang-ngai.thi-xa-duc-pho-534")["valid_to"] == date(2025, 6, 30)
     assert one(plan_tables, "agencies", agency_id="quang-ngai.so-khcn")["valid_to"] is None
     succession = one(plan_tables, "agency_successions", agency_id="quang-ngai.so-tttt")
     assert succession["successor_agency_id"] == "quang-ngai.so-khcn"

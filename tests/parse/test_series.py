@@ -3,6 +3,7 @@ year's plan (tasks dropped, added, reworded, deadlines a year later, citing its 
 then the plan after the 2025 reorganisation (Sở TT&TT is Sở KH&CN, Sở KH&ĐT Sở Tài chính,
 cấp huyện cấp xã), and a 2026 plan still naming Sở TT&TT."""
 
+import re
 from collections import Counter
 from datetime import date
 from html import escape
@@ -13,11 +14,11 @@ import pytest
 from helpers import PLAN_FILE, one, rows
 from series import next_year, precision_recall, series
 
-from kehoach.audit.duckdb_tables import create_views, load_tables
 from kehoach.audit.runner import run_audit
-from kehoach.core.places import province_on
+from kehoach.core.places import province_on, units_of
 from kehoach.core.vocabularies import vocabulary
 from kehoach.datasets import split_by_plan
+from kehoach.package.database import write_database
 from kehoach.package.landing_series import over_time
 from kehoach.parse.agencies import registry_for
 from kehoach.parse.corpus import parse_sources
@@ -41,6 +42,11 @@ def made(tmp_path_factory):
     directory = tmp_path_factory.mktemp("series")
     made = series(PLAN_FILE.read_text(encoding="utf-8"))
     stale, _ = next_year(made[1][0], 207, edit=False)  # 2026, still naming the departments of 2024
+    # ... and, in its first task naming the districts, a district: the district level ended on 30/06/2025
+    lines = stale.split("\n")
+    at = next(i for i, line in enumerate(lines) if re.match(r"\d+\.\d+ \|", line) and "UBND cấp huyện" in line)
+    lines[at] = lines[at].replace("UBND cấp huyện", "UBND huyện Bình Sơn")
+    stale = "\n".join(lines)
     paths = []
     for i, text in enumerate([*(t for t, _ in made), stale]):
         path = directory / f"plan-{i}.txt"
@@ -106,6 +112,10 @@ def test_the_2024_department_and_the_2026_merged_one_are_linked_through_successi
     links = {(s["agency_id"], s["successor_agency_id"]) for s in tables["agency_successions"].to_pylist()}
     assert {("quang-ngai.so-tttt", "quang-ngai.so-khcn"), ("quang-ngai.so-khdt", "quang-ngai.so-tc"),
             ("quang-ngai.ubnd-cap-huyen", "quang-ngai.ubnd-cap-xa")} <= links
+    # each basis names its act; no article is claimed, none having been read in the act's text (reference/README.md)
+    bases = [s["basis"] for s in tables["agency_successions"].to_pylist()]
+    assert all(re.match(r"(Nghị định|Nghị quyết|Luật) ", b) and "Điều" not in b for b in bases)
+    assert all(b.endswith("(điều khoản chưa đối chiếu với nguyên văn)") for b in bases)
 
 
 def test_the_ceased_agency_rule_fires_on_a_2026_plan_still_naming_so_tttt(made):
@@ -137,11 +147,11 @@ def test_a_mention_resolves_to_the_agency_of_the_issue_date():
     assert before.agencies["quang-ngai.so-nnmt"].valid_from == date(2025, 3, 1)
 
 
-def test_the_series_view_follows_each_task_across_years(made):
+def test_the_series_view_follows_each_task_across_years(made, tmp_path):
+    """In the corpus's DuckDB file, as the package ships it."""
     tables, truths = made
-    con = duckdb.connect()
-    load_tables(con, tables)
-    create_views(con)
+    write_database(tables, tmp_path / "corpus.duckdb")
+    con = duckdb.connect(str(tmp_path / "corpus.duckdb"), read_only=True)
     plans = con.sql("SELECT plan_id, position FROM series_plans ORDER BY position, plan_id").fetchall()
     assert plans == [(FIRST, 1), (SECOND, 2), (THIRD, 3), (STALE, 3)]
     dropped = {r[0] for r in con.sql("SELECT task_code FROM series_tasks WHERE dropped_next").fetchall()}
@@ -169,6 +179,47 @@ def test_a_plan_over_a_period_has_a_period_not_a_plan_year():
     assert plan_period("PHÁT TRIỂN KINH TẾ SỐ GIAI ĐOẠN 2021-2025", 2021) == (2021, 2025, None)
 
 
+def test_districts_and_communes_a_plan_names_are_the_units_of_its_issue_date(made):
+    """'Đức Phổ' in the 2024 plan is thị xã Đức Phổ (code 534); in the plan issued after 1 July 2025,
+    phường Đức Phổ of the new Quảng Ngãi; 'UBND huyện Bình Sơn' in a 2026 plan names a district
+    that had ceased, and the audit says so."""
+    tables, _ = made
+    agencies = {a["agency_id"]: a for a in tables["agencies"].to_pylist()}
+    issued = {p["plan_id"]: p["issued_date"] for p in tables["plans"].to_pylist()}
+    found = {}
+    for plan_id in (FIRST, THIRD):
+        [agency_id] = {m["agency_id"] for m in rows(tables, "budget_item_agencies", plan_id=plan_id)
+                       if m["mention"] == "Đức Phổ"}
+        unit = found[plan_id] = agencies[agency_id]
+        assert (unit["valid_from"] or date.min) <= issued[plan_id] <= (unit["valid_to"] or date.max)
+    assert [(u["level"], u["admin_code"], u["name_vi"]) for u in found.values()] == [
+        ("district", "534", "Ủy ban nhân dân thị xã Đức Phổ"), ("commune", "21439", "Ủy ban nhân dân phường Đức Phổ")]
+    [ceased] = [f for f in rows(tables, "findings", rule_id="agency_ceased", plan_id=STALE)
+                if "“UBND huyện Bình Sơn”" in f["message_vi"]]
+    assert "chấm dứt hoạt động sau ngày 30/06/2025" in ceased["message_vi"]
+    assert one(tables, "agencies", agency_id="quang-ngai.huyen-binh-son-524")["admin_code"] == "524"
+
+
+def test_districts_until_the_district_level_ended_and_communes_after():
+    districts, communes = vocabulary("district_units"), vocabulary("commune_units")
+
+    def on(units, day):
+        return [u for u in units if u["valid_from"] <= day and (not u["valid_to"] or day <= u["valid_to"])]
+
+    assert max(d["valid_to"] for d in districts) == "2025-06-30" and all(d["valid_to"] for d in districts)
+    assert min(c["valid_from"] for c in communes) == "2025-07-01"
+    assert len(on(districts, "2025-06-30")) == 696  # the statistics office's list as of 1 March 2025
+    assert len(on(communes, "2025-07-01")) == 3321  # Quyết định 19/2025/QĐ-TTg
+    before, after = units_of("Quảng Ngãi", date(2023, 12, 20)), units_of("Quảng Ngãi", date(2026, 1, 5))
+    assert {(u.level, u.province_code) for u in before} == {("district", "51")}
+    # the new Quảng Ngãi: its communes (Nghị quyết 1677/NQ-UBTVQH15), and the districts, ceased, of both provinces
+    assert Counter(u.unit for u in after if u.level == "commune") == {"xã": 86, "phường": 9, "đặc khu": 1}
+    assert {u.province_code for u in after if u.level == "district"} == {"51", "62"}
+    # a district that changed kind is the unit of the day: huyện Việt Yên became thị xã on 1 February 2024
+    assert registry_for("Bắc Giang", "tỉnh", date(2023, 6, 1)).resolve("Việt Yên") == "bac-giang.huyen-viet-yen-222"
+    assert registry_for("Bắc Giang", "tỉnh", date(2024, 6, 1)).resolve("Việt Yên") == "bac-giang.thi-xa-viet-yen-222"
+
+
 def test_provinces_by_date():
     units = vocabulary("province_units")
     assert len([u for u in units if u["valid_to"] == "2025-06-30"]) == 63
@@ -179,6 +230,11 @@ def test_provinces_by_date():
     assert (after.code, after.covers) == ("51", ("Quảng Ngãi", "Kon Tum"))
     assert province_on("Kon Tum", date(2025, 6, 30)).code == "62"
     assert province_on("Kon Tum", date(2025, 7, 1)) is None
+    # Đồng Nai, a city from 30/04/2026 (the statistics office's list of that day), on its territory of 1 July 2025
+    province, city = province_on("Đồng Nai", date(2026, 1, 5)), province_on("Đồng Nai", date(2026, 5, 4))
+    assert (province.unit, city.unit, city.code) == ("tỉnh", "thành phố", "75")
+    assert city.covers == province.covers == ("Bình Phước", "Đồng Nai")
+    assert city.territory_from == province.territory_from == date(2025, 7, 1)
 
 
 def test_a_plans_landing_page_says_what_changed_since_the_plan_it_follows(made):
@@ -189,7 +245,8 @@ def test_a_plans_landing_page_says_what_changed_since_the_plan_it_follows(made):
     assert f"{counted['same']} giữ nguyên; {counted['renumbered']} đổi số thứ tự; 5 diễn đạt lại; 3 mới; " in page
     for code in truths[1].dropped:  # named, though only the previous plan holds them
         assert escape(one(tables, "tasks", plan_id=FIRST, task_code=code)["name"]) in page
-    assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/07/2025." in page
+    assert ("Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2024: địa giới trước ngày 01/07/2025; "
+            "13 đơn vị hành chính cấp huyện.") in page  # its districts that day (reference/district_units.csv)
     after = over_time(split_by_plan(tables)[THIRD])
     assert "Tỉnh Quảng Ngãi (mã 51) vào ngày 20/12/2025: địa giới từ ngày 01/07/2025, gồm Quảng Ngãi, Kon Tum" in after
 
@@ -204,7 +261,8 @@ def test_dcat_spatial_coverage_is_the_province_on_the_issue_date():
     places = [n for n in spatial(meta) if n.get("@type") == "dct:Location" and "skos:scopeNote" in n]
     assert [p["dct:identifier"] for p in places] == ["51", "51"]  # one per territory, not per plan
     notes = [{t["@language"]: t["@value"] for t in p["skos:scopeNote"]} for p in places]
-    assert "before 1 July 2025" in notes[0]["en"]
+    assert "before 1 July 2025; 13 district-level units." in notes[0]["en"]
+    assert notes[1]["vi"].endswith("; 96 đơn vị hành chính cấp xã.")  # Nghị quyết 1677/NQ-UBTVQH15
     assert "made of the former Quảng Ngãi, Kon Tum" in notes[1]["en"] and "gồm Quảng Ngãi, Kon Tum" in notes[1]["vi"]
 
 
