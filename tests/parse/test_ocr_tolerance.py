@@ -12,12 +12,18 @@ import dataclasses
 
 import pytest
 
+from kehoach.audit.runner import run_audit
 from kehoach.core.errors import KehoachError
+from kehoach.core.model import rows_to_arrow
+from kehoach.package.landing import render_page
 from kehoach.parse.plan import parse_source
 from kehoach.parse.table_header import classify_label
 from kehoach.parse.table_reader import read_table
 
 SURE = 95.0  # above the review threshold: only the tolerant match can flag a row
+# what the package writer tells the landing page of the package (its title, version, address)
+PACKAGE = {"title_vi": "Kế hoạch", "title_en": "Plan", "version": "1.0.0", "created": "2026-01-01T00:00:00Z",
+           "homepage": "http://127.0.0.1:8000/plan/"}
 
 
 def misread(plan_source):
@@ -87,3 +93,21 @@ def test_only_the_lines_read_by_ocr_are_tolerated():
     assert [c.tolerated for c in table.columns] == [False, True, False]
     with pytest.raises(KehoachError, match="unknown column header"):
         read_table(lines, 0, "scan.pdf", ocr_lines=frozenset({2}))
+
+
+def test_a_flagged_rows_misread_amount_is_caught_by_the_sum_checks_and_the_landing_page_lists_it(scanned):
+    tables, _, _ = scanned
+    lines = tables["budget_lines"].to_pylist()
+    row = next(r for r in lines if r["amount_million_vnd"] and r["amount_million_vnd"] > 100)
+    assert row["needs_review"]
+    row["amount_million_vnd"] += 90  # a '1' read as a '9', in the hundreds
+    misread_tables = {**tables, "budget_lines": rows_to_arrow("budget_lines", lines)}
+    audited = run_audit(misread_tables).tables
+    caught = {f["rule_id"] for f in audited["findings"].to_pylist() if f["difference"] == -90}
+    assert caught == {"budget_group_subtotal", "budget_grand_total_vs_lines"}
+    html = render_page(audited, [], "1.0.0", PACKAGE)
+    flagged = [(name, r) for name, t in audited.items() if "needs_review" in t.column_names
+               for r in t.to_pylist() if r["needs_review"]]
+    assert f"Rows to check against the document (read by OCR)</span> ({len(flagged)})" in html
+    name, first = flagged[0]
+    assert f"<code>{name}</code>, dòng / line {first['source_line']}, trang / page 1" in html
