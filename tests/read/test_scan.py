@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
-from pdf_renderer import page_texts, scan, text_pdf
+from pdf_renderer import FONT_DIR, page_texts, scan, text_pdf
+from PIL import Image, ImageDraw, ImageFont
 from scan_quality import scan_quality
 
 from kehoach.audit.runner import run_audit
 from kehoach.package.landing import render_page
 from kehoach.parse.plan import parse_source
 from kehoach.read.document import render
+from kehoach.read.ocr import _WORDS, _read_stacked
+from kehoach.read.ocr_words import Doubt, read_words_again
+from kehoach.read.page_layout import Line
 from kehoach.read.pdf import read_pdf
 from kehoach.read.sources import SourceText
 
@@ -112,3 +117,16 @@ def test_flagged_rows_carry_their_confidence_and_the_landing_page_lists_them(rea
     assert "Rows to check against the document (read by OCR)" in html
     name, row = flagged[0]
     assert f"<code>{name}</code>, dòng / line {row['source_line']}, trang / page {row['source_page']}" in html
+
+
+def test_a_doubtful_word_is_read_again_by_itself_and_the_surer_reading_kept():
+    # a line as tesseract gave it on the scan of the whole plan: 'cung' read 'cuũng' at confidence 0
+    font = ImageFont.truetype(FONT_DIR + "DejaVuSans.ttf", 36)
+    image = Image.new("L", (400, 80), 255)
+    ImageDraw.Draw(image).text((20, 15), "tỉnh; cung cấp", font=font, fill=0)
+    pixels = np.array(image)
+    left = 20 + round(font.getlength("tỉnh; "))
+    line = Line("tỉnh; cuũng cấp", 0, 1, 0, 1, 10, confidence=0.0)
+    doubt = Doubt(line, "cuũng", 1, [93.0, 0.0, 95.0], (left, 15, round(font.getlength("cung")), 45), 0)
+    read_words_again([doubt], {0: pixels}, lambda images: _read_stacked(None, images, 1, "scan.pdf", _WORDS)[1])
+    assert line.text == "tỉnh; cung cấp" and line.confidence > 80
