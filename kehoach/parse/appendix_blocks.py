@@ -61,7 +61,7 @@ def find_appendix_starts(lines: tuple[str, ...], start: int) -> list[int]:
 
 
 def appendix_starts_and_blocks(
-    lines: tuple[str, ...], start: int, path: str
+    lines: tuple[str, ...], start: int, path: str, ocr_lines: frozenset[int] = frozenset()
 ) -> list[tuple[Appendix | None, KehoachError | None]]:
     """Every appendix from ``lines[start]`` on, each read on its own: (appendix, None) or (None, its error)."""
     starts = find_appendix_starts(lines, start)
@@ -69,14 +69,16 @@ def appendix_starts_and_blocks(
     for k, first in enumerate(starts):
         stop = starts[k + 1] if k + 1 < len(starts) else len(lines)
         try:
-            out.append((parse_appendix(lines, first, stop, path)[0], None))
+            out.append((parse_appendix(lines, first, stop, path, ocr_lines)[0], None))
         except KehoachError as exc:
             out.append((None, exc))
     return out
 
 
-def parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) -> tuple[Appendix, int]:
+def parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str,
+                   ocr_lines: frozenset[int] = frozenset()) -> tuple[Appendix, int]:
     """The appendix heading at ``lines[start]``, its title, note, unit and tables, up to ``stop`` or its footnotes.
+    Header labels on ``ocr_lines`` (read by OCR) are matched tolerantly (``table_header.classify_label``).
 
     Text after the first table (a sub-heading such as 'II. CHỈ TIÊU CỤ THỂ') only introduces the next table.
     """
@@ -88,8 +90,8 @@ def parse_appendix(lines: tuple[str, ...], start: int, stop: int, path: str) -> 
     n = start + 1
     while n < stop and not FOOTNOTE.match(lines[n].strip()):
         text = page_clean(lines[n])
-        if is_header_start(lines[n]):
-            tables.append(read_table(lines, n, path))
+        if is_header_start(lines[n], n + 1 in ocr_lines):
+            tables.append(read_table(lines, n, path, ocr_lines))
             n = tables[-1].end_line
             continue
         if is_table_line(lines[n]):

@@ -30,6 +30,7 @@ from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.plan import read_plan, typed
 from kehoach.parse.table_reader import is_header_start
 from kehoach.parse.table_rows import is_markdown_line, is_separator, split_line
+from kehoach.read.provenance import ocr_lines
 from kehoach.read.sources import SourceText, read_source
 
 # Tables that describe the plan itself or the registries, not a part of its text.
@@ -195,8 +196,9 @@ def _read_appendices(source: SourceText, start: int, header: PlanHeader | None, 
     agencies = registry_for(province, unit, header.issued_date if header else None)
     plan_year = header.plan_year if header else None
     out = {name: TableBuilder(name) for name in resource_names()}
-    pillars = PillarCollector(plan_id)
-    found = appendix_starts_and_blocks(source.lines, start, source.path)
+    read_by_ocr = ocr_lines(source.line_confidences)  # their headers and group names are matched tolerantly
+    pillars = PillarCollector(plan_id, read_by_ocr)
+    found = appendix_starts_and_blocks(source.lines, start, source.path, read_by_ocr)
     prefixes = task_table_prefixes([a for a, _ in found if a])
     read: set[int] = set()
     for appendix, error in found:

@@ -31,6 +31,7 @@ from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.softwrap import join_continued, join_soft_wraps
 from kehoach.parse.table_reader import is_table_line, line_cells
 from kehoach.parse.values import small_int
+from kehoach.read.provenance import ocr_lines
 from kehoach.read.sources import SourceText
 
 log = logging.getLogger(__name__)
@@ -132,13 +133,14 @@ def parse_document(source: SourceText) -> PlanDocument:
         if cut:
             raise KehoachError("the text ends mid-document (no signature block, no appendix, last line "
                                "unfinished): it looks cut off", path, cut)
+    read_by_ocr = ocr_lines(source.line_confidences)  # their table headers are matched tolerantly
     # Hard-wrapped paragraphs and headings are rejoined before the narrative is read.
     source = replace(source, lines=join_soft_wraps(lines, body_start, end))
     doc = PlanDocument(source, related, header, body_start + 1, end, signature)
 
     for k, start in enumerate(appendix_starts):
         stop = appendix_starts[k + 1] if k + 1 < len(appendix_starts) else len(lines)
-        appendix, table_end = parse_appendix(lines, start, stop, path)
+        appendix, table_end = parse_appendix(lines, start, stop, path, read_by_ocr)
         doc.appendices.append(appendix)
         if k + 1 == len(appendix_starts):
             doc.footnotes = _parse_footnotes(lines, table_end)

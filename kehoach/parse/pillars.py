@@ -1,11 +1,17 @@
-"""Plan areas (pillars): one id per area whatever number an appendix gives it."""
+"""Plan areas (pillars): one id per area whatever number an appendix gives it.
+
+A group name read by OCR that no name matches is matched again with its
+accents folded away, as a table header is (``kehoach/parse/table_header.py``:
+'Thế chế số' is 'Thể chế số'); the line of a name so matched is ``tolerated``,
+and its row is flagged for review.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 
-from kehoach.core.text import clean, key, slug
+from kehoach.core.text import clean, fold, key, slug
 from kehoach.core.vocabularies import split_list, vocabulary
 
 
@@ -27,23 +33,35 @@ def _index() -> dict[str, Pillar]:
     return index
 
 
+@cache
+def _folded_index() -> dict[str, Pillar]:
+    return {fold(name): pillar for name, pillar in _index().items()}
+
+
 def lookup(name: str) -> Pillar:
     """The known area for a group name, or an 'unknown' area keyed by its slug."""
-    found = _index().get(key(name))
-    if found:
-        return found
-    return Pillar(slug(name), "unknown", clean(name), None)
+    return _index().get(key(name)) or Pillar(slug(name), "unknown", clean(name), None)
+
+
+def lookup_folded(name: str) -> Pillar | None:
+    """The known area whose name, accents folded, is the group name's (read by OCR)."""
+    return _folded_index().get(fold(key(name)))
 
 
 class PillarCollector:
     """Records the areas a plan uses, with the first place each is named."""
 
-    def __init__(self, plan_id: str):
+    def __init__(self, plan_id: str, ocr_lines: frozenset[int] = frozenset()):
         self.plan_id = plan_id
         self.seen: dict[str, dict] = {}
+        self.ocr_lines = ocr_lines  # the lines read by OCR, whose names are matched tolerantly
+        self.tolerated: set[int] = set()  # lines whose name was matched only with its accents folded
 
     def resolve(self, name: str, line: int) -> str:
         pillar = lookup(name)
+        if pillar.kind == "unknown" and line in self.ocr_lines and (folded := lookup_folded(name)):
+            pillar = folded
+            self.tolerated.add(line)
         self.seen.setdefault(
             pillar.pillar_id,
             {

@@ -11,6 +11,15 @@ never from their position. Two ways of writing a multi-row header are met:
   next row is either as wide as the table, each sub-label under its column, or
   a short row of sub-labels read in order under the spanning labels (an empty
   sub-cell again continues the label to its left).
+
+A label read by OCR (``ocr_lines``: the lines of the text OCR read) that no
+pattern matches is matched again with its accents folded away on both sides
+(``fold``: 'Nội dụng nhiệm vụ' → 'noi dung nhiem vu'): tesseract misreads a
+tone or a vowel's mark far more often than a letter, and letters are what
+tell two labels apart. No similarity ratio: 'Năm 2024' and 'Năm 2025' are
+91 % alike and must stay two columns. A column found so is ``tolerated``: the
+rows of its table are flagged for review (``kehoach/read/provenance.py``).
+A text not read by OCR is matched exactly, as ever.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.text import clean, key
+from kehoach.core.text import clean, fold, key
 from kehoach.core.vocabularies import vocabulary
 
 # Roles whose value is a dimension of the columns under a spanning label, not the column's role.
@@ -33,20 +42,31 @@ class HeaderRule:
     role: str
     value: str
     can_span: bool
+    folded: re.Pattern[str]  # the pattern without accents, for a label read by OCR
 
 
 @cache
 def header_rules() -> tuple[HeaderRule, ...]:
     return tuple(
-        HeaderRule(re.compile(r["pattern"]), r["role"], r["value"], r["can_span"] == "yes")
+        HeaderRule(re.compile(r["pattern"]), r["role"], r["value"], r["can_span"] == "yes",
+                   re.compile(fold(r["pattern"])))
         for r in vocabulary("table_headers")
     )
 
 
-def classify_label(label: str) -> tuple[HeaderRule, re.Match[str]] | None:
+def classify_label(label: str, tolerant: bool = False) -> tuple[HeaderRule, re.Match[str]] | None:
+    """The rule the label matches; with ``tolerant`` (a label read by OCR), failing that, the rule its
+    accent-folded form matches."""
     k = key(label)
     for rule in header_rules():
         m = rule.pattern.search(k)
+        if m:
+            return rule, m
+    if not tolerant:
+        return None
+    folded = fold(k)
+    for rule in header_rules():
+        m = rule.folded.search(folded)
         if m:
             return rule, m
     return None
@@ -63,6 +83,7 @@ class Column:
     index: int
     labels: tuple[str, ...]
     attrs: dict[str, str] = field(default_factory=dict)
+    tolerated: bool = False  # a label on its path was matched only with its accents folded (read by OCR)
 
     @property
     def role(self) -> str:
@@ -76,10 +97,11 @@ class _Node:
     attrs: dict[str, str]
     can_span: bool
     children: list[_Node] = field(default_factory=list)
+    tolerated: bool = False
 
 
-def _node(label: str, line: int, path: str) -> _Node:
-    found = classify_label(label)
+def _node(label: str, line: int, path: str, ocr_lines: frozenset[int] = frozenset()) -> _Node:
+    found = classify_label(label, tolerant=line in ocr_lines)
     if not found:
         raise KehoachError(
             f"unknown column header {label!r} (add it to reference/table_headers.csv)", path, line
@@ -93,7 +115,8 @@ def _node(label: str, line: int, path: str) -> _Node:
         attrs["role"] = "amount"
     else:
         attrs["role"] = rule.role
-    return _Node(clean(label), line, attrs, rule.can_span)
+    return _Node(clean(label), line, attrs, rule.can_span,
+                 tolerated=line in ocr_lines and not rule.pattern.search(key(label)))
 
 
 def _leaf(index: int, nodes: list[_Node]) -> Column:
@@ -101,10 +124,11 @@ def _leaf(index: int, nodes: list[_Node]) -> Column:
     for node in nodes:
         attrs.update(node.attrs)
     attrs.setdefault("role", "amount")  # a leaf under an amounts header is an amount
-    return Column(index, tuple(n.label for n in nodes), attrs)
+    return Column(index, tuple(n.label for n in nodes), attrs, any(n.tolerated for n in nodes))
 
 
-def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: str) -> list[Column]:
+def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: str,
+                  ocr_lines: frozenset[int] = frozenset()) -> list[Column]:
     """Leaf columns from header rows (each a (line, cells) pair), colspans padded at the end.
 
     Later header rows hold only the sub-labels of the spanning labels above
@@ -112,7 +136,7 @@ def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: st
     labels are shared out, in order and evenly, among the spanning labels of
     the row above.
     """
-    roots = [_node(c, header_rows[0][0], path) for c in header_rows[0][1] if c]
+    roots = [_node(c, header_rows[0][0], path, ocr_lines) for c in header_rows[0][1] if c]
     parents = roots
     for line, cells in header_rows[1:]:
         labels = [c for c in cells if c]
@@ -125,7 +149,7 @@ def build_columns(header_rows: list[tuple[int, list[str]]], width: int, path: st
                 line,
             )
         per = len(labels) // len(spanning)
-        children = [_node(lab, line, path) for lab in labels]
+        children = [_node(lab, line, path, ocr_lines) for lab in labels]
         for i, parent in enumerate(spanning):
             parent.children = children[i * per:(i + 1) * per]
         parents = children

@@ -121,12 +121,13 @@ def _roman_value(roman: str) -> int:
     return total
 
 
-def is_header_start(line: str) -> bool:
-    """A table begins with a header line whose first cell is the row-number column."""
+def is_header_start(line: str, tolerant: bool = False) -> bool:
+    """A table begins with a header line whose first cell is the row-number column (``tolerant``: the
+    line was read by OCR, see ``classify_label``)."""
     if not is_table_line(line):
         return False
     cells, _ = split_line(line, markdown=is_markdown_line(line))
-    found = classify_label(cells[0]) if cells and cells[0] else None
+    found = classify_label(cells[0], tolerant) if cells and cells[0] else None
     return bool(found and found[0].role == "code")
 
 
@@ -169,13 +170,19 @@ class PipeTable:
         found = self.columns_with(role)
         return found[0] if found else None
 
+    @property
+    def tolerated(self) -> bool:
+        """A header label was matched only with its accents folded (read by OCR): every row is in doubt."""
+        return any(c.tolerated for c in self.columns)
 
-def read_table(lines: tuple[str, ...], start: int, path: str) -> PipeTable:
+
+def read_table(lines: tuple[str, ...], start: int, path: str, ocr_lines: frozenset[int] = frozenset()) -> PipeTable:
     """Read the table whose header is at ``lines[start]`` (0-based index), in either encoding.
 
     The table ends at the first line that cannot belong to it (no '|', and no
     wrapped cell open). Raises a located error when the cells do not fill
-    whole rows or a row does not start on a new line.
+    whole rows or a row does not start on a new line. A header label on one of
+    ``ocr_lines`` (1-based) is matched tolerantly (``classify_label``).
     """
     if is_markdown_line(lines[start]):
         return _read_markdown(lines, start, path)
@@ -189,7 +196,7 @@ def read_table(lines: tuple[str, ...], start: int, path: str) -> PipeTable:
             break
         header_rows.append((i + 1, cells))
         i += 1
-    columns = build_columns(header_rows, width, path)
+    columns = build_columns(header_rows, width, path, ocr_lines)
     cells, i, continued = rhythm_rows(lines, i, width, path, starts_row=lambda text: parse_code(text) is not None)
     return PipeTable(path, start + 1, i, columns, [Row(r) for r in cells], tuple(continued))
 

@@ -35,12 +35,14 @@ import pypdfium2
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import nfc
+from kehoach.read.ocr_words import Doubt, doubts_of, read_words_again
 from kehoach.read.page_layout import Grid, GridCell, Line, Page
 from kehoach.read.ruled_tables import ruled_tables, rules
 
 DPI = 300
 _POINT = DPI / 72  # pixels per point
 _TILE_MARGIN = 16  # white around a cell's image
+_CELL_INSET = 8  # a cell's image starts this far inside its rules (pixels)
 _TILE_GAP = 30
 _PAGE_GAP = 200
 _TILE_SCALE = 2.0
@@ -58,6 +60,9 @@ _DIGITS_ONLY = re.compile(r"^\d{2,}$")
 _SPACE_TO_HEIGHT = 0.45  # a gap this wide for the figures' height is a space
 _SPECK_PIXELS = 6
 _DASH_CONFIDENCE = 90.0  # the stroke's shape, not tesseract, says it is a dash
+# Tesseract's Vietnamese model often gives the Icelandic eth 'Ð' (U+00D0), which looks the same, for 'Đ'
+# (U+0110): Vietnamese has no eth, and an agency's or a document's name would not be found ('LÐ-TB&XH').
+_ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})
 
 
 @cache
@@ -111,21 +116,35 @@ def _read_page(image: np.ndarray, number: int, name: str) -> Page:
     horizontal, vertical = rules(ink)
     tables = ruled_tables(horizontal, vertical)
     clean = _without_specks(ink)
-    clean[cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8)) > 0] = 255
+    clean[_rule_ink(horizontal, vertical, tables) > 0] = 255
     page_part = clean.copy()
     for grid, _ in tables:
         page_part[int(grid.top):int(grid.bottom) + 1, int(grid.edges[0]):int(grid.edges[-1]) + 1] = 255
     cells, crops = _cell_images(clean, tables)
-    lines, by_tile = _read_stacked(page_part, crops, number, name, _WORDS)
+    doubts: list[Doubt] = []
+    lines, by_tile = _read_stacked(page_part, crops, number, name, _WORDS, doubts)
     for t, cell in enumerate(cells):
         cell.lines = by_tile[t] or _dash(crops[t])
     _read_unread(cells, crops, number, name)
     _read_again(cells, crops, number, name)
+    read_words_again(doubts, {-1: page_part, **dict(enumerate(crops))},
+                     lambda images: _read_stacked(None, images, number, name, _WORDS)[1])
     for cell in cells:
         cell.confidence = min((line.confidence for line in cell.lines if line.confidence is not None), default=None)
     height, width = image.shape
     grids = [_in_points(grid) for grid, _ in tables]
     return Page(number, width / _POINT, height / _POINT, lines, grids)
+
+
+def _rule_ink(horizontal: np.ndarray, vertical: np.ndarray, tables: list[tuple[Grid, list]]) -> np.ndarray:
+    """The ink of the ruling lines, to blank: none inside a cell, away from its sides. A long enough
+    stroke of text looks like a rule to the opening that finds them (the crossbars of 'BTTTT' run
+    together): blanked, it left 'BIIII', which tesseract read 'BII11'."""
+    found = cv2.dilate(horizontal | vertical, np.ones((5, 5), np.uint8))
+    for _, boxes in tables:
+        for x0, y0, x1, y1 in boxes:
+            found[int(y0) + _CELL_INSET:int(y1) - _CELL_INSET, int(x0) + _CELL_INSET:int(x1) - _CELL_INSET] = 0
+    return found
 
 
 def _without_specks(ink: np.ndarray) -> np.ndarray:
@@ -207,7 +226,7 @@ def _straighten(image: np.ndarray) -> np.ndarray:
 def _cell_images(clean: np.ndarray, tables: list[tuple[Grid, list]]) -> tuple[list[GridCell], list[np.ndarray]]:
     """Each inked cell's image, inside its rules, enlarged (a short text reads better larger)."""
     cells, crops = [], []
-    inset = 8
+    inset = _CELL_INSET
     for grid, boxes in tables:
         for cell, (x0, y0, x1, y1) in zip(grid.cells, boxes, strict=True):
             crop = clean[int(y0) + inset:int(y1) - inset, int(x0) + inset:int(x1) - inset]
@@ -218,8 +237,9 @@ def _cell_images(clean: np.ndarray, tables: list[tuple[Grid, list]]) -> tuple[li
 
 
 def _read_stacked(head: np.ndarray | None, crops: list[np.ndarray], number: int, name: str,
-                  how: list[str]) -> tuple[list[Line], list[list[Line]]]:
-    """The page's lines and each cell's, read in as few tesseract calls as its image size limit allows."""
+                  how: list[str], doubts: list[Doubt] | None = None) -> tuple[list[Line], list[list[Line]]]:
+    """The page's lines and each cell's, read in as few tesseract calls as its image size limit allows
+    (``doubts``: where the doubtful words are put, with their boxes in the page's or their cell's image)."""
     page_lines: list[Line] = []
     per_crop: list[list[Line]] = [[] for _ in crops]
     start = 0
@@ -230,7 +250,8 @@ def _read_stacked(head: np.ndarray | None, crops: list[np.ndarray], number: int,
             height += _tile_height(crops[end])
             end += 1
         image, tops = _stack(head if start == 0 else None, crops[start:end])
-        lines, by_tile = _lines(_tesseract(image, number, name, how), top, tops)
+        lines, by_tile = _lines(_tesseract(image, number, name, how), top, tops,
+                                [] if doubts is None else doubts, start)
         page_lines = page_lines or lines
         for k, found in by_tile.items():
             per_crop[start + k] = found
@@ -274,8 +295,8 @@ def _tesseract(image: np.ndarray, number: int, name: str, how: list[str]) -> lis
         text = (row.get("text") or "").strip().strip("|").replace("|", "I")
         if row.get("level") == "5" and text:
             box = int(row["left"]), int(row["top"]), int(row["width"]), int(row["height"])
-            words.append({"text": _spaced(nfc(text), black_white, box), "conf": float(row["conf"]), "left": box[0],
-                          "top": box[1], "width": box[2], "height": box[3],
+            words.append({"text": _spaced(nfc(text).translate(_ETH), black_white, box), "conf": float(row["conf"]),
+                          "left": box[0], "top": box[1], "width": box[2], "height": box[3],
                           "line": (row["block_num"], row["par_num"], row["line_num"])})
     return words
 
@@ -315,8 +336,10 @@ def _run(arguments: list[str], image: np.ndarray, number: int, name: str, output
     return done.stdout.decode("utf-8", "replace")
 
 
-def _lines(words: list[dict], page_height: int, starts: list[int]) -> tuple[list[Line], dict[int, list[Line]]]:
-    """Tesseract's lines, in points; those of the page, and those of each cell's tile."""
+def _lines(words: list[dict], page_height: int, starts: list[int], doubts: list[Doubt],
+           first: int) -> tuple[list[Line], dict[int, list[Line]]]:
+    """Tesseract's lines, in points; those of the page, and those of each cell's tile (the ``first``
+    cell's is the first tile), their doubtful words added to ``doubts``."""
     grouped: dict[tuple, list[dict]] = {}
     for word in words:
         grouped.setdefault(word["line"], []).append(word)
@@ -328,9 +351,11 @@ def _lines(words: list[dict], page_height: int, starts: list[int]) -> tuple[list
         line = _line(group)
         if middle < page_height:
             page_lines.append(line)
+            doubts.extend(doubts_of(line, group, -1, 0, 0))
             continue
         tile = max((t for t, top in enumerate(starts) if top <= middle), default=None)
         if tile is not None:
+            doubts.extend(doubts_of(line, group, first + tile, _TILE_MARGIN, starts[tile] + _TILE_MARGIN))
             by_tile.setdefault(tile, []).append(_shifted(line, starts[tile]))
     for lines in by_tile.values():
         lines.sort(key=lambda line: line.top)

@@ -14,6 +14,8 @@ same way:
 - tables: a table that goes on from the foot of one page to the top of the
   next is one table; the header rows it repeats there are dropped; a row the
   page break split is joined again;
+- a row number OCR misread is put right by the numbering around it
+  (``kehoach/read/row_numbers.py``);
 - a line break inside a text is a space, except after ``-`` or ``/`` inside a
   word (the PDF has no space there: the break is the writer's) or, where the
   PDF does not say, where the document-number pattern says so
@@ -28,6 +30,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from kehoach.read.document import Block, Cell, Paragraph, Table
+from kehoach.read.row_numbers import renumbered
 
 # A band at the top and the bottom of a page: where running heads, page numbers and footers live.
 _MARGIN_BAND = 0.07
@@ -331,9 +334,14 @@ class _OpenTable:
                 by_col[cell.col].confidence = _min(by_col[cell.col].confidence, cell.confidence)
 
     def table(self) -> Table:
-        rows = tuple(tuple(Cell(join_lines(c.lines), c.row_span, c.col_span, r < self.header, c.confidence)
-                           for c in row) for r, row in enumerate(self.rows))
-        return Table(rows, tuple(self.pages))
+        rows = [[Cell(join_lines(c.lines), c.row_span, c.col_span, r < self.header, c.confidence) for c in row]
+                for r, row in enumerate(self.rows)]
+        data = list(zip(rows[self.header:], self.rows[self.header:], strict=True))
+        firsts = renumbered([row[0] if grid and grid[0].col == 0 else None for row, grid in data])
+        for (row, _), first in zip(data, firsts, strict=True):
+            if first is not None:
+                row[0] = first
+        return Table(tuple(tuple(row) for row in rows), tuple(self.pages))
 
 
 def _rows(grid: Grid) -> list[list[GridCell]]:
