@@ -11,8 +11,8 @@ temporary server start-up, which dominates).
 --linear N times reading and parsing (and inspecting) hostile plans that once took
 quadratic time or were slow per line (issues 11 and 23), in MB/s of CPU: one line
 citing N documents, 2·N appendix headings, 5·N distinct related decisions, laws and
-footnotes (default N = 10,000; 0 skips them), and texts of --hostile-bytes (5 MB):
-millions of short table lines, dense rows, a cell wrapped over many lines, cells of
+footnotes, one assessment paragraph of 2·N figures (default N = 10,000; 0 skips them),
+and texts of --hostile-bytes (5 MB): millions of short table lines, dense rows, a cell wrapped over many lines, cells of
 100,000 characters, a long footnote; and a 20-digit list number (refused on its
 line). Target: at least 1 MB/s each. --hostile-only times only these (make bench).
 """
@@ -135,6 +135,16 @@ def many_footnotes(text: str, n: int) -> str:
     return "\n".join([text.rstrip("\n"), *(f"[{k}] Ghi chú về {subject(k)}" for k in range(3, n + 3))])
 
 
+def many_figures(text: str, n: int) -> str:
+    """One assessment paragraph (the first of Part I) stating ``n`` figures, each about a subject of its own,
+    two to a sentence (each figure's row keeps its sentence)."""
+    lines = text.split("\n")
+    part = next(i for i, x in enumerate(lines) if x.startswith("Phần "))
+    at = next(i for i in range(part, len(lines)) if lines[i].startswith("- "))
+    stated = " ".join(f"Tỷ lệ {subject(k)} đạt {k % 97 + 1}%, hơn {k + 1} lượt người tham gia." for k in range(n // 2))
+    return "\n".join([*lines[:at], f"- {stated}", *lines[at:]])
+
+
 def _in_first_table(text: str, block: list[str], size: int) -> str:
     """``block`` (whole rows of the first appendix table, 4 cells wide) repeated to about ``size`` bytes,
     before the second appendix."""
@@ -190,7 +200,7 @@ def linear_cases(text: str, n: int, size: int) -> None:
     slow per line, in MB/s of CPU time (on a shared machine, closer to the parse's own cost)."""
     counted = (("citations on one line", many_citations, n), ("appendix headings", many_headings, 2 * n),
                ("distinct related decisions", many_related, 5 * n), ("distinct related laws", many_laws, 5 * n),
-               ("distinct footnotes", many_footnotes, 5 * n))
+               ("distinct footnotes", many_footnotes, 5 * n), ("figures in one paragraph", many_figures, 2 * n))
     sized = (("short table lines", table_lines), ("dense table rows", dense_rows), ("wrapped cell", wrapped_cell),
              ("100,000-character cells", long_cells), ("long footnote", long_footnote),
              ("20-digit list number", huge_list_number))

@@ -10,7 +10,8 @@ How a sync goes (``CkanPublisher.run``):
    its metadata differs; managed resources that left the package are deleted;
 3. every table whose CSV or schema changed is pushed to the DataStore, whole
    (``kehoach.publish.ckan_datastore``: typed fields, data dictionary, a table
-   view); its writes are reported apart (``datastore_writes``);
+   view), what was pushed recorded in one write at the end; its writes are
+   reported apart (``datastore_writes``);
 4. the dataset metadata (version, hashes, ...) is patched last, so a dataset
    that says "version X" has all of version X's files and tables.
 
@@ -87,6 +88,7 @@ class CkanPublisher:
         self.retries = 0
         self._package: dict | None = None
         self._fresh = False  # is self._package what CKAN holds now?
+        self._created: set[str] = set()  # resources this run created
 
     # -- the run --
 
@@ -126,9 +128,10 @@ class CkanPublisher:
     def _datastore(self, report: PublishReport) -> None:
         """Push each changed table to the DataStore (one retried step per table)."""
         before = self.client.writes
-        sync = DatastoreSync(self.client, self.snap, self._match, self._remember)
+        sync = DatastoreSync(self.client, self.snap, self._match, self._remember, new=self._created)
         push_tables(sync, lambda f, attempt: self._step(f"the DataStore table of {f.key!r} in dataset "
                                                         f"{self.name!r}", attempt), report)
+        self._step(f"the DataStore hashes of dataset {self.name!r}", sync.record)
         report.datastore_writes = self.client.writes - before
 
     def _plan(self, report: PublishReport, pkg: dict | None) -> PublishReport:
@@ -288,6 +291,7 @@ class CkanPublisher:
                 intent.append("created")
                 log.info("CKAN: uploading %s (%s, %s)", f.key, f.path, human_size(f.size))
                 result = self.client.write("resource_create", {"package_id": self._current()["id"], **fields}, upload)
+                self._created.add(result["id"])
                 self._remember(result)
             elif needs_upload(current, f):
                 intent.append("updated")

@@ -23,6 +23,7 @@ from kehoach.core.files import atomic_write, clean_leftovers, exclusive_lock, li
 from kehoach.core.model import money_digits
 from kehoach.core.text import lines_holding, slug
 from kehoach.parse.corpus import parse_sources
+from kehoach.parse.narrative import indicators
 from kehoach.parse.values import check_amount, last_day_of_month, parse_deadline, parse_number, small_int, to_million
 from kehoach.read.sources import discover, read_source
 
@@ -175,6 +176,48 @@ def test_laws_known_by_name_are_found_by_one_scan_not_a_pattern_compiled_for_eac
         name, doc_id = _law(count), slug(f"{_law(count)} 2020")
         assert cited == [(name.lower(), "name", doc_id), (name.upper(), "name", doc_id)]
     assert len(compiled[60]) == len(compiled[20]) < 20, compiled[60] - compiled[20]
+
+
+def _with_figures(count: int) -> tuple[str, int]:
+    """The plan with one assessment paragraph of ``count`` figures, each with a subject of its own, as the
+    first paragraph of Part I; and the (1-based) number of that line."""
+    lines = plan_text().split("\n")
+    at = next(i for i in range(next(i for i, x in enumerate(lines) if x.startswith("Phần ")), len(lines))
+              if lines[i].startswith("- "))
+    line = "- " + "; ".join(f"Tỷ lệ {_law(k)[len('Luật '):].lower()} đạt {k % 97 + 1}%, hơn {k + 1} lượt người"
+                            for k in range(count))
+    return "\n".join([*lines[:at], line + ".", *lines[at:]]), at + 1
+
+
+def test_a_paragraph_of_thousands_of_figures_is_read_by_looking_at_each_ones_words(tmp_path, monkeypatch):
+    """Each figure of a paragraph is read from the few words around it: the texts its reading looks at do
+    not grow with the paragraph (they were the whole text before and after it, copied and folded)."""
+    text, line = _with_figures(300)
+    rows = [r for r in parse_sources([read_source(write_plan(tmp_path, text))])["indicators"].to_pylist()
+            if r["source_line"] == line]
+    assert len(rows) == 600
+    assert [(r["value"], r["unit_text"], r["subject"]) for r in (rows[0], rows[-2])] == [
+        (Decimal(1), "%", f"Tỷ lệ {_law(0)[len('Luật '):].lower()}"),
+        (Decimal(299 % 97 + 1), "%", f"Tỷ lệ {_law(299)[len('Luật '):].lower()}")]
+    assert (rows[-1]["value"], rows[-1]["unit_text"], rows[-1]["qualifier_text"]) == (Decimal(300), "lượt người", "hơn")
+    read: dict[int, int] = {}
+    for count in (30, 300):
+        paragraph = _with_figures(count)[0].split("\n")[line - 1]
+        longest = 0
+
+        def measuring(helper):
+            def measured(text, *args):
+                nonlocal longest
+                longest = max(longest, len(text))
+                return helper(text, *args)
+            return measured
+
+        with monkeypatch.context() as patched:
+            for name in ("ends_with_word", "starts_with_word", "_unit_after", "_trim_fillers", "_unit_span"):
+                patched.setattr(indicators, name, measuring(getattr(indicators, name)))
+            assert len(indicators.figures(paragraph)) == 2 * count
+        read[count] = longest
+    assert read[300] == read[30] < 100, read
 
 
 def test_a_footnote_continued_over_many_lines_is_one_note_of_its_first_line(tmp_path):

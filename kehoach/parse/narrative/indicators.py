@@ -30,23 +30,23 @@ from functools import cache, lru_cache
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
-from kehoach.core.text import clean, holds_any
+from kehoach.core.text import clean
 from kehoach.core.vocabularies import vocabulary
-from kehoach.parse.legal_documents import number_matches
+from kehoach.parse.narrative.figure_text import (
+    SPACES,
+    FigureText,
+    clause_start,
+    ends_with_word,
+    last_parts,
+    rstripped_end,
+    starts_with_word,
+)
 from kehoach.parse.narrative.outline import Outline, Unit
 from kehoach.parse.values import check_amount, parse_number, to_million, unit_factor
 
 _NUMBER = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
 _FIGURE = re.compile(rf"(?<![\w.,/])({_NUMBER})(?:\s*/\s*({_NUMBER}))?(?![\w/]|[.,]\d)")
-# Each with a text every match holds: the pattern is tried only on a text holding it.
-_MASKS = (
-    (("http", "www."), re.compile(r"https?://\S+|www\.\S+")),
-    (("[",), re.compile(r"\[\d+\]")),  # footnote markers
-    (("/",), re.compile(r"(?<![\d/])\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4}(?![\d/])")),  # dates
-    (("/",), re.compile(r"(?<![\d/.,])\d{1,2}\s*/\s*\d{4}(?![\d/])")),  # months
-)
-_CLAUSE_MARKS = ";.(“”\""
-_SPACES = re.compile(r"\s*")
+_NEXT_NUMBER = re.compile(r"\s*\S+\s+\d")  # '01 trong 21': a word, then a number
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[^\s\d])")
 _CLAUSE_END = re.compile(r"[;.(](?:\s|$)|[“”\"()]|$")
 # A subject longer than this is a clause, not 'a short phrase'.
@@ -125,45 +125,35 @@ def _add(builder: TableBuilder, plan_id: str, unit: Unit, position: int, fig: Fi
 
 
 def figures(text: str) -> list[Figure]:
-    masked = _mask(text)
-    # folded once, not once per number: where casefold maps each character to one, its slices
-    # are the folded slices of ``masked``
-    folded = masked.casefold()
-    aligned = folded if len(folded) == len(masked) else None
-    found = []
-    for m in _FIGURE.finditer(masked):
-        fig = _figure(text, masked, m, aligned)
-        if fig:
-            found.append(fig)
-    return found
+    line = FigureText(text)
+    return [fig for m in _FIGURE.finditer(line.masked) if (fig := _figure(line, m))]
 
 
-def _mask(text: str) -> str:
-    """Blank out what only looks like a number (dates, document numbers, addresses), keeping offsets."""
-    spans = sorted([m.span() for needs, pattern in _MASKS if holds_any(text, needs)
-                    for m in pattern.finditer(text)]
-                   + [m.span() for m in number_matches(text)])
-    pieces, at = [], 0
-    for start, end in spans:  # overlapping spans blank the union of their characters
-        if end > at:
-            pieces += (text[at:max(start, at)], " " * (end - max(start, at)))
-            at = end
-    pieces.append(text[at:])
-    return "".join(pieces)
+@cache
+def _reach(kind: str) -> int:
+    """How many characters the longest word of ``kind`` takes: how far a figure reads for one."""
+    words = {"designator": _designators(), "not_before": _words("not_before"), "stop": _words("stop"),
+             "unit": tuple(t.term for t in _units()),
+             "lead": (*_words("rank"), *_qualifiers(), *_words("linker"))}[kind]
+    return max(map(len, words), default=0)
 
 
-def _figure(text: str, masked: str, m: re.Match[str], folded: str | None) -> Figure | None:
-    before = masked[: m.start()]
-    after = masked[m.end():]
-    folded_after = folded[m.end():] if folded is not None else after.casefold()
-    if _ends_with_word(folded[: m.start()] if folded is not None else before.casefold(), _designators()):
+@cache
+def _filler_words() -> frozenset[str]:
+    return frozenset(w for f in _words("filler") for w in f.split())
+
+
+def _figure(line: FigureText, m: re.Match[str]) -> Figure | None:
+    masked = line.masked
+    if ends_with_word(line.tail(m.start(), _reach("designator")), _designators()):
         return None
-    if _starts_with_word(folded_after, _words("not_before")) and re.match(r"\s*\S+\s+\d", after):
+    not_before = _words("not_before")
+    if starts_with_word(line.head(m.end(), _reach("not_before")), not_before) and _NEXT_NUMBER.match(masked, m.end()):
         return None
     value = parse_number(m[1])
     denominator = parse_number(m[2]) if m[2] else None
-    term = _unit_after(folded_after)
-    lead = _lead(before)
+    term = _unit_after(line.head(m.end(), _reach("unit")))
+    lead = _lead(line, m.start())
     if term is None and denominator is None and not lead.linked:
         return None  # a bare number with nothing saying what it counts
     if denominator is not None and value > denominator:
@@ -171,8 +161,10 @@ def _figure(text: str, masked: str, m: re.Match[str], folded: str | None) -> Fig
     kind = term.kind if term else "count"
     if denominator is not None:
         kind = "rank" if lead.rank else "fraction"
+    # the unit as written: after the spaces, as long as the term (the folded term matched it)
+    after = masked[m.end(): SPACES.match(masked, m.end()).end() + len(term.term) + 1] if term else ""
     unit_end = m.end() + (_unit_span(after, term) if term else 0)
-    subject = _subject_before(text, lead) or _subject_after(text, m.end(), unit_end, term)
+    subject = _subject_before(line, lead) or _subject_after(line.text, m.end(), unit_end, term)
     return Figure(
         start=m.start(), value=value, value_text=m[0].replace(" ", ""), denominator=denominator,
         kind=kind, unit=term.unit if term else None, unit_text=_as_written(after, term) if term else None,
@@ -218,80 +210,74 @@ def _as_written(after: str, term: UnitTerm) -> str:
 
 # -- what precedes the number --------------------------------------------------------
 
-def _ends_with_word(text: str, words: tuple[str, ...]) -> str | None:
-    stripped = text.rstrip()
-    if not stripped.endswith(words):  # one test in C for the usual case: none of them
-        return None
-    for w in words:
-        if stripped.endswith(w) and (len(stripped) == len(w) or not stripped[-len(w) - 1].isalnum()):
-            return w
-    return None
-
-
-def _starts_with_word(text: str, words: tuple[str, ...]) -> str | None:
-    stripped = text.lstrip()
-    if not stripped.startswith(words):
-        return None
-    for w in words:
-        if stripped.startswith(w) and (len(stripped) == len(w) or not stripped[len(w)].isalnum()):
-            return w
-    return None
-
-
 @dataclass(frozen=True)
 class Lead:
     """The words between a figure and what it is about: 'đạt trên', 'là', ':', 'xếp hạng'."""
 
-    rest: str  # the text before them
+    end: int  # where the text before them ends
     qualifiers: list[str]
     linked: bool  # a linking word ties the figure to the clause before it
     rank: bool
 
 
-def _lead(before: str) -> Lead:
-    rest = before
+def _lead(line: FigureText, end: int) -> Lead:
+    """The words before the figure at ``end``, read back from it one at a time."""
     qualifiers: list[str] = []
     linked = rank = False
     while True:
-        low = rest.casefold().rstrip()
+        stripped = rstripped_end(line.masked, end)
+        low = line.tail(stripped, _reach("lead"))
         if low.endswith(":"):
-            rest, linked = rest.rstrip()[:-1], True
+            end, linked = stripped - 1, True
             continue
-        word = _ends_with_word(low, _words("rank"))
+        word = ends_with_word(low, _words("rank"))
         if word:
             rank = linked = True
         else:
-            word = _ends_with_word(low, tuple(_qualifiers()))
+            word = ends_with_word(low, tuple(_qualifiers()))
             if word:
                 qualifiers.insert(0, word)
-            word = word or _ends_with_word(low, _words("linker"))
+            word = word or ends_with_word(low, _words("linker"))
             if not word:
                 break
             linked = linked or word in _words("linker")
-        rest = rest.rstrip()[: -len(word)]
-    return Lead(rest, qualifiers, linked, rank)
+        end = stripped - len(word)
+    return Lead(end, qualifiers, linked, rank)
 
 
-def _clause_start(text: str) -> int:
-    """Where the clause ending ``text`` starts: after its last ';', '.', '(' or quote and the spaces
-    after it. Looked for from the end: a paragraph of thousands of figures was scanned from its
-    start for each."""
-    last = max(text.rfind(c) for c in _CLAUSE_MARKS)
-    return _SPACES.match(text, last + 1).end() if last >= 0 else 0
+def _more_words_than_a_subject(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds more than ``_MAX_SUBJECT_WORDS`` words that are no filler:
+    then no trimming of fillers makes it a subject. Read from its end, only as far as needed."""
+    fillers = _filler_words()
+    size = 256
+    while True:
+        low = max(start, end - size)
+        words = text[low:end].split()
+        if low > start and words and not text[low - 1].isspace() and not text[low].isspace():
+            words = words[1:]  # cut inside a word
+        if sum(w.casefold() not in fillers for w in words) > _MAX_SUBJECT_WORDS:
+            return True
+        if low == start:
+            return False
+        size *= 2
 
 
-def _subject_before(text: str, lead: Lead) -> str | None:
+def _subject_before(line: FigureText, lead: Lead) -> str | None:
     """'Tỷ lệ … đạt 85%' -> 'Tỷ lệ …'; 'chỉ tiêu X, xếp hạng 11/63' -> 'chỉ tiêu X'."""
-    clause = text[_clause_start(lead.rest): len(lead.rest)]
-    parts = [p.strip() for p in re.split(r"[,:]", clause)]
-    subject = _trim_fillers(parts[-1])
+    text = line.text
+    parts = last_parts(line, clause_start(line, lead.end), lead.end)
+    if _more_words_than_a_subject(text, *parts[0]):
+        return None
+    subject = _trim_fillers(text[slice(*parts[0])].strip())
     if not subject and lead.rank and len(parts) > 1:
-        subject = _trim_fillers(parts[-2])  # '…, thanh toán trực tuyến, xếp hạng 15/63'
+        if _more_words_than_a_subject(text, *parts[1]):
+            return None
+        subject = _trim_fillers(text[slice(*parts[1])].strip())  # '…, thanh toán trực tuyến, xếp hạng 15/63'
     if not subject or len(subject.split()) > _MAX_SUBJECT_WORDS:
         return None
-    if _ends_with_word(subject.casefold(), _words("stop")):
+    if ends_with_word(subject.casefold(), _words("stop")):
         return None  # 'của hơn 1.000 …': the clause goes on, it does not name the figure
-    head = _starts_with_word(subject.casefold(), _words("subject_head"))
+    head = starts_with_word(subject.casefold(), _words("subject_head"))
     return subject if lead.linked or head else None
 
 
@@ -311,7 +297,7 @@ def _trim_fillers(text: str) -> str:
 def _subject_after(text: str, unit_start: int, unit_end: int, term: UnitTerm | None) -> str | None:
     """'05 trạm BTS công nghệ 5G.' -> 'trạm BTS công nghệ 5G' (only when it says more than the unit)."""
     head = text[unit_start:unit_end].strip() if term and term.term != "%" else ""
-    rest = text[unit_end:]
+    rest = text[unit_end: _subject_window_end(text, unit_end)]
     stop = _CLAUSE_END.search(rest)
     rest = rest[: stop.start()] if stop else rest
     number = re.search(r"\s\d[\d.,/]*(?!\w)", rest)  # the next figure starts another phrase
@@ -319,13 +305,23 @@ def _subject_after(text: str, unit_start: int, unit_end: int, term: UnitTerm | N
         rest = rest[: number.start()]
     end, count = 0, 0
     for w in _WORD.finditer(rest):
-        if _starts_with_word(rest[w.start():].casefold(), _words("stop")) or count >= _MAX_SUBJECT_WORDS:
+        if starts_with_word(rest[w.start():].casefold(), _words("stop")) or count >= _MAX_SUBJECT_WORDS:
             break
         end, count = w.end(), count + 1
     tail = re.sub(r"\s+(và|hoặc)$", "", rest[:end].rstrip(" ,;:."))
     if not tail.strip(" ,;:."):
         return None
     return clean(f"{head}{tail}") if head else clean(tail.lstrip(" ,;:"))
+
+
+def _subject_window_end(text: str, start: int) -> int:
+    """Where to stop reading for a subject after ``start``: words past the last one a subject may
+    take change nothing, so the text is read as far as the start of that word and a stop word after
+    it (a clause end or a number found there falls after the subject's words too)."""
+    for count, word in enumerate(_WORD.finditer(text, start)):
+        if count == _MAX_SUBJECT_WORDS:
+            return word.start() + _reach("stop") + 2
+    return len(text)
 
 
 def sentence_at(text: str, offset: int) -> str:
