@@ -7,7 +7,10 @@ How a sync goes (``CkanPublisher.run``):
 2. writes only what differs: the organisation and the dataset when missing,
    then one resource per file of the package, matched by ``name``: created,
    re-uploaded when its sha256 (``hash``) or size differs, patched when only
-   its metadata differs; managed resources that left the package are deleted;
+   its metadata differs, all in one ``package_revise`` (``ckan_revision``); when
+   the portal refuses it (a file over its upload limit, a proxy's body limit),
+   one call per file, which names the file. Managed resources that left the
+   package are deleted;
 3. every table whose CSV or schema changed is pushed to the DataStore, whole
    (``kehoach.publish.ckan_datastore``: typed fields, data dictionary, a table
    view), what was pushed recorded in one write at the end; its writes are
@@ -64,6 +67,8 @@ from kehoach.publish.ckan_fields import (
     resource_patch,
     stands_for,
 )
+from kehoach.publish.ckan_revision import revision
+from kehoach.publish.ckan_revision import upload as revision_upload
 from kehoach.publish.metadata import dataset_meta
 from kehoach.publish.report import PublishReport
 from kehoach.publish.snapshot import PackageFile, Snapshot
@@ -112,10 +117,7 @@ class CkanPublisher:
         elif pkg.get("state", "active") != "active":
             self._step(f"dataset {self.name!r}", lambda: self._patch_dataset(desired))
             report.metadata = "updated"
-        for f in self.files:
-            what = f"resource {f.key!r} ({f.path}, {human_size(f.size)}) of dataset {self.name!r}"
-            action = self._step(what, self._resource_sync(f), where=self.snap.source / f.path)
-            getattr(report, action).append(f.key)
+        self._sync_resources(report)
         report.deleted = self._step(f"old resources of dataset {self.name!r}", self._deleter())
         self._step(f"the order of the resources of dataset {self.name!r}", self._reorder)
         self._datastore(report)
@@ -280,13 +282,53 @@ class CkanPublisher:
         self._fresh = True
         return True
 
+    def _sync_resources(self, report: PublishReport) -> None:
+        """Every file's resource in one ``package_revise``; when the portal refuses it (a file over its
+        upload limit, a proxy's body limit, a field it rejects), one call per file, which names the file."""
+        intent: dict[str, str] = {}  # what the first attempt meant, whatever later attempts find
+        if not self._step(f"the resources of dataset {self.name!r}", self._batch(intent)):
+            intent.clear()  # nothing of the refused call was saved
+            for f in self.files:
+                what = f"resource {f.key!r} ({f.path}, {human_size(f.size)}) of dataset {self.name!r}"
+                intent.setdefault(f.key, self._step(what, self._resource_sync(f), where=self.snap.source / f.path))
+        for f in self.files:
+            getattr(report, intent.get(f.key, "unchanged")).append(f.key)
+
+    def _batch(self, intent: dict[str, str]) -> Callable[[], bool]:
+        """One attempt at writing every resource that differs in one ``package_revise``
+        (``kehoach.publish.ckan_revision``). False: the portal refused it."""
+
+        def attempt() -> bool:
+            pkg = self._current()
+            rev = revision(pkg["id"], self.snap, self.files, self._match, self.licence_iri)
+            for key, action in rev.actions.items():
+                intent.setdefault(key, action)
+            if not rev.actions:
+                return True
+            log.info("CKAN: writing %d resources of %s in one package_revise (%d files)", len(rev.actions),
+                     self.name, len(rev.uploads))
+            before = {r["id"] for r in pkg.get("resources") or []}
+            try:
+                result = self.client.write("package_revise", rev.data, rev.uploads)
+            except ApiError as exc:
+                if exc.status in (401, 403, 404):
+                    raise
+                log.info("CKAN: %s; writing the resources of %s one by one", exc, self.name)
+                self._fresh = False
+                return False
+            self._package, self._fresh = result["package"], True
+            self._created.update(r["id"] for r in self._package["resources"] if r["id"] not in before)
+            return True
+
+        return attempt
+
     def _resource_sync(self, f: PackageFile) -> Callable[[], str]:
         intent: list[str] = []  # what the first write meant, whatever later attempts find
 
         def attempt() -> str:
             current = self._match(f)
             fields = resource_fields(f, self.licence_iri)
-            upload = (f.filename, self.snap.local(f), f.mediatype)
+            upload = {"upload": revision_upload(self.snap, f)}
             if current is None:
                 intent.append("created")
                 log.info("CKAN: uploading %s (%s, %s)", f.key, f.path, human_size(f.size))

@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_ORG = "kehoach"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# A file to upload: (filename, path, mimetype).
+Upload = tuple[str, Path, str]
 
 
 # ------------------------------------------------------------ configuration ---
@@ -205,18 +208,21 @@ class CkanClient:
                 return None
             raise
 
-    def write(self, action: str, data: dict, upload: tuple[str, Path, str] | None = None) -> Any:
-        """POST an action, as JSON or, with ``upload`` = (filename, path, mimetype), as multipart."""
+    def write(self, action: str, data: dict, uploads: dict[str, Upload] | None = None) -> Any:
+        """POST an action, as JSON or, with ``uploads`` (form field -> (filename, path, mimetype)), as
+        multipart: one file (``{"upload": ...}``) or several (``package_revise``'s
+        ``update__resources__N__upload``)."""
         self.writes += 1
-        if upload is None:
+        if not uploads:
             response = self._send(action, lambda: self._http.post(action, json=data))
         else:
-            filename, path, mimetype = upload
             fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
 
             def post() -> httpx.Response:
-                with path.open("rb") as handle:  # reopened on every attempt
-                    return self._http.post(action, data=fields, files={"upload": (filename, handle, mimetype)})
+                with ExitStack() as stack:  # reopened on every attempt
+                    files = {name: (filename, stack.enter_context(path.open("rb")), mimetype)
+                             for name, (filename, path, mimetype) in uploads.items()}
+                    return self._http.post(action, data=fields, files=files)
 
             response = self._send(action, post)
         result = self._result(action, response)

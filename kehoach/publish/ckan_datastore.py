@@ -8,7 +8,7 @@ matches, nothing is written or even read, so an unchanged package costs no
 DataStore call. Otherwise the table is replaced whole:
 
 1. ``datastore_delete`` (the whole table; none yet is fine), but not on a resource this run
-   created (it has no table yet),
+   created (it has no table yet, nor a view: step 4 then does not list its views either),
 2. ``datastore_create`` with the fields typed from the Table Schema (``text``,
    ``numeric`` for exact money, ``int8``, ``date``, ``timestamp``, ``bool``),
    the primary key, ``info`` = {label, notes} from the schema's bilingual titles
@@ -140,8 +140,9 @@ class DatastoreSync:
     def push(self, f: PackageFile, current: dict) -> int:
         rid = current["id"]
         log.info("CKAN: pushing table %s to the DataStore", f.key)
-        if rid in self.new:
-            self.new.discard(rid)  # an attempt again may find the table this one made
+        fresh = rid in self.new
+        if fresh:
+            self.new.discard(rid)  # an attempt again may find the table and view this one made
         else:
             self._delete(rid)
         schema = f.schema or {}
@@ -156,7 +157,7 @@ class DatastoreSync:
             rows += len(batch)
         if first:
             self._create(rid, schema, [])
-        self._ensure_view(rid)
+        self._ensure_view(rid, fresh)
         self.pushed[rid] = (current["package_id"], datastore_sha256(f))
         return rows
 
@@ -184,8 +185,8 @@ class DatastoreSync:
             data["primary_key"] = primary_key(schema)
         self.client.write("datastore_create", data)
 
-    def _ensure_view(self, rid: str) -> None:
-        views = self.client.read("resource_view_list", {"id": rid}) or []
+    def _ensure_view(self, rid: str, fresh: bool) -> None:
+        views = [] if fresh else self.client.read("resource_view_list", {"id": rid}) or []
         if not any(v.get("view_type") == VIEW_TYPE for v in views):
             self.client.write("resource_view_create", {"resource_id": rid, "view_type": VIEW_TYPE,
                                                        "title": "Bảng / Table"})

@@ -80,7 +80,8 @@ def test_first_publish_creates_the_dataset_with_every_resource(first, local_ckan
     dataset, report, org_made = first
     assert report.metadata == "created" and report.created == keys(built_package)
     assert not report.updated and not report.deleted and not report.unchanged
-    assert report.writes == len(report.created) + 1 + org_made  # + dataset (and the organisation)
+    # the dataset, then every resource in one package_revise (and the organisation)
+    assert report.writes == 1 + 1 + org_made
     shown = assert_published(local_ckan, dataset, built_package)  # downloads byte-identical
     desc = descriptor(built_package)
     extras = {e["key"]: e["value"] for e in shown["extras"]}
@@ -121,7 +122,7 @@ def test_changed_table_reuploads_only_its_resources(first, local_ckan, built_pac
     assert (report.updated, report.unchanged) == (planned.updated, planned.unchanged)
     assert sorted(report.updated) == sorted(["tasks", "tasks-parquet", DESCRIPTOR_KEY, ZIP_KEY])
     assert not report.created and not report.deleted
-    assert report.writes == 4
+    assert report.writes == 1  # the four files re-uploaded in one package_revise
     assert_published(local_ckan, dataset, package)
     assert {r["name"]: r["id"] for r in local_ckan.show(dataset)["resources"]} == before  # replaced in place
     assert to_ckan(local_ckan, package, dataset).writes == 0
@@ -146,12 +147,13 @@ def test_ckan_stopped_mid_run_then_restarted_ends_consistent(local_ckan, small_p
     dataset = local_ckan.dataset("outage")
     restart: list[threading.Thread] = []
 
-    def stop_after_three_uploads(client):
-        uploads = []
+    def stop_after_the_uploads(client):
+        writes = []
 
         def after(action):
-            uploads.append(action)
-            if uploads.count("resource_create") == 3 and not restart:
+            writes.append(action)
+            # every file is up (one package_revise): the DataStore and the hashes meet a stopped CKAN
+            if writes.count("package_revise") == 1 and not restart:
                 local_ckan.stop()  # really down: the next requests are refused
                 restart.append(threading.Thread(target=local_ckan.start))
                 restart[0].start()
@@ -159,7 +161,7 @@ def test_ckan_stopped_mid_run_then_restarted_ends_consistent(local_ckan, small_p
         client.after_write.append(after)
 
     started = time.monotonic()
-    report = to_ckan(local_ckan, small_package, dataset, client_hook=stop_after_three_uploads, retry_deadline=180)
+    report = to_ckan(local_ckan, small_package, dataset, client_hook=stop_after_the_uploads, retry_deadline=180)
     restart[0].join()
     print(f"publish through a CKAN restart: {time.monotonic() - started:.1f} s, {report.retries} retries")
     assert report.retries >= 1
@@ -172,7 +174,7 @@ def test_writes_saved_but_answered_with_errors_are_not_repeated(local_ckan, smal
     """CKAN can save a create and then fail (500, dropped connection): look before trying again."""
     dataset = local_ckan.dataset("lost")
     org = local_ckan.organisation("lost")
-    lost = {"organization_create": 1, "package_create": 1, "resource_create": 3}
+    lost = {"organization_create": 1, "package_create": 1, "package_revise": 1}  # the last: every file
 
     def lose_responses(client):
         seen: dict[str, int] = {}
@@ -187,7 +189,7 @@ def test_writes_saved_but_answered_with_errors_are_not_repeated(local_ckan, smal
     report = to_ckan(local_ckan, small_package, dataset, org=org, client_hook=lose_responses)
     assert report.retries == 3
     assert report.created == keys(small_package) and report.metadata == "created"
-    assert report.writes == len(report.created) + 2  # nothing was written twice
+    assert report.writes == 3  # nothing was written twice: organisation, dataset, its resources
     assert_published(local_ckan, dataset, small_package)
     assert local_ckan.show(dataset)["organization"]["name"] == org
 
@@ -195,21 +197,22 @@ def test_writes_saved_but_answered_with_errors_are_not_repeated(local_ckan, smal
 def test_a_run_interrupted_half_way_and_run_again_equals_a_clean_run(local_ckan, small_package):
     dataset = local_ckan.dataset("crash")
 
-    def crash_after_four_uploads(client):
-        uploads = []
-
+    def crash_after_the_uploads(client):
         def after(action):
-            uploads.append(action)
-            if uploads.count("resource_create") == 4:
+            if action == "package_revise":  # every file is up (one call), no DataStore table yet
                 raise RuntimeError("simulated crash")
 
         client.after_write.append(after)
 
     with pytest.raises(RuntimeError, match="simulated crash"):
-        to_ckan(local_ckan, small_package, dataset, client_hook=crash_after_four_uploads)
-    assert len(local_ckan.show(dataset)["resources"]) == 4
+        to_ckan(local_ckan, small_package, dataset, client_hook=crash_after_the_uploads)
+    shown = local_ckan.show(dataset)
+    assert len(shown["resources"]) == len(keys(small_package))
+    assert not any(r.get("datastore_active") for r in shown["resources"])
     report = to_ckan(local_ckan, small_package, dataset)
-    assert report.unchanged == keys(small_package)[:4] and report.created == keys(small_package)[4:]
+    assert report.unchanged == keys(small_package) and not report.created
+    tables = [r["name"] for r in descriptor(small_package)["resources"] if r.get("format") == "csv" and "schema" in r]
+    assert tables and report.datastore == tables  # what the crash stopped is done now
     assert_published(local_ckan, dataset, small_package)
     assert to_ckan(local_ckan, small_package, dataset).writes == 0
 
