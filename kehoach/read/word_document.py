@@ -28,6 +28,7 @@ from lxml import etree
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.limits import limits
+from kehoach.core.numerals import roman_numeral
 from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -172,10 +173,6 @@ def _val(element: etree._Element, child: str) -> str | None:
     return found.get(W + "val") if found is not None else None
 
 
-_ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
-          (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
-
-
 def _formatted(n: int, fmt: str) -> str:
     if fmt in ("lowerLetter", "upperLetter"):
         letters = ""
@@ -184,10 +181,7 @@ def _formatted(n: int, fmt: str) -> str:
             letters = chr(ord("a") + rest) + letters
         return letters if fmt == "lowerLetter" else letters.upper()
     if fmt in ("lowerRoman", "upperRoman"):
-        roman = ""
-        for value, numeral in _ROMAN:
-            while n >= value:
-                roman, n = roman + numeral, n - value
+        roman = roman_numeral(n)
         return roman if fmt == "upperRoman" else roman.lower()
     if fmt == "decimalZero":
         return f"{n:02d}"
