@@ -15,6 +15,9 @@ from kehoach.core.errors import KehoachError
 from kehoach.read import open_document, pdf, web_page, word_document
 from kehoach.read.document import Document
 
+# What a user is told is read, wherever a file is refused (sources.py's binary data too).
+ACCEPTED = ".docx, .odt, .pdf, .html, .md or a UTF-8 .txt"
+
 Reader = Callable[[bytes, str], Document]  # (the file's bytes, its name as shown) -> document
 
 
@@ -61,6 +64,6 @@ def refuse_unsupported(data: bytes, path: str) -> None:
     if data.startswith(_ZIP):
         if _ODF in data[:100]:
             raise KehoachError("binary data: an OpenDocument spreadsheet, presentation or drawing, not a text "
-                               "document; accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt", path)
+                               f"document; accepted: {ACCEPTED}", path)
         raise KehoachError("binary data: a ZIP archive that is neither a Word document (.docx) nor an "
-                           "OpenDocument text (.odt); accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt", path)
+                           f"OpenDocument text (.odt); accepted: {ACCEPTED}", path)

@@ -8,7 +8,8 @@ image pages. ``kehoach/read/page_layout.py`` then makes paragraphs and tables
 of the pages, the same way for both.
 
 Bad input is one located error: ``FILE: page N: …`` (a damaged, truncated or
-encrypted file, more pages than the limit ``KEHOACH_MAX_PDF_PAGES``). Pages
+encrypted file, more pages than the limit ``KEHOACH_MAX_PDF_PAGES``, streams that
+unpack beyond the input limits: ``kehoach/read/pdf_streams.py``). Pages
 are read one at a time and their caches freed, so memory stays bounded.
 """
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 import bisect
 import io
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 
 import pdfplumber
@@ -29,6 +32,7 @@ from kehoach.core.text import nfc
 from kehoach.read.document import Document
 from kehoach.read.ocr import ocr_reader, read_scanned_pages
 from kehoach.read.page_layout import Grid, GridCell, Line, Page, blocks_of, grid_cells
+from kehoach.read.pdf_streams import check_streams
 
 SIGNATURE = b"%PDF-"
 # Words further apart than this many text heights are in different columns (a borderless two-column line).
@@ -42,8 +46,9 @@ def is_pdf(data: bytes) -> bool:
 
 def read_pdf(data: bytes, name: str) -> Document:
     """A PDF's pages as a document (see the module's docstring)."""
+    check_streams(data, name)
     pages: list[Page | None] = []
-    with _open(data, name) as pdf:
+    with _opened(data, name) as pdf:
         count = _page_count(pdf, name)
         for number, page in enumerate(pdf.pages, 1):
             try:
@@ -61,6 +66,18 @@ def read_pdf(data: bytes, name: str) -> Document:
     notes = (f"{len(scanned)} of {count} pages read by OCR: {_ranges(scanned)}",) if scanned else ()
     reader = f"pdfplumber {version('pdfplumber')}" + (f", {ocr_reader()}" if scanned else "")
     return Document(tuple(blocks_of(filled)), "scanned-pdf" if scanned else "pdf", reader, count, notes)
+
+
+@contextmanager
+def _opened(data: bytes, name: str) -> Iterator[pdfplumber.PDF]:
+    pdf = _open(data, name)
+    try:
+        yield pdf
+    finally:
+        try:
+            pdf.close()
+        except PdfminerException:  # its close walks the page tree again: a damaged tree, refused already
+            pdf.stream.close()
 
 
 def _open(data: bytes, name: str) -> pdfplumber.PDF:

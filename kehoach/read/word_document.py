@@ -27,7 +27,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.limits import limits
+from kehoach.core.limits import unpacked_beyond_limits
 from kehoach.core.numerals import roman_numeral
 from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
 
@@ -38,8 +38,11 @@ _MAIN_PART = b"word/document.xml"
 _FOOTNOTES = "/footnotes"
 _NUMBERING = "/numbering"
 _STYLES = "/styles"
-_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, zlib.error,
-            etree.LxmlError, PackageNotFoundError, NotImplementedError)
+# What reading a damaged archive's part raises: a bad header or CRC, a missing part, a broken deflate
+# stream (zlib.error), an unknown compression method (NotImplementedError), XML that does not parse.
+ARCHIVE_DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, zlib.error,
+                  NotImplementedError, etree.LxmlError)
+_DAMAGED = (*ARCHIVE_DAMAGE, PackageNotFoundError)
 
 
 def recognises(data: bytes) -> bool:
@@ -73,14 +76,9 @@ def check_archive(data: bytes, name: str, main: str = _MAIN_PART.decode(), kind:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise KehoachError(f"the {kind} is cut off or damaged: not a readable ZIP archive ({_reason(exc)})",
                            name) from None
-    unpacked = sum(e.file_size for e in entries)
-    limit = limits()
-    if limit.max_unpacked_bytes and unpacked > limit.max_unpacked_bytes:
-        raise KehoachError(f"the {kind} unpacks to {unpacked:,} bytes, more than {limit.max_unpacked_bytes:,} "
-                           "(the limit KEHOACH_MAX_UNPACKED_BYTES)", name)
-    if limit.max_unpack_ratio and unpacked > limit.max_unpack_ratio * max(len(data), 1):
-        raise KehoachError(f"the {kind} unpacks to {unpacked // max(len(data), 1):,} times its size, more than "
-                           f"{limit.max_unpack_ratio:,} (the limit KEHOACH_MAX_UNPACK_RATIO): a ZIP bomb?", name)
+    beyond = unpacked_beyond_limits(sum(e.file_size for e in entries), len(data), f"the {kind}")
+    if beyond:
+        raise KehoachError(beyond, name)
     if not any(e.filename == main for e in entries):
         raise KehoachError(f"a ZIP archive without {main}: not a {kind}", name)
 
