@@ -29,7 +29,16 @@ from lxml import etree
 from kehoach.core.errors import KehoachError
 from kehoach.core.limits import unpacked_beyond_limits
 from kehoach.core.numerals import roman_numeral
-from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
+from kehoach.read.document import (
+    MAX_SPAN,
+    Block,
+    Cell,
+    Document,
+    Paragraph,
+    Table,
+    layout_rows,
+    mark_header_rows,
+)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -249,11 +258,11 @@ class _Reader:
             props = row.find(W + "trPr")
             if props is not None and props.find(W + "tblHeader") is not None and marked == r:
                 marked += 1
-            column = int(_val(props, "gridBefore") or 0) if props is not None else 0
+            column = _grid_columns(props, "gridBefore", 0)
             cells = [[[""], 1, 1, c] for c in range(column)]
             for cell in _wrapped(row, "tc"):
                 cell_props = cell.find(W + "tcPr")
-                span = int(_val(cell_props, "gridSpan") or 1) if cell_props is not None else 1
+                span = _grid_columns(cell_props, "gridSpan", 1)
                 merge = cell_props.find(W + "vMerge") if cell_props is not None else None
                 above = by_column.get(column)
                 if merge is not None and merge.get(W + "val", "continue") == "continue" and above is not None:
@@ -269,6 +278,13 @@ class _Reader:
             return Table(layout_rows([_column_lines(origins, c) for c in range(2)]))
         rows = [[Cell("\n".join(o[0]), o[1], o[2]) for o in row] for row in origins]
         return Table(tuple(tuple(row) for row in mark_header_rows(rows, marked)))
+
+
+def _grid_columns(props: etree._Element | None, name: str, default: int) -> int:
+    """The grid columns a row skips (``gridBefore``) or a cell spans (``gridSpan``), as stated, within ``default``
+    and ``MAX_SPAN``; a value that is no number is damage (``int`` refuses it)."""
+    value = _val(props, name) if props is not None else None
+    return max(default, min(int(value), MAX_SPAN)) if value is not None else default
 
 
 def _wrapped(parent: etree._Element, tag: str) -> list[etree._Element]:

@@ -18,6 +18,7 @@ from sample_plans import OTHER_PLAN
 from flows import cli
 from kehoach.build import run_build
 from kehoach.core.errors import KehoachError
+from kehoach.read.document import MAX_SPAN
 from kehoach.read.sources import read_source, split_lines
 
 
@@ -225,6 +226,46 @@ def test_a_damaged_document_is_one_line_from_the_cli_and_the_build_writes_nothin
         run_build([path], tmp_path / "out")
     assert str(caught.value).startswith(f"{path}: {expected}")
     assert not (tmp_path / "out").exists()
+
+
+def _part_edited(data: bytes, part: str, edit) -> bytes:
+    """The archive with one part's XML edited (its other entries as they were)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, edit(source.read(info)) if info.filename == part else source.read(info))
+    return out.getvalue()
+
+
+# How each format states that a cell spans columns, put on the first cell of the first table.
+SPANS = {
+    "docx": lambda data, n: _part_edited(data, "word/document.xml", lambda xml: xml.replace(
+        b"<w:tcPr>", b'<w:tcPr><w:gridSpan w:val="%d"/>' % n, 1)),
+    "odt": lambda data, n: _part_edited(data, "content.xml", lambda xml: xml.replace(
+        b"<table:table-cell", b'<table:table-cell table:number-columns-spanned="%d"' % n, 1)),
+    "html": lambda data, n: data.replace(b"<td", b'<td colspan="%d"' % n, 1),
+}
+
+
+@pytest.mark.parametrize("kind", SPANS)
+def test_a_cell_spanning_a_hundred_million_columns_reaches_no_further_than_max_span(tmp_path, issued, kind):
+    widest = read_source(_written(tmp_path, f"widest.{kind}", SPANS[kind](issued[kind], MAX_SPAN))).lines
+    hostile = read_source(_written(tmp_path, f"hostile.{kind}", SPANS[kind](issued[kind], 100_000_000))).lines
+    assert hostile == widest and len(widest) > MAX_SPAN  # the span's columns are rendered, a thousand at most
+
+
+_LAUGHS = (b'<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+           + b"".join(b'<!ENTITY %c "%b">' % (name, b"&%c;" % previous * 10) for previous, name in zip(
+               b"abcdefg", b"bcdefgh", strict=True)) + b"]>")
+
+
+@pytest.mark.parametrize(("kind", "part"), [("docx", "word/document.xml"), ("odt", "content.xml")])
+def test_entities_that_expand_a_billion_times_are_refused_as_damage(tmp_path, issued, kind, part):
+    laughs = _part_edited(issued[kind], part, lambda xml: xml.replace(b"?>", b"?>" + _LAUGHS, 1).replace(
+        b"<w:t>" if kind == "docx" else b"<text:p>", b"<w:t>&h;" if kind == "docx" else b"<text:p>&h;", 1))
+    message = refused(tmp_path, f"laughs.{kind}", laughs)
+    assert "damaged (Maximum entity amplification factor exceeded" in message
 
 
 def test_control_characters_in_a_document_are_spaces_and_deep_nesting_ends_cleanly(tmp_path):
