@@ -2,7 +2,7 @@
 """Benchmark: build corpora of 1, 10, 100, 1,000 plans (no thresholds; CI never times tests).
 
     .venv/bin/python scripts/benchmark.py [--sizes 1,10,100,1000] [--workdir DIR]
-        [--refresh-only] [--refreshes K] [--formats text,docx,odt,html,pdf,scanned-pdf]
+        [--refresh-only] [--refreshes K] [--formats text,docx,odt,html,pdf,scanned-pdf] [--formats-only]
 
 The plan of ``raw/`` is first written as a text PDF and as a scan of every
 page (``tests/pdf_renderer.py``), and each is read, rendered and parsed in a
@@ -358,6 +358,7 @@ def main() -> None:
     parser.add_argument("--series-only", action="store_true", help="only the task lineage's precision and recall")
     parser.add_argument("--formats", default="text,docx,odt,html,pdf,scanned-pdf",
                         help="read the plan of raw/ as these formats first ('' to skip)")
+    parser.add_argument("--formats-only", action="store_true", help="only read the plan of raw/ as --formats")
     parser.add_argument("--load-sizes", default="1,200",
                         help="corpus sizes built under CPU load, a new Prefect home each (empty: none)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -378,6 +379,9 @@ def main() -> None:
             tmp.mkdir(parents=True, exist_ok=True)
         else:
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kehoach-bench-")))
+        if args.formats_only:
+            read_formats(args.formats.split(","), tmp)
+            return
         series_quality(tmp)
         if args.series_only:
             return
