@@ -47,6 +47,10 @@ UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", f"an RTF document, not read here; {_CONVERT}"),
 )
 _ZIP = b"PK\x03\x04"
+# Word encrypts a protected .docx into an OLE compound file whose stream is named 'EncryptedPackage'
+# (MS-OFFCRYPTO): told apart from a Word 97-2003 file, which needs converting, not its password removed.
+_OLE = UNSUPPORTED[0][0]
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _ODF = b"mimetypeapplication/vnd.oasis.opendocument"
 
 
@@ -58,6 +62,9 @@ def format_of(data: bytes) -> Format | None:
 def refuse_unsupported(data: bytes, path: str) -> None:
     """Raise a located error for a file recognised as a format this product does not
     read (saying how to convert it), or for binary data no reader knows."""
+    if data.startswith(_OLE) and _ENCRYPTED_PACKAGE in data:
+        raise KehoachError("a password-protected Word document (its package encrypted); open it in Word, remove "
+                           "the password and save it as .docx", path)
     for signature, message in UNSUPPORTED:
         if data.startswith(signature):
             raise KehoachError(message, path)

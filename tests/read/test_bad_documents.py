@@ -132,6 +132,10 @@ def test_the_unpack_ratio_is_a_setting(tmp_path, monkeypatch, word_plan):
     ("plan.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
      "binary data: a Word 97-2003 (.doc) or other OLE file, not read here; open it in Word or LibreOffice and "
      "save it as .docx (or as a UTF-8 .txt)"),
+    ("protected.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600 + "EncryptionInfo\0EncryptedPackage".encode(
+        "utf-16-le") + b"\0" * 600,  # the directory of an OLE file holding an encrypted package (MS-OFFCRYPTO)
+     "a password-protected Word document (its package encrypted); open it in Word, remove the password and save "
+     "it as .docx"),
     ("plan.ods", b"PK\x03\x04" + b"\0" * 26 + b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
      "binary data: an OpenDocument spreadsheet, presentation or drawing, not a text document; accepted: .docx, "
      ".odt, .pdf, .html, .md or a UTF-8 .txt"),
