@@ -96,28 +96,30 @@ def parse_appendices(lines: tuple[str, ...], start: int, stop: int, path: str) -
     while True:
         appendix, n, titled = _parse_appendix(lines, n, stop, path, Appendix(label, start + 1, title, note, None, None))
         found.append(appendix)
-        if titled is None:
+        if not titled:
             return found, n
         start, label, title, note = n, next_label(appendix.label), "", ""
 
 
 def _parse_appendix(
     lines: tuple[str, ...], n: int, stop: int, path: str, appendix: Appendix
-) -> tuple[Appendix, int, int | None]:
+) -> tuple[Appendix, int, bool]:
     """The title, note, unit and tables of ``appendix`` from ``lines[n]``, up to ``stop`` or its footnotes:
-    (the appendix, where reading stopped, the first line of a titled table of another kind that starts the
-    next appendix or None).
+    (the appendix, where reading stopped, whether it stopped at the title of a table of another kind that
+    starts the next appendix).
 
     Text after the first table only introduces the next table (a sub-heading such as 'II. CHỈ TIÊU CỤ
     THỂ'), unless it is a title that starts an appendix (``_starts_appendix``).
     """
     title_parts: list[str] = [appendix.title] if appendix.title else []
     lead: list[tuple[int, str]] = []  # the text since the last table: (line index, text)
+    titled = False
     while n < stop and not FOOTNOTE.match(lines[n].strip()):
         text = page_clean(lines[n])
         if is_header_start(lines[n]):
             table = read_table(lines, n, path)
             if appendix.tables and _starts_appendix(lead, appendix.tables[-1], table):
+                n, titled = lead[0][0], True
                 break
             appendix.tables.append(table)
             lead = []
@@ -142,11 +144,8 @@ def _parse_appendix(
         elif text:
             title_parts.append(text)
         n += 1
-    else:
-        appendix.title = clean(" ".join(title_parts))
-        return appendix, n, None
     appendix.title = clean(" ".join(title_parts))
-    return appendix, lead[0][0], lead[0][0]
+    return appendix, n, titled
 
 
 def _starts_appendix(lead: list[tuple[int, str]], previous: PipeTable, table: PipeTable) -> bool:
@@ -162,10 +161,11 @@ def _starts_appendix(lead: list[tuple[int, str]], previous: PipeTable, table: Pi
 
 
 def next_label(label: str) -> str:
-    """The label after ``label`` ('I' -> 'II', '02' -> '03', 'A' -> 'B'); '' when it has no successor."""
+    """The label after ``label`` ('I' -> 'II', '02' -> '03', 'A' -> 'B'); '' when it has no successor. A
+    letter alone is a letter ('C' -> 'D'), but for the numerals that start a count ('I', 'V', 'X')."""
     if label.isdigit():
         return str(int(label) + 1).zfill(len(label))
-    if label and set(label) <= set("IVXLCDM"):
+    if label in ("I", "V", "X") or (len(label) > 1 and set(label) <= set("IVXLC")):
         return roman_numeral(roman_value(label) + 1)
     if len(label) == 1 and "A" <= label < "Z":
         return chr(ord(label) + 1)

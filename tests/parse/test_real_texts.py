@@ -238,7 +238,7 @@ def test_a_numbered_sub_heading_introduces_a_table_of_the_same_appendix(tmp_path
 
 
 @pytest.mark.parametrize(("label", "after"), [("I", "II"), ("IV", "V"), ("IX", "X"), ("2", "3"), ("09", "10"),
-                                              ("A", "B"), ("", "")])
+                                              ("A", "B"), ("C", "D"), ("", "")])
 def test_an_appendix_without_its_own_heading_is_numbered_after_the_previous_one(label, after):
     assert next_label(label) == after
 
