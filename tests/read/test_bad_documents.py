@@ -11,7 +11,6 @@ import zlib
 
 import pytest
 from document_mutator import issued_as
-from renderers import plan_structure, to_docx, to_odt
 from reportlab.pdfgen.canvas import Canvas
 from sample_plans import OTHER_PLAN
 
@@ -23,8 +22,14 @@ from kehoach.read.sources import read_source, split_lines
 
 
 @pytest.fixture(scope="module")
-def word_plan() -> bytes:
-    return to_docx(plan_structure(split_lines(OTHER_PLAN)))
+def issued() -> dict[str, bytes]:
+    """The small plan as each binary format and as a web page (tests/document_mutator.py)."""
+    return {kind: issued_as(kind, split_lines(OTHER_PLAN)) for kind in ("docx", "odt", "pdf", "html")}
+
+
+@pytest.fixture(scope="module")
+def word_plan(issued) -> bytes:
+    return issued["docx"]
 
 
 def refused(tmp_path, name: str, data: bytes) -> str:
@@ -48,10 +53,10 @@ def rezipped(data: bytes, order) -> bytes:
 
 
 @pytest.mark.parametrize("cut", [0.3, 0.7, 0.99])
-def test_a_truncated_word_or_opendocument_text_is_refused_as_cut_off(tmp_path, word_plan, cut):
+def test_a_truncated_word_or_opendocument_text_is_refused_as_cut_off(tmp_path, word_plan, issued, cut):
     message = refused(tmp_path, "plan.docx", word_plan[: int(len(word_plan) * cut)])
     assert message.startswith("the Word document is cut off or damaged: not a readable ZIP archive")
-    odt = to_odt(plan_structure(split_lines(OTHER_PLAN)))
+    odt = issued["odt"]
     message = refused(tmp_path, "plan.odt", odt[: int(len(odt) * cut)])
     assert message.startswith("the OpenDocument text is cut off or damaged: not a readable ZIP archive")
 
@@ -212,11 +217,6 @@ DAMAGED = {
     "page.html": (lambda issued, tmp: issued["html"][: issued["html"].find(b"<body")],
                   "the document (html) holds no text"),
 }
-
-
-@pytest.fixture(scope="module")
-def issued() -> dict[str, bytes]:
-    return {kind: issued_as(kind, split_lines(OTHER_PLAN)) for kind in ("docx", "odt", "pdf", "html")}
 
 
 @pytest.mark.parametrize("name", DAMAGED)
