@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import logging
 import statistics
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,11 @@ from kehoach.read.document import Document
 from kehoach.read.ocr import ocr_reader, read_scanned_pages
 from kehoach.read.page_layout import Grid, GridCell, Line, Page, blocks_of, grid_cells
 from kehoach.read.pdf_streams import check_streams
+
+# pdfminer logs what it finds wrong in a damaged file ('Invalid MediaBox in /Page, defaulting to US
+# Letter') through the command's handler: not the product's lines, which are the located error this
+# reader raises, or nothing where pdfminer read on.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 SIGNATURE = b"%PDF-"
 # Words further apart than this many text heights are in different columns (a borderless two-column line).
@@ -70,14 +76,10 @@ def read_pdf(data: bytes, name: str) -> Document:
 
 @contextmanager
 def _opened(data: bytes, name: str) -> Iterator[pdfplumber.PDF]:
-    pdf = _open(data, name)
-    try:
-        yield pdf
-    finally:
-        try:
-            pdf.close()
-        except PdfminerException:  # its close walks the page tree again: a damaged tree, refused already
-            pdf.stream.close()
+    """The PDF, open; each page is closed once read. Not closed by pdfplumber's ``close``: it flushes the
+    pages and walks the page tree again, which on a damaged tree raises again (in any of pdfminer's types)
+    and would hide the located error. The bytes are in memory: nothing else to release."""
+    yield _open(data, name)
 
 
 def _open(data: bytes, name: str) -> pdfplumber.PDF:

@@ -212,6 +212,9 @@ DAMAGED = {
     "bomb.odt": (lambda issued, tmp: _bomb(0xFFFF_FFF0, "odt"), "the OpenDocument text unpacks to 4,294,967,"),
     "plan.pdf": (lambda issued, tmp: issued["pdf"][: len(issued["pdf"]) // 3],
                  "page 1: not a readable PDF (PdfminerException: Unexpected EOF); the file is truncated or damaged"),
+    # a page size that is no number: pdfplumber refuses the page tree (its close used to walk it again)
+    "box.pdf": (lambda issued, tmp: issued["pdf"].replace(b"595.2756 841", b"595.2756 /v 841", 1),
+                "page 1: not a readable PDF ("),
     "secret.pdf": (lambda issued, tmp: _encrypted_pdf(tmp), "page 1: the PDF is encrypted (password-protected)"),
     "bomb.pdf": (lambda issued, tmp: _pdf_bomb(300), "page 1: the PDF unpacks to 101 times its size, more than 100"),
     "page.html": (lambda issued, tmp: issued["html"][: issued["html"].find(b"<body")],
