@@ -58,7 +58,7 @@ def read(data: bytes, name: str) -> Document:
         reason = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise KehoachError(f"the OpenDocument text is damaged ({reason}); open it in LibreOffice and save it "
                            "again", name) from None
-    if kind != _MIMETYPE.removeprefix(b"mimetype").decode():
+    if not kind.startswith(_MIMETYPE.removeprefix(b"mimetype").decode()):  # a text, its template or master
         raise KehoachError(f"an OpenDocument file that is not a text ({kind[:80]}): a spreadsheet, presentation or "
                            "drawing?", name)
     body = root.find(f"{OFFICE}body/{OFFICE}text")

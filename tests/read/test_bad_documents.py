@@ -84,6 +84,17 @@ def test_shuffled_zip_entries_read_the_same(tmp_path, kind):
     assert lines[0] == lines[1] == lines[2] == split_lines(OTHER_PLAN)
 
 
+def test_an_opendocument_spreadsheet_with_its_entries_reordered_is_refused_as_not_a_text(tmp_path, issued):
+    kind = "application/vnd.oasis.opendocument.spreadsheet"
+    source = zipfile.ZipFile(io.BytesIO(issued["odt"]))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in reversed(source.infolist()):  # the mimetype last, deflated: told by its name only
+            target.writestr(info.filename, kind if info.filename == "mimetype" else source.read(info))
+    assert refused(tmp_path, "sheet.odt", out.getvalue()) == (
+        f"an OpenDocument file that is not a text ({kind}): a spreadsheet, presentation or drawing?")
+
+
 def _written(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
