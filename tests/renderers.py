@@ -1,4 +1,4 @@
-"""A plan text written as the formats it is issued in (DOCX, HTML), for the readers' tests.
+"""A plan text written as the formats it is issued in (DOCX, ODT, HTML), for the readers' tests.
 
 The structure comes from the text as the parser reads it, never from its content:
 each appendix table is read by the table reader (``read_table``: its column tree
@@ -8,7 +8,8 @@ and ``[n]`` in a paragraph is their reference. A table is then written as a
 document would hold it: header cells merged by the column tree (a label over
 several columns spans them, a label with nothing under it spans down), a group
 row's name spanning the empty cells after it, the layout table borderless with
-one paragraph per line, footnotes as Word footnotes or as a page's notes.
+one paragraph per line, footnotes as Word footnotes or as a page's notes. One walk over
+the blocks (``_write``), one writer per format.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import docx
 from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
@@ -115,24 +117,65 @@ def _grid(table: PipeTable) -> Grid:
     return Grid(len(table.columns), header, rows)
 
 
-# --- DOCX ---------------------------------------------------------------------------------
+class _Writer(Protocol):
+    """One format's writing of a plan's blocks (the walk over them is ``_write``'s, once for every format)."""
 
-def to_docx(plan: Plan) -> bytes:
-    document = docx.Document()
-    document.styles["Normal"].font.size = Pt(11)
-    numbers = {n: i for i, n in enumerate(plan.notes, 1)}
+    def paragraph(self, text: str) -> None: ...
+    def table(self, grid: Grid) -> None: ...
+    def layout(self, columns: list[list[str]]) -> None: ...
+    def finish(self) -> bytes: ...
+
+
+def _write(plan: Plan, writer: _Writer) -> bytes:
     for block in plan.blocks:
         if isinstance(block, str):
-            _docx_paragraph(document.add_paragraph(), block, numbers)
+            writer.paragraph(block)
         elif isinstance(block, Grid):
-            _docx_table(document, block)
+            writer.table(block)
         else:
-            _docx_layout(document, block)
-    if plan.notes:
-        _docx_footnotes(document, plan.notes, numbers)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+            writer.layout(block)
+    return writer.finish()
+
+
+def _note_numbers(plan: Plan) -> dict[str, int]:
+    return {n: i for i, n in enumerate(plan.notes, 1)}
+
+
+def to_docx(plan: Plan) -> bytes:
+    return _write(plan, _DocxWriter(plan))
+
+
+def to_html(plan: Plan) -> bytes:
+    return _write(plan, _HtmlWriter(plan))
+
+
+def to_odt(plan: Plan) -> bytes:
+    return _write(plan, _OdtWriter(plan))
+
+
+# --- DOCX ---------------------------------------------------------------------------------
+
+class _DocxWriter:
+    def __init__(self, plan: Plan) -> None:
+        self.notes, self.numbers = plan.notes, _note_numbers(plan)
+        self.document = docx.Document()
+        self.document.styles["Normal"].font.size = Pt(11)
+
+    def paragraph(self, text: str) -> None:
+        _docx_paragraph(self.document.add_paragraph(), text, self.numbers)
+
+    def table(self, grid: Grid) -> None:
+        _docx_table(self.document, grid)
+
+    def layout(self, columns: list[list[str]]) -> None:
+        _docx_layout(self.document, columns)
+
+    def finish(self) -> bytes:
+        if self.notes:
+            _docx_footnotes(self.document, self.notes, self.numbers)
+        out = io.BytesIO()
+        self.document.save(out)
+        return out.getvalue()
 
 
 def _docx_paragraph(paragraph, text: str, numbers: dict[str, int]) -> None:
@@ -240,23 +283,28 @@ _CHROME_TOP = ('<header class="site-header"><a href="/">Thư viện văn bản</
 _CHROME_BOTTOM = '<aside>Văn bản liên quan</aside><footer>© Thư viện văn bản</footer>'
 
 
-def to_html(plan: Plan) -> bytes:
-    numbers = {n: i for i, n in enumerate(plan.notes, 1)}
-    out = ['<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Kế hoạch</title></head><body>',
-           _CHROME_TOP, '<main>']
-    for block in plan.blocks:
-        if isinstance(block, str):
-            out.append(f"<p>{_html_references(block, numbers)}</p>")
-        elif isinstance(block, Grid):
-            out.append(_html_table(block))
-        else:
-            cells = "".join("<td>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</td>"
-                            for lines in block)
-            out.append(f'<table style="border:none"><tr>{cells}</tr></table>')
-    for n, text in plan.notes.items():
-        out.append(f'<p id="ftn{numbers[n]}">[{numbers[n]}] {html.escape(text)}</p>')
-    out.append(f"</main>{_CHROME_BOTTOM}</body></html>")
-    return "\n".join(out).encode("utf-8")
+class _HtmlWriter:
+    def __init__(self, plan: Plan) -> None:
+        self.notes, self.numbers = plan.notes, _note_numbers(plan)
+        self.out = ['<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Kế hoạch</title></head>'
+                    "<body>", _CHROME_TOP, "<main>"]
+
+    def paragraph(self, text: str) -> None:
+        self.out.append(f"<p>{_html_references(text, self.numbers)}</p>")
+
+    def table(self, grid: Grid) -> None:
+        self.out.append(_html_table(grid))
+
+    def layout(self, columns: list[list[str]]) -> None:
+        cells = "".join("<td>" + "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "</td>"
+                        for lines in columns)
+        self.out.append(f'<table style="border:none"><tr>{cells}</tr></table>')
+
+    def finish(self) -> bytes:
+        for n, text in self.notes.items():
+            self.out.append(f'<p id="ftn{self.numbers[n]}">[{self.numbers[n]}] {html.escape(text)}</p>')
+        self.out.append(f"</main>{_CHROME_BOTTOM}</body></html>")
+        return "\n".join(self.out).encode("utf-8")
 
 
 def _html_references(text: str, numbers: dict[str, int]) -> str:
@@ -293,30 +341,35 @@ _ODT_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
                  '</manifest:manifest>')
 
 
-def to_odt(plan: Plan) -> bytes:
-    numbers = {n: i for i, n in enumerate(plan.notes, 1)}
-    body = []
-    for block in plan.blocks:
-        if isinstance(block, str):
-            body.append(f"<text:p>{_odt_references(block, plan.notes, numbers)}</text:p>")
-        elif isinstance(block, Grid):
-            body.append(_odt_table(block))
-        else:
-            cells = "".join("<table:table-cell>" + "".join(f"<text:p>{html.escape(line)}</text:p>" for line in lines)
-                            + "</table:table-cell>" for lines in block)
-            body.append(f'<table:table><table:table-column table:number-columns-repeated="{len(block)}"/>'
-                        f"<table:table-row>{cells}</table:table-row></table:table>")
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF} office:version="1.3">'
-               '<office:automatic-styles><style:style style:name="Ruled" style:family="table-cell">'
-               '<style:table-cell-properties fo:border="0.5pt solid #000000"/></style:style>'
-               f'</office:automatic-styles><office:body><office:text>{"".join(body)}</office:text></office:body>'
-               "</office:document-content>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
-        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
-        archive.writestr("META-INF/manifest.xml", _ODT_MANIFEST, zipfile.ZIP_DEFLATED)
-    return out.getvalue()
+class _OdtWriter:
+    def __init__(self, plan: Plan) -> None:
+        self.notes, self.numbers = plan.notes, _note_numbers(plan)
+        self.body: list[str] = []
+
+    def paragraph(self, text: str) -> None:
+        self.body.append(f"<text:p>{_odt_references(text, self.notes, self.numbers)}</text:p>")
+
+    def table(self, grid: Grid) -> None:
+        self.body.append(_odt_table(grid))
+
+    def layout(self, columns: list[list[str]]) -> None:
+        cells = "".join("<table:table-cell>" + "".join(f"<text:p>{html.escape(line)}</text:p>" for line in lines)
+                        + "</table:table-cell>" for lines in columns)
+        self.body.append(f'<table:table><table:table-column table:number-columns-repeated="{len(columns)}"/>'
+                         f"<table:table-row>{cells}</table:table-row></table:table>")
+
+    def finish(self) -> bytes:
+        content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODF} office:version="1.3">'
+                   '<office:automatic-styles><style:style style:name="Ruled" style:family="table-cell">'
+                   '<style:table-cell-properties fo:border="0.5pt solid #000000"/></style:style>'
+                   f'</office:automatic-styles><office:body><office:text>{"".join(self.body)}</office:text>'
+                   "</office:body></office:document-content>")
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("mimetype", "application/vnd.oasis.opendocument.text", zipfile.ZIP_STORED)
+            archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+            archive.writestr("META-INF/manifest.xml", _ODT_MANIFEST, zipfile.ZIP_DEFLATED)
+        return out.getvalue()
 
 
 def _odt_references(text: str, notes: dict[str, str], numbers: dict[str, int]) -> str:

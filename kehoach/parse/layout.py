@@ -26,7 +26,7 @@ from typing import NamedTuple
 from kehoach.core.errors import KehoachError
 from kehoach.core.text import caseless, clean, key, lines_holding, slug
 from kehoach.core.vocabularies import vocabulary
-from kehoach.parse.appendix_blocks import FOOTNOTE, Appendix, find_appendix_starts, parse_appendix
+from kehoach.parse.appendix_blocks import FOOTNOTE, Appendix, find_appendix_starts, parse_appendices
 from kehoach.parse.front_matter import FrontMatter, read_front_matter
 from kehoach.parse.softwrap import join_continued, join_soft_wraps
 from kehoach.parse.table_reader import is_table_line, line_cells
@@ -140,8 +140,8 @@ def parse_document(source: SourceText) -> PlanDocument:
 
     for k, start in enumerate(appendix_starts):
         stop = appendix_starts[k + 1] if k + 1 < len(appendix_starts) else len(lines)
-        appendix, table_end = parse_appendix(lines, start, stop, path, read_by_ocr)
-        doc.appendices.append(appendix)
+        appendices, table_end = parse_appendices(lines, start, stop, path, read_by_ocr)
+        doc.appendices.extend(appendices)
         if k + 1 == len(appendix_starts):
             doc.footnotes = _parse_footnotes(lines, table_end)
     if not appendix_starts:

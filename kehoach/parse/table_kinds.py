@@ -31,3 +31,11 @@ def is_investments(t: PipeTable) -> bool:
 
 def values_by_year(t: PipeTable) -> bool:
     return any("year" in c.attrs for c in t.columns_with("amount"))
+
+
+_KINDS = (("tasks", is_tasks), ("budget", is_budget), ("investments", is_investments), ("indicators", is_indicators))
+
+
+def table_kinds(t: PipeTable) -> tuple[str, ...]:
+    """The kinds a table is read as, in a fixed order: tables of the same kinds are parts of one list."""
+    return tuple(name for name, accepts in _KINDS if accepts(t))

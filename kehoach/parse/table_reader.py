@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kehoach.core.errors import KehoachError
+from kehoach.core.numerals import roman_value
 from kehoach.core.text import clean
 from kehoach.parse.table_header import (
     Column,
@@ -98,8 +99,8 @@ def _parse_code(text: str) -> Code | None:
             anomaly = "spaces around '.'"
         return Code(t, normalized, parts, anomaly)
     m = _ROMAN.match(t)
-    if m and _roman_value(m["roman"]):
-        return Code(t, m["roman"], (_roman_value(m["roman"]),), roman=True)
+    if m and roman_value(m["roman"]):
+        return Code(t, m["roman"], (roman_value(m["roman"]),), roman=True)
     return None
 
 
@@ -110,15 +111,6 @@ def oversized_code(text: str) -> str | None:
         return None
     shown = m["parts"] if len(m["parts"]) <= 24 else m["parts"][:20] + "…"
     return f"row number {shown} is too large (each level at most {INT64_MAX:,})"
-
-
-def _roman_value(roman: str) -> int:
-    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-    total = 0
-    for i, ch in enumerate(roman):
-        v = values[ch]
-        total += -v if i + 1 < len(roman) and values[roman[i + 1]] > v else v
-    return total
 
 
 def is_header_start(line: str, tolerant: bool = False) -> bool:

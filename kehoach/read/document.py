@@ -21,6 +21,10 @@ import re
 from dataclasses import dataclass, field, replace
 from itertools import zip_longest
 
+# The widest a cell may reach, in columns (the HTML standard's cap on colspan; Word's tables stop at 63
+# columns): a reader caps what a file states, so that a hostile span cannot make a grid of millions.
+MAX_SPAN = 1000
+
 
 @dataclass(frozen=True)
 class Cell:

@@ -15,6 +15,9 @@ from kehoach.core.errors import KehoachError
 from kehoach.read import open_document, pdf, web_page, word_document
 from kehoach.read.document import Document
 
+# What a user is told is read, wherever a file is refused (sources.py's binary data too).
+ACCEPTED = ".docx, .odt, .pdf, .html, .md or a UTF-8 .txt"
+
 Reader = Callable[[bytes, str], Document]  # (the file's bytes, its name as shown) -> document
 
 
@@ -44,6 +47,10 @@ UNSUPPORTED: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", f"an RTF document, not read here; {_CONVERT}"),
 )
 _ZIP = b"PK\x03\x04"
+# Word encrypts a protected .docx into an OLE compound file whose stream is named 'EncryptedPackage'
+# (MS-OFFCRYPTO): told apart from a Word 97-2003 file, which needs converting, not its password removed.
+_OLE = UNSUPPORTED[0][0]
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _ODF = b"mimetypeapplication/vnd.oasis.opendocument"
 
 
@@ -55,12 +62,15 @@ def format_of(data: bytes) -> Format | None:
 def refuse_unsupported(data: bytes, path: str) -> None:
     """Raise a located error for a file recognised as a format this product does not
     read (saying how to convert it), or for binary data no reader knows."""
+    if data.startswith(_OLE) and _ENCRYPTED_PACKAGE in data:
+        raise KehoachError("a password-protected Word document (its package encrypted); open it in Word, remove "
+                           "the password and save it as .docx", path)
     for signature, message in UNSUPPORTED:
         if data.startswith(signature):
             raise KehoachError(message, path)
     if data.startswith(_ZIP):
         if _ODF in data[:100]:
             raise KehoachError("binary data: an OpenDocument spreadsheet, presentation or drawing, not a text "
-                               "document; accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt", path)
+                               f"document; accepted: {ACCEPTED}", path)
         raise KehoachError("binary data: a ZIP archive that is neither a Word document (.docx) nor an "
-                           "OpenDocument text (.odt); accepted: .docx, .odt, .pdf, .html, .md or UTF-8 .txt", path)
+                           f"OpenDocument text (.odt); accepted: {ACCEPTED}", path)

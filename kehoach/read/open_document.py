@@ -25,7 +25,7 @@ from lxml import etree
 
 from kehoach.core.errors import KehoachError
 from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
-from kehoach.read.word_document import check_archive
+from kehoach.read.word_document import ARCHIVE_DAMAGE, check_archive
 
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -33,23 +33,34 @@ TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 STYLE = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
 FO = "{urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0}"
 _MIMETYPE = b"mimetypeapplication/vnd.oasis.opendocument.text"
+_ODF = b"mimetypeapplication/vnd.oasis.opendocument."
 _MAX_REPEAT = 1000  # a row or cell repeated further is LibreOffice padding a sheet, never a plan's content
 
 
 def recognises(data: bytes) -> bool:
-    """A ZIP archive whose first entry is the mimetype of an OpenDocument text."""
-    return data.startswith(b"PK\x03\x04") and _MIMETYPE in data[:200]
+    """A ZIP archive whose first entry is the mimetype of an OpenDocument text; or, its entries written in
+    another order (the mimetype not first, as ODF asks, but in the central directory at the end), one naming
+    both ``mimetype`` and ``content.xml`` and no other kind of OpenDocument first (``read`` checks the kind)."""
+    head = data[:200]
+    if not data.startswith(b"PK\x03\x04") or _MIMETYPE in head:
+        return _MIMETYPE in head
+    return _ODF not in head and all(part in data[-65536:] for part in (b"mimetype", b"content.xml"))
 
 
 def read(data: bytes, name: str) -> Document:
     check_archive(data, name, "content.xml", "OpenDocument text")
     try:
-        content = zipfile.ZipFile(io.BytesIO(data)).read("content.xml")
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        kind = archive.read("mimetype").decode("ascii", "replace").strip()
+        content = archive.read("content.xml")
         root = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
-    except (zipfile.BadZipFile, KeyError, EOFError, ValueError, etree.LxmlError) as exc:
+    except ARCHIVE_DAMAGE as exc:
         reason = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise KehoachError(f"the OpenDocument text is damaged ({reason}); open it in LibreOffice and save it "
                            "again", name) from None
+    if not kind.startswith(_MIMETYPE.removeprefix(b"mimetype").decode()):  # a text, its template or master
+        raise KehoachError(f"an OpenDocument file that is not a text ({kind[:80]}): a spreadsheet, presentation or "
+                           "drawing?", name)
     body = root.find(f"{OFFICE}body/{OFFICE}text")
     if body is None:
         raise KehoachError("an OpenDocument file without a text body (a spreadsheet or a drawing?)", name)

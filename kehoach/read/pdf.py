@@ -8,7 +8,8 @@ image pages. ``kehoach/read/page_layout.py`` then makes paragraphs and tables
 of the pages, the same way for both.
 
 Bad input is one located error: ``FILE: page N: …`` (a damaged, truncated or
-encrypted file, more pages than the limit ``KEHOACH_MAX_PDF_PAGES``). Pages
+encrypted file, more pages than the limit ``KEHOACH_MAX_PDF_PAGES``, streams that
+unpack beyond the input limits: ``kehoach/read/pdf_streams.py``). Pages
 are read one at a time and their caches freed, so memory stays bounded.
 """
 
@@ -16,7 +17,10 @@ from __future__ import annotations
 
 import bisect
 import io
+import logging
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 
 import pdfplumber
@@ -29,6 +33,12 @@ from kehoach.core.text import nfc
 from kehoach.read.document import Document
 from kehoach.read.ocr import ocr_reader, read_scanned_pages
 from kehoach.read.page_layout import Grid, GridCell, Line, Page, blocks_of, grid_cells
+from kehoach.read.pdf_streams import check_streams
+
+# pdfminer logs what it finds wrong in a damaged file ('Invalid MediaBox in /Page, defaulting to US
+# Letter') through the command's handler: not the product's lines, which are the located error this
+# reader raises, or nothing where pdfminer read on.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 SIGNATURE = b"%PDF-"
 # Words further apart than this many text heights are in different columns (a borderless two-column line).
@@ -42,8 +52,9 @@ def is_pdf(data: bytes) -> bool:
 
 def read_pdf(data: bytes, name: str) -> Document:
     """A PDF's pages as a document (see the module's docstring)."""
+    check_streams(data, name)
     pages: list[Page | None] = []
-    with _open(data, name) as pdf:
+    with _opened(data, name) as pdf:
         count = _page_count(pdf, name)
         for number, page in enumerate(pdf.pages, 1):
             try:
@@ -61,6 +72,14 @@ def read_pdf(data: bytes, name: str) -> Document:
     notes = (f"{len(scanned)} of {count} pages read by OCR: {_ranges(scanned)}",) if scanned else ()
     reader = f"pdfplumber {version('pdfplumber')}" + (f", {ocr_reader()}" if scanned else "")
     return Document(tuple(blocks_of(filled)), "scanned-pdf" if scanned else "pdf", reader, count, notes)
+
+
+@contextmanager
+def _opened(data: bytes, name: str) -> Iterator[pdfplumber.PDF]:
+    """The PDF, open; each page is closed once read. Not closed by pdfplumber's ``close``: it flushes the
+    pages and walks the page tree again, which on a damaged tree raises again (in any of pdfminer's types)
+    and would hide the located error. The bytes are in memory: nothing else to release."""
+    yield _open(data, name)
 
 
 def _open(data: bytes, name: str) -> pdfplumber.PDF:

@@ -31,14 +31,13 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.limits import limits
 from kehoach.core.text import nfc
 from kehoach.read.document import Document, render
-from kehoach.read.formats import format_of, refuse_unsupported
+from kehoach.read.formats import ACCEPTED, format_of, refuse_unsupported
 
 log = logging.getLogger(__name__)
 
 # A directory's plans, by name (the reader is then chosen by content: ``kehoach/read/formats.py``);
 # a file named on the command line is read whatever its name.
 SOURCE_SUFFIXES = (".txt", ".md", ".docx", ".odt", ".html", ".htm", ".pdf")
-ACCEPTED = ".docx, .odt, .pdf, .html, .md or a UTF-8 .txt"
 _SNIFF_BYTES = 4096
 ORIGIN_SUFFIX = ".origin.json"
 # The ASCII control characters a plain text must not hold (tab, LF, FF and CR are text), as a
@@ -254,6 +253,8 @@ def _rendered(source: SourceFile, document: Document) -> SourceText:
     for note in document.notes:  # what the reader could not keep (a numbering it cannot rebuild, …)
         log.warning("%s: %s", source.path, note)
     lines = tuple(nfc(line) for line in rendering.lines)
+    if not any(line.strip() for line in lines):  # as an empty text is refused: no line to locate a problem on
+        raise KehoachError(f"the document ({document.format}) holds no text: an empty or damaged file?", source.path)
     _RENDERED[source.sha256] = lines
     while len(_RENDERED) > _RENDERED_KEPT:
         _RENDERED.popitem(last=False)

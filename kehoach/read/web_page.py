@@ -23,7 +23,16 @@ from lxml import etree
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.vocabularies import vocabulary
-from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
+from kehoach.read.document import (
+    MAX_SPAN,
+    Block,
+    Cell,
+    Document,
+    Paragraph,
+    Table,
+    layout_rows,
+    mark_header_rows,
+)
 
 _SIGNATURE = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
@@ -33,7 +42,6 @@ _BLOCK = frozenset(("p", "div", "section", "article", "main", "body", "blockquot
 _HEADING = re.compile(r"^h([1-6])$")
 _RULED = re.compile(r"border[\w-]*\s*:[^;]*\b(?:solid|double|dotted|dashed)", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-_MAX_SPAN = 1000  # the HTML standard's cap on colspan; a rowspan is capped by the rows left
 
 
 def recognises(data: bytes) -> bool:
@@ -152,6 +160,7 @@ def _cell_lines(cell: etree._Element) -> list[str]:
 
 
 def _span(cell: etree._Element, attribute: str, cap: int) -> int:
+    """A cell's span as stated, within 1 and ``cap`` (a rowspan reaches no further than the rows left)."""
     value = (cell.get(attribute) or "1").strip()
     return max(1, min(int(value), cap)) if value.isdigit() else 1
 
@@ -165,7 +174,7 @@ def _table(table: etree._Element) -> Block:
         cells = row.xpath("./td|./th")
         if cells and marked == r and (row in heads or all(c.tag.lower() == "th" for c in cells)):
             marked += 1
-        origins.append([(_cell_lines(c), _span(c, "rowspan", len(rows) - r), _span(c, "colspan", _MAX_SPAN))
+        origins.append([(_cell_lines(c), _span(c, "rowspan", len(rows) - r), _span(c, "colspan", MAX_SPAN))
                         for c in cells])
     model = Table(tuple(tuple(Cell("\n".join(lines), rs, cs) for lines, rs, cs in row) for row in origins))
     if model.width() == 2 and not marked and not _ruled(table):

@@ -27,8 +27,18 @@ from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.limits import limits
-from kehoach.read.document import Block, Cell, Document, Paragraph, Table, layout_rows, mark_header_rows
+from kehoach.core.limits import unpacked_beyond_limits
+from kehoach.core.numerals import roman_numeral
+from kehoach.read.document import (
+    MAX_SPAN,
+    Block,
+    Cell,
+    Document,
+    Paragraph,
+    Table,
+    layout_rows,
+    mark_header_rows,
+)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -37,8 +47,11 @@ _MAIN_PART = b"word/document.xml"
 _FOOTNOTES = "/footnotes"
 _NUMBERING = "/numbering"
 _STYLES = "/styles"
-_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, zlib.error,
-            etree.LxmlError, PackageNotFoundError, NotImplementedError)
+# What reading a damaged archive's part raises: a bad header or CRC, a missing part, a broken deflate
+# stream (zlib.error), an unknown compression method (NotImplementedError), XML that does not parse.
+ARCHIVE_DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, EOFError, zlib.error,
+                  NotImplementedError, etree.LxmlError)
+_DAMAGED = (*ARCHIVE_DAMAGE, PackageNotFoundError)
 
 
 def recognises(data: bytes) -> bool:
@@ -72,14 +85,9 @@ def check_archive(data: bytes, name: str, main: str = _MAIN_PART.decode(), kind:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise KehoachError(f"the {kind} is cut off or damaged: not a readable ZIP archive ({_reason(exc)})",
                            name) from None
-    unpacked = sum(e.file_size for e in entries)
-    limit = limits()
-    if limit.max_unpacked_bytes and unpacked > limit.max_unpacked_bytes:
-        raise KehoachError(f"the {kind} unpacks to {unpacked:,} bytes, more than {limit.max_unpacked_bytes:,} "
-                           "(the limit KEHOACH_MAX_UNPACKED_BYTES)", name)
-    if limit.max_unpack_ratio and unpacked > limit.max_unpack_ratio * max(len(data), 1):
-        raise KehoachError(f"the {kind} unpacks to {unpacked // max(len(data), 1):,} times its size, more than "
-                           f"{limit.max_unpack_ratio:,} (the limit KEHOACH_MAX_UNPACK_RATIO): a ZIP bomb?", name)
+    beyond = unpacked_beyond_limits(sum(e.file_size for e in entries), len(data), f"the {kind}")
+    if beyond:
+        raise KehoachError(beyond, name)
     if not any(e.filename == main for e in entries):
         raise KehoachError(f"a ZIP archive without {main}: not a {kind}", name)
 
@@ -172,10 +180,6 @@ def _val(element: etree._Element, child: str) -> str | None:
     return found.get(W + "val") if found is not None else None
 
 
-_ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
-          (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
-
-
 def _formatted(n: int, fmt: str) -> str:
     if fmt in ("lowerLetter", "upperLetter"):
         letters = ""
@@ -184,10 +188,7 @@ def _formatted(n: int, fmt: str) -> str:
             letters = chr(ord("a") + rest) + letters
         return letters if fmt == "lowerLetter" else letters.upper()
     if fmt in ("lowerRoman", "upperRoman"):
-        roman = ""
-        for value, numeral in _ROMAN:
-            while n >= value:
-                roman, n = roman + numeral, n - value
+        roman = roman_numeral(n)
         return roman if fmt == "upperRoman" else roman.lower()
     if fmt == "decimalZero":
         return f"{n:02d}"
@@ -257,11 +258,11 @@ class _Reader:
             props = row.find(W + "trPr")
             if props is not None and props.find(W + "tblHeader") is not None and marked == r:
                 marked += 1
-            column = int(_val(props, "gridBefore") or 0) if props is not None else 0
+            column = _grid_columns(props, "gridBefore", 0)
             cells = [[[""], 1, 1, c] for c in range(column)]
             for cell in _wrapped(row, "tc"):
                 cell_props = cell.find(W + "tcPr")
-                span = int(_val(cell_props, "gridSpan") or 1) if cell_props is not None else 1
+                span = _grid_columns(cell_props, "gridSpan", 1)
                 merge = cell_props.find(W + "vMerge") if cell_props is not None else None
                 above = by_column.get(column)
                 if merge is not None and merge.get(W + "val", "continue") == "continue" and above is not None:
@@ -277,6 +278,13 @@ class _Reader:
             return Table(layout_rows([_column_lines(origins, c) for c in range(2)]))
         rows = [[Cell("\n".join(o[0]), o[1], o[2]) for o in row] for row in origins]
         return Table(tuple(tuple(row) for row in mark_header_rows(rows, marked)))
+
+
+def _grid_columns(props: etree._Element | None, name: str, default: int) -> int:
+    """The grid columns a row skips (``gridBefore``) or a cell spans (``gridSpan``), as stated, within ``default``
+    and ``MAX_SPAN``; a value that is no number is damage (``int`` refuses it)."""
+    value = _val(props, name) if props is not None else None
+    return max(default, min(int(value), MAX_SPAN)) if value is not None else default
 
 
 def _wrapped(parent: etree._Element, tag: str) -> list[etree._Element]:

@@ -14,10 +14,12 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder, resource_names
 from kehoach.parse.agencies import registry_for, report_unresolved
 from kehoach.parse.appendices import TableContext, read_appendix
-from kehoach.parse.appendix_blocks import appendix_starts_and_blocks
+from kehoach.parse.appendix_blocks import appendix_starts_and_blocks, next_label
 from kehoach.parse.inspection import KEYS, inspect_file
+from kehoach.parse.layout import parse_document
 from kehoach.parse.pillars import PillarCollector
 from kehoach.parse.plan import parse_source
+from kehoach.parse.table_kinds import table_kinds
 from kehoach.read.sources import read_source
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
@@ -189,22 +191,58 @@ Căn cứ Luật Tổ chức Chính phủ ngày 18 tháng 02 năm 2025;
 """
 
 
-def test_a_markdown_plan_reads_its_heading_front_matter_and_its_task_appendix_after_the_indicators(tmp_path):
+def nq03_plan(tmp_path: Path, title_prefix: str = "") -> Path:
     """The whole plan transcribed as markdown: the task appendix follows the indicators under its own
     title ('DANH MỤC CÁC NHIỆM VỤ …') with no 'PHỤ LỤC' line of its own."""
     appendix = NQ03.read_text(encoding="utf-8").split("\n")
     title = next(i for i, line in enumerate(appendix) if line.startswith("**DANH MỤC CÁC NHIỆM VỤ"))
     path = tmp_path / "nq03.md"
-    path.write_text(NQ03_FRONT + "\n".join(appendix[title:]), encoding="utf-8")
+    path.write_text(NQ03_FRONT + title_prefix + "\n".join(appendix[title:]), encoding="utf-8")
+    return path
+
+
+def test_a_markdown_plan_reads_its_heading_front_matter_and_its_task_appendix_after_the_indicators(
+        tmp_path, caplog):
+    path = nq03_plan(tmp_path)
     report = inspect_file(path).as_dict()
     assert (report["doc_type"], report["number"], report["issued_date"], report["issuer"]) == (
         "Nghị quyết", "03/NQ-CP", "2025-01-09", "Chính phủ")
-    assert report["title"].startswith("Nghị quyết ban hành chương trình hành động của chính phủ thực hiện")
-    tables = parse_source(read_source(path))
-    assert tables["tasks"].num_rows == 140 and tables["investments"].num_rows == 0
-    names = [t["name"] for t in tables["tasks"].to_pylist()]
+    assert report["title"] == (
+        "Nghị quyết ban hành chương trình hành động của chính phủ thực hiện nghị quyết số 57-NQ/TW ngày 22 "
+        "tháng 12 năm 2024 của bộ chính trị về đột phá phát triển khoa học, công nghệ, đổi mới sáng tạo và "
+        "chuyển đổi số quốc gia")
+    appendices = parse_document(read_source(path)).appendices
+    assert [(a.label, a.title[:30], [(table_kinds(t), len(t.rows)) for t in a.tables]) for a in appendices] == [
+        ("I", "CÁC CHỈ TIÊU CỤ THỂ ĐẾN NĂM 20", [(("indicators",), 3)]),
+        ("II", "DANH MỤC CÁC NHIỆM VỤ TRIỂN KH", [(("tasks",), 147)]),  # 140 tasks and their 7 groups
+    ]
+    assert appendices[1].note.startswith("Kèm theo Chương trình hành động tại Nghị quyết số")
+    with caplog.at_level(logging.WARNING, logger="kehoach"):
+        tables = parse_source(read_source(path))
+    indicators_at = appendices[0].tables[0].header_line
+    assert f"{path}:{indicators_at}: an indicators table (a target and its unit, no deadline): its 3 rows are " \
+           "not read as tasks" in caplog.text
+    tasks = tables["tasks"].to_pylist()
+    assert len(tasks) == 140 and {t["appendix"] for t in tasks} == {"II"} and tables["investments"].num_rows == 0
+    assert tasks[0]["source_line"] == appendices[1].tables[0].header_line + 3  # the header, its rule, group I
+    names = [t["name"] for t in tasks]
     assert not any(n.startswith(("Tỷ lệ doanh nghiệp", "Chi cho nghiên cứu", "Số lượng đơn")) for n in names)
     assert names[-1].startswith("Tích cực, chủ động tham gia định hình các khuôn khổ")
+
+
+def test_a_numbered_sub_heading_introduces_a_table_of_the_same_appendix(tmp_path):
+    """'II. DANH MỤC …' is a sub-heading of appendix I (numbered), not a title of its own."""
+    appendices = parse_document(read_source(nq03_plan(tmp_path, title_prefix="II. "))).appendices
+    assert [(a.label, [table_kinds(t) for t in a.tables]) for a in appendices] == [
+        ("I", [("indicators",), ("tasks",)])]
+
+
+@pytest.mark.parametrize(("label", "after"), [("I", "II"), ("IV", "V"), ("IX", "X"), ("2", "3"), ("09", "10"),
+                                              ("A", "B"), ("C", "D"), ("", "")])
+def test_an_appendix_without_its_own_heading_is_numbered_after_the_previous_one(label, after):
+    assert next_label(label) == after
+
+
 def test_inspect_reports_the_warnings_the_build_gives(plan_path, caplog, capsys):
     with caplog.at_level(logging.WARNING, logger="kehoach"):
         parse_source(read_source(plan_path))
