@@ -47,7 +47,7 @@ from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
-from kehoach.parse.cache import ParseCache, folder_for
+from kehoach.parse.cache import ParseCache, entry_key, folder_for
 from kehoach.parse.corpus import parse_sources, source_keys
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
@@ -244,7 +244,8 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
         pending.start(directory, BACKGROUND_HOOKS, tables)
         resources = write_tables(tables, directory)
-        resources += stage_sources(sources, directory)
+        cache = parse_cache(out)
+        resources += stage_sources(sources, directory, lambda s: cache.rendering(entry_key(s.path, s.sha256)))
         pending.list_after(directory, len(resources))  # where its resources always were
         extra: dict = {"content_sha256": content_fingerprint(resources)}
         summaries = comparison.summaries()
