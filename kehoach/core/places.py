@@ -10,6 +10,7 @@ province code is the one valid on its issue date, and its coverage is said.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -36,6 +37,7 @@ def _valid(row: dict[str, str], on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
+@functools.cache  # asked for every plan of a corpus, by the parse and the landing page: the same few answers
 def province_on(name: str, on: date) -> Province | None:
     """The province named ``name`` as it was on ``on`` (None when no province had that name then)."""
     row = next((r for r in vocabulary("province_units") if key(r["name_vi"]) == key(name) and _valid(r, on)), None)
