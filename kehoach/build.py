@@ -47,10 +47,10 @@ from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
-from kehoach.parse.cache import ParseCache, entry_key, folder_for
+from kehoach.parse.cache import ParseCache, entry_key, folder_for, parser_fingerprint
 from kehoach.parse.corpus import parse_sources, source_keys
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
-from kehoach.versions import versioning
+from kehoach.versions import incremental, versioning
 from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
 
 log = logging.getLogger(__name__)
@@ -220,13 +220,16 @@ def current_schemas() -> tuple[dict[str, dict], set[str]]:
 
 
 def compare(tables: Tables, out: Path) -> Comparison:
-    """Diff ``tables`` with the package in ``out`` and decide the new version."""
+    """Diff ``tables`` with the package in ``out`` and decide the new version; of the plans whose
+    source and parser did not change, the rows their entries gave are not compared (``incremental``)."""
     if current_descriptor(out) is None:
         return Comparison.first()
-    previous: PackageSnapshot = load_package(out)
     schemas, derived = current_schemas()
+    plans, narrowed = incremental.narrowing(tables["plans"], out, derived)
+    previous: PackageSnapshot = load_package(out, plans, narrowed)
+    new = incremental.narrowed(tables, plans, narrowed)
     restructured = versioning.structural_changes(previous.schemas, schemas)
-    changes = diff_tables(previous.tables, tables, schemas, derived | previous.derived)
+    changes = diff_tables(previous.tables, new, schemas, derived | previous.derived)
     decision = versioning.decide_data_level(previous.version, restructured, changes)
     settings = changed_settings(versioning.read_state(out).get("settings"), versioning.package_settings())
     return Comparison(decision, changes, previous.descriptor, tuple(settings))
@@ -317,7 +320,8 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
         entry["settings_changed"] = list(comparison.settings_changed)
     history = [*check.state.get("history", []), entry]
     return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
-            "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history}
+            "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history,
+            "parser_fingerprint": parser_fingerprint()}
 
 
 def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceRecord]) -> KehoachError | None:
@@ -352,7 +356,7 @@ def keep_in_place(directory: Path, out: Path, check: InputCheck) -> BuildResult:
     not touch the data): no new version; only the state learns the inputs."""
     discard(directory)
     versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint,
-                                 "settings": versioning.package_settings()})
+                                 "settings": versioning.package_settings(), "parser_fingerprint": parser_fingerprint()})
     return BuildResult(out, str(check.version), False, str(check.content_sha256))
 
 

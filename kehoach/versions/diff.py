@@ -11,11 +11,13 @@ inserted near the top of the text does not mark every later row as changed.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach.core.errors import KehoachError
@@ -41,8 +43,10 @@ class PackageSnapshot:
         return str(self.descriptor.get("version", ""))
 
 
-def load_package(path: str | Path) -> PackageSnapshot:
-    """Read a package directory (or its datapackage.json) written by kehoach."""
+def load_package(path: str | Path, plans: Collection[str] | None = None,
+                 narrowed: Collection[str] = ()) -> PackageSnapshot:
+    """Read a package directory (or its datapackage.json) written by kehoach; of the tables
+    ``narrowed``, only the rows of ``plans`` (when given)."""
     directory = package_dir(path)
     if not (directory / DESCRIPTOR).exists():
         raise KehoachError(f"no {DESCRIPTOR} here", directory)
@@ -55,7 +59,9 @@ def load_package(path: str | Path) -> PackageSnapshot:
         table_path = directory / resource["path"]
         if not table_path.exists():
             raise KehoachError("resource file is missing", table_path)
-        tables[name] = pq.read_table(table_path)
+        only = plans is not None and name in narrowed
+        kept = pc.field("plan_id").isin(pa.array(sorted(plans), pa.string())) if only else None
+        tables[name] = pq.read_table(table_path, filters=kept)
     return PackageSnapshot(directory, descriptor, tables, schemas, derived)
 
 
