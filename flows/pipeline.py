@@ -93,7 +93,11 @@ def _parse_on_dask(cache: ParseCache, paths: list[str], hashes: list[str], keys:
     runner = runners.parse_runner(len(paths), api_url)
     get_run_logger().info("parsing %d source(s) on %s", len(paths), runners.describe(runner))
     try:
-        parse_tasks.parse_corpus.with_options(task_runner=runner)(paths, hashes, keys, str(cache.folder))
+        work = cache.write_work(paths, hashes, keys)
+        try:
+            parse_tasks.parse_corpus.with_options(task_runner=runner)(str(work), str(cache.folder))
+        finally:
+            work.unlink(missing_ok=True)  # a failed parse leaves its texts' entries only
     finally:
         runners.release_ahead()
 

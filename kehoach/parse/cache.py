@@ -40,6 +40,9 @@ from kehoach.core.model import Tables, arrow_schema, resource_names
 from kehoach.core.paths import PACKAGE_DIR, REFERENCE_DIR, SCHEMAS_DIR
 
 ENTRY_SUFFIX = ".arrows"
+# The sources a parse on a cluster is to parse (``ParseCache.write_work``); removed with the
+# other stray files once the corpus is assembled (``prune``).
+WORK_FILE = "parse-work.json"
 # What a parse's output depends on: the readers, the parser and the core it types rows with.
 PARSER_CODE_DIRS = ("read", "parse", "core")
 _DIGEST = 32
@@ -120,6 +123,15 @@ class ParseCache:
             self.path(key).unlink(missing_ok=True)
         return read
 
+    def write_work(self, paths: list[str], hashes: list[str], keys: list[str]) -> Path:
+        """The sources to parse (path, sha256, entry key), in a file of this folder: a parse on a
+        cluster is given its name, not the lists (Prefect refuses a flow run whose parameters
+        are over 512 KB: about 2,800 sources)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        work = {"paths": paths, "hashes": hashes, "keys": keys}
+        atomic_write(self.folder / WORK_FILE, json.dumps(work, ensure_ascii=False).encode("utf-8"))
+        return self.folder / WORK_FILE
+
     def prune(self, keys: set[str]) -> int:
         """Remove every file but the entries of ``keys`` (texts that left the corpus, an older
         parser's entries, a temporary file a killed writer left); how many were removed."""
@@ -186,6 +198,12 @@ def _table(name: str, buffer: pa.Buffer, span: list[int] | None) -> pa.Table:
     if not table.schema.equals(schema):
         raise ValueError(f"entry's {name} table is not of the current schema")
     return table
+
+
+def read_work(path: str | Path) -> tuple[list[str], list[str], list[str]]:
+    """(paths, sha256s, entry keys) as ``ParseCache.write_work`` wrote them."""
+    work = json.loads(Path(path).read_text(encoding="utf-8"))
+    return work["paths"], work["hashes"], work["keys"]
 
 
 def folder_for(root: Path, out: Path) -> Path:

@@ -20,6 +20,7 @@ from corpus import amend, write_corpus
 from distributed import Client
 from helpers import PLAN_FILE, stop_process_group
 from prefect import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from renderers import plan_structure, to_docx
 
 from flows import runners
@@ -104,6 +105,10 @@ def test_a_cluster_writes_the_entries_and_refreshes_one_changed_plan(cluster, tm
     reads = _counting_reads(monkeypatch, "docx")
     assert build_package(sources=[str(plans)], out=str(out)).version == "1.0.0"
     assert reads == []  # read on a worker, once: the flow shipped the text the worker read it as
+    with get_client(sync_client=True) as client:  # the parse's subflow names a file, not every source
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["parse_sources"])))
+    assert runs and all(sorted(r.parameters) == ["cache", "work"] for r in runs)
+    assert not any(p.name in json.dumps(r.parameters) for r in runs for p in plans.iterdir())
     shipped = (out / rendering_path(document.name)).read_text(encoding="utf-8")
     folder = folder_for(shared, out)
     first = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
