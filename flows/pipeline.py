@@ -25,6 +25,7 @@ from kehoach.core.errors import TryAgainLater
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.package.constraints import RowScope
 from kehoach.package.layout import VERSIONS_DIR
 from kehoach.parse import corpus
 from kehoach.parse.cache import ParseCache
@@ -139,8 +140,8 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path, comparison: bu
 
 
 @task(name="validate package")
-def validate(directory: Path, tables: Tables, sources: list[SourceRecord]) -> None:
-    summary = build.validate_staged(directory, tables, sources)
+def validate(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None) -> None:
+    summary = build.validate_staged(directory, tables, sources, scope=scope)
     get_run_logger().info("validated %d resources (CSV and Parquet, %d rows): valid", summary.resources, summary.rows)
 
 

@@ -30,6 +30,7 @@ from kehoach.core.paths import SCHEMAS_DIR
 from kehoach.core.settings import changed_settings
 from kehoach.package import pending
 from kehoach.package.citation import stage_citation
+from kehoach.package.constraints import RowScope
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
 from kehoach.package.landing import stage_landing_page
@@ -192,6 +193,7 @@ class Comparison:
     changes: list[dict]
     previous_descriptor: dict | None = None
     settings_changed: tuple[str, ...] = ()  # variables whose value differs from the last build's
+    scope: RowScope | None = None  # the rows the validation checks (the plans compared; None: all)
 
     @classmethod
     def first(cls) -> Comparison:
@@ -225,14 +227,14 @@ def compare(tables: Tables, out: Path) -> Comparison:
     if current_descriptor(out) is None:
         return Comparison.first()
     schemas, derived = current_schemas()
-    plans, narrowed = incremental.narrowing(tables["plans"], out, derived)
-    previous: PackageSnapshot = load_package(out, plans, narrowed)
-    new = incremental.narrowed(tables, plans, narrowed)
+    scope = incremental.scope(tables["plans"], out, derived)  # None: every row compared (and validated)
+    previous: PackageSnapshot = load_package(out, scope.plans if scope else None, scope.tables if scope else ())
+    new = incremental.narrowed(tables, scope)
     restructured = versioning.structural_changes(previous.schemas, schemas)
     changes = diff_tables(previous.tables, new, schemas, derived | previous.derived)
     decision = versioning.decide_data_level(previous.version, restructured, changes)
     settings = changed_settings(versioning.read_state(out).get("settings"), versioning.package_settings())
-    return Comparison(decision, changes, previous.descriptor, tuple(settings))
+    return Comparison(decision, changes, previous.descriptor, tuple(settings), scope)
 
 
 def stage(tables: Tables, sources: list[SourceRecord], out: Path,
@@ -275,10 +277,10 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
             and not versioning.metadata_changed(comparison.previous_descriptor, staged))
 
 
-def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord],
+def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None,
                     constrained: Collection[str] | None = None):
-    """Validate the staged package (``constrained``: only these tables' Table Schemas, see
-    ``kehoach.package.validate``); an invalid one is removed."""
+    """Validate the staged package (``scope``: the rows whose cells are checked; ``constrained``: only these
+    tables' Table Schemas; see ``kehoach.package.validate``); an invalid one is removed."""
     try:
         by_hash = {s.sha256: s.path for s in sources}
         plans = tables["plans"]
@@ -287,7 +289,7 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
         # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
         written = {name: table for name, table in tables.items() if name != CHANGES}
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
-                                constrained)
+                                constrained, scope)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         discard(directory)
         raise
@@ -392,7 +394,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
-    steps.validate(directory, tables, described)
+    steps.validate(directory, tables, described, comparison.scope)
     result = steps.swap(directory, desc, out, check, comparison)
     result.counts = counts(tables)
     return result

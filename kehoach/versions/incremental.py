@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach.core.model import Tables, primary_key, resource_names
+from kehoach.package.constraints import RowScope
 from kehoach.package.layout import parquet_path
 from kehoach.parse.cache import parser_fingerprint
 from kehoach.parse.series import CORPUS_TABLES
@@ -44,16 +45,16 @@ def changed_plans(plans: pa.Table, out: Path) -> set[str] | None:
     return {plan_id for plan_id, _, _ in before ^ now}
 
 
-def narrowing(plans: pa.Table, out: Path, derived: Collection[str]) -> tuple[set[str] | None, set[str]]:
-    """(the plans whose rows to compare, None for all; the tables narrowed to their rows)."""
+def scope(plans: pa.Table, out: Path, derived: Collection[str]) -> RowScope | None:
+    """The rows to compare (and validate): of the entry tables, the changed plans'; None: every row."""
     changed = changed_plans(plans, out)
-    return changed, set() if changed is None else entry_tables(derived)
+    return None if changed is None else RowScope(frozenset(changed), frozenset(entry_tables(derived)))
 
 
-def narrowed(tables: Tables, plans: set[str] | None, names: Collection[str]) -> Tables:
-    """``tables``, those of ``names`` with only the rows of ``plans``."""
-    if plans is None:
+def narrowed(tables: Tables, scope: RowScope | None) -> Tables:
+    """``tables``, those of the scope with only its plans' rows."""
+    if scope is None:
         return tables
-    kept = pa.array(sorted(plans), pa.string())
-    return {name: table.filter(pc.is_in(table.column("plan_id"), kept)) if name in names else table
+    kept = pa.array(sorted(scope.plans), pa.string())
+    return {name: table.filter(pc.is_in(table.column("plan_id"), kept)) if name in scope.tables else table
             for name, table in tables.items()}
