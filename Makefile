@@ -78,9 +78,11 @@ publish-ckan: install ckan-start
 serve: install
 	$(BIN)/kehoach serve
 
+# Corpus sizes built (the last one is refreshed): `make bench BENCH_SIZES=1,1000,5000` for issue 26's figures.
+BENCH_SIZES ?= 1,10,100,1000
 bench: install browser tesseract
 	$(BIN)/python scripts/benchmark_stages.py --hostile-only
-	$(BIN)/python scripts/benchmark.py
+	$(BIN)/python scripts/benchmark.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf output portal .output* .portal* .pytest_cache

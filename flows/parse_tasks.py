@@ -17,7 +17,7 @@ from prefect.utilities.annotations import unmapped
 from flows import parse_warnings, runners
 from kehoach.core.errors import KehoachError
 from kehoach.parse import corpus
-from kehoach.parse.cache import ParseCache
+from kehoach.parse.cache import ParseCache, read_work
 from kehoach.parse.plan import PlanRows, read_plan
 from kehoach.read.sources import read_source
 
@@ -51,13 +51,15 @@ LOGGED_WARNINGS = 10
 
 
 @flow(name="parse_sources", log_prints=False)
-def parse_corpus(paths: list[str], hashes: list[str], keys: list[str], cache: str) -> None:
-    """The sources parsed on this subflow's task runner (a Dask cluster,
+def parse_corpus(work: str, cache: str) -> None:
+    """The sources of the file ``work`` (``ParseCache.write_work``: a flow run's parameters are
+    limited to 512 KB) parsed on this subflow's task runner (a Dask cluster,
     ``flows.runners``) in ``runners.batches`` batches, one task each: a task
     run costs about half a second on a Dask worker (measured: 100 trivial
     tasks, 47 s on two workers), more than parsing a plan. Each batch writes
     its sources' entries in the parse cache ``cache`` on its worker; the
     parser's warnings are logged here (``flows.parse_warnings``)."""
+    paths, hashes, keys = read_work(work)
     spans = runners.batches(len(paths))
     pending = list(parse_batch.map([paths[a:b] for a, b in spans], [hashes[a:b] for a, b in spans],
                                    [keys[a:b] for a, b in spans], unmapped(cache)))

@@ -25,6 +25,7 @@ from kehoach.core.errors import TryAgainLater
 from kehoach.core.files import exclusive_lock
 from kehoach.core.model import Tables
 from kehoach.core.paths import DEFAULT_OUT, RAW_DIR
+from kehoach.package.constraints import RowScope
 from kehoach.package.layout import VERSIONS_DIR
 from kehoach.parse import corpus
 from kehoach.parse.cache import ParseCache
@@ -93,7 +94,11 @@ def _parse_on_dask(cache: ParseCache, paths: list[str], hashes: list[str], keys:
     runner = runners.parse_runner(len(paths), api_url)
     get_run_logger().info("parsing %d source(s) on %s", len(paths), runners.describe(runner))
     try:
-        parse_tasks.parse_corpus.with_options(task_runner=runner)(paths, hashes, keys, str(cache.folder))
+        work = cache.write_work(paths, hashes, keys)
+        try:
+            parse_tasks.parse_corpus.with_options(task_runner=runner)(str(work), str(cache.folder))
+        finally:
+            work.unlink(missing_ok=True)  # a failed parse leaves its texts' entries only
     finally:
         runners.release_ahead()
 
@@ -135,8 +140,8 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path, comparison: bu
 
 
 @task(name="validate package")
-def validate(directory: Path, tables: Tables, sources: list[SourceRecord]) -> None:
-    summary = build.validate_staged(directory, tables, sources)
+def validate(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None) -> None:
+    summary = build.validate_staged(directory, tables, sources, scope=scope)
     get_run_logger().info("validated %d resources (CSV and Parquet, %d rows): valid", summary.resources, summary.rows)
 
 

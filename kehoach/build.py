@@ -25,11 +25,11 @@ import pyarrow.parquet as pq
 from kehoach.audit.runner import AuditResult, run_audit, strict_error
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
-from kehoach.core.model import Tables, load_schema, resource_meta, resource_names
+from kehoach.core.model import Tables
 from kehoach.core.paths import SCHEMAS_DIR
-from kehoach.core.settings import changed_settings
 from kehoach.package import pending
 from kehoach.package.citation import stage_citation
+from kehoach.package.constraints import RowScope
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
 from kehoach.package.landing import stage_landing_page
@@ -47,12 +47,13 @@ from kehoach.package.source_files import stage_sources
 from kehoach.package.validate import validate_package
 from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
-from kehoach.parse.cache import ParseCache, folder_for
+from kehoach.parse.cache import ParseCache, entry_key, folder_for, parser_fingerprint
 from kehoach.parse.corpus import parse_sources, source_keys
 from kehoach.read import source_urls as addresses
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
-from kehoach.versions.diff import CHANGES, PackageSnapshot, diff_tables, load_package, number_changes, summary
+from kehoach.versions.comparison import Comparison, compare
+from kehoach.versions.diff import CHANGES, number_changes
 
 log = logging.getLogger(__name__)
 
@@ -188,55 +189,6 @@ def audit(tables: Tables, sources: list[SourceRecord], strict: bool = False) -> 
     return result
 
 
-@dataclass
-class Comparison:
-    """The new tables against the package in place: the version they make."""
-
-    decision: versioning.VersionDecision
-    changes: list[dict]
-    previous_descriptor: dict | None = None
-    settings_changed: tuple[str, ...] = ()  # variables whose value differs from the last build's
-    addresses_changed: tuple[str, ...] = ()  # 'file → URL': texts whose published address changed
-
-    @classmethod
-    def first(cls) -> Comparison:
-        """Nothing in place: the first version, with an empty changelog."""
-        return cls(versioning.decide_data_level(None, [], []), [])
-
-    def summaries(self) -> tuple[str, str] | None:
-        """(vi, en) one-paragraph change summaries; None for a first version."""
-        d = self.decision
-        if d.previous is None:
-            return None
-        vi_note, en_note = versioning.change_notes(self.settings_changed, self.addresses_changed)
-        if d.level == "patch":
-            return (f"Phiên bản {d.version} (thay cho {d.previous}): chỉ sửa mô tả (metadata), dữ liệu không đổi."
-                    + vi_note,
-                    f"Version {d.version} (replaces {d.previous}): descriptive metadata only, data unchanged."
-                    + en_note)
-        return (summary(self.changes, d.version, d.previous, "vi") + vi_note,
-                summary(self.changes, d.version, d.previous, "en") + en_note)
-
-
-def current_schemas() -> tuple[dict[str, dict], set[str]]:
-    names = resource_names()
-    return {n: load_schema(n) for n in names}, {n for n in names if resource_meta(n).get("derived")}
-
-
-def compare(tables: Tables, out: Path, sources: list[SourceRecord] | None = None) -> Comparison:
-    """Diff ``tables`` (from ``sources``: their addresses too) with the package in ``out``; the new version."""
-    if current_descriptor(out) is None:
-        return Comparison.first()
-    previous: PackageSnapshot = load_package(out)
-    schemas, derived = current_schemas()
-    restructured = versioning.structural_changes(previous.schemas, schemas)
-    changes = diff_tables(previous.tables, tables, schemas, derived | previous.derived)
-    decision = versioning.decide_data_level(previous.version, restructured, changes)
-    settings = changed_settings(versioning.read_state(out).get("settings"), versioning.package_settings())
-    return Comparison(decision, changes, previous.descriptor, tuple(settings),
-                      addresses.changed(previous.descriptor, sources or []))
-
-
 def stage(tables: Tables, sources: list[SourceRecord], out: Path,
           comparison: Comparison | None = None) -> tuple[Path, dict]:
     """Write the complete package, with its version and changelog, into a
@@ -249,7 +201,8 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
         pending.start(directory, BACKGROUND_HOOKS, tables)
         resources = write_tables(tables, directory)
-        resources += stage_sources(sources, directory)
+        cache = parse_cache(out)
+        resources += stage_sources(sources, directory, lambda s: cache.rendering(entry_key(s.path, s.sha256)))
         pending.list_after(directory, len(resources))  # where its resources always were
         extra: dict = {"content_sha256": content_fingerprint(resources)}
         summaries = comparison.summaries()
@@ -276,10 +229,10 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
             and not versioning.metadata_changed(comparison.previous_descriptor, staged))
 
 
-def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord],
+def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None,
                     constrained: Collection[str] | None = None):
-    """Validate the staged package (``constrained``: only these tables' Table Schemas, see
-    ``kehoach.package.validate``); an invalid one is removed."""
+    """Validate the staged package (``scope``: the rows whose cells are checked; ``constrained``: only these
+    tables' Table Schemas; see ``kehoach.package.validate``); an invalid one is removed."""
     try:
         by_hash = {s.sha256: s.path for s in sources}
         plans = tables["plans"]
@@ -288,7 +241,7 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
         # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
         written = {name: table for name, table in tables.items() if name != CHANGES}
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
-                                constrained)
+                                constrained, scope)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         discard(directory)
         raise
@@ -321,7 +274,8 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
     entry.update({key: list(named) for key, named in changed.items() if named})
     history = [*check.state.get("history", []), entry]
     return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
-            "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history}
+            "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history,
+            "parser_fingerprint": parser_fingerprint()}
 
 
 def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceRecord]) -> KehoachError | None:
@@ -356,7 +310,7 @@ def keep_in_place(directory: Path, out: Path, check: InputCheck) -> BuildResult:
     not touch the data): no new version; only the state learns the inputs."""
     discard(directory)
     versioning.write_state(out, {**check.state, "input_fingerprint": check.fingerprint,
-                                 "settings": versioning.package_settings()})
+                                 "settings": versioning.package_settings(), "parser_fingerprint": parser_fingerprint()})
     return BuildResult(out, str(check.version), False, str(check.content_sha256))
 
 
@@ -393,7 +347,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
-    steps.validate(directory, tables, described)
+    steps.validate(directory, tables, described, comparison.scope)
     result = steps.swap(directory, desc, out, check, comparison)
     result.counts = counts(tables)
     return result

@@ -93,7 +93,10 @@ MARK = "BENCH "
 KEPT_RESULTS = ("check_inputs", "swap", "keep")
 # Children share one Prefect home of their own (not the user's); they wait for the temporary
 # server as long as the CLI does (KEHOACH_SERVER_START_SECONDS).
-CHILD_ENV = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="kehoach-bench-prefect-")}
+# The trivial flow's temporary server (Prefect's own) is waited for as long too: on a loaded machine
+# its 20 s default ran out, and the benchmark stopped before its first build.
+CHILD_ENV = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(prefix="kehoach-bench-prefect-"),
+             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": os.environ.get("KEHOACH_SERVER_START_SECONDS", "600")}
 # A CPU-bound process, for the builds under load (killed by this script; ends by itself after an hour).
 HOG = "import time\nend = time.monotonic() + 3600\nwhile time.monotonic() < end: pass"
 
@@ -335,13 +338,25 @@ def print_row(label: str, run: Run, trivial: Run) -> None:
           f"  tree {run.tree_mb:6.0f} MB{parse}  {parts}", flush=True)
 
 
-def refresh_one_changed(src: Path, out: Path, label: str, trivial: Run, unchanged: float) -> None:
+def refresh_one_changed(src: Path, out: Path, label: str, trivial: Run, unchanged: float) -> Run:
     """Amend one plan of ``src`` and refresh ``out``: a new version, that plan alone parsed."""
     amend(sorted(src.glob("*.txt"))[0])
     run = run_child("build", str(src), str(out))
     print_row(label, run, trivial)
     print(f"{'':<22} one changed plan: changed={run.info['changed']}, version {run.info['version']}, "
           f"{run.wall / unchanged:.2f}x the unchanged refresh's wall time", flush=True)
+    return run
+
+
+def print_summary(builds: dict[int, Run], refreshed: int, unchanged: float, changed: Run, load: float) -> None:
+    """The figures the corpus targets are read against (issue 26): seconds a plan and the whole
+    process tree's peak at each size; one changed plan against an unchanged refresh."""
+    print(f"summary ({os.cpu_count()} CPU(s), 1-minute load average {load:.1f} at the start):", flush=True)
+    for n, run in builds.items():
+        print(f"  {n:>6} plan(s): {run.wall:8.1f} s, {run.wall / n:6.3f} s a plan, peak {run.tree_mb:6.0f} MB "
+              f"(process tree)", flush=True)
+    print(f"  {refreshed:>6} plan(s), one changed: {changed.wall:.1f} s against {unchanged:.1f} s unchanged: "
+          f"{changed.wall / unchanged:.2f}x (target 1.5x), peak {changed.tree_mb:.0f} MB", flush=True)
 
 
 def refresh_unchanged(src: Path, out: Path, label: str, trivial: Run, times: int) -> float:
@@ -442,6 +457,7 @@ def main() -> None:
         parser.error("--refresh-only needs --workdir (where the built packages are)")
 
     sizes = [int(s) for s in args.sizes.split(",")]
+    load, builds = os.getloadavg()[0], {}
     print(f"kehoach benchmark: corpora from {PLAN.name}, {os.cpu_count()} CPU(s)", flush=True)
     with contextlib.ExitStack() as stack:
         if args.workdir:
@@ -475,11 +491,13 @@ def main() -> None:
             write_corpus(PLAN, src, n)
             run = run_child("build", str(src), str(out))
             print_row(f"{n} plan(s)", run, trivial)
+            builds[n] = run
             print(f"{'':<22} {run.wall / n:.3f} s a plan", flush=True)
         n = sizes[-1]
         src, out = tmp / f"corpus-{n}", tmp / f"out-{n}"
         unchanged = refresh_unchanged(src, out, f"{n} unchanged", trivial, args.refreshes)
-        refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
+        changed = refresh_one_changed(src, out, f"{n} one changed", trivial, unchanged)
+        print_summary(builds, n, unchanged, changed, load)
         if args.load_sizes:
             under_load(tmp, [int(s) for s in args.load_sizes.split(",")], trivial)
 

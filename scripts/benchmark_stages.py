@@ -39,6 +39,7 @@ from kehoach.parse.inspection import inspect_file  # noqa: E402
 from kehoach.parse.plan import parse_source  # noqa: E402
 from kehoach.publish.targets import publish  # noqa: E402
 from kehoach.read.sources import read_source  # noqa: E402
+from kehoach.versions.comparison import current_schemas  # noqa: E402
 from kehoach.versions.diff import diff_tables  # noqa: E402
 
 PLAN = ROOT / "raw" / "qni-219-KH-UBND-2023.txt"
@@ -268,7 +269,7 @@ def main() -> None:
         report("publish to a portal folder (first)", seconds, f"{first.writes} writes")
         seconds, again = timed(lambda: publish(out, portal, validate=False), args.repeat)
         report("publish again (unchanged)", seconds, f"{again.writes} writes")
-    schemas, derived = build.current_schemas()
+    schemas, derived = current_schemas()
     seconds, changes = timed(lambda: diff_tables(tables, tables, schemas, derived), args.repeat)
     report("diff against itself (DuckDB)", seconds, f"{len(changes)} changes")
 

@@ -16,6 +16,7 @@ code; ``reference/README.md`` says where each list comes from.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -59,6 +60,7 @@ def _valid(row: dict[str, str], on: date) -> bool:
     return (start is None or start <= on) and (end is None or on <= end)
 
 
+@functools.cache  # asked for every plan of a corpus, by the parse and the landing page: the same few answers
 def province_on(name: str, on: date) -> Province | None:
     """The province named ``name`` as it was on ``on`` (None when no province had that name then)."""
     row = next((r for r in vocabulary("province_units") if key(r["name_vi"]) == key(name) and _valid(r, on)), None)

@@ -129,11 +129,23 @@ def _key(fields: list[str] | str) -> list[str]:
     return [fields] if isinstance(fields, str) else list(fields)
 
 
+@dataclass(frozen=True)
+class RowScope:
+    """Of ``tables``, the rows of ``plans`` alone are checked against their fields' constraints:
+    the other plans' rows are those of the package in place, made from the same parse cache
+    entries under the same schemas, and validated then (``kehoach.versions.incremental``).
+    Keys (unique, primary, foreign) are checked over every row."""
+
+    plans: frozenset[str]
+    tables: frozenset[str]
+
+
 class TableChecker:
     """The CSV resources of one package, loaded once into an in-memory DuckDB."""
 
-    def __init__(self, directory: Path, resources: list[dict]) -> None:
+    def __init__(self, directory: Path, resources: list[dict], scope: RowScope | None = None) -> None:
         self.directory = directory
+        self.scope = scope
         self.resources = {r["name"]: r for r in resources}
         self.con = duckdb.connect()
         self.violations: list[Violation] = []
@@ -200,7 +212,11 @@ class TableChecker:
         if not checks:
             return
         parts = [f"count(*) FILTER (WHERE {cond}), min(_row) FILTER (WHERE {cond})" for _, _, cond in checks]
-        result = self.con.execute(f"SELECT {', '.join(parts)} FROM {q('t_' + name)}").fetchone()
+        rows = q("t_" + name)
+        if self.scope is not None and name in self.scope.tables:
+            plans = ", ".join(lit(p) for p in sorted(self.scope.plans)) or "NULL"
+            rows = f"(SELECT * FROM {rows} WHERE plan_id IN ({plans}))"
+        result = self.con.execute(f"SELECT {', '.join(parts)} FROM {rows}").fetchone()
         for i, (kind, note, _) in enumerate(checks):
             if result[2 * i]:
                 self._add(name, kind, note, result[2 * i], result[2 * i + 1])
@@ -273,9 +289,10 @@ class TableChecker:
             self._add(name, "foreign-key", f"foreign key {fields} -> {target}{target_fields}: no such row", count, row)
 
 
-def check_csv_resources(directory: Path, resources: list[dict]) -> list[Violation]:
-    """Every violation of the resources' Table Schemas, one per rule, with its first row."""
-    checker = TableChecker(directory, resources)
+def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None) -> list[Violation]:
+    """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
+    rows ``scope`` leaves to check)."""
+    checker = TableChecker(directory, resources, scope)
     try:
         return checker.run()
     finally:

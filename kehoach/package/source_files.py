@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import string
+from collections.abc import Callable
 from pathlib import Path
 
 from kehoach.core.errors import KehoachError
@@ -29,8 +30,11 @@ _FORMATS = {r["format"]: r for r in vocabulary("file_formats") if r["format"] in
 NOT_RECORDED = ("trang công bố chưa được ghi lại", "the page it was published on was not recorded")
 
 
-def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
-    """Copy each source text (and its origin sidecar) into ``source/``; their file resources."""
+def stage_sources(sources: list[SourceRecord], directory: Path,
+                  rendered: Callable[[SourceRecord], str | None] = lambda source: None) -> list[dict]:
+    """Copy each source text (and its origin sidecar) into ``source/``; their file resources.
+    ``rendered``: the text a document was read as when the parse kept it (the parse cache's entry,
+    written where it was parsed: a Dask worker), so that it is not read again."""
     target = directory / SOURCE_DIR
     target.mkdir(parents=True, exist_ok=True)
     resources: list[dict] = []
@@ -44,7 +48,7 @@ def stage_sources(sources: list[SourceRecord], directory: Path) -> list[dict]:
         (target / path.name).write_bytes(data)
         stem = path.stem
         resources.append(_original(directory, source, path))
-        rendering = rendering_of(source, data)
+        rendering = (rendered(source) if source.format != "text" else None) or rendering_of(source, data)
         if rendering is not None:
             (directory / rendering_path(path.name)).write_text(rendering, encoding="utf-8")
             resources.append(file_resource(

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, arrow_schema_of
-from kehoach.package.constraints import Violation, check_csv_resources
+from kehoach.package.constraints import RowScope, Violation, check_csv_resources
 from kehoach.package.csv_file import csv_sha256
 from kehoach.package.layout import DESCRIPTOR, PARQUET_SUFFIX, read_descriptor
 
@@ -45,19 +45,21 @@ class ValidationSummary:
 def validate_package(
     directory: Path, tables: Tables | None = None, source_path: str | None = None,
     plan_sources: dict[str, str] | None = None, constrained: Collection[str] | None = None,
+    scope: RowScope | None = None,
 ) -> ValidationSummary:
     """Check the package in ``directory``; ``tables`` are the Arrow tables it
     was written from (None: check the files against each other).
     ``plan_sources`` (plan_id -> source path) or ``source_path`` locate errors.
     ``constrained`` names the tables whose Table Schemas are checked (None:
     every table); a package derived from validated tables (``kehoach.datasets``)
-    checks only those made for it. Files, sizes, hashes and Parquet twins are always checked."""
+    checks only those made for it. ``scope``: the rows whose cells are checked (``RowScope``; None: every
+    row). Files, sizes, hashes and Parquet twins are always checked."""
     desc = read_descriptor(directory)
     tabular = [r for r in desc["resources"] if "schema" in r]
     csvs = [r for r in tabular if r.get("format") == "csv"]
     twins = {r["name"]: r for r in csvs}
     checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
-    violations = [*_integrity(directory, csvs), *(check_csv_resources(directory, checked) if checked else [])]
+    violations = [*_integrity(directory, csvs), *(check_csv_resources(directory, checked, scope) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
                    for v in _parquet(directory, r, twins, tables)]
     if violations:

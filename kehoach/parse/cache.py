@@ -12,8 +12,11 @@ corpus.
 
 One file an entry (not one per table: 28 tables of 20,000 sources would be
 560,000 files): each of the source's non-empty tables as an Arrow IPC stream,
-one after another, then a JSON index (table -> offset, length; the plan ids),
-its length, and the sha256 of all that. An entry is written to a temporary
+one after another, then, for a document read from another format than text,
+the text it was read as (UTF-8: the package ships it, and the build does not
+read the document again where a Dask worker parsed it: a scan's OCR), then a
+JSON index (table -> offset, length; the rendering's; the plan ids), its
+length, and the sha256 of all that. An entry is written to a temporary
 file renamed into place (a reader never sees half of one); one whose checksum,
 index or schema does not match is removed and the source parsed again, never
 used.
@@ -28,6 +31,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -36,10 +40,14 @@ from kehoach.core.model import Tables, arrow_schema, resource_names
 from kehoach.core.paths import PACKAGE_DIR, REFERENCE_DIR, SCHEMAS_DIR
 
 ENTRY_SUFFIX = ".arrows"
+# The sources a parse on a cluster is to parse (``ParseCache.write_work``); removed with the
+# other stray files once the corpus is assembled (``prune``).
+WORK_FILE = "parse-work.json"
 # What a parse's output depends on: the readers, the parser and the core it types rows with.
 PARSER_CODE_DIRS = ("read", "parse", "core")
 _DIGEST = 32
 _LENGTH = 8
+T = TypeVar("T")
 
 
 @functools.cache
@@ -78,22 +86,51 @@ class ParseCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}{ENTRY_SUFFIX}"
 
-    def store(self, key: str, tables: Tables, plan_ids: tuple[str, ...]) -> None:
+    def store(self, key: str, tables: Tables, plan_ids: tuple[str, ...], rendering: str | None = None) -> None:
         """Write a source's entry atomically."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.path(key), encode(tables, plan_ids))
+        atomic_write(self.path(key), encode(tables, plan_ids, rendering))
 
     def load(self, key: str) -> Entry | None:
         """The entry of ``key``; None when there is none, or when it is corrupt (then it is removed)."""
-        path = self.path(key)
+        body = self._body(key)
+        return None if body is None else self._checked(key, decode(body))
+
+    def rendering(self, key: str) -> str | None:
+        """The text a document of another format was read as, from the entry of ``key``; None for
+        a plain text, or when there is no valid entry (a corrupt one is removed)."""
+        body = self._body(key)
+        if body is None:
+            return None
+        meta = self._checked(key, _meta(body))
+        span = meta.get("rendering") if meta else None
+        return None if span is None else bytes(body[span[0]:span[0] + span[1]]).decode("utf-8")
+
+    def _body(self, key: str) -> memoryview | None:
+        """The entry's bytes but its checksum, when they match it; a corrupt entry is removed."""
         try:
-            data = path.read_bytes()
+            data = self.path(key).read_bytes()
         except FileNotFoundError:
             return None
-        entry = decode(data)
-        if entry is None:
-            path.unlink(missing_ok=True)
-        return entry
+        if len(data) < _DIGEST + _LENGTH or hashlib.sha256(memoryview(data)[:-_DIGEST]).digest() != data[-_DIGEST:]:
+            self.path(key).unlink(missing_ok=True)
+            return None
+        return memoryview(data)[:-_DIGEST]  # not a copy: the tables are read from the entry's bytes
+
+    def _checked(self, key: str, read: T | None) -> T | None:
+        """``read`` from the entry of ``key``; None when it was not valid (then the entry is removed)."""
+        if read is None:
+            self.path(key).unlink(missing_ok=True)
+        return read
+
+    def write_work(self, paths: list[str], hashes: list[str], keys: list[str]) -> Path:
+        """The sources to parse (path, sha256, entry key), in a file of this folder: a parse on a
+        cluster is given its name, not the lists (Prefect refuses a flow run whose parameters
+        are over 512 KB: about 2,800 sources)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        work = {"paths": paths, "hashes": hashes, "keys": keys}
+        atomic_write(self.folder / WORK_FILE, json.dumps(work, ensure_ascii=False).encode("utf-8"))
+        return self.folder / WORK_FILE
 
     def prune(self, keys: set[str]) -> int:
         """Remove every file but the entries of ``keys`` (texts that left the corpus, an older
@@ -109,8 +146,8 @@ class ParseCache:
         return removed
 
 
-def encode(tables: Tables, plan_ids: tuple[str, ...]) -> bytes:
-    """An entry's bytes: the non-empty tables' IPC streams, the index, its length, the sha256."""
+def encode(tables: Tables, plan_ids: tuple[str, ...], rendering: str | None = None) -> bytes:
+    """An entry's bytes: the non-empty tables' IPC streams, the rendering, the index, its length, the sha256."""
     chunks, index, offset = [], {}, 0
     for name, table in tables.items():
         if table.num_rows == 0:
@@ -122,26 +159,35 @@ def encode(tables: Tables, plan_ids: tuple[str, ...]) -> bytes:
         index[name] = [offset, len(stream)]
         chunks.append(stream)
         offset += len(stream)
-    meta = json.dumps({"tables": index, "plans": list(plan_ids)}, ensure_ascii=False).encode()
+    meta: dict = {"tables": index, "plans": list(plan_ids)}
+    if rendering is not None:
+        text = rendering.encode("utf-8")
+        meta["rendering"] = [offset, len(text)]
+        chunks.append(text)
+    meta = json.dumps(meta, ensure_ascii=False).encode()
     body = b"".join([*chunks, meta, len(meta).to_bytes(_LENGTH, "big")])
     return body + hashlib.sha256(body).digest()
 
 
-def decode(data: bytes) -> Entry | None:
-    """An entry from its bytes; None when they are not a whole, valid entry of the current schemas."""
-    if len(data) < _DIGEST + _LENGTH:
-        return None
-    body = memoryview(data)[:-_DIGEST]  # not a copy: the tables are read from the entry's bytes
-    if hashlib.sha256(body).digest() != data[-_DIGEST:]:
-        return None
-    size = int.from_bytes(body[-_LENGTH:], "big")
+def decode(body: memoryview) -> Entry | None:
+    """An entry from its bytes (its checksum checked); None when they are not a valid entry of the current schemas."""
+    meta = _meta(body)
     try:
-        meta = json.loads(bytes(body[len(body) - _LENGTH - size:-_LENGTH]))
         buffer = pa.py_buffer(body)
         tables = {name: _table(name, buffer, meta["tables"].get(name)) for name in resource_names()}
         return Entry(tables, tuple(meta["plans"]))
-    except (ValueError, KeyError, TypeError, pa.ArrowException):
+    except (ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
         return None
+
+
+def _meta(body: memoryview) -> dict | None:
+    """An entry's index (its checksum checked); None when it is not one."""
+    size = int.from_bytes(body[-_LENGTH:], "big")
+    try:
+        meta = json.loads(bytes(body[len(body) - _LENGTH - size:-_LENGTH]))
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 def _table(name: str, buffer: pa.Buffer, span: list[int] | None) -> pa.Table:
@@ -152,6 +198,12 @@ def _table(name: str, buffer: pa.Buffer, span: list[int] | None) -> pa.Table:
     if not table.schema.equals(schema):
         raise ValueError(f"entry's {name} table is not of the current schema")
     return table
+
+
+def read_work(path: str | Path) -> tuple[list[str], list[str], list[str]]:
+    """(paths, sha256s, entry keys) as ``ParseCache.write_work`` wrote them."""
+    work = json.loads(Path(path).read_text(encoding="utf-8"))
+    return work["paths"], work["hashes"], work["keys"]
 
 
 def folder_for(root: Path, out: Path) -> Path:

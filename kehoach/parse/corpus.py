@@ -95,7 +95,7 @@ def _store_group(cache: ParseCache, group: list[tuple[str, PlanRows]]) -> None:
             count = len(plan.rows[name])
             own[name] = table.slice(starts[name], count)
             starts[name] += count
-        cache.store(key, own, plan.plan_ids())
+        cache.store(key, own, plan.plan_ids(), plan.rendering)
 
 
 def assemble(sources: Sequence[SourceRecord | SourceFile], keys: list[str], cache: ParseCache,

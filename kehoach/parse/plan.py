@@ -42,6 +42,9 @@ class PlanRows:
     path: str
     rows: dict[str, list[dict[str, Any]]]
     table_lines: tuple[int, ...] = ()  # the header line of each appendix table read (what inspect asks)
+    # a document read from another format than text: the text it was read as, shipped beside it
+    # (``source/<file>.txt``); kept in the parse cache's entry, so the build never reads the document again
+    rendering: str | None = None
 
     def plan_ids(self) -> tuple[str, ...]:
         return tuple(row["plan_id"] for row in self.rows["plans"])
@@ -126,7 +129,8 @@ def _parse(source: SourceText) -> PlanRows:
     doubtful = frozenset(n for a in doc.appendices for t in a.tables if t.tolerated
                          for n in range(t.header_line, t.end_line + 1)) | state.pillars.tolerated
     fill_provenance(rows, source.line_pages, source.line_confidences, doubtful)
-    return PlanRows(doc.path, rows, tuple(t.header_line for a in doc.appendices for t in a.tables))
+    return PlanRows(doc.path, rows, tuple(t.header_line for a in doc.appendices for t in a.tables),
+                    "\n".join(source.lines) + "\n" if source.format != "text" else None)
 
 
 def _plan_row(doc: PlanDocument, out: dict[str, TableBuilder], state: ParseState) -> None:

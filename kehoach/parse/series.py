@@ -111,6 +111,10 @@ def _issued(plan: dict) -> date:
 _SERIES_FIELDS = ("plan_id", "issuer", "doc_type", "title", "issued_date", "period_start", "period_end")
 
 
+# The tables ``link_series`` makes from the whole corpus: a plan's rows in them are not its entry's alone.
+CORPUS_TABLES = ("plans", "task_lineage")
+
+
 def link_series(tables: Tables) -> Tables:
     """A corpus's plans linked to the plans they follow (``plans.previous_plan_id``), and their
     tasks to the tasks they continue (``task_lineage``); the tables as they were when no plan

@@ -11,11 +11,13 @@ inserted near the top of the text does not mark every later row as changed.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach.core.errors import KehoachError
@@ -41,8 +43,10 @@ class PackageSnapshot:
         return str(self.descriptor.get("version", ""))
 
 
-def load_package(path: str | Path) -> PackageSnapshot:
-    """Read a package directory (or its datapackage.json) written by kehoach."""
+def load_package(path: str | Path, plans: Collection[str] | None = None,
+                 narrowed: Collection[str] = ()) -> PackageSnapshot:
+    """Read a package directory (or its datapackage.json) written by kehoach; of the tables
+    ``narrowed``, only the rows of ``plans`` (when given)."""
     directory = package_dir(path)
     if not (directory / DESCRIPTOR).exists():
         raise KehoachError(f"no {DESCRIPTOR} here", directory)
@@ -55,7 +59,9 @@ def load_package(path: str | Path) -> PackageSnapshot:
         table_path = directory / resource["path"]
         if not table_path.exists():
             raise KehoachError("resource file is missing", table_path)
-        tables[name] = pq.read_table(table_path)
+        only = plans is not None and name in narrowed
+        kept = pc.field("plan_id").isin(pa.array(sorted(plans), pa.string())) if only else None
+        tables[name] = pq.read_table(table_path, filters=kept)
     return PackageSnapshot(directory, descriptor, tables, schemas, derived)
 
 
@@ -129,17 +135,14 @@ def _diff_one(con, name: str, old: pa.Table, new: pa.Table, schema: dict, derive
             changes.append(_row_change(name, "added", row, pk, derived, new_line=row.get("source_line")))
         for row in removed:
             changes.append(_row_change(name, "removed", row, pk, derived, old_line=row.get("source_line")))
-        for f in compared:
-            same_type = old.schema.field(f).type == new.schema.field(f).type
-            # Compare typed values; fall back to text when the type itself changed.
-            o_expr, n_expr = (f'o."{f}"', f'n."{f}"')
-            if not same_type:
-                o_expr, n_expr = f"CAST({o_expr} AS VARCHAR)", f"CAST({n_expr} AS VARCHAR)"
-            lines = ""
-            if "source_line" in new_fields & old_fields:
-                lines = ", n.source_line AS _new_line, o.source_line AS _old_line"
-            query = (f'SELECT {", ".join(f"n.{k}" for k in pk)}, o."{f}" AS _old, n."{f}" AS _new{lines} '
-                     f"FROM old_t o JOIN new_t n ON {on} WHERE {o_expr} IS DISTINCT FROM {n_expr}")
+        # the matched rows where any compared field differs, in one join; each field's changes from them
+        # (a join a field cost seconds a corpus when one plan changed)
+        pairs = con.sql(_differing_rows(old, new, pk, compared, on)).to_arrow_table()
+        con.register("pair_t", pairs)
+        for i, f in enumerate(compared):
+            lines = ", _new_line, _old_line" if "_new_line" in pairs.column_names else ""
+            query = (f'SELECT {", ".join(_q(k) for k in pk)}, _o{i} AS _old, _n{i} AS _new{lines} FROM pair_t '
+                     f"WHERE {_distinct(old, new, f, f'_o{i}', f'_n{i}')}")
             for row in con.sql(query).to_arrow_table().to_pylist():
                 change = _row_change(name, "changed", row, pk, derived,
                                      new_line=row.get("_new_line"), old_line=row.get("_old_line"))
@@ -147,9 +150,31 @@ def _diff_one(con, name: str, old: pa.Table, new: pa.Table, schema: dict, derive
                               new_value=csv_value(row["_new"]) or None)
                 changes.append(change)
     finally:
-        con.unregister("old_t")
-        con.unregister("new_t")
+        for view in ("old_t", "new_t", "pair_t"):
+            con.unregister(view)
     return changes
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _distinct(old: pa.Table, new: pa.Table, f: str, o_expr: str, n_expr: str) -> str:
+    """``o_expr`` and ``n_expr`` (field ``f``) differ: typed values, or text when the type itself changed."""
+    if old.schema.field(f).type != new.schema.field(f).type:
+        o_expr, n_expr = f"CAST({o_expr} AS VARCHAR)", f"CAST({n_expr} AS VARCHAR)"
+    return f"{o_expr} IS DISTINCT FROM {n_expr}"
+
+
+def _differing_rows(old: pa.Table, new: pa.Table, pk: list[str], compared: list[str], on: str) -> str:
+    """The matched rows where a compared field differs: their key, each field's old and new value
+    (``_o<i>``, ``_n<i>``), their source lines."""
+    values = [f'o.{_q(f)} AS _o{i}, n.{_q(f)} AS _n{i}' for i, f in enumerate(compared)]
+    if "source_line" in set(new.column_names) & set(old.column_names):
+        values.append("n.source_line AS _new_line, o.source_line AS _old_line")
+    differs = " OR ".join(_distinct(old, new, f, f"o.{_q(f)}", f"n.{_q(f)}") for f in compared) or "false"
+    return (f'SELECT {", ".join(f"n.{_q(k)}" for k in pk)}{"".join(", " + v for v in values)} '
+            f"FROM old_t o JOIN new_t n ON {on} WHERE {differs}")
 
 
 def _row_change(resource: str, change: str, row: dict, pk: list[str], derived: bool,

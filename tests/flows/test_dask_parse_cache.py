@@ -1,7 +1,9 @@
 """On a real Dask cluster (a ``dask scheduler`` and two ``dask worker``
 processes on loopback, started and stopped here): the workers write the parse
 cache's entries in the shared folder (``KEHOACH_PARSE_CACHE``); a refresh after
-one plan changed parses that plan alone and gives the tables a full build gives."""
+one plan changed parses that plan alone and gives the tables a full build gives.
+A document (a Word file) is read on a worker only: the flow ships the text it
+was read as from its entry, never reading it again."""
 
 from __future__ import annotations
 
@@ -18,12 +20,17 @@ from corpus import amend, write_corpus
 from distributed import Client
 from helpers import PLAN_FILE, stop_process_group
 from prefect import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+from renderers import plan_structure, to_docx
 
 from flows import runners
 from flows.pipeline import build_package
 from kehoach import build
 from kehoach.core.model import resource_names
+from kehoach.package.layout import rendering_path
 from kehoach.parse.cache import folder_for
+from kehoach.read import formats
+from kehoach.read.sources import read_source
 
 pytestmark = pytest.mark.prefect
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -73,27 +80,53 @@ def _tables(out: Path) -> dict:
     return {name: pq.read_table(out / "data" / f"{name}.parquet") for name in resource_names()}
 
 
+def _counting_reads(monkeypatch, name: str) -> list[str]:
+    """The documents of format ``name`` this process reads (the format's real reader, counted)."""
+    reads: list[str] = []
+    index, found = next((i, f) for i, f in enumerate(formats.FORMATS) if f.name == name)
+
+    def read(data: bytes, path: str):
+        reads.append(Path(path).name)
+        return found.read(data, path)
+    counted = formats.Format(name, found.recognises, read)
+    monkeypatch.setattr(formats, "FORMATS", [*formats.FORMATS[:index], counted, *formats.FORMATS[index + 1:]])
+    return reads
+
+
 def test_a_cluster_writes_the_entries_and_refreshes_one_changed_plan(cluster, tmp_path, monkeypatch):
     plans, out, shared = tmp_path / "plans", tmp_path / "out", tmp_path / "shared-cache"
-    paths = write_corpus(PLAN_FILE, plans, 3)
+    paths = write_corpus(PLAN_FILE, plans, 4)
+    document = paths.pop().with_suffix(".docx")  # the last plan issued as a Word document
+    document.write_bytes(to_docx(plan_structure(read_source(document.with_suffix(".txt")).lines, str(document))))
+    document.with_suffix(".txt").unlink()
     monkeypatch.setenv(runners.DASK_ADDRESS_ENV, cluster)
     monkeypatch.setenv(runners.WORKERS_ENV, "2")
     monkeypatch.setenv(build.PARSE_CACHE_ENV, str(shared))
+    reads = _counting_reads(monkeypatch, "docx")
     assert build_package(sources=[str(plans)], out=str(out)).version == "1.0.0"
+    assert reads == []  # read on a worker, once: the flow shipped the text the worker read it as
+    with get_client(sync_client=True) as client:  # the parse's subflow names a file, not every source
+        runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["parse_sources"])))
+    assert runs and all(sorted(r.parameters) == ["cache", "work"] for r in runs)
+    assert not any(p.name in json.dumps(r.parameters) for r in runs for p in plans.iterdir())
+    shipped = (out / rendering_path(document.name)).read_text(encoding="utf-8")
     folder = folder_for(shared, out)
     first = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    assert len(first) == 3 and not (out / ".kehoach" / "parse-cache").exists()  # in the shared folder only
+    assert len(first) == 4 and not (out / ".kehoach" / "parse-cache").exists()  # in the shared folder only
 
     amend(paths[1])
     assert build_package(sources=[str(plans)], out=str(out)).version == "1.1.0"
     second = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     kept = set(first) & set(second)
-    assert len(second) == 3 and len(kept) == 2  # the amended plan's entry replaced, the others'
+    assert len(second) == 4 and len(kept) == 3  # the amended plan's entry replaced, the others'
     assert all(first[name] == second[name] for name in kept)  # untouched: those plans were not parsed
+    assert reads == [] and (out / rendering_path(document.name)).read_text(encoding="utf-8") == shipped
 
     monkeypatch.delenv(runners.DASK_ADDRESS_ENV)
     monkeypatch.delenv(build.PARSE_CACHE_ENV)
     build.run_build([plans], tmp_path / "full")  # the same texts, parsed in this process
+    assert reads == [document.name]  # read here, once
+    assert (tmp_path / "full" / rendering_path(document.name)).read_text(encoding="utf-8") == shipped
     got, expected = _tables(out), _tables(tmp_path / "full")
     for name in resource_names():
         if name != "changes":  # a first version's changelog is empty

@@ -17,6 +17,8 @@ from kehoach.parse import cache as parse_cache
 from kehoach.parse import corpus
 from kehoach.parse.cache import ParseCache
 from kehoach.read.sources import read_file
+from kehoach.versions import diff, incremental
+from kehoach.versions.comparison import current_schemas
 
 ROW = "1.2 | Hội nghị, hội thảo, tập huấn về Chuyển đổi số; Ngày Chuyển đổi số | - | - | 360 | - |"
 
@@ -68,6 +70,14 @@ def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(
     assert [(c["resource"], c["field"], c["old_value"], c["new_value"], c["source_line"]) for c in changes
             if c["resource"] == "budget_lines"] == [("budget_lines", "amount_million_vnd", "720", "722", 415),
                                                     ("budget_lines", "amount_text", "720", "722", 415)]
+    # the refresh compared that plan's rows of the tables its entry made (kehoach.versions.incremental);
+    # its changelog is the one a comparison of every row of both versions gives
+    assert incremental.changed_plans(_data(out, "plans"), out) == set()  # the state records the parser
+    whole = diff.diff_tables(diff.load_package(out / "versions" / "1.0.0").tables, diff.load_package(out).tables,
+                             *current_schemas())
+    fields = list(whole[0])
+    assert sorted(tuple(str(c[f]) for f in fields) for c in changes) == sorted(
+        tuple(str(c[f]) for f in fields) for c in whole)
     # only the changed plan's own dataset gets a new version, whose changelog is that plan's rows
     plan_datasets = {d.plan_id: d for d in datasets.update_plan_datasets(out, workers=1)}
     assert {(d.version, d.changed) for i, d in plan_datasets.items() if i != changed_id} == {("1.0.0", False)}

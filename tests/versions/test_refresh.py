@@ -20,6 +20,7 @@ from kehoach.core.files import exclusive_lock
 from kehoach.parse.plan import parse_source
 from kehoach.read.sources import read_source
 from kehoach.versions import versioning
+from kehoach.versions.comparison import current_schemas
 
 # The build as the flow runs it, validation left to the flow tests (it is the slow step).
 UNVALIDATED = build.Steps(validate=lambda *args: None)
@@ -191,7 +192,7 @@ def test_prose_keys_do_not_move_when_a_line_is_inserted_above(plan_source, plan_
     shifted = parse_source(read_source(path))
     from kehoach.versions.diff import diff_tables
 
-    schemas, derived = build.current_schemas()
+    schemas, derived = current_schemas()
     changes = diff_tables(plan_tables, shifted, schemas, derived)
     assert changes == []
     assert shifted["citations"].column("source_line")[0].as_py() == plan_tables["citations"].column(
