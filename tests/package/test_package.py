@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from helpers import copy_package
 
 from kehoach import build
 from kehoach.core.errors import KehoachError
@@ -17,10 +18,9 @@ from kehoach.core.model import resource_names
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory, plan_source, plan_tables):
-    out = tmp_path_factory.mktemp("pkg") / "output"
-    build.run_build([plan_source.path], out)
-    return out
+def package(tmp_path_factory, built_package):
+    """The session's package of the plan, copied: a staging folder is made beside it."""
+    return copy_package(built_package, tmp_path_factory.mktemp("pkg") / "output")
 
 
 def test_every_resource_in_csv_and_parquet(package):

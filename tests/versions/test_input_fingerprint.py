@@ -13,7 +13,7 @@ import os
 import shutil
 
 import pytest
-from helpers import PLAN_FILE, plan_text, write_plan
+from helpers import PLAN_FILE, copy_package, plan_text, write_plan
 
 from flows import cli
 from kehoach import build
@@ -51,15 +51,27 @@ def _descriptor(out) -> dict:
     return json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture()
-def built(tmp_path):
-    """Version 1.0.0 of the real plan, with its origin record, in tmp_path/output."""
-    plan = write_plan(tmp_path, plan_text(), PLAN_FILE.name)
+def _plan_with_origin(folder):
+    plan = write_plan(folder, plan_text(), PLAN_FILE.name)
     shutil.copyfile(origin_path(PLAN_FILE), origin_path(plan))
-    out = tmp_path / "output"
-    result, decoded = _run(plan, out)
+    return plan
+
+
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    """Version 1.0.0 of the real plan with its origin record, built once for the module."""
+    folder = tmp_path_factory.mktemp("first")
+    plan = _plan_with_origin(folder)
+    result, decoded = _run(plan, folder / "output")
     assert (result.changed, result.version, decoded) == (True, "1.0.0", [str(plan)])
-    return plan, out
+    return folder / "output"
+
+
+@pytest.fixture()
+def built(first_build, tmp_path):
+    """Version 1.0.0 of the real plan, with its origin record, in tmp_path/output: a copy of the
+    module's build (the state records no path, so the copy is what a build in tmp_path writes)."""
+    return _plan_with_origin(tmp_path), copy_package(first_build, tmp_path / "output")
 
 
 def test_a_touched_but_unchanged_text_is_not_decoded_and_nothing_is_written(built):

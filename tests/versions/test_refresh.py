@@ -11,7 +11,7 @@ import json
 import threading
 
 import pytest
-from helpers import plan_text, write_plan
+from helpers import copy_package, plan_text, write_plan
 
 from flows import cli
 from kehoach import build
@@ -42,14 +42,22 @@ def _descriptor(out):
     return json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture()
-def first(tmp_path):
-    """Version 1.0.0 of the real plan in tmp_path/output."""
-    plan = write_plan(tmp_path, plan_text(), "qni-219-KH-UBND-2023.txt")
-    out = tmp_path / "output"
-    desc = _build(plan, out)
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    """Version 1.0.0 of the real plan, built once for the module (tests get a copy)."""
+    folder = tmp_path_factory.mktemp("first")
+    plan = write_plan(folder, plan_text(), "qni-219-KH-UBND-2023.txt")
+    desc = _build(plan, folder / "output")
     assert desc["version"] == "1.0.0" and "previous_version" not in desc
-    return plan, out
+    return folder / "output"
+
+
+@pytest.fixture()
+def first(first_build, tmp_path):
+    """Version 1.0.0 of the real plan in tmp_path/output: a copy of the module's build (the state
+    records no path, so the copy is what a build in tmp_path writes)."""
+    plan = write_plan(tmp_path, plan_text(), "qni-219-KH-UBND-2023.txt")
+    return plan, copy_package(first_build, tmp_path / "output")
 
 
 def test_unchanged_inputs_are_detected_from_the_state(first):
@@ -199,18 +207,19 @@ def test_prose_keys_do_not_move_when_a_line_is_inserted_above(plan_source, plan_
         "source_line")[0].as_py() + 1
 
 
-def test_serve_and_announce_need_a_long_lived_server(tmp_path):
-    import os
-    import subprocess
-    import sys
+def test_serve_and_announce_need_a_long_lived_server(tmp_path, monkeypatch, capsys):
+    """Through cli.main in the test process (a CLI process costs 6 s of CPU in imports; the exit code of
+    a real process is tested by test_publish_local.py's refusal of a missing package). No address: none
+    in the environment, and none in Prefect's settings even when the session's temporary server is up."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    for args in (["serve"], ["announce", str(tmp_path / "plan.txt")]):
-        done = subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, capture_output=True,
-                              text=True, timeout=120, check=False)
-        assert done.returncode == 2
-        assert done.stderr.startswith("PREFECT_API_URL is not set: start a server with 'prefect server start'")
-        assert done.stderr.count("\n") == 1
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        for args in (["serve"], ["announce", str(tmp_path / "plan.txt")]):
+            assert cli.main(args) == 2
+            err = capsys.readouterr().err
+            assert err.startswith("PREFECT_API_URL is not set: start a server with 'prefect server start'")
+            assert err.count("\n") == 1
 
 
 def test_the_portal_description_carries_the_latest_change(first):
