@@ -2,10 +2,10 @@
 (kehoach/parse/heading_roles.py, narrative/outline.py, appendix_blocks.py).
 
 A small plan of the family with a narrative, its lines given confidences as a scan's rendering gives
-them, one section heading written as tesseract read it on a scan ('I. CĂN CỨ LẬP KẾ HOẠCH' read
-'. CĂN CỨ LẬP KẾ HOẠCH', its numeral lost) and the unit line of its budget appendix read 'ĐĐVI: Tỷ đồng'
-(its label doubled and misread); and the same text with no confidences (a text document, read by numbering
-and exact labels as ever).
+them, and what tesseract misread on a scan of the plan of raw/: a section heading's numeral lost
+('. CĂN CỨ LẬP KẾ HOẠCH'), an area's stop read as a comma ('1, Kinh tế số'), the unit line of its budget
+appendix read 'ĐĐVI: Tỷ đồng' (its label doubled and misread); and the same text with no confidences (a text
+document, read by numbering and exact labels as ever).
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ NỘI DUNG KẾ HOẠCH NĂM 2025
 - Nghị quyết số 01/NQ-CP ngày 06/01/2025 của Chính phủ về nhiệm vụ năm 2025;
 II. MỤC TIÊU
 Hoàn thành các nhiệm vụ chuyển đổi số năm 2025.
+III. NHIỆM VỤ
+1, Kinh tế số
+- Phát triển thương mại điện tử.
 """
 SIGNATURE = "| KT. CHỦ TỊCH | PHÓ CHỦ TỊCH |"
 
@@ -63,6 +66,16 @@ def test_a_section_heading_whose_numeral_ocr_lost_is_read_by_its_words(scanned):
         [("749-qd-ttg-2020", "II.I", heading + 1), ("01-nq-cp-2025", "II.I", heading + 2)]
 
 
+def test_an_area_whose_stop_ocr_read_as_a_comma_is_an_area(scanned):
+    lines, tables = scanned
+    area = next(r for r in tables["sections"].to_pylist() if r["section_id"] == "II.III.1")
+    assert (area["kind"], area["heading"], area["pillar"]) == ("area", "Kinh tế số", "economy")
+    assert area["source_line"] == lines.index("1, Kinh tế số") + 1 and area["needs_review"]
+    action = tables["plan_actions"].to_pylist()
+    assert [(r["pillar"], r["area_label"], r["text"]) for r in action] == \
+        [("economy", "1", "Phát triển thương mại điện tử.")]
+
+
 def test_a_unit_label_ocr_misread_is_read_when_a_known_unit_follows(scanned):
     _, tables = scanned
     amounts = sorted(r["amount_million_vnd"] for r in tables["budget_lines"].to_pylist())
@@ -72,6 +85,7 @@ def test_a_unit_label_ocr_misread_is_read_when_a_known_unit_follows(scanned):
 def test_a_text_document_is_read_by_numbering_and_exact_labels():
     tables = parsed(scanned_text(), None)
     assert tables["legal_bases"].num_rows == 0
+    assert not any(r["section_id"] == "II.III.1" for r in tables["sections"].to_pylist())
     assert "CĂN CỨ LẬP KẾ HOẠCH" in next(r["heading"] for r in tables["sections"].to_pylist()
                                          if r["section_id"] == "II")
     assert sorted(r["amount_million_vnd"] for r in tables["budget_lines"].to_pylist())[0] == Decimal("1.5")

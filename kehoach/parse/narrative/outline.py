@@ -16,7 +16,9 @@ which area (pillar) a numbered heading names comes from
 On a line OCR read, a section heading whose numeral OCR dropped or misread ('. CĂN CỨ LẬP KẾ
 HOẠCH', 'l. MỤC TIÊU') is still one when the rest is in capitals and names what a section is for
 (``reference/narrative_headings.csv``, scope 'structure'): it takes the numeral after its previous
-sibling's, and its line is ``tolerated`` (its row flagged for review). A text is read by numbering alone.
+sibling's. So is an area whose stop OCR read as a comma ('9, Kinh tế số') when it names an area of
+``reference/pillars.csv``. Either line is ``tolerated`` (its row flagged for review). A text is read by
+numbering alone.
 
 ``section_id`` is the numbering path from the top, joined by '.', with the
 numbering as written: 'II' (Phần II), 'II.III' (its section III),
@@ -43,6 +45,8 @@ from kehoach.read.provenance import ocr_lines
 _PART = re.compile(r"^phần\s+([IVXLC]+|\d+)\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE)
 _ROMAN = re.compile(r"^([IVXLC]+)\s*[.)]\s+(\S.*)$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=[^\W\d_])(.*)$|^(\d{1,2})[.)]\s+(?=[^\W\d_])(.*)$")
+# an area's number whose stop OCR read as a comma ('9, Kinh tế số')
+_COMMA_NUMBERED = re.compile(r"^(\d{1,2}),\s+(?=[^\W\d_])(.*)$")
 _LETTERED = re.compile(r"^([a-zđ])\)\s+(\S.*)$")
 _BULLET = re.compile(r"^[-+•–*]\s*")
 # A Vietnamese administrative text ends its body with './.'.
@@ -168,16 +172,17 @@ class _OutlineReader:
             if m:
                 title = [m[2]] if m[2] else []
                 while (i < len(lines) and _is_title_line(lines[i][1]) and (not title or not m[2])
-                       and not self._damaged_section(*lines[i])):
+                       and not self._damaged_heading(*lines[i])):
                     title.append(clean(lines[i][1]))  # 'Phần II' / 'NỘI DUNG KẾ HOẠCH' / 'NĂM 2024'
                     i += 1
                 self._open("part", m[1].upper(), " ".join(title), n, _RANK_PART)
                 continue
-            heading = _heading(text) or self._damaged_section(n, text)
-            if heading:
-                if heading[1] is None:  # its numeral misread: the one after its previous sibling's
+            heading = _heading(text)
+            if not heading and (heading := self._damaged_heading(n, text)):
+                self.tolerated.add(n)
+                if heading[1] is None:  # its numeral lost: the one after its previous sibling's
                     heading = (heading[0], self._next_roman(), *heading[2:])
-                    self.tolerated.add(n)
+            if heading:
                 kind, label, title, rank = heading
                 self._open(kind, label, title, n, rank)
                 continue
@@ -185,11 +190,18 @@ class _OutlineReader:
         self._split_closing()
         self._close_all(self.doc.body_end)
 
-    def _damaged_section(self, line: int, text: str) -> tuple[str, None, str, int] | None:
-        """A section heading on a line OCR read whose numeral OCR dropped or misread, told by its words."""
+    def _damaged_heading(self, line: int, text: str) -> tuple[str, str | None, str, int] | None:
+        """A heading on a line OCR read whose numbering OCR damaged, told by its words: a section (its
+        numeral lost: None) or an area (its stop read as a comma)."""
         text = clean(text)
-        title = damaged_section(text) if line in self._ocr_lines and not _heading(text) else None
-        return ("section", None, title, _RANK_ROMAN) if title else None
+        if line not in self._ocr_lines or _heading(text):
+            return None
+        if title := damaged_section(text):
+            return "section", None, title, _RANK_ROMAN
+        m = _COMMA_NUMBERED.match(text)
+        if m and lookup(m[2]).kind != "unknown":
+            return "numbered", m[1], m[2], _RANK_ROMAN + 1
+        return None
 
     def _next_roman(self) -> str:
         """The numeral after the last section's under the part open now ('I' for its first)."""
