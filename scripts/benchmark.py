@@ -189,7 +189,7 @@ def child_read(path: str, rows_to: str = "") -> dict:
 
 def _measured_rows(tables) -> dict[str, list[dict]]:
     """The rows the scan's acceptance is measured on, as JSON gives them back (values as text)."""
-    return json.loads(json.dumps({name: tables[name].to_pylist() for name in ("tasks", "budget_lines")},
+    return json.loads(json.dumps({name: tables[name].to_pylist() for name in ("tasks", "budget_lines", "legal_bases")},
                                  default=str))
 
 

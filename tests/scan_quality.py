@@ -3,7 +3,8 @@
 One measure for the OCR test (tests/read/test_scan.py, a few pages) and the benchmark (scripts/benchmark.py,
 the whole plan): a task row is exact when every value but its provenance is the text's; a budget amount
 (by item, budget level and expenditure type) is exact, flagged (another value, its row marked
-``needs_review``), wrong (another value, not flagged) or missing (its row not read).
+``needs_review``), wrong (another value, not flagged) or missing (its row not read). Where the rows given hold
+the legal bases (the benchmark's), the legal bases read (the document the text's names, found) are counted.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class ScanQuality:
     amounts_wrong: int
     amounts_missing: int
     wrong: tuple[dict, ...] = ()  # the budget rows read wrong and not flagged, as read
+    legal_bases: int = 0  # the text's legal bases, and those the scan names the same document for
+    legal_bases_read: int = 0
 
     @property
     def tasks_share(self) -> float:
@@ -32,7 +35,8 @@ class ScanQuality:
     def line(self) -> str:
         return (f"{self.tasks_exact}/{self.tasks} task rows exact ({100 * self.tasks_share:.1f} %), "
                 f"budget amounts: {self.amounts_exact} exact, {self.amounts_flagged} flagged, "
-                f"{self.amounts_wrong} wrong, {self.amounts_missing} missing (of {self.amounts})")
+                f"{self.amounts_wrong} wrong, {self.amounts_missing} missing (of {self.amounts})"
+                + (f", legal bases read: {self.legal_bases_read}/{self.legal_bases}" if self.legal_bases else ""))
 
 
 def without_provenance(row: dict) -> dict:
@@ -64,5 +68,8 @@ def scan_quality(text: dict[str, list[dict]], scanned: dict[str, list[dict]],
     written = {tuple(r[k] for k in BUDGET_KEY) for r in text["budget_lines"]}
     wrong += [r for r in on(scanned["budget_lines"]) if tuple(r[k] for k in BUDGET_KEY) not in written
               and not r["needs_review"]]
+    bases = [r["doc_id"] for r in on(text.get("legal_bases", []))]
+    read = [r["doc_id"] for r in scanned.get("legal_bases", [])]
     return ScanQuality(len(expected), sum(1 for row in expected if row in got), len(on(text["budget_lines"])),
-                       exact, flagged, len(wrong), missing, tuple(wrong))
+                       exact, flagged, len(wrong), missing, tuple(wrong), len(bases),
+                       sum(1 for doc in bases if doc in read))

@@ -15,16 +15,21 @@ from dataclasses import dataclass, field
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.numerals import roman_numeral, roman_value
-from kehoach.core.text import clean, holds_any, lines_holding
+from kehoach.core.text import clean, holds_any, key, lines_holding
 from kehoach.parse.page_text import is_capitals, page_clean
 from kehoach.parse.table_kinds import table_kinds
 from kehoach.parse.table_reader import PipeTable, is_header_start, is_table_line, read_table
+from kehoach.parse.values import unit_factors
 
 # 'PHỤ LỤC 2', '**PHỤ LỤC II**', or 'PHỤ LỤC SỐ 02 TITLE IN CAPITALS (Kèm theo …)' on one line.
 _APPENDIX = re.compile(r"^PHỤ\s+LỤC(?:\s+(?:SỐ\s+)?([0-9]+|[IVXLC]+|[A-Z])\b)?\s*[:.]?\s*(.*)$", re.IGNORECASE)
 # A numbered sub-heading ('II. CHỈ TIÊU CỤ THỂ', '1) …', 'a. …') introduces a table of the same appendix.
 _NUMBERED = re.compile(r"^(?:[IVXLC]+|\d+(?:\.\d+)*|[A-Za-z])\s*[.):]\s")
 _UNIT = re.compile(r"^\(?\s*(?:ĐVT|Đơn vị tính|Đơn vị)\s*[:.]\s*(.+?)\s*\)?$", re.IGNORECASE)
+# Tesseract doubles or misreads a letter of the unit's short label ('ĐĐVT', 'ĐĐVI' for 'ĐVT'): on a line OCR
+# read, any one short word before the colon is taken for the label when what follows is a known money unit
+# (``reference/units.csv``, matched exactly).
+_OCR_UNIT = re.compile(r"^\(?\s*[^\W\d_]{2,6}\s*[:.]\s*(.+?)\s*\)?$")
 FOOTNOTE = re.compile(r"^\[(\d+)\]\s*(.*)$")
 # A heading holds 'ục' (PHỤ LỤC) in one of the cases ``re.IGNORECASE`` matches, or the combining
 # dot below that ``page_clean``'s NFC may join to a 'u' once a page marker between them is removed:
@@ -134,7 +139,7 @@ def _parse_appendix(
                 "table without a header row (expected 'TT | …' naming the columns)", path, n + 1
             )
         first = n
-        m = _UNIT.match(text)
+        m = unit_line(text, n + 1 in ocr_lines)
         while text.startswith("(") and not text.endswith(")") and n + 1 < stop and not is_table_line(lines[n + 1]):
             n += 1  # a note wrapped over several lines
             text = clean(f"{text} {page_clean(lines[n])}")
@@ -150,6 +155,15 @@ def _parse_appendix(
         n += 1
     appendix.title = clean(" ".join(title_parts))
     return appendix, n, titled
+
+
+def unit_line(text: str, read_by_ocr: bool = False) -> re.Match[str] | None:
+    """``text`` (cleaned) as a unit line ('ĐVT: Triệu đồng'; group 1 the unit), tolerantly when OCR read it."""
+    m = _UNIT.match(text)
+    if m or not read_by_ocr:
+        return m
+    m = _OCR_UNIT.match(text)
+    return m if m and key(m[1]) in unit_factors() else None
 
 
 def _starts_appendix(lead: list[tuple[int, str]], previous: PipeTable, table: PipeTable) -> bool:

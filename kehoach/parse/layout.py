@@ -135,7 +135,7 @@ def parse_document(source: SourceText) -> PlanDocument:
                                "unfinished): it looks cut off", path, cut)
     read_by_ocr = ocr_lines(source.line_confidences)  # their table headers are matched tolerantly
     # Hard-wrapped paragraphs and headings are rejoined before the narrative is read.
-    source = replace(source, lines=join_soft_wraps(lines, body_start, end))
+    source = replace(source, lines=join_soft_wraps(lines, body_start, end, read_by_ocr))
     doc = PlanDocument(source, related, header, body_start + 1, end, signature)
 
     for k, start in enumerate(appendix_starts):

@@ -125,9 +125,9 @@ def _parse(source: SourceText) -> PlanRows:
     log.info("%s: plan %s, appendices read as %s", doc.path, doc.header.number, ", ".join(kinds) or "nothing")
     rows = {name: with_ordinals(name, builder.rows) for name, builder in out.items()}
     # the rows of a table whose header OCR misread (matched only tolerantly) need review, all of them;
-    # so does a group name so matched
+    # so does a group name so matched, and a section heading told by its words
     doubtful = frozenset(n for a in doc.appendices for t in a.tables if t.tolerated
-                         for n in range(t.header_line, t.end_line + 1)) | state.pillars.tolerated
+                         for n in range(t.header_line, t.end_line + 1)) | state.pillars.tolerated | state.tolerated
     fill_provenance(rows, source.line_pages, source.line_confidences, doubtful)
     return PlanRows(doc.path, rows, tuple(t.header_line for a in doc.appendices for t in a.tables),
                     "\n".join(source.lines) + "\n" if source.format != "text" else None)

@@ -14,6 +14,9 @@ A line continues the one above when that one is unfinished:
 - after a heading, a line starting in lower case ('1. Về nhận' / 'thức số'),
   or a line in capitals under a heading in capitals ('I. KẾT QUẢ' / 'ĐẠT ĐƯỢC').
 
+On a line OCR read, a section heading whose numeral OCR dropped ('. CĂN CỨ LẬP KẾ HOẠCH') opens a unit too
+(``heading_roles.damaged_section``).
+
 'Phần I' headings are left alone: their title lines are read with them.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import re
 
 from kehoach.core.text import clean
+from kehoach.parse.heading_roles import damaged_section
 from kehoach.parse.page_text import is_capitals
 
 _PART = re.compile(r"^phần\s+([IVXLC]+|\d+)\b", re.IGNORECASE)
@@ -47,8 +51,10 @@ def continues(previous: str, line: str) -> bool:
     return True
 
 
-def join_soft_wraps(lines: tuple[str, ...], start: int, stop: int) -> tuple[str, ...]:
-    """``lines`` with the wrapped lines of ``lines[start:stop]`` joined onto the line they continue."""
+def join_soft_wraps(lines: tuple[str, ...], start: int, stop: int,
+                    ocr_lines: frozenset[int] = frozenset()) -> tuple[str, ...]:
+    """``lines`` with the wrapped lines of ``lines[start:stop]`` joined onto the line they continue;
+    ``ocr_lines`` (1-based): the lines OCR read."""
     out = list(lines)
     head: int | None = None  # index of the line being continued
     for n in range(start, stop):
@@ -56,7 +62,8 @@ def join_soft_wraps(lines: tuple[str, ...], start: int, stop: int) -> tuple[str,
         if not text or "|" in text:
             head = None
             continue
-        if head is not None and continues(clean(out[head]), text):
+        damaged_heading = n + 1 in ocr_lines and damaged_section(text) is not None
+        if head is not None and not damaged_heading and continues(clean(out[head]), text):
             out[head] = f"{clean(out[head])} {text}"
             out[n] = ""
             continue

@@ -20,6 +20,7 @@ class ParseState:
         self.pillars = PillarCollector(self.plan_id, ocr_lines(doc.source.line_confidences))
         self.documents = DocumentRegistry()
         self.plan_documents: list[dict] = []
+        self.tolerated: set[int] = set()  # lines OCR misread that were recognised only tolerantly: to review
 
     def relate(self, doc_id: str, relation: str, line: int, position: int | None = None) -> None:
         self.plan_documents.append(

@@ -32,6 +32,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.model import TableBuilder
 from kehoach.core.text import caseless, clean, lines_holding
 from kehoach.core.vocabularies import vocabulary
+from kehoach.parse.heading_roles import opener
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.legal_documents import (
     DocRef,
@@ -45,7 +46,7 @@ from kehoach.parse.legal_documents import (
 )
 from kehoach.parse.narrative.name_index import NameIndex
 from kehoach.parse.narrative.number_index import by_plain_number, by_short_key, leading_number, plain_number
-from kehoach.parse.narrative.outline import Outline, opener
+from kehoach.parse.narrative.outline import Outline
 from kehoach.parse.state import ParseState
 from kehoach.parse.values import find_long_date
 

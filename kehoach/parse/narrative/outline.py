@@ -1,6 +1,6 @@
 """The outline of a plan's narrative: parts, sections, areas and lettered items.
 
-Headings are recognised by their numbering, never by their text::
+Headings are recognised by their numbering, never by their text (but one case below)::
 
     Phần I / PHẦN II  (+ a title line in capitals)   part
     I. CĂN CỨ LẬP KẾ HOẠCH                            section (roman)
@@ -12,6 +12,13 @@ innermost section above it. What a section is *for* (assessment, legal
 bases, actions, budget, …) comes from ``reference/narrative_headings.csv``;
 which area (pillar) a numbered heading names comes from
 ``reference/pillars.csv``.
+
+On a line OCR read, a section heading whose numeral OCR dropped or misread ('. CĂN CỨ LẬP KẾ
+HOẠCH', 'l. MỤC TIÊU') is still one when the rest is in capitals and names what a section is for
+(``reference/narrative_headings.csv``, scope 'structure'): it takes the numeral after its previous
+sibling's. So is an area whose stop OCR read as a comma ('9, Kinh tế số') when it names an area of
+``reference/pillars.csv``. Either line is ``tolerated`` (its row flagged for review). A text is read by
+numbering alone.
 
 ``section_id`` is the numbering path from the top, joined by '.', with the
 numbering as written: 'II' (Phần II), 'II.III' (its section III),
@@ -27,16 +34,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 
-from kehoach.core.text import clean, key
-from kehoach.core.vocabularies import vocabulary
+from kehoach.core.numerals import roman_numeral, roman_value
+from kehoach.core.text import clean
+from kehoach.parse.heading_roles import damaged_section, heading_role
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.pillars import PillarCollector, lookup
+from kehoach.read.provenance import ocr_lines
 
 _PART = re.compile(r"^phần\s+([IVXLC]+|\d+)\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE)
 _ROMAN = re.compile(r"^([IVXLC]+)\s*[.)]\s+(\S.*)$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2})+)\.?\s+(?=[^\W\d_])(.*)$|^(\d{1,2})[.)]\s+(?=[^\W\d_])(.*)$")
+# an area's number whose stop OCR read as a comma ('9, Kinh tế số')
+_COMMA_NUMBERED = re.compile(r"^(\d{1,2}),\s+(?=[^\W\d_])(.*)$")
 _LETTERED = re.compile(r"^([a-zđ])\)\s+(\S.*)$")
 _BULLET = re.compile(r"^[-+•–*]\s*")
 # A Vietnamese administrative text ends its body with './.'.
@@ -99,41 +109,13 @@ class Section:
         return next((s for s in self.ancestors() if s.parent is ancestor), None)
 
 
-@dataclass(frozen=True)
-class HeadingRole:
-    pattern: re.Pattern[str]
-    role: str
-    # 'structure' (what a part/section is for) or 'label' (Part I's result/shortcoming labels), both
-    # matched on a heading's key; 'opener' (a paragraph's opening words), matched in any case on its text
-    scope: str
-
-
-@cache
-def _heading_roles() -> tuple[HeadingRole, ...]:
-    return tuple(HeadingRole(re.compile(r["pattern"], re.IGNORECASE if r["scope"] == "opener" else 0), r["role"],
-                             r["scope"]) for r in vocabulary("narrative_headings"))
-
-
-def heading_role(heading: str, scope: str) -> str | None:
-    k = key(heading)
-    return next((r.role for r in _heading_roles() if r.scope == scope and r.pattern.search(k)), None)
-
-
-def opener(text: str, role: str) -> re.Match[str] | None:
-    """The words opening ``text`` that give it ``role`` ('Căn cứ ' -> legal_bases), if any."""
-    for r in _heading_roles():
-        if r.scope == "opener" and r.role == role:
-            m = r.pattern.match(text)
-            if m:
-                return m
-    return None
-
-
 class Outline:
-    """Sections of one plan in document order, with a line -> section index."""
+    """Sections of one plan in document order, with a line -> section index; ``tolerated``: the lines of
+    headings recognised by their words, their numeral misread by OCR."""
 
-    def __init__(self, sections: list[Section]):
+    def __init__(self, sections: list[Section], tolerated: frozenset[int] = frozenset()):
         self.sections = sections
+        self.tolerated = tolerated
         self._by_line: dict[int, Section] = {}
         for s in sections:  # parents come first, so the innermost section wins
             for n in range(s.line_start, s.line_end + 1):
@@ -161,7 +143,7 @@ def read_outline(doc: PlanDocument, pillars: PillarCollector) -> Outline:
     reader = _OutlineReader(doc, pillars)
     reader.read_body()
     reader.add_appendices_and_footnotes()
-    return Outline(reader.sections)
+    return Outline(reader.sections, frozenset(reader.tolerated))
 
 
 class _OutlineReader:
@@ -172,6 +154,8 @@ class _OutlineReader:
         self.stack: list[Section] = []
         self._ids: set[str] = set()
         self._next_suffix: dict[str, int] = {}
+        self._ocr_lines = ocr_lines(doc.source.line_confidences)
+        self.tolerated: set[int] = set()
 
     # -- the body ----------------------------------------------------------------
     def read_body(self) -> None:
@@ -187,12 +171,17 @@ class _OutlineReader:
             m = _PART.match(text)
             if m:
                 title = [m[2]] if m[2] else []
-                while i < len(lines) and _is_title_line(lines[i][1]) and (not title or not m[2]):
+                while (i < len(lines) and _is_title_line(lines[i][1]) and (not title or not m[2])
+                       and not self._damaged_heading(*lines[i])):
                     title.append(clean(lines[i][1]))  # 'Phần II' / 'NỘI DUNG KẾ HOẠCH' / 'NĂM 2024'
                     i += 1
                 self._open("part", m[1].upper(), " ".join(title), n, _RANK_PART)
                 continue
             heading = _heading(text)
+            if not heading and (heading := self._damaged_heading(n, text)):
+                self.tolerated.add(n)
+                if heading[1] is None:  # its numeral lost: the one after its previous sibling's
+                    heading = (heading[0], self._next_roman(), *heading[2:])
             if heading:
                 kind, label, title, rank = heading
                 self._open(kind, label, title, n, rank)
@@ -200,6 +189,26 @@ class _OutlineReader:
             self._add_unit(n, text)
         self._split_closing()
         self._close_all(self.doc.body_end)
+
+    def _damaged_heading(self, line: int, text: str) -> tuple[str, str | None, str, int] | None:
+        """A heading on a line OCR read whose numbering OCR damaged, told by its words: a section (its
+        numeral lost: None) or an area (its stop read as a comma)."""
+        text = clean(text)
+        if line not in self._ocr_lines or _heading(text):
+            return None
+        if title := damaged_section(text):
+            return "section", None, title, _RANK_ROMAN
+        m = _COMMA_NUMBERED.match(text)
+        if m and lookup(m[2]).kind != "unknown":
+            return "numbered", m[1], m[2], _RANK_ROMAN + 1
+        return None
+
+    def _next_roman(self) -> str:
+        """The numeral after the last section's under the part open now ('I' for its first)."""
+        part = next((s for s in reversed(self.stack) if s.rank < _RANK_ROMAN), None)
+        siblings = [s for s in self.sections if s.kind == "section" and s.parent is part]
+        labels = [s.label for s in siblings if s.label and set(s.label) <= set("IVXLC")]
+        return roman_numeral(roman_value(labels[-1]) + 1) if labels else "I"
 
     def _open(self, kind: str, label: str, heading: str, line: int, rank: int) -> None:
         while self.stack and self.stack[-1].rank >= rank:

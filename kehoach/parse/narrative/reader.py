@@ -39,6 +39,7 @@ _FOOTNOTE_MARK = re.compile(r"(?<=\S)\[(\d+)\]")
 
 def read_narrative(doc: PlanDocument, out: Builders, state: ParseState) -> None:
     outline = read_outline(doc, state.pillars)
+    state.tolerated |= outline.tolerated  # headings told by their words, their numeral misread
     _sections(outline, out, state)
     _assessment(outline, out, state)
     read_indicators(doc.path, outline, out, state.plan_id)
