@@ -106,6 +106,7 @@ class PlanDocument:
     signature: list[tuple[int, str]]
     appendices: list[Appendix] = field(default_factory=list)
     footnotes: list[Footnote] = field(default_factory=list)
+    ocr_lines: frozenset[int] = frozenset()  # lines OCR read: their headers and labels are matched tolerantly
 
     @property
     def path(self) -> str:
@@ -136,7 +137,7 @@ def parse_document(source: SourceText) -> PlanDocument:
     read_by_ocr = ocr_lines(source.line_confidences)  # their table headers are matched tolerantly
     # Hard-wrapped paragraphs and headings are rejoined before the narrative is read.
     source = replace(source, lines=join_soft_wraps(lines, body_start, end, read_by_ocr))
-    doc = PlanDocument(source, related, header, body_start + 1, end, signature)
+    doc = PlanDocument(source, related, header, body_start + 1, end, signature, ocr_lines=read_by_ocr)
 
     for k, start in enumerate(appendix_starts):
         stop = appendix_starts[k + 1] if k + 1 < len(appendix_starts) else len(lines)

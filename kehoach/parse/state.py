@@ -6,7 +6,6 @@ from kehoach.parse.agencies import registry_for
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.legal_documents import Context, DocumentRegistry
 from kehoach.parse.pillars import PillarCollector
-from kehoach.read.provenance import ocr_lines
 
 
 class ParseState:
@@ -17,7 +16,7 @@ class ParseState:
         self.plan_id = header.plan_id
         self.context = Context(header.province, header.province_unit)
         self.agencies = registry_for(header.province, header.province_unit, header.issued_date)
-        self.pillars = PillarCollector(self.plan_id, ocr_lines(doc.source.line_confidences))
+        self.pillars = PillarCollector(self.plan_id, doc.ocr_lines)
         self.documents = DocumentRegistry()
         self.plan_documents: list[dict] = []
         self.tolerated: set[int] = set()  # lines OCR misread that were recognised only tolerantly: to review

@@ -40,7 +40,6 @@ from kehoach.core.text import clean
 from kehoach.parse.heading_roles import damaged_section, heading_role
 from kehoach.parse.layout import PlanDocument
 from kehoach.parse.pillars import PillarCollector, lookup
-from kehoach.read.provenance import ocr_lines
 
 _PART = re.compile(r"^phần\s+([IVXLC]+|\d+)\b\s*[.:\-–]?\s*(.*)$", re.IGNORECASE)
 _ROMAN = re.compile(r"^([IVXLC]+)\s*[.)]\s+(\S.*)$")
@@ -154,7 +153,7 @@ class _OutlineReader:
         self.stack: list[Section] = []
         self._ids: set[str] = set()
         self._next_suffix: dict[str, int] = {}
-        self._ocr_lines = ocr_lines(doc.source.line_confidences)
+        self._ocr_lines = doc.ocr_lines
         self.tolerated: set[int] = set()
 
     # -- the body ----------------------------------------------------------------
