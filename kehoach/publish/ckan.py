@@ -61,10 +61,9 @@ from kehoach.publish.ckan_fields import (
     needs_upload,
     organisation_fields,
     organisation_patch,
-    resource_fields,
+    resource_change,
     resource_key,
     resource_order,
-    resource_patch,
     stands_for,
 )
 from kehoach.publish.ckan_revision import revision
@@ -143,10 +142,8 @@ class CkanPublisher:
             report.metadata = "created"
             return report
         for f in self.files:
-            current = self._match(f)
-            action = "created" if current is None else (
-                "updated" if needs_upload(current, f) or resource_patch(current, f, self.licence_iri) else "unchanged")
-            getattr(report, action).append(f.key)
+            change = resource_change(self._match(f), f, self.licence_iri)
+            getattr(report, change.action if change else "unchanged").append(f.key)
         report.deleted = [resource_key(r) for r in self._stale()]
         if dataset_patch(pkg, dataset_fields(self.meta, self.name, pkg["owner_org"])):
             report.metadata = "updated"
@@ -327,24 +324,24 @@ class CkanPublisher:
 
         def attempt() -> str:
             current = self._match(f)
-            fields = resource_fields(f, self.licence_iri)
-            upload = {"upload": revision_upload(self.snap, f)}
+            change = resource_change(current, f, self.licence_iri)
+            if change is None:
+                return intent[0] if intent else "unchanged"
+            intent.append(change.action)
+            upload = {"upload": revision_upload(self.snap, f)} if change.upload else None
             if current is None:
-                intent.append("created")
                 log.info("CKAN: uploading %s (%s, %s)", f.key, f.path, human_size(f.size))
-                result = self.client.write("resource_create", {"package_id": self._current()["id"], **fields}, upload)
+                result = self.client.write("resource_create", {"package_id": self._current()["id"], **change.fields},
+                                           upload)
                 self._created.add(result["id"])
-                self._remember(result)
-            elif needs_upload(current, f):
-                intent.append("updated")
+            elif change.upload:
                 log.info("CKAN: re-uploading %s (%s, %s)", f.key, f.path, human_size(f.size))
-                result = self.client.write("resource_patch", {"id": current["id"], **fields}, upload)
-                self._remember(result)
-            elif patch := resource_patch(current, f, self.licence_iri):
-                intent.append("updated")
-                log.info("CKAN: updating the metadata of %s (%s)", f.key, ", ".join(sorted(patch)))
-                self._remember(self.client.write("resource_patch", {"id": current["id"], **patch}))
-            return intent[0] if intent else "unchanged"
+                result = self.client.write("resource_patch", {"id": current["id"], **change.fields}, upload)
+            else:
+                log.info("CKAN: updating the metadata of %s (%s)", f.key, ", ".join(sorted(change.fields)))
+                result = self.client.write("resource_patch", {"id": current["id"], **change.fields})
+            self._remember(result)
+            return intent[0]
 
         return attempt
 

@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from kehoach.core.settings import Settings
@@ -323,6 +324,27 @@ def needs_upload(current: dict, f: PackageFile) -> bool:
 
 def resource_patch(current: dict, f: PackageFile, licence_iri: str = "") -> dict[str, str]:
     return {k: v for k, v in resource_fields(f, licence_iri).items() if _s(current.get(k)) != v}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """What a file's resource needs: its fields written, with the file or without."""
+
+    action: str  # "created" or "updated", as the publish report says
+    fields: dict[str, str]  # every field (created, re-uploaded), or only those that differ (patched)
+    upload: bool  # the file goes too
+
+
+def resource_change(current: dict | None, f: PackageFile, licence_iri: str = "") -> ResourceChange | None:
+    """How the resource standing for ``f`` (``current``; None: there is none) must change; None: it need not.
+    One decision for the dry run, the batched ``package_revise`` and the call per file."""
+    if current is None:
+        return ResourceChange("created", resource_fields(f, licence_iri), True)
+    if needs_upload(current, f):
+        return ResourceChange("updated", resource_fields(f, licence_iri), True)
+    if patch := resource_patch(current, f, licence_iri):
+        return ResourceChange("updated", patch, False)
+    return None
 
 
 def human_size(n: int) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kehoach.publish.ckan_client import Upload
-from kehoach.publish.ckan_fields import needs_upload, resource_fields, resource_patch
+from kehoach.publish.ckan_fields import ResourceChange, resource_change
 from kehoach.publish.snapshot import PackageFile, Snapshot
 
 
@@ -38,23 +38,22 @@ def revision(package_id: str, snap: Snapshot, files: list[PackageFile],
     """The ``package_revise`` that brings the dataset's resources to ``files`` (``match``: the resource
     standing for a file now); no ``actions``: nothing to write."""
     rev = Revision({"match": {"id": package_id}})
-    new = [f for f in files if match(f) is None]
-    if new:
-        rev.data["update__resources__extend"] = [resource_fields(f, licence_iri) for f in new]
-    for i, f in enumerate(new):
-        rev.uploads[f"update__resources__{i - len(new)}__upload"] = upload(snap, f)
-        rev.actions[f.key] = "created"
+    new: list[tuple[PackageFile, ResourceChange]] = []
     for f in files:
         current = match(f)
+        change = resource_change(current, f, licence_iri)
+        if change is None:
+            continue
+        rev.actions[f.key] = change.action
         if current is None:
+            new.append((f, change))
             continue
         where = f"update__resources__{current['id']}"
-        if needs_upload(current, f):
-            rev.data[where] = resource_fields(f, licence_iri)
+        rev.data[where] = change.fields
+        if change.upload:
             rev.uploads[f"{where}__upload"] = upload(snap, f)
-        elif patch := resource_patch(current, f, licence_iri):
-            rev.data[where] = patch
-        else:
-            continue
-        rev.actions[f.key] = "updated"
+    if new:
+        rev.data["update__resources__extend"] = [change.fields for _, change in new]
+    for i, (f, _) in enumerate(new):
+        rev.uploads[f"update__resources__{i - len(new)}__upload"] = upload(snap, f)
     return rev
