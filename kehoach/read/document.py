@@ -174,11 +174,11 @@ def _cell_text(cell: Cell) -> str:
     return " ".join(cell.text.replace("|", "/").translate(_CONTROLS).split())
 
 
-# --- what readers of laid-out formats (DOCX, HTML) share ----------------------------------
+# --- what readers of laid-out formats (DOCX, HTML, PDF pages) share -------------------------
 
 # A row number as a table's first cell writes it ('1', '1.2', '1.2.', 'IV', 'II.'): the
 # rows above the first numbered row are the header when the format does not mark it.
-_ROW_NUMBER = re.compile(r"^(?:\d+(?:[.,]\d+)*\.?|[IVXLC]+\.?)$")
+ROW_NUMBER = re.compile(r"^(?:\d+(?:[.,]\d+)*\.?|[IVXLC]+\.?)$")
 # A paragraph that is only a rule ('-------', '____') under the issuer or the motto.
 _RULE = re.compile(r"^[\s\-_=*–—]*$")
 
@@ -186,7 +186,7 @@ _RULE = re.compile(r"^[\s\-_=*–—]*$")
 def mark_header_rows(rows: list[list[Cell]], marked: int) -> list[list[Cell]]:
     """Rows with their header flag: the ``marked`` rows the format calls header rows,
     else the rows above the first row numbered in its first cell (none if no row is)."""
-    count = marked or next((r for r, row in enumerate(rows) if row and _ROW_NUMBER.match(row[0].text.strip())), 0)
+    count = marked or next((r for r, row in enumerate(rows) if row and ROW_NUMBER.match(row[0].text.strip())), 0)
     return [[replace(c, header=r < count) for c in row] for r, row in enumerate(rows)]
 
 

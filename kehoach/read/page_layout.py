@@ -29,7 +29,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from kehoach.read.document import Block, Cell, Paragraph, Table
+from kehoach.read.document import ROW_NUMBER, Block, Cell, Paragraph, Table
 from kehoach.read.row_numbers import renumbered
 
 # A band at the top and the bottom of a page: where running heads, page numbers and footers live.
@@ -39,7 +39,6 @@ _FOOTNOTE_MARK = re.compile(r"^(?:\[\d{1,3}\]|\d{1,3}[).]?\s)")
 # A break after '-' or '/' inside a document number or a date is no space: '2474/TTr-' + 'STTTT', '06/' + '12/2023'.
 _NUMBER_BREAK = re.compile(r"(?:\d+/(?:[^\s/]+[-/])*|\d+[-/])$")
 _NUMBER_GOES_ON = re.compile(r"^[0-9A-ZĐ]")
-_ROW_CODE = re.compile(r"^(?:\d+(?:[.,]\d+)*\.?|[IVXLC]+\.?)$")
 _ROW_CODE_DIGITS = re.compile(r"\d")
 _SAME_HEADER = 0.75  # how alike a repeated header's text must be to the first one's
 
@@ -374,7 +373,7 @@ def _header_rows(rows: list[list[GridCell]]) -> int:
 
 def _is_row_code(text: str) -> bool:
     text = text.strip()
-    return bool(_ROW_CODE.match(text)) and (bool(_ROW_CODE_DIGITS.search(text)) or len(text) <= 4)
+    return bool(ROW_NUMBER.match(text)) and (bool(_ROW_CODE_DIGITS.search(text)) or len(text) <= 4)
 
 
 def _is_rest_of_row(first: list[GridCell], last: list[GridCell]) -> bool:
