@@ -47,7 +47,8 @@ def pytest_configure(config):
 
 
 def _weight(item) -> int:
-    marks = {mark.name for mark in item.iter_markers()} | ({"ckan"} if "local_ckan" in item.fixturenames else set())
+    ckan = {"ckan"} if "local_ckan" in getattr(item, "fixturenames", ()) else set()
+    marks = {mark.name for mark in item.iter_markers()} | ckan
     return next((i for i, name in enumerate(HEAVY) if name in marks), len(HEAVY))
 
 
