@@ -36,16 +36,46 @@ from kehoach.core.model import Tables  # noqa: E402
 from kehoach.core.settings import server_start_seconds  # noqa: E402
 from kehoach.read.sources import SourceText, read_source  # noqa: E402
 
+# The heavy markers, the longest first: a group is as heavy as its heaviest test.
+HEAVY = ("ckan", "load", "server", "ocr", "prefect")
+
+
+def pytest_configure(config):
+    # The groups are ordered here (pytest_collection_modifyitems), not by xdist's count of tests in each.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def _weight(item) -> int:
+    ckan = {"ckan"} if "local_ckan" in getattr(item, "fixturenames", ()) else set()
+    marks = {mark.name for mark in item.iter_markers()} | ckan
+    return next((i for i, name in enumerate(HEAVY) if name in marks), len(HEAVY))
+
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the tests' ids
 def pytest_collection_modifyitems(config, items):
     """With pytest-xdist (``--dist loadgroup``), a file's tests run on one worker, so that its
     module fixtures (a package built, a scan read by OCR) are made once; and every test of the
     local CKAN runs on one worker: some stop and restart it, which another worker's publish
-    would not survive."""
+    would not survive.
+
+    The groups are handed out in the order of the items, so the longest go first (a worker that
+    takes a long group late finishes alone): the CKAN group, then the groups of the other heavy
+    markers (``HEAVY``), those with more heavy tests first, then the rest, the larger first."""
+    groups: dict[str, list] = {}
+    group_of = {}
     for item in items:
         ckan = "local_ckan" in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("ckan" if ckan else item.nodeid.split("::", 1)[0]))
+        group = group_of[item.nodeid] = "ckan" if ckan else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups.setdefault(group, []).append(item)
+    rank = {}
+    for group, members in groups.items():
+        weights = [_weight(item) for item in members]
+        heaviest = min(weights)
+        rank[group] = (heaviest, -weights.count(heaviest), -len(members))
+    order = {group: i for i, group in enumerate(sorted(groups, key=rank.__getitem__))}  # sorted() is stable
+    items.sort(key=lambda item: order[group_of[item.nodeid]])
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -5,6 +5,11 @@ while the sources are checked; and it leaves no process behind.
 The CLI runs for real, in its own process group (PREFECT_API_URL unset), so
 that every process it started, the server and the Dask workers included, can
 be found after it ended: they keep its group even when their parent is gone.
+
+That a build by the CLI imports none of Prefect's server application (the
+server runs in its own process) and is quiet by default is checked on the
+one-plan builds of the load test (``tests/flows/test_busy_machine.py``): a
+CLI with its own temporary server less here.
 """
 
 from __future__ import annotations
@@ -80,27 +85,6 @@ def test_importing_the_cli_imports_no_prefect():
             "('prefect', 'prefect_dask', 'distributed', 'pyarrow', 'duckdb') or m.startswith('flows.pipeline')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
-
-
-@pytest.mark.prefect
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early server is Linux's (parent-death signal)")
-def test_a_build_by_the_cli_leaves_prefects_server_application_to_the_server(tmp_path):
-    """The server runs in its own process: the CLI's build imports none of its application
-    (Prefect's ``SubprocessASGIServer`` lives there: 3 s of CPU at the start)."""
-    code = ("import sys; from flows import cli; "
-            f"code = cli.main(['build', {str(PLAN_FILE)!r}, '--out', {str(tmp_path / 'out')!r}]); "
-            "print(code, sorted(m for m in sys.modules if m.startswith('prefect.server.api')))")
-    # no logging level set: the CLI's own (quiet) default
-    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", cli.PREFECT_LEVEL)}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=HANG_GUARD)
-    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
-    assert (tmp_path / "out" / "datapackage.json").is_file()
-    # quiet by default: kehoach's own line and the parser's warnings, no Prefect INFO line, no "View at"
-    shown = done.stdout.splitlines()[:-1]
-    assert shown[-1] == f"{tmp_path / 'out'}: version 1.0.0", done.stdout
-    assert [line for line in shown[:-1] if "| WARNING |" not in line] == [], done.stdout
-    assert "names no single known document" in done.stdout and "View at" not in done.stdout + done.stderr
 
 
 def test_prefects_progress_lines_are_shown_with_verbose_only(monkeypatch):

@@ -45,12 +45,18 @@ def test_cli_reports_a_table_ending_mid_row_in_one_line(prefect_harness, tmp_pat
     assert (out / "datapackage.json").read_bytes() == before
 
 
-def test_cli_refuses_a_legacy_encoding_in_one_located_line(tmp_path):
+def test_cli_refuses_a_legacy_encoding_in_one_located_line(prefect_harness, tmp_path):
+    """The real CLI process; given the session's Prefect API, it starts no temporary server of its own
+    (the refusal comes before the flow either way: a server started would only be stopped again)."""
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        env = {**os.environ, "PREFECT_API_URL": str(client.api_url)}
     path = tmp_path / "cp1258.txt"
     path.write_bytes("Bên hơn Hà".encode("cp1258"))
     result = subprocess.run(
         [sys.executable, "-m", "flows.cli", "build", str(path), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, check=False, timeout=120,
+        capture_output=True, text=True, check=False, timeout=120, env=env,
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1

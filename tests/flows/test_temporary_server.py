@@ -14,10 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
+from server_processes import alive, answering_server, cmdline
 
 from kehoach.core.settings import SERVER_START_SECONDS_ENV
 
@@ -27,53 +27,6 @@ pytestmark = [pytest.mark.prefect,
 HANG_GUARD = 300  # seconds; a bound against hanging, not a performance threshold
 
 
-def _stat(pid: int) -> tuple[str, int] | None:
-    """(state, parent pid) of a process from /proc, or None when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    fields = text[text.rindex(")") + 2:].split()  # after '(name)', which may hold spaces
-    return fields[0], int(fields[1])
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (stat := _stat(int(entry.name))) and stat[1] == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def _cmdline(pid: int) -> list[str]:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:
-        return []
-
-
-def _server_of(cli: subprocess.Popen) -> tuple[int, int]:
-    """The temporary server the CLI started, once it answers: (pid, port)."""
-    deadline = time.monotonic() + HANG_GUARD
-    while time.monotonic() < deadline and cli.poll() is None:
-        for pid in _children(cli.pid):
-            args = _cmdline(pid)
-            if "uvicorn" in args and "--port" in args:
-                port = int(args[args.index("--port") + 1])
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200:
-                        return pid, port
-                except httpx.HTTPError:
-                    pass
-        time.sleep(0.2)
-    raise AssertionError(f"no temporary server answered (CLI exit status {cli.poll()})")
-
-
-def _alive(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat[0] != "Z"  # a zombie has ended (it waits to be reaped)
-
-
 def test_a_killed_cli_leaves_no_temporary_server(plan_path, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     with (tmp_path / "cli.log").open("wb") as log:
@@ -81,20 +34,20 @@ def test_a_killed_cli_leaves_no_temporary_server(plan_path, tmp_path):
                                 "--out", str(tmp_path / "out")], env=env, stdout=log, stderr=log)
     server = None
     try:
-        server, port = _server_of(cli)
+        server, port = answering_server(cli, HANG_GUARD)
         cli.send_signal(signal.SIGKILL)
         assert cli.wait(timeout=HANG_GUARD) == -signal.SIGKILL
         deadline = time.monotonic() + HANG_GUARD
-        while _alive(server) and time.monotonic() < deadline:
+        while alive(server) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(server), f"temporary server {server} still running after the CLI was killed"
+        assert not alive(server), f"temporary server {server} still running after the CLI was killed"
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
     finally:
         if cli.poll() is None:
             cli.kill()
             cli.wait()
-        if server is not None and _alive(server) and re.search("uvicorn", " ".join(_cmdline(server))):
+        if server is not None and alive(server) and re.search("uvicorn", " ".join(cmdline(server))):
             os.kill(server, signal.SIGKILL)  # the process this test started, not left behind
 
 
@@ -126,4 +79,4 @@ def test_the_temporary_server_moves_to_a_free_port_when_its_port_is_taken(tmp_pa
     assert done.returncode == 0, done.stderr
     taken, port, pid, health = (int(v) for v in done.stdout.split())
     assert port != taken and health == 200
-    assert not _alive(pid)  # stopped at exit
+    assert not alive(pid)  # stopped at exit

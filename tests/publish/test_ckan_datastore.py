@@ -13,8 +13,17 @@ from helpers import change_table, copy_package, descriptor, trimmed_package
 
 from kehoach.core.model import load_schema
 from kehoach.package.layout import parquet_path
+from kehoach.package.writer import write_descriptor
 from kehoach.publish.ckan_client import CkanClient, Token
-from kehoach.publish.ckan_datastore import HASH_KEY, VIEW_TYPE, DatastoreSync, batches, datastore_sha256
+from kehoach.publish.ckan_datastore import (
+    FIELDS_KEY,
+    HASH_KEY,
+    VIEW_TYPE,
+    DatastoreSync,
+    batches,
+    datastore_sha256,
+    fields_sha256,
+)
 from kehoach.publish.snapshot import open_package
 from kehoach.publish.targets import publish
 
@@ -124,18 +133,55 @@ def test_republishing_writes_nothing(pushed, local_ckan, package, org):
     assert (report.writes, report.datastore_writes, report.datastore) == (0, 0, [])
 
 
+def recording(actions: list[str]):
+    """A client hook: the actions the publisher's client writes, in order."""
+    return lambda client: client.after_write.append(actions.append)
+
+
 def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, org, plan_tables, tmp_path):
     dataset, _ = pushed
+    before = resources(local_ckan, dataset)["tasks"]
     changed = copy_package(package, tmp_path / "output")
     change_table(changed, plan_tables, "tasks")
     planned = to_ckan(local_ckan, changed, dataset, org, dry_run=True)
-    report = to_ckan(local_ckan, changed, dataset, org)
+    actions: list[str] = []
+    report = to_ckan(local_ckan, changed, dataset, org, client_hook=recording(actions))
     assert planned.datastore == report.datastore == ["tasks"]
-    tasks = search(local_ckan, resources(local_ckan, dataset)["tasks"]["id"])
+    shown = resources(local_ckan, dataset)["tasks"]
+    tasks = search(local_ckan, shown["id"])
     names = [r["name"] for r in tasks["records"]]
     expected = pq.read_table(changed / parquet_path("tasks")).column("name").to_pylist()
     assert sorted(names) == sorted(expected) and expected[0].endswith("(đã sửa)")
+    # only the rows changed: they are deleted and inserted, the table kept (never made again, so CKAN
+    # never turns its resource's datastore_active off and on) with its dictionary and its view
+    assert "datastore_create" not in actions and actions.count("datastore_delete") == 1
+    assert actions.count("datastore_upsert") == len(list(batches(changed / "data" / "tasks.csv")))
+    assert shown["datastore_active"] is True and shown[FIELDS_KEY] == before[FIELDS_KEY]
+    assert local_ckan.action("resource_view_list", id=shown["id"]) == local_ckan.action(
+        "resource_view_list", id=before["id"])
     assert to_ckan(local_ckan, changed, dataset, org).datastore_writes == 0
+
+
+def test_a_table_whose_fields_changed_is_made_again(pushed, local_ckan, package, org, tmp_path):
+    """A field's description is part of the table's data dictionary: the table is dropped and made
+    again with the new one (its rows the same)."""
+    dataset, _ = pushed
+    changed = copy_package(package, tmp_path / "output")
+    desc = descriptor(changed)
+    tasks = next(r for r in desc["resources"] if r["name"] == "tasks")
+    field = tasks["schema"]["fields"][1]
+    field["description_vi"] = f"{field['description_vi']} (mô tả mới)"
+    write_descriptor(changed, desc)
+    actions: list[str] = []
+    report = to_ckan(local_ckan, changed, dataset, org, client_hook=recording(actions))
+    assert report.datastore == ["tasks"] and actions.count("datastore_create") == 1
+    shown = resources(local_ckan, dataset)["tasks"]
+    found = search(local_ckan, shown["id"])
+    info = next(f["info"] for f in found["fields"] if f["id"] == field["name"])
+    assert info["notes"].startswith(f"{field['description_vi']}\n\n")
+    assert found["total"] == tasks["rows"]
+    with open_package(changed, validate=False) as snap:
+        assert shown[FIELDS_KEY] == fields_sha256(snap.file("tasks"))
 
 
 def test_a_long_table_goes_in_batches(pushed, local_ckan, package):
@@ -152,7 +198,8 @@ def test_a_long_table_goes_in_batches(pushed, local_ckan, package):
             sync.record()
         finally:
             client.close()
-        # delete, create with the first batch, an upsert per other batch, the hash (the view is there)
+        # one delete (of the rows; of the table when the fields recorded are not the file's, as after the
+        # test above), a write per batch, the hashes
         assert client.writes == 1 + len(list(batches(snap.local(tasks), size))) + 1
     assert search(local_ckan, shown["tasks"]["id"])["total"] == rows
 

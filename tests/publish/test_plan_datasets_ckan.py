@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from ckan_helpers import assert_published, key
 from corpus import variant
-from helpers import PLAN_FILE
+from helpers import PLAN_FILE, UNVALIDATED
 
 from kehoach import build
 from kehoach.publish.targets import publish
@@ -57,7 +57,7 @@ def corpus(local_ckan, tmp_path_factory):
         path.write_text(variant(text, first_copy + i), encoding="utf-8")
         paths.append(path)
     out = root / "output"
-    build.run_build([root / "raw"], out)
+    build.run_build([root / "raw"], out, steps=UNVALIDATED)
     dataset = local_ckan.dataset("corpus")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("CKAN_API_TOKEN", raising=False)
@@ -116,7 +116,7 @@ def test_an_amendment_updates_its_plan_dataset_and_the_corpus_only(corpus, local
     text = paths[1].read_text(encoding="utf-8")
     assert AMENDED_TASK in text
     paths[1].write_text(text.replace(AMENDED_TASK, f"{AMENDED_TASK} (bổ sung)"), encoding="utf-8")
-    assert build.run_build([root / "raw"], out).version == "1.1.0"
+    assert build.run_build([root / "raw"], out, steps=UNVALIDATED).version == "1.1.0"
     report = to_ckan(local_ckan, out, dataset)
 
     amended, other = first.plans[1].dataset, first.plans[0].dataset
@@ -141,7 +141,7 @@ def test_a_plan_that_leaves_the_corpus_has_its_dataset_withdrawn_not_purged(corp
     before = local_ckan.show(stays)
     text = paths[2].read_text(encoding="utf-8")
     paths[2].unlink()
-    build.run_build([root / "raw"], out)
+    build.run_build([root / "raw"], out, steps=UNVALIDATED)
     report = to_ckan(local_ckan, out, dataset)
     assert report.withdrawn == [gone] and f"withdrawn (plan no longer in the corpus): {gone}" in report.summary()
     assert [p.dataset for p in report.plans] == [first.plans[0].dataset, first.plans[1].dataset]
@@ -153,7 +153,7 @@ def test_a_plan_that_leaves_the_corpus_has_its_dataset_withdrawn_not_purged(corp
     assert not to_ckan(local_ckan, out, dataset).withdrawn  # once
 
     paths[2].write_text(text, encoding="utf-8")  # the plan comes back: its dataset too
-    build.run_build([root / "raw"], out)
+    build.run_build([root / "raw"], out, steps=UNVALIDATED)
     back = {p.dataset: p for p in to_ckan(local_ckan, out, dataset).plans}[gone]
     assert back.metadata == "updated" and not back.created
     restored = local_ckan.show(gone)
