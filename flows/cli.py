@@ -28,6 +28,7 @@ from flows.schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
 from kehoach import __version__
 from kehoach.core.errors import EXIT_INPUT, EXIT_INTERNAL, KehoachError, filesystem_error
 from kehoach.core.paths import DEFAULT_OUT
+from kehoach.package.layout import read_descriptor_bytes
 from kehoach.read import source_urls
 
 # The commands that run a flow, and so need a Prefect API.
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # checked before Prefect starts: a malformed address is one line, exit 2
         args.source_urls = source_urls.parse(getattr(args, "source_url", None))
+        if args.command == "publish":  # no package to publish: one line, before a server is launched
+            read_descriptor_bytes(Path(args.out) if args.out else DEFAULT_OUT)
         prepare(args)
         return importlib.import_module("flows.commands").run(args)
     except KehoachError as exc:

@@ -10,15 +10,12 @@ shipped with the package.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import duckdb
 
 from kehoach.core.model import Tables, load_schema, primary_key, resource_names
 from kehoach.core.paths import VIEWS_SQL
-
-log = logging.getLogger(__name__)
 
 _TYPES = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN", "date": "DATE",
           "datetime": "TIMESTAMPTZ", "year": "INTEGER"}
@@ -103,37 +100,42 @@ def attach_tables(con: duckdb.DuckDBPyConnection, tables: Tables) -> None:
         con.register(name, table)
 
 
-def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables) -> list[str]:
+class ConstraintsBroken(Exception):
+    """A table's rows break the constraints of its Table Schema (``load_tables``)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"table {name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables, unconstrained: Collection[str] = ()) -> None:
     """One DuckDB table per resource, declared from its Table Schema (types,
-    NOT NULL, enums, primary and foreign keys) and filled from its Arrow table.
+    NOT NULL, enums, primary and foreign keys) and filled from its Arrow table;
+    those named in ``unconstrained`` (and foreign keys pointing at them) without
+    their constraints.
 
     The database never decides whether data is valid: that is the
     validation's job, which reports the offending source line. A table
-    whose rows break its constraints is loaded without them (and without
-    foreign keys pointing at it); the names of such tables are returned.
+    whose rows break its constraints raises ``ConstraintsBroken`` (a failed
+    statement ends the caller's transaction): the caller loads again with that
+    table unconstrained.
     """
     known = set(resource_names())
     names = [n for n in resource_names() if n in tables] + sorted(n for n in tables if n not in known)
     constrained: set[str] = set()
-    unconstrained: list[str] = []
     for name in load_order(names):
         view = f"_arrow_{name}"
-        con.register(view, tables[name])
-        try:
-            if name in known:
-                try:
-                    _create_constrained(con, name, view, tables[name].column_names, constrained)
-                    constrained.add(name)
-                    continue
-                except duckdb.ConstraintException as exc:
-                    log.warning("database: table %s is kept without its constraints: %s", name,
-                                " ".join(str(exc).split()))
-                    con.execute(f"DROP TABLE IF EXISTS {quote(name)}")
-                    unconstrained.append(name)
+        con.register(view, tables[name])  # registered again (replaced) when the caller loads again
+        if name in known and name not in unconstrained:
+            try:
+                _create_constrained(con, name, view, tables[name].column_names, constrained)
+            except duckdb.ConstraintException as exc:  # the transaction is aborted: no statement until rolled back
+                raise ConstraintsBroken(name, " ".join(str(exc).split())) from None
+            constrained.add(name)
+        else:
             con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
-        finally:
-            con.unregister(view)
-    return unconstrained
+        con.unregister(view)
 
 
 def _create_constrained(con, name: str, view: str, columns: list[str], constrained: set[str]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from kehoach import __version__
-from kehoach.audit.duckdb_tables import column_type, create_views, literal, load_tables, quote
+from kehoach.audit.duckdb_tables import ConstraintsBroken, column_type, create_views, literal, load_tables, quote
 from kehoach.audit.runner import rule_sql
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
@@ -42,6 +43,9 @@ OLDEST_READER = "1.1"
 # file "…": No space left on device'); these are turned back into the OSError they were, so a full
 # disk is reported as one (one line, exit 2), not as an internal error.
 _WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
+
+log = logging.getLogger(__name__)
+
 
 def duckdb_version() -> str:
     return duckdb.__version__
@@ -111,11 +115,11 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
         con.execute(f"ATTACH {literal(str(path))} AS kehoach "
                     f"(STORAGE_VERSION {literal(STORAGE_VERSION)}, BLOCK_SIZE {BLOCK_SIZE})")
         con.execute("USE kehoach")
-        unconstrained = load_tables(con, tables)
+        # one transaction for the whole file (a commit a statement cost a second, and a third of
+        # the file's time for the plan's package)
+        unconstrained = _load_in_transaction(con, tables)
         create_views(con)
         names = [n for n in resource_names() if n in tables]
-        # one transaction for the many small statements (a commit each cost a second)
-        con.execute("BEGIN TRANSACTION")
         document(con, names, rule_sql())
         facts = package_facts(tables) | {"tables_without_constraints": ", ".join(unconstrained)}
         _table(con, "meta_package", [{"key": k, "value": v} for k, v in facts.items()],
@@ -132,6 +136,22 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
     finally:
         con.close()
     return facts
+
+
+def _load_in_transaction(con: duckdb.DuckDBPyConnection, tables: Tables) -> list[str]:
+    """Begin the file's transaction and load the tables in it; a table whose rows break its
+    constraints rolls it back and is loaded again without them (the names of such tables are
+    returned; the validation, not the database, reports the rows)."""
+    unconstrained: list[str] = []
+    while True:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            load_tables(con, tables, unconstrained)
+            return unconstrained
+        except ConstraintsBroken as exc:
+            con.execute("ROLLBACK")
+            log.warning("database: table %s is kept without its constraints: %s", exc.name, exc.message)
+            unconstrained.append(exc.name)
 
 
 def _os_error(exc: duckdb.Error, path: Path) -> OSError | None:

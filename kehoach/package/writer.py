@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,15 @@ def write_parquet(table: pa.Table, path: Path) -> None:
 def _with_pandas_metadata(table: pa.Table) -> pa.Table:
     """Tell pandas readers (Frictionless among them) that integer columns are
     nullable ('Int64'), so a missing value does not turn 9 into 9.0."""
+    return table.replace_schema_metadata(_pandas_metadata(table.schema.serialize().to_pybytes()))
+
+
+@cache  # the metadata depends on the schema only (a round trip through pandas: ms a table, a build writes dozens)
+def _pandas_metadata(schema_bytes: bytes) -> dict[bytes, bytes]:
+    schema = pa.ipc.read_schema(pa.py_buffer(schema_bytes))
     nullable = {pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype()}
-    # the metadata depends on the types only: taken from no rows, not a copy of them all
-    frame = table.slice(0, 0).to_pandas(types_mapper=nullable.get)
-    meta = pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False).schema.metadata
-    return table.replace_schema_metadata(meta)
+    frame = schema.empty_table().to_pandas(types_mapper=nullable.get)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False).schema.metadata
 
 
 def write_tables(tables: Tables, directory: Path) -> list[dict]:

@@ -14,13 +14,14 @@ import pytest
 from helpers import plan_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mutator import MAX_CHARS, outcome, variants
+from mutator import MAX_CHARS, MUTATIONS, outcome, variants
 
 from kehoach.core.errors import KehoachError
 from kehoach.parse.values import check_amount, parse_amount, parse_deadline, parse_number
 
-# Small enough for CI on two cores (about a minute); the same inputs every run.
-SEED, COUNT = 11, 120
+# Small enough for the inner loop (5 s of CPU); the same inputs every run, every mutation among them
+# (asserted below). The larger run is scripts/fuzz.py.
+SEED, COUNT = 12, 60
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +33,10 @@ def test_every_hostile_variant_ends_in_a_package_or_a_located_error(tmp_path):
     path = tmp_path / "plan.txt"
     kinds: dict[str, int] = {}
     broken = []
+    mutations: set[str] = set()
     for variant in variants(plan_text(), SEED, COUNT):
         assert len(variant.text) <= MAX_CHARS
+        mutations.update(variant.mutations)
         result = outcome(variant.text, path)
         kinds[result.kind] = kinds.get(result.kind, 0) + 1
         if not result.ok:
@@ -41,6 +44,7 @@ def test_every_hostile_variant_ends_in_a_package_or_a_located_error(tmp_path):
                           f"{result.detail}")
     assert broken == []
     assert kinds.get("package", 0) > 0 and kinds.get("located", 0) > 0  # the mutator exercises both
+    assert mutations == set(MUTATIONS)  # fewer variants, but every kind of damage among them
 
 
 def test_the_mutator_is_deterministic():

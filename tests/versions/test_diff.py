@@ -46,6 +46,15 @@ def test_shifted_source_lines_are_not_changes():
     assert diff_tables(old, new, SCHEMAS) == []
 
 
+def test_rows_in_another_order_are_matched_on_their_keys():
+    # equal tables are no change without a query; reordered ones are matched on the key, not the position
+    old = lines(line("1.1", "800", "800", 10), line("1.2", "360", "360", 11))
+    assert diff_tables(old, lines(line("1.2", "360", "360", 11), line("1.1", "800", "800", 10)), SCHEMAS) == []
+    moved = lines(line("1.2", "361", "361", 11), line("1.1", "800", "800", 10))
+    assert sorted((c["field"], c["old_value"], c["new_value"]) for c in diff_tables(old, moved, SCHEMAS)) == [
+        ("amount_million_vnd", "360", "361"), ("amount_text", "360", "361")]
+
+
 def test_explicit_zero_versus_blank_is_a_change():
     old = lines(line("1.3", "0", "-", 12))
     new = lines(line("1.3", "0", "0", 12))
