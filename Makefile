@@ -7,6 +7,11 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 ## which leaves a core to the others. PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+## Where the environment sets PYTHONDONTWRITEBYTECODE (this machine's does), every test process
+## (each xdist worker, each CLI a test starts) compiled the code again and pytest rewrote every
+## test module again: 2.7 s of CPU a worker's collection. The tests keep compiled files in
+## __pycache__/ (ignored by git).
+test test-fast bench: export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install browser tesseract run test test-fast lint bench ckan-start ckan-stop publish-ckan serve clean
 
