@@ -49,6 +49,7 @@ from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.cache import ParseCache, entry_key, folder_for, parser_fingerprint
 from kehoach.parse.corpus import parse_sources, source_keys
+from kehoach.parse.corpus_tables import folder_beside
 from kehoach.read import source_urls as addresses
 from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
 from kehoach.versions import versioning
@@ -195,7 +196,7 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     staging directory next to ``out``."""
     comparison = comparison or Comparison.first()
     decision = comparison.decision
-    tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
+    tables = tables | {CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
     try:
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
@@ -339,15 +340,26 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
     # the parse decodes what it parses; the rest of the build quotes no line of a text
-    parsed_tables = steps.parse(files, parse_cache(out))
-    described = describe_sources(files)
-    del files  # their bytes: parsed now
+    cache = parse_cache(out)
+    try:
+        parsed_tables = steps.parse(files, cache)
+        described = describe_sources(files)
+        del files  # their bytes: parsed now
+        return _build_parsed(parsed_tables, described, out, check, strict, steps)
+    finally:  # the corpus's table files are this build's working set (kehoach.parse.corpus_tables)
+        shutil.rmtree(folder_beside(cache.folder), ignore_errors=True)
+
+
+def _build_parsed(parsed_tables: Tables, described: list[SourceRecord], out: Path, check: InputCheck, strict: bool,
+                  steps: Steps) -> BuildResult:
+    """The steps after the parse (``run_build``)."""
     tables = steps.audit(parsed_tables, described, strict).tables
     comparison = steps.compare(tables, out, described)
     directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
     steps.validate(directory, tables, described, comparison.scope)
+    rows = counts(tables)  # before the swap, which removes the folder the tables are read from
     result = steps.swap(directory, desc, out, check, comparison)
-    result.counts = counts(tables)
+    result.counts = rows
     return result

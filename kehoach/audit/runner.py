@@ -226,8 +226,8 @@ def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
     findings.sort(key=lambda f: _order(f, index))
     for f in findings:
         result.counts[f["severity"]] = result.counts.get(f["severity"], 0) + 1
-    result.tables = {**tables, "findings": rows_to_arrow("findings", findings),
-                     "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
+    result.tables = tables | {"findings": rows_to_arrow("findings", findings),
+                              "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
     return result
 
 
