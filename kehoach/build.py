@@ -51,7 +51,16 @@ from kehoach.parse.cache import ParseCache, entry_key, folder_for, parser_finger
 from kehoach.parse.corpus import parse_sources, source_keys
 from kehoach.parse.corpus_tables import folder_beside
 from kehoach.read import source_urls as addresses
-from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
+from kehoach.read.sources import (
+    SourceFile,
+    SourceRecord,
+    decode_source,
+    describe,
+    discover,
+    origin_path,
+    read_file,
+    without_bytes,
+)
 from kehoach.versions import versioning
 from kehoach.versions.comparison import Comparison, compare
 from kehoach.versions.diff import CHANGES, number_changes
@@ -342,9 +351,10 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     # the parse decodes what it parses; the rest of the build quotes no line of a text
     cache = parse_cache(out)
     try:
-        parsed_tables = steps.parse(files, cache)
         described = describe_sources(files)
-        del files  # their bytes: parsed now
+        without_bytes(files)  # the parse reads what it parses (20,000 texts are about 2 GB)
+        parsed_tables = steps.parse(files, cache)
+        del files
         return _build_parsed(parsed_tables, described, out, check, strict, steps)
     finally:  # the corpus's table files are this build's working set (kehoach.parse.corpus_tables)
         shutil.rmtree(folder_beside(cache.folder), ignore_errors=True)
