@@ -49,7 +49,7 @@ from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.cache import ParseCache, entry_key, folder_for, parser_fingerprint
 from kehoach.parse.corpus import parse_sources, source_keys
-from kehoach.parse.corpus_tables import folder_beside
+from kehoach.parse.corpus_tables import folder_beside, without
 from kehoach.read import source_urls as addresses
 from kehoach.read.sources import (
     SourceFile,
@@ -249,7 +249,7 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
         plan_sources = {p: by_hash.get(h, "") for p, h in zip(plans.column("plan_id").to_pylist(),
                                                               plans.column("source_sha256").to_pylist(), strict=True)}
         # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
-        written = {name: table for name, table in tables.items() if name != CHANGES}
+        written = without(tables, CHANGES)
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
                                 constrained, scope)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left

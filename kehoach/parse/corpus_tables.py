@@ -51,14 +51,18 @@ def folder_beside(cache_folder: Path) -> Path:
 class CorpusTables(Mapping[str, pa.Table]):
     """Every resource's table: read from its file in ``folder`` when looked up, or one of ``held``."""
 
-    def __init__(self, folder: Path, held: Mapping[str, pa.Table] | None = None) -> None:
+    def __init__(self, folder: Path, held: Mapping[str, pa.Table] | None = None,
+                 hidden: frozenset[str] = frozenset()) -> None:
         self.folder = folder
         self.held = dict(held or {})
+        self.hidden = hidden  # names left out (``without``)
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}{TABLE_SUFFIX}"
 
     def __getitem__(self, name: str) -> pa.Table:
+        if name in self.hidden:
+            raise KeyError(name)
         if name in self.held:
             return self.held[name]
         if not self.path(name).is_file():
@@ -68,13 +72,13 @@ class CorpusTables(Mapping[str, pa.Table]):
 
     def __iter__(self) -> Iterator[str]:
         on_disk = [n for n in resource_names() if self.path(n).is_file()]
-        return iter([*on_disk, *(n for n in self.held if n not in on_disk)])
+        return iter([n for n in [*on_disk, *(n for n in self.held if n not in on_disk)] if n not in self.hidden])
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
     def __or__(self, other: Mapping[str, pa.Table]) -> CorpusTables:
-        return CorpusTables(self.folder, {**self.held, **other})
+        return CorpusTables(self.folder, {**self.held, **other}, self.hidden - set(other))
 
     def num_rows(self, name: str) -> int:
         """Rows of a table, from its file's footer (nothing read)."""
@@ -83,6 +87,14 @@ class CorpusTables(Mapping[str, pa.Table]):
         with pa.memory_map(str(self.path(name))) as source:
             reader = pa.ipc.open_file(source)
             return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
+def without(tables: Mapping[str, pa.Table], *names: str) -> Mapping[str, pa.Table]:
+    """``tables`` but ``names``; a ``CorpusTables`` stays one (its tables looked up when asked for, not
+    all mapped at once for as long as the result is held)."""
+    if isinstance(tables, CorpusTables):
+        return CorpusTables(tables.folder, tables.held, tables.hidden | set(names))
+    return {name: table for name, table in tables.items() if name not in names}
 
 
 class _TableFile:

@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from kehoach.core.model import concat, primary_key, resource_names
 from kehoach.parse import corpus_tables
-from kehoach.parse.corpus_tables import CorpusTables, write_tables
+from kehoach.parse.corpus_tables import CorpusTables, without, write_tables
 
 
 def _renamed(tables, plan_id: str):
@@ -47,3 +47,12 @@ def test_a_table_a_step_made_is_held_over_the_files(plan_tables, tmp_path):
     assert list(merged) == [*resource_names(), "scratch"]
     assert merged["tasks"].equals(plan_tables["tasks"])
     assert "scratch" not in tables and tables["findings"].num_rows == plan_tables["findings"].num_rows
+
+
+def test_a_table_left_out_is_not_looked_up(plan_tables, tmp_path):
+    tables = write_tables(tmp_path / "tables", [dict(plan_tables)]) | {"findings": plan_tables["findings"]}
+    rest = without(tables, "changes", "findings")
+    assert isinstance(rest, CorpusTables) and "changes" not in rest and "findings" not in rest
+    assert list(rest) == [n for n in resource_names() if n not in ("changes", "findings")]
+    assert (rest | {"changes": plan_tables["plans"]})["changes"].num_rows == plan_tables["plans"].num_rows
+    assert without(dict(plan_tables), "changes").keys() == set(plan_tables) - {"changes"}
