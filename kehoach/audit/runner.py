@@ -208,9 +208,12 @@ def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
     rule_rows = []
     con = duckdb.connect()
     try:
-        attach_tables(con, tables)
+        attached = attach_tables(con, tables)
         create_views(con)
         for rule in rules:
+            # attached again: the pages the last rule read are let go with its tables' maps
+            # (a corpus's tables are read from files: kehoach.parse.corpus_tables), not held to the end
+            attach_tables(con, tables, attached)
             missing = [name for name in rule.reads if name not in tables]
             found = [] if missing else _run(con, rule)
             (result.skipped if missing else result.ran).append(rule.rule_id)

@@ -56,3 +56,13 @@ def test_a_table_left_out_is_not_looked_up(plan_tables, tmp_path):
     assert list(rest) == [n for n in resource_names() if n not in ("changes", "findings")]
     assert (rest | {"changes": plan_tables["plans"]})["changes"].num_rows == plan_tables["plans"].num_rows
     assert without(dict(plan_tables), "changes").keys() == set(plan_tables) - {"changes"}
+
+
+def test_a_small_table_stays_mapped_a_large_one_is_mapped_at_each_lookup(plan_tables, tmp_path, monkeypatch):
+    tables = write_tables(tmp_path / "tables", [dict(plan_tables)])
+    assert tables["tasks"] is tables["tasks"]  # a plan's tables are small: looked up once
+    assert "tasks" in tables and "scratch" not in tables and not tables.held
+    monkeypatch.setattr(corpus_tables, "KEPT_MAPPED_BYTES", 0)  # every table counts as large
+    fresh = CorpusTables(tables.folder)
+    first = fresh["tasks"]
+    assert fresh["tasks"] is not first and fresh["tasks"].equals(first) and not fresh.mapped
