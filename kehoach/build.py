@@ -97,11 +97,13 @@ class BuildResult:
 
 
 def read_sources(paths: list[str | Path], urls: dict[str, str] | None = None) -> list[SourceFile]:
-    """Every source's bytes, hashed, with its origin record; not decoded (the parse decodes what it parses).
+    """Every source hashed and described, with its origin record, its bytes not kept (20,000 texts are
+    about 2 GB; the parse reads and decodes what it parses).
     ``urls``: where texts were published, given to the build (``kehoach.read.source_urls``)."""
     found = [str(p) for p in discover(paths)]
     attached = addresses.attach(urls or {}, found)
-    return [addresses.with_url(read_file(p), attached.get(p)) for p in found]
+    # described as read, then their bytes let go of: the parse reads what it parses
+    return [without_bytes(addresses.with_url(read_file(p), attached.get(p))) for p in found]
 
 
 def parse_cache(out: Path) -> ParseCache:
@@ -352,7 +354,6 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     cache = parse_cache(out)
     try:
         described = describe_sources(files)
-        without_bytes(files)  # the parse reads what it parses (20,000 texts are about 2 GB)
         parsed_tables = steps.parse(files, cache)
         del files
         return _build_parsed(parsed_tables, described, out, check, strict, steps)

@@ -59,6 +59,8 @@ class SourceFile:
     origin: dict = field(default_factory=dict, compare=False)
     origin_sha256: str | None = None  # None: no origin record next to the text
     data: bytes = field(default=b"", compare=False, repr=False)
+    # what ``describe`` says of it, kept when its bytes are let go of (``without_bytes``)
+    described: SourceRecord | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -277,10 +279,10 @@ def rendering_of(source: SourceRecord, data: bytes) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def without_bytes(sources: list[SourceFile]) -> None:
-    """Let go of the sources' bytes, in place: a corpus's texts are not all held while it is parsed
-    (20,000 texts are about 2 GB); ``decode_source`` reads a text again when it is parsed here."""
-    sources[:] = [replace(s, data=b"") for s in sources]
+def without_bytes(source: SourceFile) -> SourceFile:
+    """The source, described, without its bytes: a corpus's texts are not all held while it is
+    built (20,000 texts are about 2 GB); ``decode_source`` reads a text again where it parses it."""
+    return replace(source, data=b"", described=describe(source))
 
 
 def _read_again(source: SourceFile) -> bytes:
@@ -293,6 +295,8 @@ def _read_again(source: SourceFile) -> bytes:
 
 def describe(source: SourceFile) -> SourceRecord:
     """What a package says of a source read by ``read_file``, without decoding it again."""
+    if source.described is not None:
+        return source.described
     found = format_of(source.data)
     if found is not None:
         return SourceRecord(source.path, source.sha256, source.size, "utf-8", source.origin, source.origin_sha256,

@@ -174,10 +174,11 @@ def test_an_origin_record_that_is_not_json_is_refused_when_read(tmp_path):
 def test_a_source_let_go_of_is_read_again_when_decoded_and_must_be_the_same(tmp_path):
     path = tmp_path / "plan.txt"
     path.write_text("KẾ HOẠCH\nChuyển đổi số năm 2024\n", encoding="utf-8")
-    sources = [read_file(path)]
-    decoded = decode_source(sources[0])
-    without_bytes(sources)
+    read = read_file(path)
+    decoded = decode_source(read)
+    sources = [without_bytes(read)]
     assert sources[0].data == b"" and sources[0].sha256 == decoded.sha256
+    assert describe(sources[0]) == describe(read) == SourceRecord(str(path), read.sha256, read.size, "utf-8")
     assert decode_source(sources[0]).lines == decoded.lines == ("KẾ HOẠCH", "Chuyển đổi số năm 2024")
     path.write_text("KẾ HOẠCH\nChuyển đổi số năm 2025\n", encoding="utf-8")  # amended while a build reads it
     with pytest.raises(KehoachError, match="changed while the build was reading it") as error:
