@@ -20,9 +20,12 @@ from pathlib import Path
 
 import duckdb
 
-# The setting: DuckDB's memory a connection, e.g. '2GB' (default below).
+# The setting: DuckDB's memory a connection, e.g. '2GB' (defaults below, by what the connection holds).
 MEMORY_ENV = "KEHOACH_DUCKDB_MEMORY"
 DEFAULT_MEMORY = "512MB"
+# A database with primary and foreign keys: DuckDB cannot spill a table's key index while it commits
+# it (20,000 plans: task_agencies' keys failed to commit within 512 MB).
+INDEXED_MEMORY = "2GB"
 
 
 def spill_dir(package: Path) -> Path:
@@ -32,10 +35,12 @@ def spill_dir(package: Path) -> Path:
 
 
 @contextlib.contextmanager
-def bounded(package: Path, database: str = ":memory:", **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection under ``KEHOACH_DUCKDB_MEMORY``, spilling in ``package``; closed, its spill removed."""
+def bounded(package: Path, database: str = ":memory:", memory: str = DEFAULT_MEMORY,
+            **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection under ``memory`` (or ``KEHOACH_DUCKDB_MEMORY``), spilling in ``package``; closed,
+    its spill removed."""
     spill = spill_dir(package)
-    limits = {"memory_limit": os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY, "temp_directory": str(spill)}
+    limits = {"memory_limit": os.environ.get(MEMORY_ENV, "").strip() or memory, "temp_directory": str(spill)}
     con = duckdb.connect(database, config={**limits, **config})
     try:
         yield con

@@ -27,7 +27,7 @@ import pyarrow as pa
 from kehoach import __version__
 from kehoach.audit.duckdb_tables import column_type, create_views, literal, load_tables, quote
 from kehoach.audit.runner import rule_sql
-from kehoach.core.duckdb_memory import bounded
+from kehoach.core.duckdb_memory import INDEXED_MEMORY, bounded
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
 from kehoach.package.layout import DATA_DIR
@@ -107,7 +107,7 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
-    with bounded(path.parent, threads=1) as con:  # spilled beside the file, not held
+    with bounded(path.parent, memory=INDEXED_MEMORY, threads=1) as con:  # spilled beside the file, not held
         try:
             facts = _fill(con, tables, path)
         except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
