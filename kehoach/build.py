@@ -49,8 +49,18 @@ from kehoach.package.workbook import stage_workbook
 from kehoach.package.writer import descriptor, now_iso, package_info, write_descriptor, write_tables
 from kehoach.parse.cache import ParseCache, entry_key, folder_for, parser_fingerprint
 from kehoach.parse.corpus import parse_sources, source_keys
+from kehoach.parse.corpus_tables import folder_beside, without
 from kehoach.read import source_urls as addresses
-from kehoach.read.sources import SourceFile, SourceRecord, decode_source, describe, discover, origin_path, read_file
+from kehoach.read.sources import (
+    SourceFile,
+    SourceRecord,
+    decode_source,
+    describe,
+    discover,
+    origin_path,
+    read_file,
+    without_bytes,
+)
 from kehoach.versions import versioning
 from kehoach.versions.comparison import Comparison, compare
 from kehoach.versions.diff import CHANGES, number_changes
@@ -87,11 +97,13 @@ class BuildResult:
 
 
 def read_sources(paths: list[str | Path], urls: dict[str, str] | None = None) -> list[SourceFile]:
-    """Every source's bytes, hashed, with its origin record; not decoded (the parse decodes what it parses).
+    """Every source hashed and described, with its origin record, its bytes not kept (20,000 texts are
+    about 2 GB; the parse reads and decodes what it parses).
     ``urls``: where texts were published, given to the build (``kehoach.read.source_urls``)."""
     found = [str(p) for p in discover(paths)]
     attached = addresses.attach(urls or {}, found)
-    return [addresses.with_url(read_file(p), attached.get(p)) for p in found]
+    # described as read, then their bytes let go of: the parse reads what it parses
+    return [without_bytes(addresses.with_url(read_file(p), attached.get(p))) for p in found]
 
 
 def parse_cache(out: Path) -> ParseCache:
@@ -195,7 +207,7 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     staging directory next to ``out``."""
     comparison = comparison or Comparison.first()
     decision = comparison.decision
-    tables = {**tables, CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
+    tables = tables | {CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
     try:
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
@@ -239,7 +251,7 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
         plan_sources = {p: by_hash.get(h, "") for p, h in zip(plans.column("plan_id").to_pylist(),
                                                               plans.column("source_sha256").to_pylist(), strict=True)}
         # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
-        written = {name: table for name, table in tables.items() if name != CHANGES}
+        written = without(tables, CHANGES)
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
                                 constrained, scope)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
@@ -339,15 +351,26 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
     # the parse decodes what it parses; the rest of the build quotes no line of a text
-    parsed_tables = steps.parse(files, parse_cache(out))
-    described = describe_sources(files)
-    del files  # their bytes: parsed now
+    cache = parse_cache(out)
+    try:
+        described = describe_sources(files)
+        parsed_tables = steps.parse(files, cache)
+        del files
+        return _build_parsed(parsed_tables, described, out, check, strict, steps)
+    finally:  # the corpus's table files are this build's working set (kehoach.parse.corpus_tables)
+        shutil.rmtree(folder_beside(cache.folder), ignore_errors=True)
+
+
+def _build_parsed(parsed_tables: Tables, described: list[SourceRecord], out: Path, check: InputCheck, strict: bool,
+                  steps: Steps) -> BuildResult:
+    """The steps after the parse (``run_build``)."""
     tables = steps.audit(parsed_tables, described, strict).tables
     comparison = steps.compare(tables, out, described)
     directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
     steps.validate(directory, tables, described, comparison.scope)
+    rows = counts(tables)  # before the swap, which removes the folder the tables are read from
     result = steps.swap(directory, desc, out, check, comparison)
-    result.counts = counts(tables)
+    result.counts = rows
     return result

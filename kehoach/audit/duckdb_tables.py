@@ -92,12 +92,18 @@ def load_order(names: Iterable[str]) -> list[str]:
     return ordered
 
 
-def attach_tables(con: duckdb.DuckDBPyConnection, tables: Tables) -> None:
+def attach_tables(con: duckdb.DuckDBPyConnection, tables: Tables, attached: dict | None = None) -> dict:
     """Each Arrow table readable in ``con`` under its resource name, without a copy:
     the audit and the landing page only query them (copying a corpus's
-    tables into DuckDB cost more than running every rule on them)."""
+    tables into DuckDB cost more than running every rule on them). Given what was
+    ``attached`` before, a table looked up as the same object is not attached again
+    (a corpus's large tables are mapped anew each lookup: kehoach.parse.corpus_tables)."""
+    attached = {} if attached is None else attached
     for name, table in tables.items():
-        con.register(name, table)
+        if attached.get(name) is not table:
+            con.register(name, table)
+            attached[name] = table
+    return attached
 
 
 class ConstraintsBroken(Exception):

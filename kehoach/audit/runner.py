@@ -208,9 +208,12 @@ def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
     rule_rows = []
     con = duckdb.connect()
     try:
-        attach_tables(con, tables)
+        attached = attach_tables(con, tables)
         create_views(con)
         for rule in rules:
+            # attached again: the pages the last rule read are let go with its tables' maps
+            # (a corpus's tables are read from files: kehoach.parse.corpus_tables), not held to the end
+            attach_tables(con, tables, attached)
             missing = [name for name in rule.reads if name not in tables]
             found = [] if missing else _run(con, rule)
             (result.skipped if missing else result.ran).append(rule.rule_id)
@@ -226,8 +229,8 @@ def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
     findings.sort(key=lambda f: _order(f, index))
     for f in findings:
         result.counts[f["severity"]] = result.counts.get(f["severity"], 0) + 1
-    result.tables = {**tables, "findings": rows_to_arrow("findings", findings),
-                     "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
+    result.tables = tables | {"findings": rows_to_arrow("findings", findings),
+                              "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
     return result
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from kehoach.core.duckdb_memory import bounded
 from kehoach.core.errors import KehoachError
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
@@ -141,13 +142,14 @@ class RowScope:
 
 
 class TableChecker:
-    """The CSV resources of one package, loaded once into an in-memory DuckDB."""
+    """The CSV resources of one package, loaded once into an in-memory DuckDB (``con``)."""
 
-    def __init__(self, directory: Path, resources: list[dict], scope: RowScope | None = None) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, directory: Path, resources: list[dict],
+                 scope: RowScope | None = None) -> None:
         self.directory = directory
         self.scope = scope
         self.resources = {r["name"]: r for r in resources}
-        self.con = duckdb.connect()
+        self.con = con
         self.violations: list[Violation] = []
 
     def run(self) -> list[Violation]:
@@ -299,8 +301,5 @@ class TableChecker:
 def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None) -> list[Violation]:
     """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
     rows ``scope`` leaves to check)."""
-    checker = TableChecker(directory, resources, scope)
-    try:
-        return checker.run()
-    finally:
-        checker.con.close()
+    with bounded(directory) as con:  # a table of a national corpus is spilled, not held
+        return TableChecker(con, directory, resources, scope).run()

@@ -11,7 +11,7 @@ import csv
 import functools
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +20,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+# Rows rendered at a time: a batch's text is held, never a table's.
+BATCH_ROWS = 65536
 
 
 def csv_value(value: Any) -> str:
@@ -38,25 +41,26 @@ def csv_value(value: Any) -> str:
 def write_csv(table: pa.Table, path: Path) -> None:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value."""
     with path.open("wb") as handle:
-        for chunk in csv_bytes(table):
+        for chunk in csv_bytes(table.column_names, table.to_batches(max_chunksize=BATCH_ROWS)):
             handle.write(chunk)
 
 
-def csv_sha256(table: pa.Table) -> str:
-    """sha256 of the CSV ``write_csv`` would write, without writing it."""
+def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
+    """sha256 of the CSV ``write_csv`` would write of the table of ``names`` and ``batches``, without
+    writing it (the batches read one at a time: a Parquet file's, say)."""
     digest = hashlib.sha256()
-    for chunk in csv_bytes(table):
+    for chunk in csv_bytes(names, batches):
         digest.update(chunk)
     return digest.hexdigest()
 
 
-def csv_bytes(table: pa.Table) -> Iterator[bytes]:
-    """The CSV file of ``table``: its header, then its rows a batch at a time
-    (one table's text is never all in memory)."""
+def csv_bytes(names: list[str], batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
+    """The CSV file of the table of columns ``names`` and rows ``batches``: its header, then its rows
+    a batch at a time (one table's text is never all in memory)."""
     header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(table.column_names)
+    csv.writer(header, lineterminator="\n").writerow(names)
     yield header.getvalue().encode("utf-8")
-    for batch in table.to_batches(max_chunksize=65536):
+    for batch in batches:
         if batch.num_rows:
             yield _csv_lines(batch) if batch.num_columns > 1 else _csv_lines_by_python(batch)
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 from kehoach import __version__
 from kehoach.audit.duckdb_tables import ConstraintsBroken, column_type, create_views, literal, load_tables, quote
 from kehoach.audit.runner import rule_sql
+from kehoach.core.duckdb_memory import INDEXED_MEMORY, bounded
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
 from kehoach.package.layout import DATA_DIR
@@ -110,31 +111,34 @@ def write_database(tables: Tables, path: Path) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
-    con = duckdb.connect(config={"threads": 1})
-    try:
-        con.execute(f"ATTACH {literal(str(path))} AS kehoach "
-                    f"(STORAGE_VERSION {literal(STORAGE_VERSION)}, BLOCK_SIZE {BLOCK_SIZE})")
-        con.execute("USE kehoach")
-        # one transaction for the whole file (a commit a statement cost a second, and a third of
-        # the file's time for the plan's package)
-        unconstrained = _load_in_transaction(con, tables)
-        create_views(con)
-        names = [n for n in resource_names() if n in tables]
-        document(con, names, rule_sql())
-        facts = package_facts(tables) | {"tables_without_constraints": ", ".join(unconstrained)}
-        _table(con, "meta_package", [{"key": k, "value": v} for k, v in facts.items()],
-               "Facts about this database: who wrote it, with which DuckDB, for which plans.")
-        con.execute("COMMIT")
-        con.execute("CHECKPOINT")
-        con.execute("USE memory")
-        con.execute("DETACH kehoach")
-    except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
-        error = _os_error(exc, path)
-        if error is None:
-            raise
-        raise error from exc
-    finally:
-        con.close()
+    with bounded(path.parent, memory=INDEXED_MEMORY, threads=1) as con:  # spilled beside the file, not held
+        try:
+            facts = _fill(con, tables, path)
+        except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
+            error = _os_error(exc, path)
+            if error is None:
+                raise
+            raise error from exc
+    return facts
+
+
+def _fill(con: duckdb.DuckDBPyConnection, tables: Tables, path: Path) -> dict[str, str]:
+    con.execute(f"ATTACH {literal(str(path))} AS kehoach "
+                f"(STORAGE_VERSION {literal(STORAGE_VERSION)}, BLOCK_SIZE {BLOCK_SIZE})")
+    con.execute("USE kehoach")
+    # one transaction for the whole file (a commit a statement cost a second, and a third of
+    # the file's time for the plan's package)
+    unconstrained = _load_in_transaction(con, tables)
+    create_views(con)
+    names = [n for n in resource_names() if n in tables]
+    document(con, names, rule_sql())
+    facts = package_facts(tables) | {"tables_without_constraints": ", ".join(unconstrained)}
+    _table(con, "meta_package", [{"key": k, "value": v} for k, v in facts.items()],
+           "Facts about this database: who wrote it, with which DuckDB, for which plans.")
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    con.execute("USE memory")
+    con.execute("DETACH kehoach")
     return facts
 
 

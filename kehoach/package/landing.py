@@ -98,7 +98,7 @@ def _findings(tables: Tables) -> str:
         "differences. The tables keep the figures exactly as the document states them; the findings are in the "
         "<code>findings</code> table.</p>"]
     several = len(tables["plans"]) > 1
-    findings = tables["findings"].to_pylist()
+    findings = tables["findings"]
     for severity in SEVERITIES:
         chosen, total = listed(findings, severity)
         if not chosen:
@@ -119,16 +119,20 @@ def _findings(tables: Tables) -> str:
 def _review(tables: Tables, shown: int = 100) -> str:
     """Rows read by OCR with a doubtful value (``needs_review``), with their table, line and page."""
     marked = [name for name in resource_names() if name in tables and "needs_review" in tables[name].schema.names]
-    doubtful = [(name, row) for name in marked for row in tables[name].filter(tables[name]["needs_review"]).to_pylist()]
-    if not doubtful:
+    doubtful, total = [], 0  # the rows shown alone made Python rows
+    for name in marked:
+        flagged = tables[name].filter(tables[name]["needs_review"])
+        doubtful += [(name, row) for row in flagged.slice(0, max(shown - len(doubtful), 0)).to_pylist()]
+        total += flagged.num_rows
+    if not total:
         return ""
-    parts = [f"<h3>{_bi(*REVIEW_HEADING)} ({len(doubtful)})</h3>", f"<p>{_bi(*REVIEW_NOTE)}</p><ul>"]
-    for name, row in doubtful[:shown]:
+    parts = [f"<h3>{_bi(*REVIEW_HEADING)} ({total})</h3>", f"<p>{_bi(*REVIEW_NOTE)}</p><ul>"]
+    for name, row in doubtful:
         parts.append(f"<li><code>{escape(name)}</code>, dòng / line {row['source_line']}, trang / page "
                      f"{row['source_page']}: {_bi('độ tin cậy', 'confidence')} {row['ocr_confidence']}</li>")
     parts.append("</ul>")
-    if len(doubtful) > shown:
-        left = len(doubtful) - shown
+    if total > shown:
+        left = total - shown
         parts.append(f"<p>{_bi(f'… và {left} dòng khác', f'… and {left} more')} (<code>needs_review</code>)</p>")
     return "\n".join(parts)
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, resource_meta, resource_names
 from kehoach.core.paths import VIEWS_SQL
@@ -36,10 +39,11 @@ LISTED_FINDINGS = 100
 FINDINGS_CSV = csv_path("findings")
 
 
-def listed(findings: list[dict], severity: str) -> tuple[list[dict], int]:
-    """The findings of ``severity`` listed (at most ``LISTED_FINDINGS``), and their total."""
-    chosen = [f for f in findings if f["severity"] == severity]
-    return chosen[:LISTED_FINDINGS], len(chosen)
+def listed(findings: pa.Table, severity: str) -> tuple[list[dict], int]:
+    """The findings of ``severity`` listed (at most ``LISTED_FINDINGS``), and their total (those
+    listed alone made Python rows: a national corpus has hundreds of thousands)."""
+    chosen = findings.filter(pc.equal(findings.column("severity"), severity))
+    return chosen.slice(0, LISTED_FINDINGS).to_pylist(), chosen.num_rows
 
 
 def more_findings(left: int, table: str = "`findings`") -> tuple[str, str]:
@@ -127,7 +131,7 @@ def _audit(tables: Tables) -> list[str]:
     lines = ["## Kiểm tra tính nhất quán / Consistency audit", "",
              f"{len(ran)} quy tắc đã chạy / rules run: **{c['error']} error**, **{c['warning']} warning**, "
              f"**{c['info']} info** (bảng / table `findings`; quy tắc / rules: `audit_rules`).", "", POLICY]
-    findings = tables["findings"].to_pylist()
+    findings = tables["findings"]
     several = len(tables["plans"]) > 1
     titles = {r["rule_id"]: r for r in rules}
     for severity in SEVERITIES:

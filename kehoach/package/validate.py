@@ -20,17 +20,18 @@ carries one, in the source of its plan.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, arrow_schema_of
 from kehoach.package.constraints import RowScope, Violation, check_csv_resources
-from kehoach.package.csv_file import csv_sha256
+from kehoach.package.csv_file import BATCH_ROWS, csv_sha256
 from kehoach.package.layout import DESCRIPTOR, PARQUET_SUFFIX, read_descriptor
 
 log = logging.getLogger(__name__)
@@ -87,20 +88,34 @@ def _parquet(directory: Path, resource: dict, twins: dict[str, dict], tables: Ta
     path = directory / resource["path"]
     if not path.is_file():
         return [Violation(name, "scheme-error", f"no file {resource['path']}", 1)]
-    data = pq.read_table(path)
+    parquet = pq.ParquetFile(path)
+    found = parquet.schema_arrow.remove_metadata()
     declared = arrow_schema_of(resource["schema"])
-    if not data.schema.remove_metadata().equals(declared):
-        return [Violation(name, "type-error", f"Arrow types {data.schema.remove_metadata()} are not the Table "
-                          f"Schema's {declared}", 1)]
+    if not found.equals(declared):
+        return [Violation(name, "type-error", f"Arrow types {found} are not the Table Schema's {declared}", 1)]
     twin = twins.get(table_name)
+    # read a batch at a time: a table of a national corpus is not held twice
+    batches = parquet.iter_batches(batch_size=BATCH_ROWS)
     if tables is not None and table_name in tables:
-        same = data.equals(tables[table_name].cast(declared))
+        same = _same_rows(batches, tables[table_name].cast(declared), parquet.metadata.num_rows)
     elif twin is not None:
-        same = csv_sha256(data) == str(twin.get("hash", "")).removeprefix("sha256:")
+        same = csv_sha256(found.names, batches) == str(twin.get("hash", "")).removeprefix("sha256:")
     else:
         return [Violation(name, "scheme-error", f"no CSV resource {table_name!r} to compare with", 1)]
     return [] if same else [Violation(name, "data-error", f"{resource['path']} does not hold the data of "
                                       f"{twin['path'] if twin else table_name}", 1)]
+
+
+def _same_rows(batches: Iterable[pa.RecordBatch], table: pa.Table, rows: int) -> bool:
+    """The batches hold the rows of ``table``, in its order."""
+    if rows != table.num_rows:
+        return False
+    start = 0
+    for batch in batches:
+        if not pa.Table.from_batches([batch]).equals(table.slice(start, batch.num_rows)):
+            return False
+        start += batch.num_rows
+    return start == rows
 
 
 def _first_error(violations: list[Violation], directory: Path, source_path: str | None,

@@ -4,16 +4,18 @@ batches (the flow's tasks), concatenated into one set of tables.
 With a parse cache (``kehoach.parse.cache``), only the sources without a
 valid entry are parsed (``missing``); each parsed source's tables are stored
 as its entry where it was parsed (``store``), and the corpus is assembled
-from the entries, in the order of the sources (``assemble``)."""
+from the entries, in the order of the sources, into table files read through memory maps
+(``assemble``, ``kehoach.parse.corpus_tables``: no step holds every table of the corpus)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, concat
 from kehoach.parse.cache import ParseCache, entry_key
+from kehoach.parse.corpus_tables import folder_beside, write_tables
 from kehoach.parse.plan import PlanRows, read_plan, typed
 from kehoach.parse.series import link_series
 from kehoach.read.sources import SourceFile, SourceRecord, SourceText, decode_source
@@ -100,35 +102,48 @@ def _store_group(cache: ParseCache, group: list[tuple[str, PlanRows]]) -> None:
 
 def assemble(sources: Sequence[SourceRecord | SourceFile], keys: list[str], cache: ParseCache,
              parse_missing: Callable[[list[int]], None]) -> Tables:
-    """The corpus from the cache: the sources without a valid entry parsed by
-    ``parse_missing`` (given their indices; it stores their entries), then every
-    entry read in the order of the sources; entries of no source here are pruned."""
-    entries = [cache.load(key) for key in keys]
-    missing = [i for i, entry in enumerate(entries) if entry is None]
+    """The corpus from the cache: the sources without an entry parsed by ``parse_missing`` (given
+    their indices; it stores their entries), then every entry read in the order of the sources and
+    written to the corpus's table files (``corpus_tables``: one entry in memory at a time); an entry
+    found corrupt on the way is parsed again there. Entries of no source here are pruned."""
+    missing = [i for i, key in enumerate(keys) if not cache.path(key).is_file()]
     if missing:
         parse_missing(missing)
-        for i in missing:
-            entries[i] = cache.load(keys[i])
-            if entries[i] is None:
-                raise KehoachError(f"the parse stored no readable entry in {cache.folder}", sources[i].path)
+    owners: list[tuple[str, tuple[str, ...]]] = []
+
+    def entries() -> Iterator[Tables]:
+        for i, (source, key) in enumerate(zip(sources, keys, strict=True)):
+            entry = cache.load(key)
+            if entry is None:  # cut short or corrupt (then removed): parsed again, never used
+                parse_missing([i])
+                entry = cache.load(key)
+            if entry is None:
+                raise KehoachError(f"the parse stored no readable entry in {cache.folder}", source.path)
+            owners.append((source.path, entry.plan_ids))
+            yield entry.tables
+
+    tables = write_tables(folder_beside(cache.folder), entries())
     cache.prune(set(keys))
-    pieces = [Parsed(e.tables, ((s.path, e.plan_ids),)) for s, e in zip(sources, entries, strict=True) if e]
-    return combine(pieces, rechunk=True)
+    check_owners(owners)
+    return link_series(tables)
 
 
 def combine(pieces: list[Parsed], rechunk: bool = False) -> Tables:
-    """The corpus: the pieces' tables, in their order, concatenated once; its plans linked to the
-    plans they follow, and their tasks to the tasks they continue (``link_series``: it needs them all)."""
+    """The corpus in memory: the pieces' tables, in their order, concatenated once; its plans linked
+    to the plans they follow, and their tasks to the tasks they continue (``link_series``: it needs them all)."""
+    check_owners([owner for piece in pieces for owner in piece.plans])
+    # a batch's piece is one chunk per column already: a few chunks, not re-copied
+    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=rechunk)
+    return link_series(tables)
+
+
+def check_owners(plans: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+    """A plan given by two sources is an error: (source path, its plan ids) of every source."""
     owners: dict[str, list[str]] = {}
-    for piece in pieces:
-        for path, plan_ids in piece.plans:
-            for plan_id in plan_ids:
-                owners.setdefault(plan_id, []).append(path)
+    for path, plan_ids in plans:
+        for plan_id in plan_ids:
+            owners.setdefault(plan_id, []).append(path)
     duplicates = sorted(p for p, files in owners.items() if len(files) > 1)
     if duplicates:
         files = owners[duplicates[0]]
         raise KehoachError(f"plan {duplicates[0]} is given by more than one source: {', '.join(files)}")
-    # a batch's piece is one chunk per column already: a few chunks, not re-copied; a plan's
-    # pieces (``rechunk``, from the cache) are made one chunk a column
-    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=rechunk)
-    return link_series(tables)

@@ -134,5 +134,5 @@ def link_series(tables: Tables) -> Tables:
     lineage = [row for plan_id in ids if plan_id in previous
                for row in lineage_rows(plan_id, previous[plan_id], by_plan.get(plan_id, []),
                                        by_plan.get(previous[plan_id], []))]
-    return {**tables, "plans": plans.set_column(index, plans.schema.field(index), column),
-            "task_lineage": rows_to_arrow("task_lineage", lineage)}
+    return tables | {"plans": plans.set_column(index, plans.schema.field(index), column),
+                     "task_lineage": rows_to_arrow("task_lineage", lineage)}

@@ -24,7 +24,7 @@ import logging
 import os
 import stat
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kehoach.core.errors import KehoachError
@@ -59,6 +59,8 @@ class SourceFile:
     origin: dict = field(default_factory=dict, compare=False)
     origin_sha256: str | None = None  # None: no origin record next to the text
     data: bytes = field(default=b"", compare=False, repr=False)
+    # what ``describe`` says of it, kept when its bytes are let go of (``without_bytes``)
+    described: SourceRecord | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -228,11 +230,12 @@ def decode_source(source: SourceFile) -> SourceText:
     """Decode a source read by ``read_file`` into NFC lines (located errors for a bad text):
     a file whose bytes carry a registered format's signature is read by that format's
     reader and rendered; any other file is a plain text."""
-    found = format_of(source.data)
+    data = source.data or _read_again(source)
+    found = format_of(data)
     if found is not None:
-        return _rendered(source, found.read(source.data, source.path))
-    refuse_unsupported(source.data, source.path)
-    text, encoding = decode(source.data, source.path)
+        return _rendered(source, found.read(data, source.path))
+    refuse_unsupported(data, source.path)
+    text, encoding = decode(data, source.path)
     # NFC at once: no composition crosses a line break, so it is the NFC of every line
     lines = split_lines(nfc(text))
     check_line_lengths(lines, source.path, limits().max_line_chars)
@@ -276,8 +279,24 @@ def rendering_of(source: SourceRecord, data: bytes) -> str | None:
     return "\n".join(lines) + "\n"
 
 
+def without_bytes(source: SourceFile) -> SourceFile:
+    """The source, described, without its bytes: a corpus's texts are not all held while it is
+    built (20,000 texts are about 2 GB); ``decode_source`` reads a text again where it parses it."""
+    return replace(source, data=b"", described=describe(source))
+
+
+def _read_again(source: SourceFile) -> bytes:
+    """The bytes of a source ``without_bytes`` let go of: the same, or the build stops."""
+    data = read_bytes(Path(source.path), source.path, limits().max_file_bytes)
+    if hashlib.sha256(data).hexdigest() != source.sha256:
+        raise KehoachError("the file changed while the build was reading it: run the build again", source.path)
+    return data
+
+
 def describe(source: SourceFile) -> SourceRecord:
     """What a package says of a source read by ``read_file``, without decoding it again."""
+    if source.described is not None:
+        return source.described
     found = format_of(source.data)
     if found is not None:
         return SourceRecord(source.path, source.sha256, source.size, "utf-8", source.origin, source.origin_sha256,

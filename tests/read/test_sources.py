@@ -5,7 +5,16 @@ import unicodedata
 import pytest
 
 from kehoach.core.errors import KehoachError
-from kehoach.read.sources import SourceRecord, decode_source, describe, discover, origin_path, read_file, read_source
+from kehoach.read.sources import (
+    SourceRecord,
+    decode_source,
+    describe,
+    discover,
+    origin_path,
+    read_file,
+    read_source,
+    without_bytes,
+)
 
 TEXT = "Kế hoạch chuyển đổi số\nSố: 219/KH-UBND\n"
 
@@ -34,7 +43,7 @@ def test_utf16_with_bom_is_accepted(tmp_path):
     ("u16be.txt", codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
 ])
 def test_a_described_source_is_the_decoded_one_without_its_lines(tmp_path, name, data, encoding):
-    """What the package says of a source (the build describes it after the parse, without
+    """What the package says of a source (the build describes it before it lets go of its bytes, without
     decoding it again) is what decoding it says, line aside."""
     path = tmp_path / name
     path.write_bytes(data)
@@ -160,3 +169,18 @@ def test_an_origin_record_that_is_not_json_is_refused_when_read(tmp_path):
     with pytest.raises(KehoachError) as err:
         read_file(path)
     assert str(err.value).startswith(f"{origin_path(path)}: origin record is not valid JSON")
+
+
+def test_a_source_let_go_of_is_read_again_when_decoded_and_must_be_the_same(tmp_path):
+    path = tmp_path / "plan.txt"
+    path.write_text("KẾ HOẠCH\nChuyển đổi số năm 2024\n", encoding="utf-8")
+    read = read_file(path)
+    decoded = decode_source(read)
+    sources = [without_bytes(read)]
+    assert sources[0].data == b"" and sources[0].sha256 == decoded.sha256
+    assert describe(sources[0]) == describe(read) == SourceRecord(str(path), read.sha256, read.size, "utf-8")
+    assert decode_source(sources[0]).lines == decoded.lines == ("KẾ HOẠCH", "Chuyển đổi số năm 2024")
+    path.write_text("KẾ HOẠCH\nChuyển đổi số năm 2025\n", encoding="utf-8")  # amended while a build reads it
+    with pytest.raises(KehoachError, match="changed while the build was reading it") as error:
+        decode_source(sources[0])
+    assert error.value.path == str(path)

@@ -1,0 +1,68 @@
+"""The corpus's tables written to disk a batch at a time and read through memory maps (``corpus_tables``)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from kehoach.core.model import concat, primary_key, resource_names
+from kehoach.parse import corpus_tables
+from kehoach.parse.corpus_tables import CorpusTables, without, write_tables
+
+
+def _renamed(tables, plan_id: str):
+    """The plan's tables as another plan's: its plan_id changed in every table keyed by plan."""
+    out = {}
+    for name, table in tables.items():
+        if "plan_id" in table.column_names:
+            index = table.schema.get_field_index("plan_id")
+            ids = pa.array([plan_id] * table.num_rows, table.schema.field(index).type)
+            table = table.set_column(index, table.schema.field(index), ids)
+        out[name] = table
+    return out
+
+
+def test_the_tables_on_disk_are_the_corpus_concat_makes_in_memory(plan_tables, tmp_path, monkeypatch):
+    other = _renamed(plan_tables, "another-plan")
+    monkeypatch.setattr(corpus_tables, "BATCH_BYTES", 1)  # a batch a source: the rows cross batches
+    tables = write_tables(tmp_path / "tables", [dict(plan_tables), dict(other)])
+    expected = concat([dict(plan_tables), dict(other)])
+    assert list(tables) == resource_names()
+    for name in resource_names():
+        assert tables[name].equals(expected[name]), name
+        assert tables.num_rows(name) == expected[name].num_rows
+    # a code list the plans share keeps one row a key; a table keyed by plan holds both plans' rows
+    shared = next(n for n in resource_names() if primary_key(n) and "plan_id" not in primary_key(n)
+                  and plan_tables[n].num_rows)
+    assert tables[shared].num_rows == plan_tables[shared].num_rows
+    assert tables["tasks"].num_rows == 2 * plan_tables["tasks"].num_rows > 0
+    assert tables["tasks"].column("plan_id").num_chunks == 2
+
+
+def test_a_table_a_step_made_is_held_over_the_files(plan_tables, tmp_path):
+    tables = write_tables(tmp_path / "tables", [dict(plan_tables)])
+    findings = plan_tables["findings"].slice(0, 0)
+    merged = tables | {"findings": findings, "scratch": plan_tables["plans"]}
+    assert isinstance(merged, CorpusTables) and merged.folder == tables.folder
+    assert merged["findings"] is findings and merged.num_rows("scratch") == plan_tables["plans"].num_rows
+    assert list(merged) == [*resource_names(), "scratch"]
+    assert merged["tasks"].equals(plan_tables["tasks"])
+    assert "scratch" not in tables and tables["findings"].num_rows == plan_tables["findings"].num_rows
+
+
+def test_a_table_left_out_is_not_looked_up(plan_tables, tmp_path):
+    tables = write_tables(tmp_path / "tables", [dict(plan_tables)]) | {"findings": plan_tables["findings"]}
+    rest = without(tables, "changes", "findings")
+    assert isinstance(rest, CorpusTables) and "changes" not in rest and "findings" not in rest
+    assert list(rest) == [n for n in resource_names() if n not in ("changes", "findings")]
+    assert (rest | {"changes": plan_tables["plans"]})["changes"].num_rows == plan_tables["plans"].num_rows
+    assert without(dict(plan_tables), "changes").keys() == set(plan_tables) - {"changes"}
+
+
+def test_a_small_table_stays_mapped_a_large_one_is_mapped_at_each_lookup(plan_tables, tmp_path, monkeypatch):
+    tables = write_tables(tmp_path / "tables", [dict(plan_tables)])
+    assert tables["tasks"] is tables["tasks"]  # a plan's tables are small: looked up once
+    assert "tasks" in tables and "scratch" not in tables and not tables.held
+    monkeypatch.setattr(corpus_tables, "KEPT_MAPPED_BYTES", 0)  # every table counts as large
+    fresh = CorpusTables(tables.folder)
+    first = fresh["tasks"]
+    assert fresh["tasks"] is not first and fresh["tasks"].equals(first) and not fresh.mapped
