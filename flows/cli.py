@@ -26,7 +26,7 @@ from pathlib import Path
 from flows import launch
 from flows.schedule import DEFAULT_CRON, DEFAULT_TIMEZONE, DEPLOYMENT_NAME
 from kehoach import __version__
-from kehoach.core.errors import EXIT_INPUT, EXIT_INTERNAL, KehoachError, filesystem_error
+from kehoach.core.errors import EXIT_INPUT, EXIT_INTERNAL, KehoachError, filesystem_error, memory_error
 from kehoach.core.paths import DEFAULT_OUT
 from kehoach.package.layout import read_descriptor_bytes
 from kehoach.read import source_urls
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # a bug: say so in one line unless debugging
-        error = filesystem_error(exc, _output(args))
+        error = filesystem_error(exc, _output(args)) or memory_error(exc, _output(args))
         if error is not None and not debug:
             print(str(error), file=sys.stderr)
             return EXIT_INPUT

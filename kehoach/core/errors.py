@@ -73,3 +73,18 @@ def filesystem_error(exc: BaseException, where: str | Path | None = None) -> Keh
     reason = os.strerror(exc.errno).lower()
     return KehoachError(f"{reason}: {FILESYSTEM_ERRNOS[exc.errno]} and run again (the previous package is unchanged)",
                         exc.filename or where or None)
+
+
+# DuckDB's words when a connection's memory limit (``kehoach.core.duckdb_memory``) is reached: an
+# OutOfMemoryException (module '_duckdb'), or a FatalException whose cause was an allocation that failed.
+_DUCKDB_OUT_OF_MEMORY = re.compile(r"(failed|could not) allocate|out of memory", re.IGNORECASE)
+
+
+def memory_error(exc: BaseException, where: str | Path | None = None) -> KehoachError | None:
+    """DuckDB out of its memory limit, as a one-line error located in ``where`` (the output), with
+    what to do (else None). Recognised by DuckDB's module and words, not by importing DuckDB: the CLI
+    reports it without loading DuckDB."""
+    if not type(exc).__module__.lstrip("_").startswith("duckdb") or not _DUCKDB_OUT_OF_MEMORY.search(str(exc)):
+        return None
+    return KehoachError("DuckDB reached its memory limit: raise KEHOACH_DUCKDB_MEMORY (e.g. 4GB) or free memory, "
+                        "and run again (the previous package is unchanged)", where)

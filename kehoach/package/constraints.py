@@ -192,6 +192,8 @@ class TableChecker:
                 f"CREATE TABLE {q('t_' + name)} AS SELECT row_number() OVER () + 1 AS _row, * FROM read_csv("
                 f"{lit(path)}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
                 f"columns={columns}, strict_mode=true, null_padding=false)")
+        except duckdb.OutOfMemoryException:  # the machine's limit, not the file's fault (kehoach.core.errors)
+            raise
         except duckdb.Error as exc:
             self._add(name, "source-error", str(exc).splitlines()[0], 1)
             return False

@@ -166,6 +166,25 @@ def test_a_read_only_folder_is_one_line_exit_2_and_the_package_stays(prefect_har
     assert leftovers == []
 
 
+def test_duckdb_out_of_its_memory_limit_is_one_line_exit_2_and_the_package_stays(prefect_harness, built_package,
+                                                                               tmp_path, monkeypatch, capsys):
+    # a national corpus on a small machine: DuckDB's connections are bounded (KEHOACH_DUCKDB_MEMORY);
+    # one that runs out says what to set, not "internal error"
+    site = tmp_path / "site"
+    out = _previous_package(built_package, site)
+    before = _files(out)
+    plan = _changed_plan(tmp_path)
+    monkeypatch.setenv("KEHOACH_DUCKDB_MEMORY", "1MB")
+    capsys.readouterr()
+    code = cli.main(["build", str(plan), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err == (f"{out}: DuckDB reached its memory limit: raise KEHOACH_DUCKDB_MEMORY (e.g. 4GB) or free memory, "
+                   "and run again (the previous package is unchanged)\n")
+    assert _files(out) == before
+    assert _leftovers(site) == []
+
+
 @contextlib.contextmanager
 def _small_disk(folder: Path, size: str):
     """A tmpfs of ``size`` mounted at ``folder``, unmounted however the test ends (root only: a
