@@ -91,7 +91,10 @@ def _rezipped(data: bytes, entries: Callable[[list[zipfile.ZipInfo]], list[zipfi
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in entries(source.infolist()):
-            target.writestr(entry.filename, edit(entry, source.read(entry)))
+            # the entry's own date, not the clock's: a variant is the same bytes on every run (two runs
+            # either side of a two-second tick differed)
+            target.writestr(zipfile.ZipInfo(entry.filename, entry.date_time), edit(entry, source.read(entry)),
+                            zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
