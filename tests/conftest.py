@@ -37,10 +37,7 @@ from kehoach.core.settings import server_start_seconds  # noqa: E402
 from kehoach.read.sources import SourceText, read_source  # noqa: E402
 
 # The heavy markers, the longest first: a group is as heavy as its heaviest test.
-HEAVY = ("ckan", "server", "ocr", "prefect")
-# The load test's group goes last: its CPU-bound processes slow whatever else runs beside them, so
-# they are given the end of the run, when the other workers are finishing or done.
-LAST = "load"
+HEAVY = ("ckan", "load", "server", "ocr", "prefect")
 
 
 def pytest_configure(config):
@@ -64,8 +61,7 @@ def pytest_collection_modifyitems(config, items):
 
     The groups are handed out in the order of the items, so the longest go first (a worker that
     takes a long group late finishes alone): the CKAN group, then the groups of the other heavy
-    markers (``HEAVY``), those with more heavy tests first, then the rest, the larger first; the
-    load test's group (``LAST``) at the end."""
+    markers (``HEAVY``), those with more heavy tests first, then the rest, the larger first."""
     groups: dict[str, list] = {}
     group_of = {}
     for item in items:
@@ -77,8 +73,7 @@ def pytest_collection_modifyitems(config, items):
     for group, members in groups.items():
         weights = [_weight(item) for item in members]
         heaviest = min(weights)
-        last = any(item.get_closest_marker(LAST) for item in members)
-        rank[group] = (last, heaviest, -weights.count(heaviest), -len(members))
+        rank[group] = (heaviest, -weights.count(heaviest), -len(members))
     order = {group: i for i, group in enumerate(sorted(groups, key=rank.__getitem__))}  # sorted() is stable
     items.sort(key=lambda item: order[group_of[item.nodeid]])
 
