@@ -263,21 +263,28 @@ def concat(parts: list[Tables], rechunk: bool = True) -> Tables:
             out[name] = arrow_schema(name).empty_table()
             continue
         table = pa.concat_tables(tables)
-        pk = primary_key(name)
-        if pk and "plan_id" not in pk:  # code lists shared by plans (documents, agencies)
-            table = _first_per_key(table, pk)
+        pk = shared_key(name)
+        if pk:
+            table = first_per_key(table, pk, set())
         # one chunk per column: DuckDB scans a table of a thousand one-plan
         # chunks several times slower than the same rows in one
         out[name] = table.combine_chunks() if rechunk else table
     return out
 
 
-def _first_per_key(table: pa.Table, pk: list[str]) -> pa.Table:
-    seen: set[tuple] = set()
+def shared_key(name: str) -> list[str] | None:
+    """The key of a code list the plans share (documents, agencies: a primary key without
+    ``plan_id``), whose rows a corpus keeps once; None for a plan's own table."""
+    pk = primary_key(name)
+    return pk if pk and "plan_id" not in pk else None
+
+
+def first_per_key(table: pa.Table, pk: list[str], seen: set[tuple]) -> pa.Table:
+    """The rows of ``table`` whose key is not in ``seen`` (nor an earlier row's), the first of each
+    kept; ``seen`` learns their keys (a corpus written a batch at a time passes the same set)."""
     keep = []
-    keys = list(zip(*(table.column(k).to_pylist() for k in pk), strict=False))
-    for i, k in enumerate(keys):
-        if k not in seen:
-            seen.add(k)
+    for i, key in enumerate(zip(*(table.column(k).to_pylist() for k in pk), strict=True)):
+        if key not in seen:
+            seen.add(key)
             keep.append(i)
-    return table.take(pa.array(keep, type=pa.int64()))
+    return table if len(keep) == table.num_rows else table.take(pa.array(keep, type=pa.int64()))

@@ -128,12 +128,12 @@ def assemble(sources: Sequence[SourceRecord | SourceFile], keys: list[str], cach
     return link_series(tables)
 
 
-def combine(pieces: list[Parsed], rechunk: bool = False) -> Tables:
+def combine(pieces: list[Parsed]) -> Tables:
     """The corpus in memory: the pieces' tables, in their order, concatenated once; its plans linked
     to the plans they follow, and their tasks to the tasks they continue (``link_series``: it needs them all)."""
     check_owners([owner for piece in pieces for owner in piece.plans])
     # a batch's piece is one chunk per column already: a few chunks, not re-copied
-    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=rechunk)
+    tables = pieces[0].tables if len(pieces) == 1 else concat([piece.tables for piece in pieces], rechunk=False)
     return link_series(tables)
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from kehoach.core.model import Tables, arrow_schema, primary_key, resource_names
+from kehoach.core.model import Tables, arrow_schema, first_per_key, resource_names, shared_key
 
 TABLE_SUFFIX = ".arrow"
 # Bytes of the sources' tables gathered before each table's rows are written as one record batch
@@ -116,28 +116,18 @@ class _TableFile:
 
     def __init__(self, name: str, path: Path) -> None:
         self.schema = arrow_schema(name)
-        key = primary_key(name)
-        self.shared_key = key if key and "plan_id" not in key else None
+        self.shared_key = shared_key(name)
         self.seen: set[tuple] = set()
         self.pending: list[pa.Table] = []
         self.writer = pa.ipc.new_file(str(path), self.schema)
 
     def add(self, table: pa.Table) -> int:
         """Gather a source's rows; their bytes."""
-        if self.shared_key:
-            table = self._unseen(table)
+        if self.shared_key:  # a code list the plans share: the first row of each key
+            table = first_per_key(table, self.shared_key, self.seen)
         if table.num_rows:
             self.pending.append(table)
         return table.nbytes
-
-    def _unseen(self, table: pa.Table) -> pa.Table:
-        """The rows whose key no earlier row had (the first row of a key kept)."""
-        keep = []
-        for i, row_key in enumerate(zip(*(table.column(k).to_pylist() for k in self.shared_key), strict=True)):
-            if row_key not in self.seen:
-                self.seen.add(row_key)
-                keep.append(i)
-        return table if len(keep) == table.num_rows else table.take(pa.array(keep, pa.int64()))
 
     def flush(self) -> None:
         if self.pending:
