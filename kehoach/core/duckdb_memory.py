@@ -35,13 +35,12 @@ def spill_dir(package: Path) -> Path:
 
 
 @contextlib.contextmanager
-def bounded(package: Path, database: str = ":memory:", memory: str = DEFAULT_MEMORY,
-            **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection under ``memory`` (or ``KEHOACH_DUCKDB_MEMORY``), spilling in ``package``; closed,
-    its spill removed."""
+def bounded(package: Path, memory: str = DEFAULT_MEMORY, **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection under ``memory`` (or ``KEHOACH_DUCKDB_MEMORY``), spilling in ``package``;
+    closed, its spill removed."""
     spill = spill_dir(package)
     limits = {"memory_limit": os.environ.get(MEMORY_ENV, "").strip() or memory, "temp_directory": str(spill)}
-    con = duckdb.connect(database, config={**limits, **config})
+    con = duckdb.connect(config={**limits, **config})
     try:
         yield con
     finally:
