@@ -30,6 +30,7 @@ os.environ["KEHOACH_PORTAL_URL"] = "https://data.example.org/kehoach/"
 import pytest  # noqa: E402
 from ckan_helpers import stop_if_started_by_this_run  # noqa: E402
 from helpers import PLAN_FILE  # noqa: E402
+from prefect_database import DATABASE, migrated_database, seed_home, sqlite_url  # noqa: E402
 
 from kehoach import build  # noqa: E402
 from kehoach.core.model import Tables  # noqa: E402
@@ -101,12 +102,22 @@ def plan_tables(plan_source) -> Tables:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One temporary Prefect server for the whole session."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(tmp_path_factory):
+    """One temporary Prefect server for the whole session: the CLI's own (``flows.server``: Prefect's test
+    harness imported the server's whole application into the worker), on a copy of the test run's migrated
+    database; the session's Prefect home gets one too, for the CLIs the tests start (tests/prefect_database.py).
+    Stopped at exit, after Prefect's log and event workers drained (as the CLI's)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
 
-    # as long as the CLI waits for its own (on a loaded machine, 120 s was not enough)
-    with prefect_test_harness(server_startup_timeout=server_start_seconds()):
+    from flows.server import TemporaryServer
+
+    seed_home(Path(_PREFECT_HOME))
+    database = migrated_database(tmp_path_factory.mktemp("prefect-harness") / DATABASE)
+    with temporary_settings(updates={PREFECT_SERVER_DATABASE_CONNECTION_URL: sqlite_url(database)}):
+        server = TemporaryServer()
+        # as long as the CLI waits for its own (on a loaded machine, 120 s was not enough)
+        server.start(server_start_seconds())
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
         yield
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers import PLAN_FILE, stop_process_group
+from prefect_database import DATABASE, migrated_database
 
 pytestmark = pytest.mark.server
 
@@ -54,8 +55,10 @@ def _wait_until(check, timeout: float, what: str, interval: float = 0.5):
 
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
-    """A real, long-lived Prefect server on loopback (scheduler, triggers and all)."""
+    """A real, long-lived Prefect server on loopback (scheduler, triggers and all), on a copy of the test
+    run's migrated database (tests/prefect_database.py)."""
     home = tmp_path_factory.mktemp("prefect-server-home")
+    migrated_database(home / DATABASE)
     port = _free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_SERVER_UI_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",

@@ -14,9 +14,11 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
+from prefect_database import DATABASE, migrated_database, seed_home
 from server_processes import alive, answering_server, cmdline
 
 from kehoach.core.settings import SERVER_START_SECONDS_ENV
@@ -29,6 +31,7 @@ HANG_GUARD = 300  # seconds; a bound against hanging, not a performance threshol
 
 def test_a_killed_cli_leaves_no_temporary_server(plan_path, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    seed_home(Path(env["PREFECT_HOME"]))  # the session's home: its server starts, not its database's first
     with (tmp_path / "cli.log").open("wb") as log:
         cli = subprocess.Popen([sys.executable, "-m", "flows.cli", "build", str(plan_path),
                                 "--out", str(tmp_path / "out")], env=env, stdout=log, stderr=log)
@@ -70,8 +73,9 @@ print(taken.getsockname()[1], server.port, server.server_process.pid,
 def test_the_temporary_server_moves_to_a_free_port_when_its_port_is_taken(tmp_path):
     """uvicorn exits with status 3 when its port is taken: the server starts again on another port,
     answers there, and is stopped when its process exits."""
-    # uvicorn binds its port after the app's start-up (the migrations of a new database), so the
-    # start-up time allowed covers two starts
+    # uvicorn binds its port after the app's start-up, so the start-up time allowed covers two starts;
+    # a home with its database in place: the migrations of a new one are not what is tested here
+    migrated_database(tmp_path / DATABASE)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {
         "PREFECT_HOME": str(tmp_path), SERVER_START_SECONDS_ENV: str(HANG_GUARD)}
     done = subprocess.run([sys.executable, "-c", _TAKEN_PORT], env=env, capture_output=True, text=True,
