@@ -1,7 +1,9 @@
 """On a real Dask cluster (a ``dask scheduler`` and two ``dask worker``
-processes on loopback, started and stopped here): the workers write the parse
-cache's entries in the shared folder (``KEHOACH_PARSE_CACHE``); a refresh after
-one plan changed parses that plan alone and gives the tables a full build gives.
+processes on loopback, started and stopped here): the parse fans out, a task a
+batch of sources, run by the cluster's workers, which import none of the
+build's modules beyond the parser; the workers write the parse cache's entries
+in the shared folder (``KEHOACH_PARSE_CACHE``); a refresh after one plan
+changed parses that plan alone and gives the tables a full build gives.
 A document (a Word file) is read on a worker only: the flow ships the text it
 was read as from its entry, never reading it again."""
 
@@ -34,6 +36,8 @@ from kehoach.read.sources import read_source
 
 pytestmark = pytest.mark.prefect
 DASK = str(Path(sys.executable).with_name("dask"))
+# The build's modules beyond the parser: a worker that parses never needs them (about 21 MB and 0.4 s).
+BUILD_MODULES = ("flows.pipeline", "kehoach.build", "kehoach.package.writer", "kehoach.audit.runner", "duckdb")
 STARTUP = 120  # seconds a loaded machine may take to start the scheduler and a worker
 
 
@@ -103,7 +107,15 @@ def test_a_cluster_writes_the_entries_and_refreshes_one_changed_plan(cluster, tm
     monkeypatch.setenv(runners.WORKERS_ENV, "2")
     monkeypatch.setenv(build.PARSE_CACHE_ENV, str(shared))
     reads = _counting_reads(monkeypatch, "docx")
-    assert build_package(sources=[str(plans)], out=str(out)).version == "1.0.0"
+    result = build_package(sources=[str(plans)], out=str(out))
+    assert (result.version, result.counts["plans"]) == ("1.0.0", 4)
+    with Client(cluster, timeout=30) as client:  # a lambda travels by value: the worker imports no test module for it
+        computed = client.run_on_scheduler(lambda dask_scheduler: [
+            str(key) for key, _, finish, *_ in dask_scheduler.transition_log if finish == "memory"])
+        imported = client.run(lambda: [m for m in BUILD_MODULES if m in sys.modules])
+    parsed = {key for key in computed if key.startswith("parse_batch")}
+    assert len(parsed) == len(runners.batches(4)) == 4  # a batch per source here, run by the cluster's workers
+    assert list(imported.values()) == [[], []]  # the parse's tasks brought no module of the build
     assert reads == []  # read on a worker, once: the flow shipped the text the worker read it as
     with get_client(sync_client=True) as client:  # the parse's subflow names a file, not every source
         runs = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["parse_sources"])))

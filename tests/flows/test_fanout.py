@@ -1,15 +1,19 @@
-"""The parse fans out, one task per source, on a real Dask cluster; the tables
-are those of the sequential build."""
+"""A corpus large enough starts a local Dask cluster, whose tables are those of
+the sequential build (the parse on a real scheduler's workers:
+``tests/flows/test_dask_parse_cache.py``)."""
 
+import contextlib
+import os
+import socket
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from corpus import write_corpus
-from distributed import Client, LocalCluster
 from helpers import PLAN_FILE
-from prefect import get_client
+from prefect_database import seed_home
+from server_processes import cli_leaving_nothing
 
 from flows import cli, parse_tasks, runners
 from flows.pipeline import build_package
@@ -31,31 +35,6 @@ def corpus(tmp_path_factory) -> tuple[Path, dict]:
     write_corpus(PLAN_FILE, root / "plans", 3)
     build.run_build([root / "plans"], root / "sequential")
     return root / "plans", tables(root / "sequential")
-
-
-# The build's modules beyond the parser: a worker that parses never needs them (about 21 MB and 0.4 s).
-BUILD_MODULES = ("flows.pipeline", "kehoach.build", "kehoach.package.writer", "kehoach.audit.runner", "duckdb")
-
-
-def test_corpus_on_a_dask_scheduler_gives_the_sequential_tables(prefect_harness, corpus, tmp_path, monkeypatch):
-    plans, expected = corpus
-    with get_client(sync_client=True) as client:
-        api_url = str(client.api_url)
-    # a cluster of its own, as a real one would be: its workers report to this Prefect API
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      env={"PREFECT_API_URL": api_url}) as cluster:
-        monkeypatch.setenv(runners.DASK_ADDRESS_ENV, cluster.scheduler_address)
-        result = build_package(sources=[str(plans)], out=str(tmp_path / "out"))
-        computed = {str(key) for key, _, finish, *_ in cluster.scheduler.transition_log if finish == "memory"}
-        with Client(cluster) as client:  # a lambda travels by value: the worker imports no test module for it
-            imported = client.run(lambda: [m for m in BUILD_MODULES if m in sys.modules])
-    parsed = {key for key in computed if key.startswith("parse_batch")}
-    assert len(parsed) == len(runners.batches(3)) == 3  # a batch per source here, run by the cluster's workers
-    assert result.counts["plans"] == 3
-    assert list(imported.values()) == [[], []]  # the parse's tasks brought no module of the build
-    got = tables(tmp_path / "out")
-    for name, table in expected.items():
-        assert got[name].equals(table), name
 
 
 def test_a_large_corpus_starts_a_local_cluster(prefect_harness, corpus, tmp_path, monkeypatch, caplog):
@@ -112,3 +91,38 @@ def test_one_plan_stays_in_the_flow_process(monkeypatch):
     monkeypatch.delenv(runners.PARALLEL_FROM_ENV, raising=False)
     assert not runners.wants_dask(1)
     assert runners.describe(runners.parse_runner(1)) == "the flow's process"
+
+
+# Where a Dask scheduler serves HTTP unless told otherwise.
+DASK_HTTP_PORT = 8787
+HANG_GUARD = 600  # seconds; a bound against hanging, not a performance threshold
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the early server is Linux's (parent-death signal)")
+def test_a_corpus_built_by_the_cli_on_a_cluster_started_ahead(corpus, tmp_path):
+    """The CLI starts what a build needs before it needs it (issue 12): its temporary server first, then the
+    local cluster while the sources are checked; and it leaves no process behind (its own process group)."""
+    plans, expected = corpus
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", runners.DASK_ADDRESS_ENV)}
+    env.update({runners.PARALLEL_FROM_ENV: "2", runners.WORKERS_ENV: "2", "PREFECT_LOGGING_LEVEL": "INFO"})
+    seed_home(Path(env["PREFECT_HOME"]))  # its server's start, not its database's first (the load test's)
+    out = tmp_path / "out"
+
+    # Dask's default HTTP port taken, as by another build's cluster: nothing is said about it on stderr
+    with socket.socket() as taken:
+        with contextlib.suppress(OSError):  # already taken: the same case
+            taken.bind(("", DASK_HTTP_PORT))
+            taken.listen()
+        done = cli_leaving_nothing("build", str(plans), "--out", str(out), env=env, timeout=HANG_GUARD)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "parsing 3 source(s) on a local Dask cluster of 2 worker processes, started ahead" in done.stdout
+    assert f"{out}: version 1.0.0\n" in done.stdout
+    got = tables(out)
+    for name, table in expected.items():
+        assert got[name].equals(table), name
+
+    # unchanged: nothing decoded, no cluster, nothing written
+    again = cli_leaving_nothing("build", str(plans), "--out", str(out), env=env, timeout=HANG_GUARD)
+    assert (again.returncode, again.stderr) == (0, "")
+    assert "local Dask cluster" not in again.stdout
+    assert f"{out}: version 1.0.0 (unchanged, nothing written)" in again.stdout
