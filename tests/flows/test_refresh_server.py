@@ -26,6 +26,8 @@ import pytest
 from helpers import PLAN_FILE, stop_process_group
 from prefect_database import DATABASE, migrated_database
 
+from flows import cli
+
 pytestmark = pytest.mark.server
 
 BIN = Path(sys.executable).parent
@@ -101,6 +103,14 @@ def _api(url: str, call):
         return asyncio.run(main())
 
 
+def _in_process(url: str, function, *args):
+    """``function(*args)`` in this process, against the server at ``url``."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        return function(*args)
+
+
 def _run_deployment(url: str, **options):
     """Start a run of the refresh deployment on the server at ``url``
     (``timeout=0`` returns at once; otherwise waits for the run to end)."""
@@ -124,7 +134,7 @@ def _files(directory: Path) -> dict[str, int]:
     return {str(p.relative_to(directory)): p.stat().st_mtime_ns for p in directory.rglob("*")}
 
 
-def test_served_refresh_by_run_by_event_and_unchanged(prefect_server, tmp_path):
+def test_served_refresh_by_run_by_event_and_unchanged(prefect_server, tmp_path, capsys):
     url, env = prefect_server["url"], prefect_server["env"]
     raw, out, portal = tmp_path / "raw", tmp_path / "output", tmp_path / "portal"
     raw.mkdir()
@@ -167,10 +177,11 @@ def test_served_refresh_by_run_by_event_and_unchanged(prefect_server, tmp_path):
             assert text.count(before) == 1
             text = text.replace(before, after)
         plan.write_text(text, encoding="utf-8")
-        announced = subprocess.run([str(BIN / "kehoach"), "announce", str(plan)], env=env,
-                                   capture_output=True, text=True, timeout=120, check=False)
-        assert announced.returncode == 0, announced.stderr
-        assert announced.stdout.startswith(f"{plan}: announced as amended (event ")
+        # by the CLI in this process, which has Prefect imported already (a process of its own imported it again)
+        code = _in_process(url, cli.main, ["announce", str(plan)])
+        announced = capsys.readouterr()
+        assert code == 0, announced.err
+        assert announced.out.startswith(f"{plan}: announced as amended (event ")
 
         def second_run_done():
             runs = [r for r in _flow_runs(url, found.id) if r.id != first.id]
@@ -238,7 +249,13 @@ def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_it(prefect_server
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
 
-    prefect("work-pool", "create", "kehoach", "--type", "process", "--overwrite")
+    # `prefect work-pool create kehoach --type process`, through the API from this process (Prefect imported)
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.workers.process import ProcessWorker
+
+    pool = WorkPoolCreate(name="kehoach", type="process",
+                          base_job_template=ProcessWorker.get_default_base_job_template())
+    _api(url, lambda c: c.create_work_pool(pool, overwrite=True))
     prefect("deploy", "--prefect-file", "prefect.yaml", "--name", "kehoach-refresh")
     found = _api(url, lambda c: c.read_deployment_by_name("refresh_package/kehoach-refresh"))
     assert (found.work_pool_name, found.entrypoint) == ("kehoach", "flows.pipeline.refresh_package")
