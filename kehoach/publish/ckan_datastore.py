@@ -32,8 +32,9 @@ DataStore call. Otherwise the table's rows are replaced whole:
    the other batches: running a batch twice leaves the same rows. A run
    stopped between the flag and the table leaves a resource that says
    ``datastore_active`` without its hashes: the next run drops and makes it,
-3. a ``datatables_view`` on the resource when it has no table view yet (a
-   resource this run created has none: its views are not listed),
+3. a ``datatables_view`` on the resource of a table made when it has no table
+   view yet (a resource this run created has none: its views are not listed);
+   a table whose rows only were replaced has the view made with it,
 4. once every table is pushed, ``datastore_sha256`` and ``datastore_fields_sha256``
    of all of them in one ``package_revise`` (``DatastoreSync.record``; one
    ``resource_patch`` each cost 0.6 s, a whole package update in CKAN): a run
@@ -202,10 +203,10 @@ class DatastoreSync:
         if self.remade(f, current) or tableless:
             log.info("CKAN: pushing table %s to the DataStore", f.key)
             rows = self._make_table(rid, f, drop=not tableless)
-        else:
+            self._ensure_view(rid, fresh)
+        else:  # its view was made with the table, before its fields' hash was recorded
             log.info("CKAN: replacing the rows of table %s in the DataStore", f.key)
             rows = self._replace_rows(rid, f)
-        self._ensure_view(rid, fresh)
         self.pushed[rid] = (current["package_id"], {HASH_KEY: datastore_sha256(f), FIELDS_KEY: fields_sha256(f)})
         return rows
 

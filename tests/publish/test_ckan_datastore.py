@@ -146,7 +146,13 @@ def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, org, pla
     change_table(changed, plan_tables, "tasks")
     planned = to_ckan(local_ckan, changed, dataset, org, dry_run=True)
     actions: list[str] = []
-    report = to_ckan(local_ckan, changed, dataset, org, client_hook=recording(actions))
+    clients: list[CkanClient] = []
+
+    def hook(client: CkanClient) -> None:
+        clients.append(client)
+        recording(actions)(client)
+
+    report = to_ckan(local_ckan, changed, dataset, org, client_hook=hook)
     assert planned.datastore == report.datastore == ["tasks"]
     shown = resources(local_ckan, dataset)["tasks"]
     tasks = search(local_ckan, shown["id"])
@@ -156,6 +162,8 @@ def test_a_changed_table_is_replaced_whole(pushed, local_ckan, package, org, pla
     # only the rows changed: they are deleted and inserted, the table kept (never made again, so CKAN
     # never turns its resource's datastore_active off and on) with its dictionary and its view
     assert "datastore_create" not in actions and actions.count("datastore_delete") == 1
+    # user_show, organization_show, package_show, status_show: the table kept its view, not even listed
+    assert clients[0].reads == 4
     assert actions.count("datastore_upsert") == len(list(batches(changed / "data" / "tasks.csv")))
     assert shown["datastore_active"] is True and shown[FIELDS_KEY] == before[FIELDS_KEY]
     assert local_ckan.action("resource_view_list", id=shown["id"]) == local_ckan.action(
