@@ -130,8 +130,7 @@ class CkanPublisher:
         """Push each changed table to the DataStore (one retried step per table)."""
         before = self.client.writes
         sync = DatastoreSync(self.client, self.snap, self._match, self._remember, new=self._created)
-        push_tables(sync, lambda f, attempt: self._step(f"the DataStore table of {f.key!r} in dataset "
-                                                        f"{self.name!r}", attempt), report)
+        push_tables(sync, lambda what, attempt: self._step(f"{what} in dataset {self.name!r}", attempt), report)
         self._step(f"the DataStore hashes of dataset {self.name!r}", sync.record)
         report.datastore_writes = self.client.writes - before
 

@@ -234,8 +234,13 @@ class CkanClient:
     def _send(action: str, request: Callable[[], httpx.Response]) -> httpx.Response:
         # Messages are built here from the exception type and text only:
         # neither carries the request headers (so never the token).
+        started = time.monotonic()
         try:
-            return request()
+            response = request()
+            # each action's time in CKAN, to see where a publish spends it (--log-level DEBUG)
+            log.debug("CKAN: %s answered HTTP %d in %.3f s", action, response.status_code,
+                      time.monotonic() - started)
+            return response
         except httpx.TimeoutException as exc:
             raise Transient(f"{action}: {type(exc).__name__}") from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:

@@ -113,7 +113,9 @@ def test_second_publish_makes_no_writes(first, local_ckan, built_package):
 def test_changed_table_reuploads_only_its_resources(first, local_ckan, built_package, plan_tables, tmp_path):
     dataset, *_ = first
     package = copy_package(built_package, tmp_path / "output")
-    before = {r["name"]: r["id"] for r in local_ckan.show(dataset)["resources"]}
+    shown = local_ckan.show(dataset)["resources"]
+    before = {r["name"]: r["id"] for r in shown}
+    uploaded = {key(r): r["last_modified"] for r in shown}
     change_table(package, plan_tables, "tasks")
     clients = []
     planned = to_ckan(local_ckan, package, dataset, dry_run=True, client_hook=clients.append)
@@ -123,8 +125,11 @@ def test_changed_table_reuploads_only_its_resources(first, local_ckan, built_pac
     assert sorted(report.updated) == sorted(["tasks", "tasks-parquet", DESCRIPTOR_KEY, ZIP_KEY])
     assert not report.created and not report.deleted
     assert report.writes == 1  # the four files re-uploaded in one package_revise
-    assert_published(local_ckan, dataset, package)
-    assert {r["name"]: r["id"] for r in local_ckan.show(dataset)["resources"]} == before  # replaced in place
+    # the re-uploaded files are served byte-identical; the others were not uploaded again (their
+    # downloads were compared by the first test)
+    after = assert_published(local_ckan, dataset, package, download=report.updated)["resources"]
+    assert {key(r) for r in after if r["last_modified"] != uploaded[key(r)]} == set(report.updated)
+    assert {r["name"]: r["id"] for r in after} == before  # replaced in place
     assert to_ckan(local_ckan, package, dataset).writes == 0
 
 
@@ -196,23 +201,29 @@ def test_writes_saved_but_answered_with_errors_are_not_repeated(local_ckan, smal
 
 def test_a_run_interrupted_half_way_and_run_again_equals_a_clean_run(local_ckan, small_package):
     dataset = local_ckan.dataset("crash")
+    tables = [r["name"] for r in descriptor(small_package)["resources"] if r.get("format") == "csv" and "schema" in r]
 
-    def crash_after_the_uploads(client):
+    def crash_after_the_first_revise(client):
         def after(action):
-            if action == "package_revise":  # every file is up (one call), no DataStore table yet
+            if action == "package_revise":
                 raise RuntimeError("simulated crash")
 
         client.after_write.append(after)
 
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        to_ckan(local_ckan, small_package, dataset, client_hook=crash_after_the_uploads)
+    with pytest.raises(RuntimeError, match="simulated crash"):  # every file is up (one call), no table yet
+        to_ckan(local_ckan, small_package, dataset, client_hook=crash_after_the_first_revise)
     shown = local_ckan.show(dataset)
     assert len(shown["resources"]) == len(keys(small_package))
     assert not any(r.get("datastore_active") for r in shown["resources"])
+    with pytest.raises(RuntimeError, match="simulated crash"):  # the files are up: the tables flagged, none made
+        to_ckan(local_ckan, small_package, dataset, client_hook=crash_after_the_first_revise)
+    flagged = [r for r in local_ckan.show(dataset)["resources"] if r.get("datastore_active")]
+    assert tables and [key(r) for r in flagged] == tables
+    with local_ckan.api() as client:
+        assert client.post("datastore_search", json={"resource_id": flagged[0]["id"]}).status_code == 404
     report = to_ckan(local_ckan, small_package, dataset)
     assert report.unchanged == keys(small_package) and not report.created
-    tables = [r["name"] for r in descriptor(small_package)["resources"] if r.get("format") == "csv" and "schema" in r]
-    assert tables and report.datastore == tables  # what the crash stopped is done now
+    assert report.datastore == tables  # what the crashes stopped is done now
     assert_published(local_ckan, dataset, small_package)
     assert to_ckan(local_ckan, small_package, dataset).writes == 0
 
