@@ -212,7 +212,8 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     try:
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
         pending.start(directory, BACKGROUND_HOOKS, tables)
-        resources = write_tables(tables, directory)
+        # the CSV rows of the plans that did not change are copied from the package in place
+        resources = write_tables(tables, directory, out, comparison.scope)
         cache = parse_cache(out)
         resources += stage_sources(sources, directory, lambda s: cache.rendering(entry_key(s.path, s.sha256)))
         pending.list_after(directory, len(resources))  # where its resources always were
