@@ -15,7 +15,7 @@ from kehoach import build, datasets
 from kehoach.package import csv_file, writer
 from kehoach.package.layout import parse_cache_dir
 from kehoach.parse import cache as parse_cache
-from kehoach.parse import corpus
+from kehoach.parse import corpus, corpus_tables
 from kehoach.parse.cache import ParseCache
 from kehoach.read.sources import read_file
 from kehoach.versions import diff, incremental
@@ -65,13 +65,15 @@ def _data(out: Path, name: str):
 
 
 def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(tmp_path, parsed_paths,
-                                                                                  rendered_plans):
+                                                                                  rendered_plans, monkeypatch):
     plans, out = tmp_path / "plans", tmp_path / "out"
     write_corpus(PLAN_FILE, plans, 2)
     first = build.run_build([plans], out, steps=UNVALIDATED)
     assert sorted(parsed_paths) == ["plan-00000.txt", "plan-00001.txt"] and len(_entries(out)) == 2
     shutil.copytree(out, tmp_path / "full")  # the same version, to be refreshed without its cache
     shutil.rmtree(parse_cache_dir(tmp_path / "full"))
+    shutil.rmtree(corpus_tables.folder_beside(parse_cache_dir(tmp_path / "full")))
+    real_load = ParseCache.load
     assert [d.version for d in datasets.update_plan_datasets(out, workers=1)] == ["1.0.0", "1.0.0"]
     files = dict(zip(*(_data(out, "plans")[c].to_pylist() for c in ("source_file", "plan_id")), strict=True))
     changed_id = files["plan-00001.txt"]
@@ -83,8 +85,13 @@ def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(
     # what the CLI decodes first and sizes the cluster it starts ahead by
     assert [Path(s.path).name for s in build.unparsed(build.read_sources([plans]), out)] == ["plan-00001.txt"]
 
+    loaded = []
+    monkeypatch.setattr(ParseCache, "load", lambda cache, key: loaded.append(key) or real_load(cache, key))
     refreshed = build.run_build([plans], out, steps=UNVALIDATED)
     assert parsed_paths == ["plan-00001.txt"]  # the other text's tables came from its entry
+    # as the last build wrote them in the corpus's table files, kept beside the cache: its entry not read
+    assert loaded == corpus.source_keys(build.read_sources([plans / "plan-00001.txt"]))
+    monkeypatch.setattr(ParseCache, "load", real_load)
     # of the tables its entry made, the other plan's CSV rows were copied from the package in place
     entry_tables = incremental.entry_tables(current_schemas()[1])
     assert {plan_id for name, plan_id in rendered_plans if name in entry_tables} == {changed_id}
@@ -139,6 +146,10 @@ def test_a_corrupt_or_half_written_entry_is_parsed_again_never_used(tmp_path, pa
     flipped.write_bytes(bytes(data))
     (tmp_path / "cache" / f".{half.name}.tmp-1").write_bytes(b"left by a killed writer")
     parsed_paths.clear()
+    # the last parse's rows of each text, kept beside the cache, are taken first: the entries not read
+    assert all(corpus.parse_sources(sources, cache)[name].equals(table) for name, table in expected.items())
+    assert parsed_paths == []
+    shutil.rmtree(corpus_tables.folder_beside(cache.folder))  # without them, the entries are read
 
     got = corpus.parse_sources(sources, cache)
     assert parsed_paths == ["plan-00000.txt", "plan-00002.txt"]
