@@ -212,7 +212,8 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     try:
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
         pending.start(directory, BACKGROUND_HOOKS, tables)
-        resources = write_tables(tables, directory)
+        # the CSV rows of the plans that did not change are copied from the package in place
+        resources = write_tables(tables, directory, out, comparison.scope)
         cache = parse_cache(out)
         resources += stage_sources(sources, directory, lambda s: cache.rendering(entry_key(s.path, s.sha256)))
         pending.list_after(directory, len(resources))  # where its resources always were
@@ -266,10 +267,12 @@ def swap(directory: Path, out: Path, previous_version: str | None = None) -> Non
         previous = out / name
         if previous.exists():
             link_or_copy_tree(previous, directory / name)
-    cache = parse_cache_dir(out)
-    if cache.is_dir():  # moved, not linked: one rename (a swap that then fails loses a cache, not data)
-        parse_cache_dir(directory).parent.mkdir(parents=True, exist_ok=True)
-        os.rename(cache, parse_cache_dir(directory))
+    # the parse cache and the corpus's table files beside it: moved, not linked, one rename each (a swap
+    # that then fails loses a cache, not data)
+    for kept in (parse_cache_dir(out), folder_beside(parse_cache_dir(out))):
+        if kept.is_dir():
+            parse_cache_dir(directory).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(kept, parse_cache_dir(directory).parent / kept.name)
     if previous_version and out.exists():
         archive = directory / VERSIONS_DIR / previous_version
         if not archive.exists():
@@ -351,14 +354,12 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     if check.unchanged:  # decided on hashes: no text was decoded
         return BuildResult(out, str(check.version), False, str(check.content_sha256))
     # the parse decodes what it parses; the rest of the build quotes no line of a text
+    # the corpus's table files are kept beside the cache for the next build (kehoach.parse.corpus_tables)
     cache = parse_cache(out)
-    try:
-        described = describe_sources(files)
-        parsed_tables = steps.parse(files, cache)
-        del files
-        return _build_parsed(parsed_tables, described, out, check, strict, steps)
-    finally:  # the corpus's table files are this build's working set (kehoach.parse.corpus_tables)
-        shutil.rmtree(folder_beside(cache.folder), ignore_errors=True)
+    described = describe_sources(files)
+    parsed_tables = steps.parse(files, cache)
+    del files
+    return _build_parsed(parsed_tables, described, out, check, strict, steps)
 
 
 def _build_parsed(parsed_tables: Tables, described: list[SourceRecord], out: Path, check: InputCheck, strict: bool,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow.compute as pc
 
 from kehoach.audit.duckdb_tables import attach_tables, create_views
 from kehoach.core.display import format_number
@@ -259,13 +260,21 @@ def _check_unique(findings: list[dict], rules: list[Rule]) -> None:
 # --- using the findings ---------------------------------------------------------------
 
 def counts(tables: Tables) -> dict[str, int]:
-    found = tables["findings"].column("severity").to_pylist() if "findings" in tables else []
-    return {s: found.count(s) for s in SEVERITIES}
+    found: dict[str, int] = {}
+    if "findings" in tables:
+        found = {c["values"]: c["counts"] for c in pc.value_counts(tables["findings"].column("severity")).to_pylist()}
+    return {s: found.get(s, 0) for s in SEVERITIES}
+
+
+def _errors(tables: Tables) -> list[dict]:
+    """The 'error' findings as rows (a corpus has thousands of others: not made Python rows)."""
+    findings = tables["findings"]
+    return findings.filter(pc.equal(findings.column("severity"), "error")).to_pylist()
 
 
 def strict_error(tables: Tables, sources: list[SourceRecord]) -> KehoachError | None:
     """The error ``--strict`` fails with: the first 'error' finding, located in its plan's text."""
-    errors = [f for f in tables["findings"].to_pylist() if f["severity"] == "error"]
+    errors = _errors(tables)
     if not errors:
         return None
     first = errors[0]
@@ -290,8 +299,9 @@ def summary(tables: Tables, limit: int = 5) -> tuple[str, str] | None:
     en = (f"Consistency audit ({ran} rules" + (f", {skipped} skipped" if skipped else "") + "): "
           f"{c['error']} error(s) (the document contradicts itself), {c['warning']} warning(s), "
           f"{c['info']} rounding difference(s); details in the findings table and README.md.")
-    errors = [f for f in tables["findings"].to_pylist() if f["severity"] == "error"]
-    numbers = {p["plan_id"]: p["number"] for p in tables["plans"].to_pylist()}
+    errors = _errors(tables)
+    plans = tables["plans"]
+    numbers = dict(zip(plans.column("plan_id").to_pylist(), plans.column("number").to_pylist(), strict=True))
     tag = (lambda f: f"[{numbers.get(f['plan_id'], f['plan_id'])}] ") if len(numbers) > 1 else (lambda f: "")
     if errors:
         more_vi = f" (và {len(errors) - limit} lỗi khác)" if len(errors) > limit else ""

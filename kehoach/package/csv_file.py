@@ -3,6 +3,13 @@ cell for no value, quoted only where needed. The bytes are those Python's
 ``csv.writer`` (QUOTE_MINIMAL) writes for the cells ``csv_value`` renders;
 Arrow assembles them a column at a time, since a Python call per cell cost
 more than everything else in staging a corpus.
+
+A row's bytes depend on that row alone, so a refresh in which one plan of a corpus changed
+copies the other plans' rows from the CSV file in place (``Reused``) and renders that plan's:
+the file is the very bytes a full rebuild writes (a test compares). Where each plan's rows are
+in a file (``Span``: its run of rows and bytes) is recorded beside the package in its state
+folder (``write_spans``), with a fingerprint of this renderer: rows rendered by other code are
+never copied.
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ import csv
 import functools
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +31,37 @@ import pyarrow.compute as pc
 
 # Rows rendered at a time: a batch's text is held, never a table's.
 BATCH_ROWS = 65536
+# What the bytes of a row depend on besides the row: this module and Arrow's casts.
+RENDERER = hashlib.sha256(Path(__file__).read_bytes() + pa.__version__.encode()).hexdigest()
+_SPAN_SCHEMA = pa.schema([("resource", pa.string()), ("plan_id", pa.string()), ("start", pa.int64()),
+                          ("length", pa.int64()), ("rows", pa.int64())])
+# Bytes copied from the file in place at a time.
+_COPY_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Span:
+    """A plan's run of rows in a CSV file: its first byte, its bytes and its rows."""
+
+    plan_id: str
+    start: int
+    length: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class Reused:
+    """The CSV file in place (``path``) of a table, where each plan's rows are in it (``spans``),
+    and the plans whose rows may differ from it (``changed``): the other plans' rows are copied."""
+
+    path: Path
+    spans: Mapping[str, Span]
+    changed: Collection[str]
+
+    def span(self, plan_id: str, rows: int) -> Span | None:
+        """Where the unchanged rows of ``plan_id`` are in the file in place (None: render them)."""
+        span = self.spans.get(plan_id)
+        return span if span is not None and span.rows == rows and plan_id not in self.changed else None
 
 
 def csv_value(value: Any) -> str:
@@ -38,11 +77,99 @@ def csv_value(value: Any) -> str:
     return str(value)
 
 
-def write_csv(table: pa.Table, path: Path) -> None:
-    """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value."""
-    with path.open("wb") as handle:
-        for chunk in csv_bytes(table.column_names, table.to_batches(max_chunksize=BATCH_ROWS)):
-            handle.write(chunk)
+def write_csv(table: pa.Table, path: Path, reused: Reused | None = None) -> list[Span]:
+    """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value. The rows of the plans ``reused``
+    allows are copied from the file in place, the others rendered; where each plan's rows went."""
+    runs = plan_runs(table)
+    spans: list[Span] = []
+    with path.open("wb") as handle, (reused.path.open("rb") if reused else io.BytesIO()) as old:
+        handle.write(_header(table.column_names))
+        first, pending = 0, 0  # the first row, and run, not written yet
+        for i, (plan_id, row, rows) in enumerate([*runs, ("", table.num_rows, 0)]):
+            span = reused.span(plan_id, rows) if reused and rows else None
+            if span is None and rows:
+                continue  # rendered with the rows before the next copied run
+            if row > first:
+                spans += _render(table.slice(first, row - first), handle, runs[pending:i])
+            pending = i + 1
+            if span is not None:
+                spans.append(Span(plan_id, handle.tell(), span.length, rows))
+                old.seek(span.start)
+                _copy(old, handle, span.length)
+            first = row + rows
+    return spans
+
+
+def plan_runs(table: pa.Table) -> list[tuple[str, int, int]]:
+    """(plan_id, first row, rows) of each run of one plan's rows; none for a table without plans."""
+    if "plan_id" not in table.column_names or table.num_rows == 0:
+        return []
+    plans = table.column("plan_id").combine_chunks()
+    differs = pc.fill_null(pc.not_equal(plans[1:], plans[:-1]), True)  # a row without a plan is a run
+    starts = [0, *(np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1).tolist()]
+    ends = [*starts[1:], table.num_rows]
+    names = plans.take(pa.array(starts, pa.int64())).to_pylist()
+    return [(plan_id, s, e - s) for plan_id, s, e in zip(names, starts, ends, strict=True)]
+
+
+def _render(table: pa.Table, handle, runs: list[tuple[str, int, int]]) -> list[Span]:
+    """Write the rows of ``table`` (the rows of ``runs``, numbered in the whole table); their spans."""
+    begin, ends = handle.tell(), []
+    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+        if batch.num_rows:
+            data, row_ends = _csv_lines_and_ends(batch)
+            ends.append(row_ends + handle.tell())
+            handle.write(data)
+    if not runs:
+        return []
+    row_ends, offset = np.concatenate(ends), runs[0][1]
+    spans = []
+    for plan_id, row, rows in runs:
+        start = begin if row == offset else int(row_ends[row - offset - 1])
+        spans.append(Span(plan_id, start, int(row_ends[row - offset + rows - 1]) - start, rows))
+    return spans
+
+
+def _copy(source, target, length: int) -> None:
+    while length > 0:
+        chunk = source.read(min(length, _COPY_BYTES))
+        if not chunk:
+            raise OSError(f"{source.name}: shorter than its recorded rows")
+        target.write(chunk)
+        length -= len(chunk)
+
+
+def write_spans(path: Path, spans: Mapping[str, list[Span]]) -> None:
+    """Where each table's plans are in its CSV file (``Reused``), with the renderer that wrote them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [(name, s.plan_id, s.start, s.length, s.rows) for name, table_spans in spans.items() for s in table_spans]
+    columns = [pa.array(list(c), f.type) for c, f in zip(zip(*rows, strict=True) if rows else [[]] * 5, _SPAN_SCHEMA,
+                                                         strict=True)]
+    table = pa.Table.from_arrays(columns, schema=_SPAN_SCHEMA.with_metadata({"renderer": RENDERER}))
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def read_spans(path: Path) -> dict[str, dict[str, Span]]:
+    """The spans ``write_spans`` recorded, by table and plan; none when another renderer wrote them
+    (or there are none)."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+    except (FileNotFoundError, pa.ArrowInvalid):
+        return {}
+    if (table.schema.metadata or {}).get(b"renderer") != RENDERER.encode():
+        return {}
+    spans: dict[str, dict[str, Span]] = {}
+    repeated: set[tuple[str, str]] = set()
+    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names),
+                                                 strict=True):
+        if plan_id in spans.setdefault(name, {}):
+            repeated.add((name, plan_id))
+        spans[name][plan_id] = Span(plan_id, start, length, rows)
+    for name, plan_id in repeated:  # a plan's rows in two runs are not one span to copy: rendered
+        del spans[name][plan_id]
+    return spans
 
 
 def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
@@ -57,15 +184,24 @@ def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
 def csv_bytes(names: list[str], batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """The CSV file of the table of columns ``names`` and rows ``batches``: its header, then its rows
     a batch at a time (one table's text is never all in memory)."""
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(names)
-    yield header.getvalue().encode("utf-8")
+    yield _header(names)
     for batch in batches:
         if batch.num_rows:
-            yield _csv_lines(batch) if batch.num_columns > 1 else _csv_lines_by_python(batch)
+            yield _csv_lines_and_ends(batch)[0]
 
 
-def _csv_lines(batch: pa.RecordBatch) -> bytes:
+def _header(names: list[str]) -> bytes:
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(names)
+    return header.getvalue().encode("utf-8")
+
+
+def _csv_lines_and_ends(batch: pa.RecordBatch) -> tuple[bytes, np.ndarray]:
+    """The rows' bytes, and where each row ends in them."""
+    return _csv_lines(batch) if batch.num_columns > 1 else _csv_lines_by_python(batch)
+
+
+def _csv_lines(batch: pa.RecordBatch) -> tuple[bytes, np.ndarray]:
     """The rows as ``csv.writer`` writes them (QUOTE_MINIMAL, '\\n' line ends),
     assembled by Arrow: Python's writer costs more than everything else in
     staging a corpus. (A one-column row holding only "" is written '""' by
@@ -76,15 +212,17 @@ def _csv_lines(batch: pa.RecordBatch) -> bytes:
     # 'a,b' and '' joined by '\\n': each line with its line end, one buffer for them all
     lines = pc.binary_join_element_wise(lines, text(""), text("\n"))
     _, offsets, data = lines.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[[lines.offset, lines.offset + len(lines)]]
-    return data.to_pybytes()[bounds[0]:bounds[1]]
+    bounds = np.frombuffer(offsets, dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    return data.to_pybytes()[bounds[0]:bounds[-1]], bounds[1:] - bounds[0]
 
 
-def _csv_lines_by_python(batch: pa.RecordBatch) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(
-        zip(*(csv_cells(batch.column(i)).to_pylist() for i in range(batch.num_columns)), strict=True))
-    return out.getvalue().encode("utf-8")
+def _csv_lines_by_python(batch: pa.RecordBatch) -> tuple[bytes, np.ndarray]:
+    rows = []
+    for row in zip(*(csv_cells(batch.column(i)).to_pylist() for i in range(batch.num_columns)), strict=True):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(row)
+        rows.append(out.getvalue().encode("utf-8"))
+    return b"".join(rows), np.cumsum([len(r) for r in rows], dtype=np.int64)
 
 
 def _quoted(cells: pa.Array) -> pa.Array:

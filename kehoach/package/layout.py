@@ -12,6 +12,8 @@
     <out>/plans/<plan_id>/          PLANS_DIR: each plan's own package (same layout)
     <out>/retired-plans/<plan_id>/  RETIRED_PLANS_DIR: the package of a plan that left the corpus
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
+    <out>/.kehoach/csv-spans.arrow  CSV_SPANS_FILE: where each plan's rows are in each CSV file
+                                    (kehoach.package.csv_file: a refresh copies the unchanged plans')
     <out>/.kehoach/parse-cache/     PARSE_CACHE_DIR: each source's parsed tables (kehoach.parse.cache;
                                     elsewhere with KEHOACH_PARSE_CACHE: kehoach.build.parse_cache)
 
@@ -48,11 +50,17 @@ RETIRED_PLANS_DIR = "retired-plans"
 STATE_DIR = ".kehoach"
 STATE_FILE = "state.json"
 PARSE_CACHE_DIR = "parse-cache"
+CSV_SPANS_FILE = "csv-spans.arrow"
 
 
 def parse_cache_dir(out: Path) -> Path:
     """The parse cache kept with an output (moved into each new version's state folder on a swap)."""
     return out / STATE_DIR / PARSE_CACHE_DIR
+
+
+def csv_spans_path(out: Path) -> Path:
+    """Where each plan's rows are in the CSV files of the package in ``out`` (``kehoach.package.csv_file``)."""
+    return out / STATE_DIR / CSV_SPANS_FILE
 
 
 def csv_path(name: str) -> str:

@@ -23,8 +23,17 @@ from kehoach.audit.runner import summary as audit_summary
 from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.core.text import fold, slug
-from kehoach.package.csv_file import write_csv
-from kehoach.package.layout import DATA_DIR, DESCRIPTOR, PARQUET_SUFFIX, SOURCE_DIR, rendering_path
+from kehoach.package.constraints import RowScope
+from kehoach.package.csv_file import Reused, Span, read_spans, write_csv, write_spans
+from kehoach.package.layout import (
+    DATA_DIR,
+    DESCRIPTOR,
+    PARQUET_SUFFIX,
+    SOURCE_DIR,
+    csv_path,
+    csv_spans_path,
+    rendering_path,
+)
 from kehoach.read.sources import SourceRecord
 
 # Said wherever amounts are described: what a plan states is an estimate of the money needed.
@@ -66,16 +75,20 @@ def _pandas_metadata(schema_bytes: bytes) -> dict[bytes, bytes]:
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False).schema.metadata
 
 
-def write_tables(tables: Tables, directory: Path) -> list[dict]:
-    """Write every resource as CSV and Parquet; returns resource descriptors."""
+def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
+                 scope: RowScope | None = None) -> list[dict]:
+    """Write every resource as CSV and Parquet; returns resource descriptors. Of the tables of ``scope``,
+    the CSV rows of the plans outside it are copied from the package in ``in_place`` (``csv_file.Reused``)."""
     data = directory / DATA_DIR
     data.mkdir(parents=True, exist_ok=True)
     resources: list[dict] = []
+    spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
+    spans: dict[str, list[Span]] = {}
     for name in resource_names():
         table = tables[name]
-        csv_path, parquet_path = data / f"{name}.csv", data / f"{name}.parquet"
-        write_csv(table, csv_path)
-        write_parquet(table, parquet_path)
+        csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
+        spans[name] = write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope))
+        write_parquet(table, parquet_file)
         meta = resource_meta(name)
         schema = load_schema(name)
         common = {
@@ -89,7 +102,7 @@ def write_tables(tables: Tables, directory: Path) -> list[dict]:
         }
         resources.append(
             {"name": name, "path": f"{DATA_DIR}/{name}.csv", "format": "csv", "mediatype": "text/csv",
-             "encoding": "utf-8", **common, "schema": schema, **_integrity(csv_path)}
+             "encoding": "utf-8", **common, "schema": schema, **_integrity(csv_file)}
         )
         resources.append(
             {"name": f"{name}{PARQUET_SUFFIX}", "path": f"{DATA_DIR}/{name}.parquet", "format": "parquet",
@@ -98,9 +111,19 @@ def write_tables(tables: Tables, directory: Path) -> list[dict]:
              # Frictionless 5 reads Parquet through pyarrow, not as a byte stream, so it
              # cannot count bytes and would report a declared 'bytes' as wrong ("actual is
              # None"); the hash is recorded (and checked by publish, with the size).
-             "hash": _integrity(parquet_path)["hash"]}
+             "hash": _integrity(parquet_file)["hash"]}
         )
+    write_spans(csv_spans_path(directory), spans)
     return resources
+
+
+def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
+            scope: RowScope | None) -> Reused | None:
+    """The rows of ``name`` the CSV file in place gives: those of the plans outside ``scope``, in a table of it."""
+    if in_place is None or scope is None or name not in scope.tables or name not in spans:
+        return None
+    path = in_place / csv_path(name)
+    return Reused(path, spans[name], scope.plans) if path.is_file() else None
 
 
 def file_resource(directory: Path, relpath: str, name: str, **meta: Any) -> dict:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, concat
 from kehoach.parse.cache import ParseCache, entry_key
-from kehoach.parse.corpus_tables import folder_beside, write_tables
+from kehoach.parse.corpus_tables import Piece, folder_beside, kept, write_tables
 from kehoach.parse.plan import PlanRows, read_plan, typed
 from kehoach.parse.series import link_series
 from kehoach.read.sources import SourceFile, SourceRecord, SourceText, decode_source
@@ -103,29 +103,41 @@ def _store_group(cache: ParseCache, group: list[tuple[str, PlanRows]]) -> None:
 def assemble(sources: Sequence[SourceRecord | SourceFile], keys: list[str], cache: ParseCache,
              parse_missing: Callable[[list[int]], None]) -> Tables:
     """The corpus from the cache: the sources without an entry parsed by ``parse_missing`` (given
-    their indices; it stores their entries), then every entry read in the order of the sources and
-    written to the corpus's table files (``corpus_tables``: one entry in memory at a time); an entry
-    found corrupt on the way is parsed again there. Entries of no source here are pruned."""
+    their indices; it stores their entries), then, in the order of the sources, each source's rows
+    written to the corpus's table files (``corpus_tables``: one entry in memory at a time): those the
+    last build wrote for the same key (``corpus_tables.kept``), else its entry's; an entry found corrupt
+    on the way is parsed again there. Entries of no source here are pruned."""
     missing = [i for i, key in enumerate(keys) if not cache.path(key).is_file()]
     if missing:
         parse_missing(missing)
     owners: list[tuple[str, tuple[str, ...]]] = []
+    folder = folder_beside(cache.folder)
+    previous = kept(folder)  # the last build's rows of each source, by key: a source unchanged is not read again
 
-    def entries() -> Iterator[Tables]:
+    def pieces() -> Iterator[Piece]:
         for i, (source, key) in enumerate(zip(sources, keys, strict=True)):
-            entry = cache.load(key)
-            if entry is None:  # cut short or corrupt (then removed): parsed again, never used
-                parse_missing([i])
-                entry = cache.load(key)
-            if entry is None:
-                raise KehoachError(f"the parse stored no readable entry in {cache.folder}", source.path)
-            owners.append((source.path, entry.plan_ids))
-            yield entry.tables
+            piece = previous.get(key) or _entry_piece(cache, key, i, parse_missing, source.path)
+            owners.append((source.path, piece.plan_ids))
+            yield piece
 
-    tables = write_tables(folder_beside(cache.folder), entries())
+    tables = write_tables(folder, pieces())
+    previous.clear()  # the old files' maps let go of
     cache.prune(set(keys))
     check_owners(owners)
     return link_series(tables)
+
+
+def _entry_piece(cache: ParseCache, key: str, index: int, parse_missing: Callable[[list[int]], None],
+                 path: str) -> Piece:
+    """A source's tables from its entry; an entry cut short or corrupt (then removed) is parsed again
+    (``parse_missing`` given its index), never used."""
+    entry = cache.load(key)
+    if entry is None:
+        parse_missing([index])
+        entry = cache.load(key)
+    if entry is None:
+        raise KehoachError(f"the parse stored no readable entry in {cache.folder}", path)
+    return Piece(key, entry.plan_ids, entry.tables)
 
 
 def combine(pieces: list[Parsed]) -> Tables:

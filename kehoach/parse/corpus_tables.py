@@ -20,15 +20,24 @@ How (issue 26), one code path for one plan and for 20,000:
   changelog, the linked plans: small) held in memory over them; a plain ``dict`` of tables takes the
   same ``|``, so the steps are written once for both.
 
-The files are the build's working set, not a cache: written again by each build's parse into the
-folder beside the parse cache (``folder_beside``) and removed by the build when it ends (a mapped
-file stays readable until its last map is dropped).
+The files are kept beside the parse cache (``folder_beside``; they move with it into each new
+version's state folder) for the next build: a source's rows are written with its entry's key, and
+where they are is recorded (``INDEX_FILE``: each key's first row and rows in each table, its plans;
+a code list the plans share also keeps every source's rows before the first of each key is kept,
+``<name>.all.arrow``). A refresh takes an unchanged source's rows from there (``kept``: slices of
+the mapped files, no entry read), and the changed sources' from their entries; the files are
+written anew into a folder renamed over the old one, so a build killed half-way leaves the old
+ones, whole. (The key holds the parser's fingerprint, this code's too: rows written by other code
+are never taken.)
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -36,6 +45,11 @@ import pyarrow as pa
 from kehoach.core.model import Tables, arrow_schema, first_per_key, resource_names, shared_key
 
 TABLE_SUFFIX = ".arrow"
+# A shared code list's rows of every source, in their order (the first row of each key is kept in
+# ``<name>.arrow``): what a refresh takes a source's rows of that table from.
+ALL_SUFFIX = ".all.arrow"
+# Each source's key, plans and rows in each table (``Piece``), for the next build.
+INDEX_FILE = "sources.json"
 # Bytes of the sources' tables gathered before each table's rows are written as one record batch
 # (about a hundred plans): big enough that a table is a few large chunks, small enough to hold.
 # The gathered rows are read from their entries without a copy: they hold those entries' bytes
@@ -111,23 +125,27 @@ def without(tables: Mapping[str, pa.Table], *names: str) -> Mapping[str, pa.Tabl
     return {name: table for name, table in tables.items() if name not in names}
 
 
-class _TableFile:
-    """One table's file, its rows written a batch at a time."""
+@dataclass(frozen=True)
+class Piece:
+    """A source's tables, with its parse cache key and the plans it gave (written to the index)."""
 
-    def __init__(self, name: str, path: Path) -> None:
-        self.schema = arrow_schema(name)
-        self.shared_key = shared_key(name)
-        self.seen: set[tuple] = set()
+    key: str
+    plan_ids: tuple[str, ...]
+    tables: Tables
+
+
+class _Rows:
+    """Rows written to one file a batch at a time; how many were given."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.pending: list[pa.Table] = []
-        self.writer = pa.ipc.new_file(str(path), self.schema)
+        self.rows = 0
+        self.writer = pa.ipc.new_file(str(path), schema)
 
-    def add(self, table: pa.Table) -> int:
-        """Gather a source's rows; their bytes."""
-        if self.shared_key:  # a code list the plans share: the first row of each key
-            table = first_per_key(table, self.shared_key, self.seen)
+    def add(self, table: pa.Table) -> None:
         if table.num_rows:
             self.pending.append(table)
-        return table.nbytes
+            self.rows += table.num_rows
 
     def flush(self) -> None:
         if self.pending:
@@ -141,17 +159,60 @@ class _TableFile:
         self.writer.close()
 
 
-def write_tables(folder: Path, pieces: Iterable[Tables]) -> CorpusTables:
+class _TableFile:
+    """One table's file, its rows written a batch at a time; a shared code list's every row too."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.shared_key = shared_key(name)
+        self.seen: set[tuple] = set()
+        schema = arrow_schema(name)
+        self.kept = _Rows(folder / f"{name}{TABLE_SUFFIX}", schema)
+        self.every = _Rows(folder / f"{name}{ALL_SUFFIX}", schema) if self.shared_key else self.kept
+        # bytes a row, measured on the first rows given: a slice's ``nbytes`` walks its buffers (a second
+        # for a corpus's 30,000 slices), and the batches need the size only roughly
+        self.row_bytes: float | None = None
+
+    def add(self, table: pa.Table) -> tuple[int, list[int]]:
+        """Gather a source's rows; their bytes, and where they are ([first row, rows] in the file of every row)."""
+        span = [self.every.rows, table.num_rows]
+        if self.shared_key:  # a code list the plans share: the first row of each key
+            self.every.add(table)
+            table = first_per_key(table, self.shared_key, self.seen)
+        self.kept.add(table)
+        if self.row_bytes is None and table.num_rows:
+            self.row_bytes = table.nbytes / table.num_rows
+        return int(table.num_rows * (self.row_bytes or 0)), span
+
+    def flush(self) -> None:
+        self.kept.flush()
+        if self.every is not self.kept:
+            self.every.flush()
+
+    def close(self) -> None:
+        self.kept.close()
+        if self.every is not self.kept:
+            self.every.close()
+
+
+def write_tables(folder: Path, pieces: Iterable[Tables | Piece]) -> CorpusTables:
     """The corpus of ``pieces`` (each a source's tables, in order) written into ``folder`` (made
-    anew), a batch at a time; the tables as ``CorpusTables``."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    tables = CorpusTables(folder)
-    files = {name: _TableFile(name, tables.path(name)) for name in resource_names()}
+    anew, renamed over the old one once whole), a batch at a time; the tables as ``CorpusTables``.
+    Where each ``Piece``'s rows are is written to the index, for the next build (``kept``)."""
+    new = folder.with_name(folder.name + ".new")
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir(parents=True)
+    files = {name: _TableFile(name, new) for name in resource_names()}
+    index: dict[str, dict] = {}
     try:
         gathered = 0
         for piece in pieces:
-            gathered += sum(files[name].add(table) for name, table in piece.items())
+            own = piece.tables if isinstance(piece, Piece) else piece
+            spans = {}
+            for name, table in own.items():
+                size, spans[name] = files[name].add(table)
+                gathered += size
+            if isinstance(piece, Piece):
+                index[piece.key] = {"plans": list(piece.plan_ids), "rows": spans}
             if gathered >= BATCH_BYTES:
                 for file in files.values():
                     file.flush()
@@ -159,6 +220,32 @@ def write_tables(folder: Path, pieces: Iterable[Tables]) -> CorpusTables:
     finally:
         for file in files.values():
             file.close()
+    (new / INDEX_FILE).write_text(json.dumps(index), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)  # a mapped file stays readable until its last map is dropped
+    os.rename(new, folder)
     # the entries' and batches' memory given back now, not when the allocator's decay would
     pa.default_memory_pool().release_unused()
-    return tables
+    return CorpusTables(folder)
+
+
+def kept(folder: Path) -> dict[str, Piece]:
+    """The pieces the last build wrote into ``folder``, by key: each source's rows, slices of the mapped
+    files (no copy); none when there are no such files (or they cannot be read)."""
+    try:
+        index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
+        files = {name: _mapped(folder / f"{name}{ALL_SUFFIX if shared_key(name) else TABLE_SUFFIX}")
+                 for name in resource_names()}
+    except (OSError, ValueError, pa.ArrowException):
+        return {}
+    for name, table in files.items():  # a file that is not the one indexed: nothing taken from any
+        if table.num_rows != sum(entry["rows"][name][1] for entry in index.values() if name in entry["rows"]):
+            return {}
+    return {key: Piece(key, tuple(entry["plans"]), {name: files[name].slice(*entry["rows"][name])
+                                                     if name in entry["rows"] else arrow_schema(name).empty_table()
+                                                     for name in resource_names()})
+            for key, entry in index.items()}
+
+
+def _mapped(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()

@@ -12,9 +12,10 @@ from corpus import variant, write_corpus
 from helpers import PLAN_FILE, plan_text
 
 from kehoach import build, datasets
+from kehoach.package import csv_file, writer
 from kehoach.package.layout import parse_cache_dir
 from kehoach.parse import cache as parse_cache
-from kehoach.parse import corpus
+from kehoach.parse import corpus, corpus_tables
 from kehoach.parse.cache import ParseCache
 from kehoach.read.sources import read_file
 from kehoach.versions import diff, incremental
@@ -38,6 +39,23 @@ def parsed_paths(monkeypatch) -> list[str]:
     return seen
 
 
+@pytest.fixture()
+def rendered_plans(monkeypatch) -> set[tuple[str, str | None]]:
+    """(table, plan) of the CSV rows rendered, not copied from the package in place (None: a run of rows
+    not of one plan, or a table without plans)."""
+    seen: set[tuple[str, str | None]] = set()
+    real = csv_file.write_csv
+
+    def recording(table, path, reused=None):
+        spans = real(table, path, reused)
+        copied = {s.plan_id for s in spans if reused is not None and reused.span(s.plan_id, s.rows) is not None}
+        plans = {p for p, _, _ in csv_file.plan_runs(table)} or {None}
+        seen.update((path.stem, p) for p in plans - copied)
+        return spans
+    monkeypatch.setattr(writer, "write_csv", recording)
+    return seen
+
+
 def _entries(out: Path) -> list[Path]:
     return sorted(parse_cache_dir(out).iterdir())
 
@@ -46,13 +64,16 @@ def _data(out: Path, name: str):
     return pq.read_table(out / "data" / f"{name}.parquet")
 
 
-def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(tmp_path, parsed_paths):
+def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(tmp_path, parsed_paths,
+                                                                                  rendered_plans, monkeypatch):
     plans, out = tmp_path / "plans", tmp_path / "out"
     write_corpus(PLAN_FILE, plans, 2)
     first = build.run_build([plans], out, steps=UNVALIDATED)
     assert sorted(parsed_paths) == ["plan-00000.txt", "plan-00001.txt"] and len(_entries(out)) == 2
     shutil.copytree(out, tmp_path / "full")  # the same version, to be refreshed without its cache
     shutil.rmtree(parse_cache_dir(tmp_path / "full"))
+    shutil.rmtree(corpus_tables.folder_beside(parse_cache_dir(tmp_path / "full")))
+    real_load = ParseCache.load
     assert [d.version for d in datasets.update_plan_datasets(out, workers=1)] == ["1.0.0", "1.0.0"]
     files = dict(zip(*(_data(out, "plans")[c].to_pylist() for c in ("source_file", "plan_id")), strict=True))
     changed_id = files["plan-00001.txt"]
@@ -60,11 +81,22 @@ def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(
     (plans / "plan-00001.txt").write_text(variant(plan_text().replace(ROW, ROW.replace("360", "361")), 1),
                                           encoding="utf-8")
     parsed_paths.clear()
+    rendered_plans.clear()
     # what the CLI decodes first and sizes the cluster it starts ahead by
     assert [Path(s.path).name for s in build.unparsed(build.read_sources([plans]), out)] == ["plan-00001.txt"]
 
+    loaded = []
+    monkeypatch.setattr(ParseCache, "load", lambda cache, key: loaded.append(key) or real_load(cache, key))
     refreshed = build.run_build([plans], out, steps=UNVALIDATED)
     assert parsed_paths == ["plan-00001.txt"]  # the other text's tables came from its entry
+    # as the last build wrote them in the corpus's table files, kept beside the cache: its entry not read
+    assert loaded == corpus.source_keys(build.read_sources([plans / "plan-00001.txt"]))
+    monkeypatch.setattr(ParseCache, "load", real_load)
+    # of the tables its entry made, the other plan's CSV rows were copied from the package in place
+    entry_tables = incremental.entry_tables(current_schemas()[1])
+    assert {plan_id for name, plan_id in rendered_plans if name in entry_tables} == {changed_id}
+    assert {name for name, plan_id in rendered_plans if plan_id != changed_id} == set(
+        current_schemas()[0]) - entry_tables  # the tables made of the whole corpus: rendered whole
     assert (first.version, refreshed.version) == ("1.0.0", "1.1.0")
     changes = _data(out, "changes").to_pylist()
     # the corpus's changelog: that plan's rows (and corpus-wide ones: the audit's counts of its rules)
@@ -90,6 +122,13 @@ def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(
     full = build.run_build([plans], tmp_path / "full", steps=UNVALIDATED)  # the same texts, every one parsed
     assert sorted(parsed_paths) == ["plan-00000.txt", "plan-00001.txt"]
     assert (full.version, full.content_sha256) == (refreshed.version, refreshed.content_sha256)
+    # and with no package in place (nothing compared, nothing copied): every data file the same bytes
+    fresh = tmp_path / "fresh"
+    build.run_build([plans], fresh, steps=UNVALIDATED)
+    assert [p.name for p in sorted((fresh / "data").glob("*.csv"))] == [p.name for p in sorted(
+        (out / "data").glob("*.csv"))]
+    assert [p.name for p in sorted((fresh / "data").glob("*.csv"))
+            if p.name != "changes.csv" and p.read_bytes() != (out / "data" / p.name).read_bytes()] == []
     # and wrote the entries the refresh kept
     assert [p.name for p in _entries(tmp_path / "full")] == [p.name for p in _entries(out)]
 
@@ -107,6 +146,10 @@ def test_a_corrupt_or_half_written_entry_is_parsed_again_never_used(tmp_path, pa
     flipped.write_bytes(bytes(data))
     (tmp_path / "cache" / f".{half.name}.tmp-1").write_bytes(b"left by a killed writer")
     parsed_paths.clear()
+    # the last parse's rows of each text, kept beside the cache, are taken first: the entries not read
+    assert all(corpus.parse_sources(sources, cache)[name].equals(table) for name, table in expected.items())
+    assert parsed_paths == []
+    shutil.rmtree(corpus_tables.folder_beside(cache.folder))  # without them, the entries are read
 
     got = corpus.parse_sources(sources, cache)
     assert parsed_paths == ["plan-00000.txt", "plan-00002.txt"]
