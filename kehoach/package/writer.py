@@ -32,6 +32,7 @@ from kehoach.package.layout import (
     SOURCE_DIR,
     csv_path,
     csv_spans_path,
+    current_descriptor,
     rendering_path,
 )
 from kehoach.read.sources import SourceRecord
@@ -83,11 +84,12 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     data.mkdir(parents=True, exist_ok=True)
     resources: list[dict] = []
     spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
+    recorded = _recorded_hashes(in_place) if spans_in_place else {}
     spans: dict[str, list[Span]] = {}
     for name in resource_names():
         table = tables[name]
         csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
-        spans[name] = write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope))
+        spans[name] = write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope, recorded))
         write_parquet(table, parquet_file)
         meta = resource_meta(name)
         schema = load_schema(name)
@@ -118,12 +120,21 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
 
 
 def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
-            scope: RowScope | None) -> Reused | None:
-    """The rows of ``name`` the CSV file in place gives: those of the plans outside ``scope``, in a table of it."""
+            scope: RowScope | None, recorded: dict[str, str]) -> Reused | None:
+    """The rows of ``name`` the CSV file in place gives: those of the plans outside ``scope``, in a table of
+    it, when that file is the one its package's descriptor records (a file changed by hand is never copied)."""
     if in_place is None or scope is None or name not in scope.tables or name not in spans:
         return None
     path = in_place / csv_path(name)
-    return Reused(path, spans[name], scope.plans) if path.is_file() else None
+    if not path.is_file() or recorded.get(csv_path(name)) != _integrity(path)["hash"]:
+        return None
+    return Reused(path, spans[name], scope.plans)
+
+
+def _recorded_hashes(in_place: Path) -> dict[str, str]:
+    """The hash its descriptor records for each file of the package in place (none without one)."""
+    desc = current_descriptor(in_place)
+    return {r["path"]: r["hash"] for r in (desc or {}).get("resources", []) if "path" in r and "hash" in r}
 
 
 def file_resource(directory: Path, relpath: str, name: str, **meta: Any) -> dict:

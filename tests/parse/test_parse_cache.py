@@ -133,6 +133,31 @@ def test_one_changed_text_is_parsed_again_and_the_package_equals_a_full_rebuild(
     assert [p.name for p in _entries(tmp_path / "full")] == [p.name for p in _entries(out)]
 
 
+def test_a_csv_file_changed_in_place_is_never_copied_from(tmp_path, rendered_plans):
+    """The unchanged plans' CSV rows are copied from the package in place only when the file is the one
+    its descriptor records: a cell edited by hand (same length, same rows) is not carried into the refresh."""
+    plans, out = tmp_path / "plans", tmp_path / "out"
+    write_corpus(PLAN_FILE, plans, 2)
+    build.run_build([plans], out, steps=UNVALIDATED)
+    files = dict(zip(*(_data(out, "plans")[c].to_pylist() for c in ("source_file", "plan_id")), strict=True))
+    kept_id, changed_id = files["plan-00000.txt"], files["plan-00001.txt"]
+    edited = out / "data" / "budget_lines.csv"
+    lines = edited.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if kept_id in line and ",360," in line)
+    lines[row] = lines[row].replace(",360,", ",999,", 1)
+    edited.write_text("".join(lines), encoding="utf-8")
+    (plans / "plan-00001.txt").write_text(variant(plan_text().replace(ROW, ROW.replace("360", "361")), 1),
+                                          encoding="utf-8")
+    rendered_plans.clear()
+    build.run_build([plans], out, steps=UNVALIDATED)
+    # the edited file's rows were all rendered again; another table's unchanged rows were still copied
+    assert ("budget_lines", kept_id) in rendered_plans and ("tasks", kept_id) not in rendered_plans
+    assert ("tasks", changed_id) in rendered_plans
+    fresh = tmp_path / "fresh"
+    build.run_build([plans], fresh, steps=UNVALIDATED)
+    assert (out / "data" / "budget_lines.csv").read_bytes() == (fresh / "data" / "budget_lines.csv").read_bytes()
+
+
 def test_a_corrupt_or_half_written_entry_is_parsed_again_never_used(tmp_path, parsed_paths):
     paths = write_corpus(PLAN_FILE, tmp_path / "plans", 3)
     sources = [read_file(p) for p in paths]
