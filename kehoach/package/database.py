@@ -28,7 +28,7 @@ import pyarrow as pa
 from kehoach import __version__
 from kehoach.audit.duckdb_tables import ConstraintsBroken, column_type, create_views, literal, load_tables, quote
 from kehoach.audit.runner import rule_sql
-from kehoach.core.duckdb_memory import INDEXED_MEMORY, bounded
+from kehoach.core.duckdb_memory import bounded
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
 from kehoach.package.layout import DATA_DIR
@@ -106,12 +106,13 @@ def package_facts(tables: Tables) -> dict[str, str]:
 
 # --- the shipped file -----------------------------------------------------------
 
-def write_database(tables: Tables, path: Path) -> dict[str, str]:
-    """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file."""
+def write_database(tables: Tables, path: Path, share: float = 1.0) -> dict[str, str]:
+    """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file, within
+    ``share`` of the DuckDB budget (``kehoach.core.duckdb_memory``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
-    with bounded(path.parent, memory=INDEXED_MEMORY, threads=1) as con:  # spilled beside the file, not held
+    with bounded(path.parent, share, threads=1) as con:  # spilled beside the file, not held
         try:
             facts = _fill(con, tables, path)
         except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
@@ -167,9 +168,9 @@ def _os_error(exc: duckdb.Error, path: Path) -> OSError | None:
     return None
 
 
-def stage_database(tables: Tables, directory: Path, extra: dict) -> list[dict]:
-    """Stage hook: write ``data/kehoach.duckdb`` into the staging directory."""
-    facts = write_database(tables, directory / DATABASE_FILE)
+def stage_database(tables: Tables, directory: Path, extra: dict, share: float = 1.0) -> list[dict]:
+    """Stage hook: write ``data/kehoach.duckdb`` into the staging directory (``share``: of the DuckDB budget)."""
+    facts = write_database(tables, directory / DATABASE_FILE, share)
     extra["duckdb_version"] = facts["duckdb_version"]
     return [file_resource(
         directory, DATABASE_FILE, DATABASE_RESOURCE, format="duckdb",
