@@ -32,9 +32,9 @@ from kehoach.core.errors import KehoachError
 
 # The setting: the memory DuckDB's connections of a build share, e.g. '2GB'.
 MEMORY_ENV = "KEHOACH_DUCKDB_MEMORY"
-# 20,000 plans: the DuckDB file's key indexes, which DuckDB does not spill while it commits them,
-# did not fit in 512 MB (task_agencies); the whole build's tree must stay under 3 GB.
-DEFAULT_BUDGET = "2GB"
+# The DuckDB file's key indexes are held until their transaction commits (a table's: kehoach.package.database);
+# the whole build's process tree is to stay under 3 GB (issue 26).
+DEFAULT_BUDGET = "1536MB"
 # The share of the budget each of two connections open at once has (the DuckDB file and the validation).
 SHARED = 0.5
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)

@@ -25,7 +25,7 @@ def test_a_table_over_the_limit_is_spilled_in_the_package_then_removed(tmp_path,
 
 def test_the_budget_is_one_setting_read_as_duckdb_reads_sizes(monkeypatch):
     monkeypatch.delenv(MEMORY_ENV, raising=False)
-    assert budget() == 2_000_000_000
+    assert budget() == 1_536_000_000
     for text, size in [("512MB", 512_000_000), ("1.5GiB", 1_610_612_736), (" 4gb ", 4_000_000_000)]:
         monkeypatch.setenv(MEMORY_ENV, text)
         assert budget() == size
