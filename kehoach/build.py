@@ -78,10 +78,10 @@ PARSE_CACHE_ENV = "KEHOACH_PARSE_CACHE"
 # issue #13: the Excel workbook, CITATION.cff and the landing page with its
 # charts (written in this order).
 STAGE_HOOKS: list = [stage_workbook, stage_citation, stage_readme, stage_landing_page]
-# Hooks that need the tables only (not the identity): run in a thread while the
-# other files are written and the package is validated, their resources listed
-# after the sources' (kehoach.package.pending). The DuckDB file: its keys cost
-# DuckDB longer than Python takes to write the CSV files, and DuckDB does not
+# Hooks that need the tables only (not the identity) and a share of the DuckDB budget: run in a
+# thread while the other files are written and the package is validated (a large corpus's validation
+# waits for them), their resources listed after the sources' (kehoach.package.pending). The DuckDB
+# file: its keys cost DuckDB longer than Python takes to write the CSV files, and DuckDB does not
 # hold the GIL.
 BACKGROUND_HOOKS: list = [stage_database]
 
@@ -253,8 +253,10 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
                                                               plans.column("source_sha256").to_pylist(), strict=True)}
         # the changelog is made by ``stage``: its Parquet file is checked against its CSV twin
         written = without(tables, CHANGES)
+        # beside the DuckDB file still being written, or after it for a large corpus (kehoach.package.pending)
+        share = pending.make_room(directory)
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
-                                constrained, scope)
+                                constrained, scope, share)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         discard(directory)
         raise

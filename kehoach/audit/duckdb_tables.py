@@ -127,21 +127,32 @@ def load_tables(con: duckdb.DuckDBPyConnection, tables: Tables, unconstrained: C
     statement ends the caller's transaction): the caller loads again with that
     table unconstrained.
     """
-    known = set(resource_names())
-    names = [n for n in resource_names() if n in tables] + sorted(n for n in tables if n not in known)
     constrained: set[str] = set()
-    for name in load_order(names):
-        view = f"_arrow_{name}"
-        con.register(view, tables[name])  # registered again (replaced) when the caller loads again
-        if name in known and name not in unconstrained:
-            try:
-                _create_constrained(con, name, view, tables[name].column_names, constrained)
-            except duckdb.ConstraintException as exc:  # the transaction is aborted: no statement until rolled back
-                raise ConstraintsBroken(name, " ".join(str(exc).split())) from None
-            constrained.add(name)
-        else:
-            con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
-        con.unregister(view)
+    for name in load_order(loaded_names(tables)):
+        load_table(con, tables, name, constrained, unconstrained)
+
+
+def loaded_names(tables: Tables) -> list[str]:
+    """The resources of ``tables`` in schema order, then any other table by name."""
+    known = set(resource_names())
+    return [n for n in resource_names() if n in tables] + sorted(n for n in tables if n not in known)
+
+
+def load_table(con: duckdb.DuckDBPyConnection, tables: Tables, name: str, constrained: set[str],
+               unconstrained: Collection[str] = ()) -> None:
+    """The table ``name`` of ``tables`` (``load_tables``), after the ``constrained`` tables its foreign keys may
+    point at; added to them when its constraints are declared."""
+    view = f"_arrow_{name}"
+    con.register(view, tables[name])  # registered again (replaced) when the caller loads again
+    if name in set(resource_names()) and name not in unconstrained:
+        try:
+            _create_constrained(con, name, view, tables[name].column_names, constrained)
+        except duckdb.ConstraintException as exc:  # the transaction is aborted: no statement until rolled back
+            raise ConstraintsBroken(name, " ".join(str(exc).split())) from None
+        constrained.add(name)
+    else:
+        con.execute(f"CREATE TABLE {quote(name)} AS SELECT * FROM {quote(view)}")
+    con.unregister(view)
 
 
 def _create_constrained(con, name: str, view: str, columns: list[str], constrained: set[str]) -> None:

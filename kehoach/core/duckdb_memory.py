@@ -7,12 +7,20 @@ the limit and writes what does not fit into ``temp_directory`` (issue 26). That 
 one inside the package the connection works on (``spill_dir``: its staging folder, which a killed
 build's clean-up removes whole), made only when DuckDB spills and removed once the connection is
 closed: DuckDB would otherwise write into ``.tmp`` of the current directory.
+
+One budget, ``KEHOACH_DUCKDB_MEMORY`` (default ``DEFAULT_BUDGET``): the memory of the build's DuckDB
+connections together. A connection open alone has all of it; the DuckDB file, written in a thread
+beside the validation (``kehoach.package.pending``), and the validation share it (``SHARED``, half
+each) while the corpus's tables fit in that half (``fits_beside``); a larger corpus's validation
+waits for the DuckDB file, so each has the whole budget and the peak is one connection's, not two
+(20,000 plans: two connections of 2 GB at once made a process tree of 5.2 GB).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -20,12 +28,34 @@ from pathlib import Path
 
 import duckdb
 
-# The setting: DuckDB's memory a connection, e.g. '2GB' (defaults below, by what the connection holds).
+from kehoach.core.errors import KehoachError
+
+# The setting: the memory DuckDB's connections of a build share, e.g. '2GB'.
 MEMORY_ENV = "KEHOACH_DUCKDB_MEMORY"
-DEFAULT_MEMORY = "512MB"
-# A database with primary and foreign keys: DuckDB cannot spill a table's key index while it commits
-# it (20,000 plans: task_agencies' keys failed to commit within 512 MB).
-INDEXED_MEMORY = "2GB"
+# The DuckDB file's key indexes are held until their transaction commits (a table's: kehoach.package.database);
+# the whole build's process tree is to stay under 3 GB (issue 26).
+DEFAULT_BUDGET = "1536MB"
+# The share of the budget each of two connections open at once has (the DuckDB file and the validation).
+SHARED = 0.5
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "B": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def budget() -> int:
+    """The budget in bytes (``KEHOACH_DUCKDB_MEMORY``, as DuckDB reads it: '2GB', '1.5GiB', '512MB')."""
+    text = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_BUDGET
+    match = _SIZE.match(text)
+    if not match:
+        raise KehoachError(f"{MEMORY_ENV}={text!r} is not a size such as 2GB or 512MB")
+    unit = (match[2] or "").upper()
+    scale = 1024 ** "KMGT".index(unit[0]) * 1024 if "I" in unit else _UNITS[unit[:1]]
+    return int(float(match[1]) * scale)
+
+
+def fits_beside(data_bytes: int) -> bool:
+    """Whether two connections can work at once on data of ``data_bytes`` (the tables they load):
+    it fits in each one's share of the budget."""
+    return data_bytes <= budget() * SHARED
 
 
 def spill_dir(package: Path) -> Path:
@@ -35,11 +65,10 @@ def spill_dir(package: Path) -> Path:
 
 
 @contextlib.contextmanager
-def bounded(package: Path, memory: str = DEFAULT_MEMORY, **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory connection under ``memory`` (or ``KEHOACH_DUCKDB_MEMORY``), spilling in ``package``;
-    closed, its spill removed."""
+def bounded(package: Path, share: float = 1.0, **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection under ``share`` of the budget, spilling in ``package``; closed, its spill removed."""
     spill = spill_dir(package)
-    limits = {"memory_limit": os.environ.get(MEMORY_ENV, "").strip() or memory, "temp_directory": str(spill)}
+    limits = {"memory_limit": f"{int(budget() * share)}B", "temp_directory": str(spill)}
     con = duckdb.connect(config={**limits, **config})
     try:
         yield con

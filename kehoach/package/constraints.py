@@ -300,8 +300,9 @@ class TableChecker:
             self._add(name, "foreign-key", f"foreign key {fields} -> {target}{target_fields}: no such row", count, row)
 
 
-def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None) -> list[Violation]:
+def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None,
+                        share: float = 1.0) -> list[Violation]:
     """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
-    rows ``scope`` leaves to check)."""
-    with bounded(directory) as con:  # a table of a national corpus is spilled, not held
+    rows ``scope`` leaves to check); ``share``: of the DuckDB budget (``kehoach.core.duckdb_memory``)."""
+    with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held
         return TableChecker(con, directory, resources, scope).run()

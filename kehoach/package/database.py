@@ -26,9 +26,18 @@ import duckdb
 import pyarrow as pa
 
 from kehoach import __version__
-from kehoach.audit.duckdb_tables import ConstraintsBroken, column_type, create_views, literal, load_tables, quote
+from kehoach.audit.duckdb_tables import (
+    ConstraintsBroken,
+    column_type,
+    create_views,
+    literal,
+    load_order,
+    load_table,
+    loaded_names,
+    quote,
+)
 from kehoach.audit.runner import rule_sql
-from kehoach.core.duckdb_memory import INDEXED_MEMORY, bounded
+from kehoach.core.duckdb_memory import bounded
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
 from kehoach.package.layout import DATA_DIR
@@ -106,12 +115,13 @@ def package_facts(tables: Tables) -> dict[str, str]:
 
 # --- the shipped file -----------------------------------------------------------
 
-def write_database(tables: Tables, path: Path) -> dict[str, str]:
-    """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file."""
+def write_database(tables: Tables, path: Path, share: float = 1.0) -> dict[str, str]:
+    """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file, within
+    ``share`` of the DuckDB budget (``kehoach.core.duckdb_memory``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
-    with bounded(path.parent, memory=INDEXED_MEMORY, threads=1) as con:  # spilled beside the file, not held
+    with bounded(path.parent, share, threads=1) as con:  # spilled beside the file, not held
         try:
             facts = _fill(con, tables, path)
         except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
@@ -126,9 +136,10 @@ def _fill(con: duckdb.DuckDBPyConnection, tables: Tables, path: Path) -> dict[st
     con.execute(f"ATTACH {literal(str(path))} AS kehoach "
                 f"(STORAGE_VERSION {literal(STORAGE_VERSION)}, BLOCK_SIZE {BLOCK_SIZE})")
     con.execute("USE kehoach")
-    # one transaction for the whole file (a commit a statement cost a second, and a third of
-    # the file's time for the plan's package)
-    unconstrained = _load_in_transaction(con, tables)
+    unconstrained = _load_each_committed(con, tables)
+    # the rest in one transaction (a commit a statement cost a second, and a third of the file's
+    # time for the plan's package)
+    con.execute("BEGIN TRANSACTION")
     create_views(con)
     names = [n for n in resource_names() if n in tables]
     document(con, names, rule_sql())
@@ -142,20 +153,26 @@ def _fill(con: duckdb.DuckDBPyConnection, tables: Tables, path: Path) -> dict[st
     return facts
 
 
-def _load_in_transaction(con: duckdb.DuckDBPyConnection, tables: Tables) -> list[str]:
-    """Begin the file's transaction and load the tables in it; a table whose rows break its
-    constraints rolls it back and is loaded again without them (the names of such tables are
+def _load_each_committed(con: duckdb.DuckDBPyConnection, tables: Tables) -> list[str]:
+    """Load the tables, each in a transaction of its own: DuckDB holds a transaction's key indexes in
+    memory until it commits, so the corpus in one transaction needed memory for every table's keys at
+    once (1,000 plans: 150 MB failed, a table at a time fits; 5,000: 700 MB failed). A table whose rows
+    break its constraints is rolled back and loaded again without them (the names of such tables are
     returned; the validation, not the database, reports the rows)."""
     unconstrained: list[str] = []
-    while True:
+    constrained: set[str] = set()
+    for name in load_order(loaded_names(tables)):
         con.execute("BEGIN TRANSACTION")
         try:
-            load_tables(con, tables, unconstrained)
-            return unconstrained
+            load_table(con, tables, name, constrained, unconstrained)
         except ConstraintsBroken as exc:
             con.execute("ROLLBACK")
             log.warning("database: table %s is kept without its constraints: %s", exc.name, exc.message)
             unconstrained.append(exc.name)
+            con.execute("BEGIN TRANSACTION")
+            load_table(con, tables, name, constrained, unconstrained)
+        con.execute("COMMIT")
+    return unconstrained
 
 
 def _os_error(exc: duckdb.Error, path: Path) -> OSError | None:
@@ -167,9 +184,9 @@ def _os_error(exc: duckdb.Error, path: Path) -> OSError | None:
     return None
 
 
-def stage_database(tables: Tables, directory: Path, extra: dict) -> list[dict]:
-    """Stage hook: write ``data/kehoach.duckdb`` into the staging directory."""
-    facts = write_database(tables, directory / DATABASE_FILE)
+def stage_database(tables: Tables, directory: Path, extra: dict, share: float = 1.0) -> list[dict]:
+    """Stage hook: write ``data/kehoach.duckdb`` into the staging directory (``share``: of the DuckDB budget)."""
+    facts = write_database(tables, directory / DATABASE_FILE, share)
     extra["duckdb_version"] = facts["duckdb_version"]
     return [file_resource(
         directory, DATABASE_FILE, DATABASE_RESOURCE, format="duckdb",

@@ -236,7 +236,7 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict,
 def stage_landing_page(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write ``index.html`` and ``charts/*.svg``; the first chart is the package's ``image``."""
     version = str(extra.get("version") or "")
-    drawn = charts(tables)
+    drawn = charts(tables, directory)
     (directory / CHARTS_DIR).mkdir(exist_ok=True)
     resources = []
     for chart in drawn:

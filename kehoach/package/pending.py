@@ -6,6 +6,10 @@ thread (``start``) and returns, the package is validated meanwhile, and its
 resources join the descriptor when the package is swapped in (``finish``).
 A staging directory is never removed while a thread still writes in it
 (``settle``, called by ``kehoach.build.discard``).
+
+The thread's DuckDB connection and the validation's share the build's DuckDB budget
+(``kehoach.core.duckdb_memory``): half each while the tables fit in half of it; a larger
+corpus's validation waits for the thread (``make_room``), and each has the whole budget.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kehoach.core.duckdb_memory import SHARED, fits_beside
 from kehoach.core.model import Tables
 from kehoach.package.writer import write_descriptor
 
-# (tables, staging directory, descriptor extras it adds to) -> the file resources it wrote
-Hook = Callable[[Tables, Path, dict], list[dict] | None]
+# (tables, staging directory, descriptor extras it adds to, its share of the DuckDB budget) -> the file
+# resources it wrote
+Hook = Callable[[Tables, Path, dict, float], list[dict] | None]
 
 
 @dataclass
@@ -28,6 +34,7 @@ class _Writing:
     futures: list[Future] = field(default_factory=list)
     at: int | None = None  # where their resources go in the descriptor's list (None: at its end)
     extra: dict = field(default_factory=dict)
+    alone: bool = False  # the validation waits for it (``make_room``)
 
 
 _writing: dict[Path, _Writing] = {}
@@ -35,12 +42,15 @@ _lock = threading.Lock()
 
 
 def start(directory: Path, hooks: list[Hook], tables: Tables) -> None:
-    """Run ``hooks`` on the tables in a thread, writing into ``directory``."""
+    """Run ``hooks`` on the tables in a thread, writing into ``directory``: beside the validation with
+    a share of the DuckDB budget while the tables fit in it, else with the whole budget, the validation
+    waiting for them (``make_room``)."""
     if not hooks:
         return
-    work = _Writing()
+    work = _Writing(alone=not fits_beside(sum(table.get_total_buffer_size() for table in tables.values())))
+    share = 1.0 if work.alone else SHARED
     pool = ThreadPoolExecutor(max_workers=len(hooks), thread_name_prefix="kehoach-stage")
-    work.futures = [pool.submit(hook, tables, directory, work.extra) for hook in hooks]
+    work.futures = [pool.submit(hook, tables, directory, work.extra, share) for hook in hooks]
     pool.shutdown(wait=False)  # the thread ends with its work; nothing else is queued
     with _lock:
         _writing[directory.resolve()] = work
@@ -52,6 +62,20 @@ def list_after(directory: Path, count: int) -> None:
         work = _writing.get(directory.resolve())
     if work:
         work.at = count
+
+
+def make_room(directory: Path) -> float:
+    """Before the validation of ``directory``: its share of the DuckDB budget, once the files written
+    there with the whole budget are done (their errors are raised by ``finish``)."""
+    with _lock:
+        work = _writing.get(directory.resolve())
+    if work is None:
+        return 1.0
+    if work.alone:
+        for future in work.futures:
+            future.exception()  # waited for
+        return 1.0
+    return SHARED
 
 
 def finish(directory: Path, desc: dict) -> dict:

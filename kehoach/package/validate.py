@@ -46,7 +46,7 @@ class ValidationSummary:
 def validate_package(
     directory: Path, tables: Tables | None = None, source_path: str | None = None,
     plan_sources: dict[str, str] | None = None, constrained: Collection[str] | None = None,
-    scope: RowScope | None = None,
+    scope: RowScope | None = None, share: float = 1.0,
 ) -> ValidationSummary:
     """Check the package in ``directory``; ``tables`` are the Arrow tables it
     was written from (None: check the files against each other).
@@ -54,13 +54,15 @@ def validate_package(
     ``constrained`` names the tables whose Table Schemas are checked (None:
     every table); a package derived from validated tables (``kehoach.datasets``)
     checks only those made for it. ``scope``: the rows whose cells are checked (``RowScope``; None: every
-    row). Files, sizes, hashes and Parquet twins are always checked."""
+    row). Files, sizes, hashes and Parquet twins are always checked. ``share``: of the DuckDB budget
+    (``kehoach.core.duckdb_memory``; less while the DuckDB file is written beside)."""
     desc = read_descriptor(directory)
     tabular = [r for r in desc["resources"] if "schema" in r]
     csvs = [r for r in tabular if r.get("format") == "csv"]
     twins = {r["name"]: r for r in csvs}
     checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
-    violations = [*_integrity(directory, csvs), *(check_csv_resources(directory, checked, scope) if checked else [])]
+    violations = [*_integrity(directory, csvs),
+                  *(check_csv_resources(directory, checked, scope, share) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
                    for v in _parquet(directory, r, twins, tables)]
     if violations:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from kehoach.core.duckdb_memory import MEMORY_ENV, bounded, spill_dir
+import threading
+
+import pyarrow as pa
+import pytest
+
+from kehoach.core.duckdb_memory import MEMORY_ENV, SHARED, bounded, budget, fits_beside, spill_dir
+from kehoach.core.errors import KehoachError
+from kehoach.package import pending
 
 
 def test_a_table_over_the_limit_is_spilled_in_the_package_then_removed(tmp_path, monkeypatch):
@@ -14,3 +21,48 @@ def test_a_table_over_the_limit_is_spilled_in_the_package_then_removed(tmp_path,
         assert any(spill_dir(tmp_path).iterdir())
         assert con.execute("SELECT count(*), max(i) FROM t").fetchone() == (1_000_000, 999_999)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_budget_is_one_setting_read_as_duckdb_reads_sizes(monkeypatch):
+    monkeypatch.delenv(MEMORY_ENV, raising=False)
+    assert budget() == 1_536_000_000
+    for text, size in [("512MB", 512_000_000), ("1.5GiB", 1_610_612_736), (" 4gb ", 4_000_000_000)]:
+        monkeypatch.setenv(MEMORY_ENV, text)
+        assert budget() == size
+    monkeypatch.setenv(MEMORY_ENV, "lots")
+    with pytest.raises(KehoachError, match="KEHOACH_DUCKDB_MEMORY='lots' is not a size"):
+        budget()
+
+
+def test_a_connection_has_its_share_of_the_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv(MEMORY_ENV, "100MB")
+    with bounded(tmp_path, SHARED) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "47.6 MiB"
+    assert fits_beside(50_000_000) and not fits_beside(50_000_001)
+
+
+def _recording_hook(seen: list, release: threading.Event):
+    def hook(tables, directory, extra, share):
+        release.wait(60)
+        seen.append(share)
+        return []
+    return hook
+
+
+@pytest.mark.parametrize("memory, share, waits", [("1GB", SHARED, False), ("1KB", 1.0, True)])
+def test_the_validation_waits_for_the_duckdb_file_when_both_would_not_fit(tmp_path, monkeypatch, memory, share,
+                                                                          waits):
+    """Tables that fit in half the budget: the file is written beside the validation, each with half;
+    larger ones: the validation waits for the file, each with the whole budget."""
+    monkeypatch.setenv(MEMORY_ENV, memory)
+    tables = {"t": pa.table({"x": list(range(1000))})}  # 8 KB
+    seen, release = [], threading.Event()
+    pending.start(tmp_path, [_recording_hook(seen, release)], tables)
+    if waits:
+        threading.Timer(0.2, release.set).start()
+        assert pending.make_room(tmp_path) == 1.0 and seen == [1.0]  # the file was done first
+    else:
+        assert pending.make_room(tmp_path) == share and seen == []  # still being written beside
+        release.set()
+    pending.finish(tmp_path, {"resources": []})
+    assert seen == [share]
