@@ -40,6 +40,7 @@ from prefect.client.orchestration import get_client
 from flows import cli, commands  # noqa: F401  (imported before any test captures the streams)
 from kehoach.core.files import exclusive_lock, sha256_file
 from kehoach.package.layout import parse_cache_dir
+from kehoach.parse.corpus_tables import folder_beside
 
 pytestmark = pytest.mark.prefect
 
@@ -63,12 +64,13 @@ def _previous_package(built_package: Path, site: Path) -> Path:
 
 
 def _files(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones included) -> its sha256, but the parse cache's: the
-    parse of a build that then fails may store its texts' entries there (a cache, not the package:
-    the run that follows parses nothing again)."""
-    cache = parse_cache_dir(folder)
+    """Every file under ``folder`` (hidden ones included) -> its sha256, but the parse cache's and the
+    corpus table files kept beside it: the parse of a build that then fails may store its texts' entries
+    and their tables there (caches keyed by the texts, not the package: the run that follows parses
+    nothing again)."""
+    caches = (parse_cache_dir(folder), folder_beside(parse_cache_dir(folder)))
     return {str(p.relative_to(folder)): sha256_file(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and cache not in p.parents}
+            if p.is_file() and not any(cache in p.parents for cache in caches)}
 
 
 def _leftovers(site: Path) -> list[str]:
