@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+import psutil
 from prefect.settings import (
     PREFECT_API_URL,
     PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
@@ -171,7 +172,7 @@ class TemporaryServer:
                 if code is not None:
                     raise self._ended(code)
                 with contextlib.suppress(httpx.TransportError):
-                    if client.get(f"{self.api_url}/health").status_code == 200:
+                    if client.get(f"{self.api_url}/health").status_code == 200 and self._listening():
                         return
                 waited = time.monotonic() - started
                 if waited >= timeout:
@@ -181,6 +182,18 @@ class TemporaryServer:
                     _log.info("The temporary server is still starting (%.0f s of at most %.0f s: %s)",
                               waited, timeout, SERVER_START_SECONDS_ENV)
                 time.sleep(0.2)
+
+    def _listening(self) -> bool:
+        """Whether what answered on the port is this server: its process listens there. The port is
+        chosen free, but the server binds it only after its start-up (minutes on a loaded machine), and
+        another CLI's server may have chosen and bound it meanwhile: taken for this one, its health
+        answered, and the build went on with the other's API until that CLI ended ("internal error:
+        ConnectError", seen under the load test). Not this one: waited for as still starting, until it
+        exits with status 3 (the port taken) and is started again on another port."""
+        with contextlib.suppress(psutil.Error):
+            return any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port
+                       for c in psutil.Process(self.server_process.pid).net_connections(kind="tcp"))
+        return False
 
     def _timed_out(self, timeout: float) -> TryAgainLater:
         folder, setting = _database_folder()

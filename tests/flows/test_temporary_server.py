@@ -55,24 +55,33 @@ def test_a_killed_cli_leaves_no_temporary_server(plan_path, tmp_path):
 
 
 # Run in a child process: a server of its own, with no PREFECT_API_URL, stopped at its exit.
+# The port is taken by another server that answers Prefect's health request (as another CLI's
+# temporary server that chose the same port does): it is not taken for this one.
 _TAKEN_PORT = """
-import socket, sys
+import http.server, threading
 from flows import launch
 from flows.server import TemporaryServer
 import httpx
-taken = socket.socket()
-taken.bind(("127.0.0.1", launch.free_port()))
-taken.listen()
-server = TemporaryServer(taken.getsockname()[1])
+class Answering(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", "4"); self.end_headers()
+        self.wfile.write(b"true")
+    def log_message(self, *args):
+        pass
+taken = http.server.ThreadingHTTPServer(("127.0.0.1", launch.free_port()), Answering)
+threading.Thread(target=taken.serve_forever, daemon=True).start()
+assert httpx.get(f"http://127.0.0.1:{taken.server_port}/api/health", timeout=5).status_code == 200
+server = TemporaryServer(taken.server_port)
 server.start()
-print(taken.getsockname()[1], server.port, server.server_process.pid,
+print(taken.server_port, server.port, server.server_process.pid,
       httpx.get(server.api_url + "/health", timeout=5).status_code)
 """
 
 
 def test_the_temporary_server_moves_to_a_free_port_when_its_port_is_taken(tmp_path):
     """uvicorn exits with status 3 when its port is taken: the server starts again on another port,
-    answers there, and is stopped when its process exits."""
+    answers there, and is stopped when its process exits. What answered on the taken port meanwhile
+    (another server) was not taken for it."""
     # uvicorn binds its port after the app's start-up, so the start-up time allowed covers two starts;
     # a home with its database in place: the migrations of a new one are not what is tested here
     migrated_database(tmp_path / DATABASE)
