@@ -19,6 +19,7 @@ waits for the DuckDB file, so each has the whole budget and the peak is one conn
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -66,12 +67,35 @@ def spill_dir(package: Path) -> Path:
 
 @contextlib.contextmanager
 def bounded(package: Path, share: float = 1.0, **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory connection under ``share`` of the budget, spilling in ``package``; closed, its spill removed."""
+    """An in-memory connection under ``share`` of the budget, spilling in ``package``; closed, its spill removed.
+    A write DuckDB could not make (its spill, a file it writes) is raised as the OSError it was (``os_error``)."""
     spill = spill_dir(package)
     limits = {"memory_limit": f"{int(budget() * share)}B", "temp_directory": str(spill)}
     con = duckdb.connect(config={**limits, **config})
     try:
         yield con
+    except duckdb.Error as exc:
+        error = os_error(exc, package)
+        if error is None:
+            raise
+        raise error from exc
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+
+
+# A write DuckDB could not make is its own exception, the system's message inside ('Failed to create
+# directory "…": No space left on device'); these are turned back into the OSError they were, so a full
+# disk is reported as one (one line, exit 2: kehoach.core.errors.filesystem_error), not as an internal error.
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
+_QUOTED_PATH = re.compile(r'"(/[^"]+)"')
+
+
+def os_error(exc: duckdb.Error, where: Path) -> OSError | None:
+    """The OSError a DuckDB error reports, when its message holds the system's text for a disk-full or
+    permission error, naming the file its message quotes (else ``where``); None otherwise."""
+    for number in _WRITE_ERRNOS:
+        if os.strerror(number) in str(exc):
+            quoted = _QUOTED_PATH.search(str(exc))
+            return OSError(number, os.strerror(number), quoted.group(1) if quoted else str(where))
+    return None

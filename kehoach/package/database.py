@@ -16,10 +16,8 @@ and in ``datapackage.json`` (``duckdb_version``).
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
-import os
 from pathlib import Path
 
 import duckdb
@@ -37,7 +35,7 @@ from kehoach.audit.duckdb_tables import (
     quote,
 )
 from kehoach.audit.runner import rule_sql
-from kehoach.core.duckdb_memory import bounded
+from kehoach.core.duckdb_memory import bounded, os_error
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
 from kehoach.package.layout import DATA_DIR
@@ -49,10 +47,6 @@ DATABASE_RESOURCE = "database"
 STORAGE_VERSION = "v1.0.0"
 BLOCK_SIZE = 16384
 OLDEST_READER = "1.1"
-# A write DuckDB could not make is its own exception, the system's message inside ('Could not write
-# file "…": No space left on device'); these are turned back into the OSError they were, so a full
-# disk is reported as one (one line, exit 2), not as an internal error.
-_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +119,10 @@ def write_database(tables: Tables, path: Path, share: float = 1.0) -> dict[str, 
         try:
             facts = _fill(con, tables, path)
         except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
-            error = _os_error(exc, path)
+            error = os_error(exc, path)
             if error is None:
                 raise
-            raise error from exc
+            raise OSError(error.errno, error.strerror, str(path)) from exc  # the file, whatever DuckDB quotes
     return facts
 
 
@@ -173,15 +167,6 @@ def _load_each_committed(con: duckdb.DuckDBPyConnection, tables: Tables) -> list
             load_table(con, tables, name, constrained, unconstrained)
         con.execute("COMMIT")
     return unconstrained
-
-
-def _os_error(exc: duckdb.Error, path: Path) -> OSError | None:
-    """The OSError a DuckDB error reports, when its message holds the system's text for a disk-full
-    or permission error (None otherwise)."""
-    for number in _WRITE_ERRNOS:
-        if os.strerror(number) in str(exc):
-            return OSError(number, os.strerror(number), str(path))
-    return None
 
 
 def stage_database(tables: Tables, directory: Path, extra: dict, share: float = 1.0) -> list[dict]:

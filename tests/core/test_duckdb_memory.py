@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import sys
 import threading
 
 import pyarrow as pa
@@ -66,3 +70,30 @@ def test_the_validation_waits_for_the_duckdb_file_when_both_would_not_fit(tmp_pa
         release.set()
     pending.finish(tmp_path, {"resources": []})
     assert seen == [share]
+
+
+# In a child: a spill past a file-size limit (as a full disk: the write fails), the error raised by bounded().
+_SPILL_PAST_THE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from kehoach.core import duckdb_memory
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead of killing the process
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, 1 << 16))
+try:
+    with duckdb_memory.bounded(Path(sys.argv[1]), threads=1) as con:
+        con.execute("SELECT count(*) FROM (SELECT range, hash(range) AS h FROM range(20000000) ORDER BY h)").fetchall()
+except OSError as exc:
+    print(exc.errno, exc.filename)
+"""
+
+
+def test_a_spill_the_disk_refuses_is_the_oserror_it_was(tmp_path):
+    """Any bounded connection, not only the DuckDB file's: a spill that cannot be written (a full disk)
+    is an OSError naming the file (the CLI's one line, exit 2), not DuckDB's IOException (an "internal
+    error": seen when a 20,000-plan refresh filled the disk)."""
+    done = subprocess.run([sys.executable, "-c", _SPILL_PAST_THE_LIMIT, str(tmp_path)], capture_output=True,
+                          text=True, env={**os.environ, MEMORY_ENV: "64MB"}, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    number, filename = done.stdout.split()
+    assert int(number) == errno.EFBIG and filename.startswith(str(spill_dir(tmp_path).parent / ".spill-"))
+    assert list(tmp_path.iterdir()) == []  # the spill removed all the same
