@@ -35,7 +35,7 @@ from kehoach.audit.duckdb_tables import (
     quote,
 )
 from kehoach.audit.runner import rule_sql
-from kehoach.core.duckdb_memory import bounded, os_error
+from kehoach.core.duckdb_memory import bounded
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
 from kehoach.package.layout import DATA_DIR
@@ -115,15 +115,10 @@ def write_database(tables: Tables, path: Path, share: float = 1.0) -> dict[str, 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
-    with bounded(path.parent, share, threads=1) as con:  # spilled beside the file, not held
-        try:
-            facts = _fill(con, tables, path)
-        except duckdb.OperationalError as exc:  # IOException, TransactionException (a failed commit)
-            error = os_error(exc, path)
-            if error is None:
-                raise
-            raise OSError(error.errno, error.strerror, str(path)) from exc  # the file, whatever DuckDB quotes
-    return facts
+    # spilled beside the file, not held; a write the disk refuses (the file's, a failed commit's) is the
+    # OSError it was (bounded(): one line, exit 2)
+    with bounded(path.parent, share, threads=1) as con:
+        return _fill(con, tables, path)
 
 
 def _fill(con: duckdb.DuckDBPyConnection, tables: Tables, path: Path) -> dict[str, str]:
