@@ -77,12 +77,28 @@ def csv_value(value: Any) -> str:
     return str(value)
 
 
-def write_csv(table: pa.Table, path: Path, reused: Reused | None = None) -> list[Span]:
+class _Hashed:
+    """A file being written, and the sha256 of the bytes written to it: the file's hash without reading it back."""
+
+    def __init__(self, handle: io.BufferedWriter, digest: Any) -> None:
+        self.handle, self.digest = handle, digest
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.handle.write(data)
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+
+def write_csv(table: pa.Table, path: Path, reused: Reused | None = None, digest: Any = None) -> list[Span]:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value. The rows of the plans ``reused``
-    allows are copied from the file in place, the others rendered; where each plan's rows went."""
+    allows are copied from the file in place, the others rendered; where each plan's rows went.
+    ``digest`` (a ``hashlib`` object) is given every byte written."""
     runs = plan_runs(table)
     spans: list[Span] = []
-    with path.open("wb") as handle, (reused.path.open("rb") if reused else io.BytesIO()) as old:
+    with path.open("wb") as opened, (reused.path.open("rb") if reused else io.BytesIO()) as old:
+        handle = _Hashed(opened, digest) if digest is not None else opened
         handle.write(_header(table.column_names))
         first, pending = 0, 0  # the first row, and run, not written yet
         for i, (plan_id, row, rows) in enumerate([*runs, ("", table.num_rows, 0)]):

@@ -47,31 +47,33 @@ def stage_sources(sources: list[SourceRecord], directory: Path,
             raise KehoachError("the file changed while the package was being built: build again", path)
         (target / path.name).write_bytes(data)
         stem = path.stem
-        resources.append(_original(directory, source, path))
+        resources.append(_original(directory, source, path, data))
         rendering = (rendered(source) if source.format != "text" else None) or rendering_of(source, data)
         if rendering is not None:
-            (directory / rendering_path(path.name)).write_text(rendering, encoding="utf-8")
+            text = rendering.encode("utf-8")
+            (directory / rendering_path(path.name)).write_bytes(text)
             resources.append(file_resource(
-                directory, rendering_path(path.name), f"source-{_name(stem)}-text", format="txt",
+                directory, rendering_path(path.name), f"source-{_name(stem)}-text", written=text, format="txt",
                 mediatype="text/plain", encoding="utf-8",
                 title=f"The text read from {path.name} (source_line refers to its lines)",
                 title_vi=f"Văn bản đọc được từ {path.name} (source_line là số dòng của văn bản này)"))
         sidecar = origin_path(path)
         if source.origin_sha256 is not None:
-            (target / sidecar.name).write_bytes(_origin_record(source, sidecar))
+            record = _origin_record(source, sidecar)
+            (target / sidecar.name).write_bytes(record)
             resources.append(file_resource(
-                directory, f"{SOURCE_DIR}/{sidecar.name}", f"source-{_name(stem)}-origin", format="json",
-                mediatype="application/json", title=f"Where the source text {path.name} came from",
+                directory, f"{SOURCE_DIR}/{sidecar.name}", f"source-{_name(stem)}-origin", written=record,
+                format="json", mediatype="application/json", title=f"Where the source text {path.name} came from",
                 title_vi=f"Nguồn gốc văn bản {path.name}"))
     return resources
 
 
-def _original(directory: Path, source: SourceRecord, path: Path) -> dict:
-    """The file resource of the source as read (a text, or a document as issued)."""
+def _original(directory: Path, source: SourceRecord, path: Path, data: bytes) -> dict:
+    """The file resource of the source as read (a text, or a document as issued), its ``data`` just written."""
     kind = _FORMATS.get(source.format)
     meta = ({"format": "txt", "mediatype": "text/plain", "encoding": source.encoding} if kind is None
             else {"format": kind["format"], "mediatype": kind["media_type"]})
-    return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}", **meta,
+    return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}", written=data, **meta,
                          title=f"Source text: {source.origin.get('title_en') or path.name}",
                          title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}")
 def _origin_record(source: SourceRecord, sidecar: Path) -> bytes:

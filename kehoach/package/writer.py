@@ -7,7 +7,9 @@ run leaves the previous package untouched.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -86,37 +88,50 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
     recorded = _recorded_hashes(in_place) if spans_in_place else {}
     spans: dict[str, list[Span]] = {}
-    for name in resource_names():
-        table = tables[name]
-        csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
-        spans[name] = write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope, recorded))
-        write_parquet(table, parquet_file)
-        meta = resource_meta(name)
-        schema = load_schema(name)
-        common = {
-            "title": meta["title"],
-            "title_vi": meta["title_vi"],
-            "description": meta["description"],
-            "description_vi": meta["description_vi"],
-            "rows": table.num_rows,
-            # computed by kehoach (audit, changelog) rather than read from the document
-            **({"derived": True} if meta.get("derived") else {}),
-        }
-        resources.append(
-            {"name": name, "path": f"{DATA_DIR}/{name}.csv", "format": "csv", "mediatype": "text/csv",
-             "encoding": "utf-8", **common, "schema": schema, **_integrity(csv_file)}
-        )
-        resources.append(
-            {"name": f"{name}{PARQUET_SUFFIX}", "path": f"{DATA_DIR}/{name}.parquet", "format": "parquet",
-             "mediatype": "application/vnd.apache.parquet", **common,
-             "schema": _parquet_schema(schema),
-             # Frictionless 5 reads Parquet through pyarrow, not as a byte stream, so it
-             # cannot count bytes and would report a declared 'bytes' as wrong ("actual is
-             # None"); the hash is recorded (and checked by publish, with the size).
-             "hash": _integrity(parquet_file)["hash"]}
-        )
+    # each table's Parquet file is written in a thread while its CSV file is: Arrow's encoder does not hold
+    # the GIL, and the CSV writer needs it (the pool's exit waits for every write, an error or not)
+    with ThreadPoolExecutor(1, thread_name_prefix="kehoach-parquet") as pool:
+        for name in resource_names():
+            table = tables[name]
+            csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
+            parquet = pool.submit(_write_parquet_hashed, table, parquet_file)
+            digest = hashlib.sha256()  # of the bytes as written: the file is not read again for its hash
+            spans[name] = write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope, recorded), digest)
+            csv_integrity = {"hash": f"sha256:{digest.hexdigest()}", "bytes": csv_file.stat().st_size}
+            resources += _table_resources(name, table.num_rows, csv_integrity, parquet.result())
     write_spans(csv_spans_path(directory), spans)
     return resources
+
+
+def _write_parquet_hashed(table: pa.Table, path: Path) -> str:
+    write_parquet(table, path)
+    return _integrity(path)["hash"]
+
+
+def _table_resources(name: str, rows: int, csv_integrity: dict, parquet_hash: str) -> list[dict]:
+    """The descriptors of a table's CSV file and its Parquet twin."""
+    meta = resource_meta(name)
+    schema = load_schema(name)
+    common = {
+        "title": meta["title"],
+        "title_vi": meta["title_vi"],
+        "description": meta["description"],
+        "description_vi": meta["description_vi"],
+        "rows": rows,
+        # computed by kehoach (audit, changelog) rather than read from the document
+        **({"derived": True} if meta.get("derived") else {}),
+    }
+    return [
+        {"name": name, "path": f"{DATA_DIR}/{name}.csv", "format": "csv", "mediatype": "text/csv",
+         "encoding": "utf-8", **common, "schema": schema, **csv_integrity},
+        {"name": f"{name}{PARQUET_SUFFIX}", "path": f"{DATA_DIR}/{name}.parquet", "format": "parquet",
+         "mediatype": "application/vnd.apache.parquet", **common,
+         "schema": _parquet_schema(schema),
+         # Frictionless 5 reads Parquet through pyarrow, not as a byte stream, so it
+         # cannot count bytes and would report a declared 'bytes' as wrong ("actual is
+         # None"); the hash is recorded (and checked by publish, with the size).
+         "hash": parquet_hash},
+    ]
 
 
 def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
@@ -137,13 +152,20 @@ def _recorded_hashes(in_place: Path) -> dict[str, str]:
     return {r["path"]: r["hash"] for r in (desc or {}).get("resources", []) if "path" in r and "hash" in r}
 
 
-def file_resource(directory: Path, relpath: str, name: str, **meta: Any) -> dict:
-    """Descriptor of a non-tabular file (DuckDB database, README) with its hash."""
-    return {"name": name, "path": relpath, "type": "file", **meta, **_integrity(directory / relpath)}
+def file_resource(directory: Path, relpath: str, name: str, *, written: bytes | None = None, **meta: Any) -> dict:
+    """Descriptor of a non-tabular file (DuckDB database, README) with its hash: of ``written``, the bytes
+    the caller has just written to it (not read back), else of the file."""
+    integrity = _integrity(directory / relpath) if written is None else integrity_of(written)
+    return {"name": name, "path": relpath, "type": "file", **meta, **integrity}
 
 
 def _integrity(path: Path) -> dict:
     return {"hash": f"sha256:{sha256_file(path)}", "bytes": path.stat().st_size}
+
+
+def integrity_of(data: bytes) -> dict:
+    """The hash and size a descriptor records of a file holding ``data``."""
+    return {"hash": f"sha256:{hashlib.sha256(data).hexdigest()}", "bytes": len(data)}
 
 
 def _parquet_schema(schema: dict) -> dict:
