@@ -127,32 +127,76 @@ def without(tables: Mapping[str, pa.Table], *names: str) -> Mapping[str, pa.Tabl
 
 @dataclass(frozen=True)
 class Piece:
-    """A source's tables, with its parse cache key and the plans it gave (written to the index)."""
+    """A source's tables, with its parse cache key and the plans it gave (written to the index); or, for a
+    piece the last build wrote (``kept``), where each table's rows are in its mapped file (``Run``)."""
 
     key: str
     plan_ids: tuple[str, ...]
     tables: Tables
+    runs: Mapping[str, Run] | None = None
+
+
+@dataclass
+class Run:
+    """Rows ``start`` to ``start + count`` of a mapped file's table (``parent``): consecutive sources
+    unchanged since the last build are one run, written as the file's chunks were, not gathered
+    and copied again (an amended plan in a corpus rewrote every row twice)."""
+
+    parent: pa.Table
+    start: int
+    count: int
+
+    def follows(self, other: Run) -> bool:
+        return self.parent is other.parent and other.start + other.count == self.start
+
+    def rows(self) -> pa.Table:
+        return self.parent.slice(self.start, self.count)
 
 
 class _Rows:
     """Rows written to one file a batch at a time; how many were given."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
-        self.pending: list[pa.Table] = []
+        self.pending: list[pa.Table | Run] = []
         self.rows = 0
+        self.schema = schema
         self.writer = pa.ipc.new_file(str(path), schema)
 
-    def add(self, table: pa.Table) -> None:
-        if table.num_rows:
-            self.pending.append(table)
-            self.rows += table.num_rows
+    def add(self, table: pa.Table | Run) -> None:
+        """Gather rows: a table, or a ``Run`` of the last build's file (joined to the run before it when it follows)."""
+        rows = table.count if isinstance(table, Run) else table.num_rows
+        if not rows:
+            return
+        last = self.pending[-1] if self.pending else None
+        if isinstance(table, Run) and isinstance(last, Run) and table.follows(last):
+            last.count += table.count
+        else:
+            self.pending.append(Run(table.parent, table.start, table.count) if isinstance(table, Run) else table)
+        self.rows += rows
+
+    def gathered(self) -> pa.Table:
+        """The rows gathered since the last flush (mapped runs and new rows, no copy)."""
+        return pa.concat_tables([self.schema.empty_table(),
+                                 *(item.rows() if isinstance(item, Run) else item for item in self.pending)])
 
     def flush(self) -> None:
-        if self.pending:
-            batch = pa.concat_tables(self.pending).combine_chunks()
-            for part in batch.to_batches():
-                self.writer.write_batch(part)
+        """Write what was gathered: a run as its file's chunks, new rows between runs as one batch."""
+        new: list[pa.Table] = []
+        for item in [*self.pending, None]:
+            if isinstance(item, pa.Table):
+                new.append(item)
+                continue
+            if new:
+                self._write(pa.concat_tables(new).combine_chunks())
+                new = []
+            if item is not None:
+                self._write(item.rows())
         self.pending = []
+
+    def _write(self, table: pa.Table) -> None:
+        for part in table.to_batches():
+            if part.num_rows:
+                self.writer.write_batch(part)
 
     def close(self) -> None:
         self.flush()
@@ -172,23 +216,28 @@ class _TableFile:
         # for a corpus's 30,000 slices), and the batches need the size only roughly
         self.row_bytes: float | None = None
 
-    def add(self, table: pa.Table) -> tuple[int, list[int]]:
-        """Gather a source's rows; their bytes, and where they are ([first row, rows] in the file of every row)."""
-        span = [self.every.rows, table.num_rows]
-        if self.shared_key:  # a code list the plans share: the first row of each key
+    def add(self, table: pa.Table | Run) -> tuple[int, list[int]]:
+        """Gather a source's rows (a ``Run``: where they are in the last build's file); the bytes they hold
+        in memory (none for a run: its pages are the file's), and where they are ([first row, rows] in
+        the file of every row)."""
+        if isinstance(table, Run):
+            span = [self.every.rows, table.count]
             self.every.add(table)
-            table = first_per_key(table, self.shared_key, self.seen)
-        self.kept.add(table)
+            return 0, span
+        span = [self.every.rows, table.num_rows]
+        self.every.add(table)
         if self.row_bytes is None and table.num_rows:
             self.row_bytes = table.nbytes / table.num_rows
         return int(table.num_rows * (self.row_bytes or 0)), span
 
     def flush(self) -> None:
-        self.kept.flush()
-        if self.every is not self.kept:
+        if self.shared_key:  # a code list the plans share: the first row of each key, of a batch at a time
+            self.kept.add(first_per_key(self.every.gathered(), self.shared_key, self.seen))
             self.every.flush()
+        self.kept.flush()
 
     def close(self) -> None:
+        self.flush()
         self.kept.close()
         if self.every is not self.kept:
             self.every.close()
@@ -206,10 +255,11 @@ def write_tables(folder: Path, pieces: Iterable[Tables | Piece]) -> CorpusTables
     try:
         gathered = 0
         for piece in pieces:
-            own = piece.tables if isinstance(piece, Piece) else piece
+            # a piece the last build wrote: its runs of rows in the mapped files, not sliced one by one
+            own = (piece.runs if piece.runs is not None else piece.tables) if isinstance(piece, Piece) else piece
             spans = {}
-            for name, table in own.items():
-                size, spans[name] = files[name].add(table)
+            for name, rows in own.items():
+                size, spans[name] = files[name].add(rows)
                 gathered += size
             if isinstance(piece, Piece):
                 index[piece.key] = {"plans": list(piece.plan_ids), "rows": spans}
@@ -240,10 +290,14 @@ def kept(folder: Path) -> dict[str, Piece]:
     for name, table in files.items():  # a file that is not the one indexed: nothing taken from any
         if table.num_rows != sum(entry["rows"][name][1] for entry in index.values() if name in entry["rows"]):
             return {}
-    return {key: Piece(key, tuple(entry["plans"]), {name: files[name].slice(*entry["rows"][name])
-                                                     if name in entry["rows"] else arrow_schema(name).empty_table()
-                                                     for name in resource_names()})
-            for key, entry in index.items()}
+    return {key: _kept_piece(key, entry, files) for key, entry in index.items()}
+
+
+def _kept_piece(key: str, entry: dict, files: Mapping[str, pa.Table]) -> Piece:
+    """A source's rows where the last build wrote them: its runs (its ``tables`` are not sliced: only
+    ``write_tables`` reads a kept piece, by its runs)."""
+    runs = {name: Run(files[name], *entry["rows"][name]) for name in resource_names() if name in entry["rows"]}
+    return Piece(key, tuple(entry["plans"]), {}, runs)
 
 
 def _mapped(path: Path) -> pa.Table:

@@ -66,3 +66,23 @@ def test_a_small_table_stays_mapped_a_large_one_is_mapped_at_each_lookup(plan_ta
     fresh = CorpusTables(tables.folder)
     first = fresh["tasks"]
     assert fresh["tasks"] is not first and fresh["tasks"].equals(first) and not fresh.mapped
+
+
+def test_a_refresh_writes_the_unchanged_sources_rows_as_runs_of_the_last_files(plan_tables, tmp_path):
+    """Three plans written, the middle one then replaced: the files are those a build from scratch writes
+    (every table, every row), and the unchanged plans' rows are the last files' chunks, not re-gathered."""
+    plans = [corpus_tables.Piece(f"key-{i}", (f"plan-{i}",), _renamed(plan_tables, f"plan-{i}")) for i in range(3)]
+    folder = tmp_path / "tables"
+    write_tables(folder, plans)
+    kept = corpus_tables.kept(folder)
+    assert sorted(kept) == ["key-0", "key-1", "key-2"] and kept["key-0"].runs["tasks"].count > 0
+    amended = corpus_tables.Piece("key-1b", ("plan-1",), _renamed(plan_tables, "plan-1").copy())
+    amended.tables["tasks"] = amended.tables["tasks"].slice(1)  # one task fewer
+    refreshed = write_tables(folder, [kept["key-0"], amended, kept["key-2"]])
+    expected = write_tables(tmp_path / "scratch", [plans[0], amended, plans[2]])
+    for name in resource_names():
+        assert refreshed[name].equals(expected[name]), name
+    assert refreshed["tasks"].num_rows == 3 * plan_tables["tasks"].num_rows - 1
+    # the last file's one chunk cut around the amended plan's rows: three chunks, not a chunk a plan per write
+    assert refreshed["tasks"].column("plan_id").num_chunks == 3
+    assert sorted(corpus_tables.kept(folder)) == ["key-0", "key-1b", "key-2"]
