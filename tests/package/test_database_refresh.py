@@ -47,20 +47,30 @@ def _recording(recorded: _Recorded, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def refresh(tmp_path_factory):
-    """Three plans built, a copy of that package kept (``before``), then one plan amended and refreshed."""
+    """Three plans built, a copy of that package kept (``before``), then one plan amended, one removed (its
+    plan's row deleted after the rows pointing at it) and the corpus refreshed."""
     folder = tmp_path_factory.mktemp("refresh")
     paths = write_corpus(PLAN_FILE, folder / "corpus", 3)
     out = folder / "out"
     build.run_build(paths, out, steps=UNVALIDATED)
     before = copy_package(out, folder / "before")
     amend(paths[1])
+    paths[2].unlink()
     recorded = _Recorded()
     with pytest.MonkeyPatch.context() as patch:
         _recording(recorded, patch)
-        result = build.run_build(paths, out, steps=UNVALIDATED)
+        result = build.run_build(paths[:2], out, steps=UNVALIDATED)
     assert result.changed
     [(tables, in_place)] = recorded.calls
     return out, before, tables, in_place, recorded.updated
+
+
+@pytest.fixture(scope="module")
+def whole(refresh, tmp_path_factory):
+    """What a file written whole from the refresh's tables holds (``_everything``)."""
+    path = tmp_path_factory.mktemp("whole") / "kehoach.duckdb"
+    write_database(refresh[2], path)
+    return _everything(path)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
@@ -69,7 +79,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
 
 def _everything(path) -> dict:
     """Every table's rows in key order, and the file's declarations: constraints, columns and types,
-    views, comments, the meta_* tables (meta_package without who wrote it when)."""
+    views, macros, comments, the storage format, the meta_* tables."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         names = [n for (n,) in _rows(con, "SELECT table_name FROM duckdb_tables() ORDER BY 1")]
@@ -92,18 +102,19 @@ def _everything(path) -> dict:
         con.close()
 
 
-def test_a_refreshed_file_holds_what_a_file_written_whole_holds(refresh, tmp_path):
+def test_a_refreshed_file_holds_what_a_file_written_whole_holds(refresh, whole):
     out, _, tables, in_place, updated = refresh
-    assert in_place is not None and len(in_place.scope.plans) == 1 and updated == [True]
-    whole = tmp_path / "whole.duckdb"
-    write_database(tables, whole)
-    incremental, written = _everything(out / DATABASE_FILE), _everything(whole)
-    assert incremental.keys() == written.keys()
+    assert in_place is not None and updated == [True]
+    incremental = _everything(out / DATABASE_FILE)
+    assert incremental.keys() == whole.keys()
     for part in incremental:
-        assert incremental[part] == written[part], part
-    [amended] = in_place.scope.plans
+        assert incremental[part] == whole[part], part
+    plans = set(tables["plans"].column("plan_id").to_pylist())
+    [amended], [removed] = in_place.scope.plans & plans, in_place.scope.plans - plans
     facts = dict(incremental["meta_package"])
-    assert amended in facts["plans"] and facts["tables_without_constraints"] == ""
+    assert facts["plans"].split(", ") == tables["plans"].column("plan_id").to_pylist()
+    assert facts["tables_without_constraints"] == ""
+    assert removed not in {p for (p, *_) in incremental["tasks"]} and len(incremental["plans"]) == 2
     # the amended plan's rows are new: its doubled row of amounts is in the file
     amounts = {r["amount_million_vnd"] for r in tables["budget_lines"].to_pylist() if r["plan_id"] == amended}
     con = duckdb.connect(str(out / DATABASE_FILE), read_only=True)
@@ -116,7 +127,7 @@ def test_a_refreshed_file_holds_what_a_file_written_whole_holds(refresh, tmp_pat
 
 def test_a_table_whose_rows_break_its_constraints_ends_as_the_full_path_leaves_it(refresh, tmp_path, monkeypatch):
     _, before, tables, in_place, _ = refresh
-    [amended] = in_place.scope.plans
+    [amended] = in_place.scope.plans & set(tables["plans"].column("plan_id").to_pylist())
     tasks = tables["tasks"]
     theirs = tasks.filter(pc.equal(tasks.column("plan_id"), amended))
     broken = {**tables, "tasks": pa.concat_tables([tasks, theirs.slice(0, 1)])}  # a key twice, in the changed plan
@@ -128,7 +139,7 @@ def test_a_table_whose_rows_break_its_constraints_ends_as_the_full_path_leaves_i
     assert _everything(tmp_path / "refreshed.duckdb") == _everything(tmp_path / "whole.duckdb")
 
 
-def test_a_file_in_place_not_the_one_its_descriptor_records_is_not_updated(refresh, tmp_path, monkeypatch):
+def test_a_file_in_place_not_the_one_its_descriptor_records_is_not_updated(refresh, whole, tmp_path, monkeypatch):
     _, before, tables, in_place, _ = refresh
     other = copy_package(before, tmp_path / "other")
     desc = json.loads((other / "datapackage.json").read_text(encoding="utf-8"))
@@ -138,9 +149,7 @@ def test_a_file_in_place_not_the_one_its_descriptor_records_is_not_updated(refre
     recorded = _Recorded()
     _recording(recorded, monkeypatch)
     database.write_database(tables, tmp_path / "x.duckdb", in_place=InPlace(other, in_place.scope))
-    assert recorded.updated == [False]
-    write_database(tables, tmp_path / "whole.duckdb")
-    assert _everything(tmp_path / "x.duckdb") == _everything(tmp_path / "whole.duckdb")
+    assert recorded.updated == [False] and _everything(tmp_path / "x.duckdb") == whole
 
 
 def test_a_refresh_whose_scope_is_unknown_writes_the_file_whole(refresh, tmp_path, monkeypatch):
@@ -151,7 +160,7 @@ def test_a_refresh_whose_scope_is_unknown_writes_the_file_whole(refresh, tmp_pat
     state["parser_fingerprint"] = "another parser"
     state.pop("input_fingerprint")
     (out / ".kehoach" / "state.json").write_text(json.dumps(state), encoding="utf-8")
-    paths = write_corpus(PLAN_FILE, tmp_path / "corpus", 3)
+    paths = write_corpus(PLAN_FILE, tmp_path / "corpus", 2)
     amend(paths[1])
     recorded = _Recorded()
     _recording(recorded, monkeypatch)
