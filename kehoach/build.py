@@ -211,7 +211,9 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     directory = staging_dir(out)
     try:
         # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
-        pending.start(directory, BACKGROUND_HOOKS, tables)
+        # (from the package in place when the refresh's scope is known)
+        in_place = pending.InPlace(out, comparison.scope) if comparison.scope is not None else None
+        pending.start(directory, BACKGROUND_HOOKS, tables, in_place)
         # the CSV rows of the plans that did not change are copied from the package in place
         resources = write_tables(tables, directory, out, comparison.scope)
         cache = parse_cache(out)

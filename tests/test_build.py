@@ -83,7 +83,7 @@ def test_a_staged_package_is_removed_only_after_its_files_are_written(tmp_path, 
     unchanged package) is removed once the thread is done: nothing is left behind."""
     staged, wrote = threading.Event(), []
 
-    def slow_hook(tables, directory, extra, share):
+    def slow_hook(tables, directory, extra, share, in_place):
         staged.wait(60)
         time.sleep(0.3)  # still writing when the build discards the directory
         (directory / "late.txt").write_text("late", encoding="utf-8")

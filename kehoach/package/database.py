@@ -16,14 +16,19 @@ and in ``datapackage.json`` (``duckdb_version``).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from kehoach import __version__
+from kehoach.audit import duckdb_tables
 from kehoach.audit.duckdb_tables import (
     ConstraintsBroken,
     column_type,
@@ -36,9 +41,12 @@ from kehoach.audit.duckdb_tables import (
 )
 from kehoach.audit.runner import rule_sql
 from kehoach.core.duckdb_memory import bounded
+from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
-from kehoach.core.paths import CODE_ROOT, VIEWS_SQL
-from kehoach.package.layout import DATA_DIR
+from kehoach.core.paths import CODE_ROOT, SCHEMAS_DIR, VIEWS_SQL
+from kehoach.package.constraints import RowScope
+from kehoach.package.layout import DATA_DIR, current_descriptor
+from kehoach.package.pending import InPlace
 from kehoach.package.writer import file_resource
 
 DATABASE_FILE = f"{DATA_DIR}/kehoach.duckdb"
@@ -47,6 +55,9 @@ DATABASE_RESOURCE = "database"
 STORAGE_VERSION = "v1.0.0"
 BLOCK_SIZE = 16384
 OLDEST_READER = "1.1"
+# The code that declares the file's tables, views and documentation: a file written by other code is
+# written whole, not updated (``writer_fingerprint``).
+WRITER_CODE = (Path(__file__), Path(duckdb_tables.__file__))
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +115,32 @@ def package_facts(tables: Tables) -> dict[str, str]:
     return {"generator": f"kehoach {__version__}", "duckdb_version": duckdb_version(),
             "storage_version": STORAGE_VERSION, "block_size": str(BLOCK_SIZE),
             "opens_in": f"DuckDB {OLDEST_READER} or later", "plans": ", ".join(plans),
-            "money_unit": "million VND (triệu đồng), DECIMAL(20,6)"}
+            "money_unit": "million VND (triệu đồng), DECIMAL(20,6)", "writer_fingerprint": writer_fingerprint()}
+
+
+def writer_fingerprint() -> str:
+    """The sha256 of what decides the file's declarations besides its rows: this code, the schemas, the
+    views, the rules' SQL, the DuckDB version, storage format and block size. A file in place with another
+    is written whole by the next refresh (``_updated_copy``)."""
+    digest = hashlib.sha256(f"{duckdb_version()}\0{STORAGE_VERSION}\0{BLOCK_SIZE}\0".encode())
+    for path in [*WRITER_CODE, *sorted(SCHEMAS_DIR.glob("*.json")), VIEWS_SQL]:
+        digest.update(f"{path.name}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(json.dumps(rule_sql(), ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 # --- the shipped file -----------------------------------------------------------
 
-def write_database(tables: Tables, path: Path, share: float = 1.0) -> dict[str, str]:
+def write_database(tables: Tables, path: Path, share: float = 1.0, in_place: InPlace | None = None) -> dict[str, str]:
     """Write every table, the views, the documentation and the audit's SQL to a new DuckDB file, within
-    ``share`` of the DuckDB budget (``kehoach.core.duckdb_memory``)."""
+    ``share`` of the DuckDB budget (``kehoach.core.duckdb_memory``); for a refresh of known scope
+    (``in_place``), a copy of the file in place with only what changed, when that holds the same
+    (``_updated_copy``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    facts = _updated_copy(tables, path, share, in_place) if in_place is not None else None
+    if facts is not None:
+        return facts
     path.unlink(missing_ok=True)
     # one thread: it runs beside the CSV writer and the validation (kehoach.package.pending), which need the other core
     # spilled beside the file, not held; a write the disk refuses (the file's, a failed commit's) is the
@@ -164,9 +192,131 @@ def _load_each_committed(con: duckdb.DuckDBPyConnection, tables: Tables) -> list
     return unconstrained
 
 
-def stage_database(tables: Tables, directory: Path, extra: dict, share: float = 1.0) -> list[dict]:
-    """Stage hook: write ``data/kehoach.duckdb`` into the staging directory (``share``: of the DuckDB budget)."""
-    facts = write_database(tables, directory / DATABASE_FILE, share)
+# --- a refresh: the file in place, updated ----------------------------------------------
+
+class _NotTheSame(Exception):
+    """The copy cannot be made to hold what a file written whole would (``_updated_copy``)."""
+
+
+def _updated_copy(tables: Tables, path: Path, share: float, in_place: InPlace) -> dict[str, str] | None:
+    """The file in place copied to ``path`` and updated to hold ``tables``: of the scope's tables, the
+    changed plans' rows deleted and their new rows inserted; of the others, the rows that differ
+    (``_update``). None (the copy removed) unless the result is provably that of a file written whole:
+    the file in place is the one its descriptor records, written by the same code (``writer_fingerprint``)
+    with every table constrained, for the same tables; no row breaks a constraint; every table has its
+    rows' count."""
+    source = in_place.out / DATABASE_FILE
+    recorded = {r.get("path"): r.get("hash") for r in (current_descriptor(in_place.out) or {}).get("resources", [])}
+    if not source.is_file() or recorded.get(DATABASE_FILE) != f"sha256:{sha256_file(source)}":
+        return None
+    shutil.copyfile(source, path)
+    try:
+        with bounded(path.parent, share, threads=1) as con:
+            con.execute(f"ATTACH {literal(str(path))} AS kehoach")
+            con.execute("USE kehoach")
+            try:
+                return _update(con, tables, in_place.scope)
+            finally:
+                con.execute("USE memory")
+                con.execute("DETACH kehoach")
+    except (_NotTheSame, duckdb.Error) as exc:  # a refused row, or anything DuckDB would not change in place
+        log.warning("database: written whole, not updated: %s", " ".join(str(exc).split()))
+    path.unlink(missing_ok=True)
+    return None
+
+
+def _update(con: duckdb.DuckDBPyConnection, tables: Tables, scope: RowScope) -> dict[str, str]:
+    """``_updated_copy``'s changes, on the attached copy. Deletions go first, each table in a transaction
+    of its own, the tables pointing at a table before it (DuckDB refuses, in one transaction, to delete a
+    row once pointed at even after the rows pointing at it were deleted); then updates and insertions,
+    each table after those it points at."""
+    facts = dict(con.execute("SELECT key, value FROM meta_package").fetchall())
+    names = load_order(loaded_names(tables))
+    held = {n for (n,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'kehoach'")
+            .fetchall() if not n.startswith("meta_")}
+    if facts.get("writer_fingerprint") != writer_fingerprint() or facts.get("tables_without_constraints"):
+        raise _NotTheSame("the file in place was written by other code or holds a table without its constraints")
+    if held != set(names):
+        raise _NotTheSame(f"the file in place holds other tables: {sorted(held ^ set(names))}")
+    plans = sorted(scope.plans)
+    for name in reversed(names):
+        _in_transaction(con, tables[name], _delete_stale, name, name in scope.tables, plans)
+    for name in names:
+        _in_transaction(con, tables[name], _insert_new, name, name in scope.tables, plans)
+        [(count,)] = con.execute(f"SELECT count(*) FROM {quote(name)}").fetchall()
+        if count != tables[name].num_rows:  # a key twice among the new rows
+            raise _NotTheSame(f"table {name}: {count} rows, not {tables[name].num_rows}")
+    new_facts = package_facts(tables) | {"tables_without_constraints": ""}
+    con.execute("BEGIN TRANSACTION")
+    con.execute("DELETE FROM meta_package")
+    con.executemany("INSERT INTO meta_package VALUES (?, ?)", list(new_facts.items()))
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    return new_facts
+
+
+_NEW = "_new_rows"
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, new: pa.Table, change: Callable[..., None], *args) -> None:
+    """``change(con, *args)`` in a transaction of its own, the table's ``new`` rows readable as ``_NEW``."""
+    con.register(_NEW, new)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        change(con, *args)
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT has rolled back already
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister(_NEW)
+
+
+def _delete_stale(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans: list[str]) -> None:
+    """The rows of ``name`` the new tables do not hold: a scoped table's changed plans' rows; another
+    table's rows whose key is not among the new rows' (all of them without a key)."""
+    table, key = quote(name), primary_key(name) if name in resource_names() else []
+    if scoped:
+        con.execute(f"DELETE FROM {table} WHERE plan_id IN (SELECT unnest(?::VARCHAR[]))", [plans])
+    elif key:
+        con.execute(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {_NEW} WHERE {_matching(key, table)})")
+    else:
+        con.execute(f"DELETE FROM {table}")
+
+
+def _insert_new(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans: list[str]) -> None:
+    """The new rows of ``name``: a scoped table's changed plans'; of another table, its rows whose key is
+    held with other values updated and the rest inserted."""
+    table, key = quote(name), primary_key(name) if name in resource_names() else []
+    columns = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {_NEW})").fetchall()]
+    listed = ", ".join(quote(c) for c in columns)
+    into = f"{table} ({listed})"
+    if scoped:
+        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW} "
+                    f"WHERE plan_id IN (SELECT unnest(?::VARCHAR[]))", [plans])
+        return
+    if key:
+        values = [c for c in columns if c not in key]
+        if values:
+            differs = " OR ".join(f"{table}.{quote(c)} IS DISTINCT FROM {_NEW}.{quote(c)}" for c in values)
+            con.execute(f"UPDATE {table} SET {', '.join(f'{quote(c)} = {_NEW}.{quote(c)}' for c in values)} "
+                        f"FROM {_NEW} WHERE {_matching(key, table)} AND ({differs})")
+        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW} "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {_matching(key, table)})")
+    else:
+        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW}")
+
+
+def _matching(key: list[str], table: str) -> str:
+    return " AND ".join(f"{table}.{quote(k)} IS NOT DISTINCT FROM {_NEW}.{quote(k)}" for k in key)
+
+
+def stage_database(tables: Tables, directory: Path, extra: dict, share: float = 1.0,
+                   in_place: InPlace | None = None) -> list[dict]:
+    """Stage hook: write ``data/kehoach.duckdb`` into the staging directory (``share``: of the DuckDB budget;
+    ``in_place``: the package a refresh of known scope replaces, whose file it may start from)."""
+    facts = write_database(tables, directory / DATABASE_FILE, share, in_place)
     extra["duckdb_version"] = facts["duckdb_version"]
     return [file_resource(
         directory, DATABASE_FILE, DATABASE_RESOURCE, format="duckdb",

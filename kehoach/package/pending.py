@@ -22,11 +22,22 @@ from pathlib import Path
 
 from kehoach.core.duckdb_memory import SHARED, fits_beside
 from kehoach.core.model import Tables
+from kehoach.package.constraints import RowScope
 from kehoach.package.writer import write_descriptor
 
-# (tables, staging directory, descriptor extras it adds to, its share of the DuckDB budget) -> the file
-# resources it wrote
-Hook = Callable[[Tables, Path, dict, float], list[dict] | None]
+
+@dataclass(frozen=True)
+class InPlace:
+    """The package a refresh replaces (``out``) and its rows that may differ from the new tables'
+    (``scope``, ``kehoach.versions.incremental``): a hook may start from its files."""
+
+    out: Path
+    scope: RowScope
+
+
+# (tables, staging directory, descriptor extras it adds to, its share of the DuckDB budget, the package
+# in place when the refresh's scope is known) -> the file resources it wrote
+Hook = Callable[[Tables, Path, dict, float, InPlace | None], list[dict] | None]
 
 
 @dataclass
@@ -41,16 +52,16 @@ _writing: dict[Path, _Writing] = {}
 _lock = threading.Lock()
 
 
-def start(directory: Path, hooks: list[Hook], tables: Tables) -> None:
+def start(directory: Path, hooks: list[Hook], tables: Tables, in_place: InPlace | None = None) -> None:
     """Run ``hooks`` on the tables in a thread, writing into ``directory``: beside the validation with
     a share of the DuckDB budget while the tables fit in it, else with the whole budget, the validation
-    waiting for them (``make_room``)."""
+    waiting for them (``make_room``). ``in_place``: the package a refresh of known scope replaces."""
     if not hooks:
         return
     work = _Writing(alone=not fits_beside(sum(table.get_total_buffer_size() for table in tables.values())))
     share = 1.0 if work.alone else SHARED
     pool = ThreadPoolExecutor(max_workers=len(hooks), thread_name_prefix="kehoach-stage")
-    work.futures = [pool.submit(hook, tables, directory, work.extra, share) for hook in hooks]
+    work.futures = [pool.submit(hook, tables, directory, work.extra, share, in_place) for hook in hooks]
     pool.shutdown(wait=False)  # the thread ends with its work; nothing else is queued
     with _lock:
         _writing[directory.resolve()] = work

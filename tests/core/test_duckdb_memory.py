@@ -46,7 +46,7 @@ def test_a_connection_has_its_share_of_the_budget(tmp_path, monkeypatch):
 
 
 def _recording_hook(seen: list, release: threading.Event):
-    def hook(tables, directory, extra, share):
+    def hook(tables, directory, extra, share, in_place):
         release.wait(60)
         seen.append(share)
         return []
