@@ -32,7 +32,7 @@ from kehoach.package.layout import (
     SOURCE_DIR,
     csv_path,
     csv_spans_path,
-    current_descriptor,
+    recorded_hashes,
     rendering_path,
 )
 from kehoach.read.sources import SourceRecord
@@ -84,7 +84,7 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     data.mkdir(parents=True, exist_ok=True)
     resources: list[dict] = []
     spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
-    recorded = _recorded_hashes(in_place) if spans_in_place else {}
+    recorded = recorded_hashes(in_place) if spans_in_place else {}
     spans: dict[str, list[Span]] = {}
     for name in resource_names():
         table = tables[name]
@@ -129,12 +129,6 @@ def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
     if not path.is_file() or recorded.get(csv_path(name)) != _integrity(path)["hash"]:
         return None
     return Reused(path, spans[name], scope.plans)
-
-
-def _recorded_hashes(in_place: Path) -> dict[str, str]:
-    """The hash its descriptor records for each file of the package in place (none without one)."""
-    desc = current_descriptor(in_place)
-    return {r["path"]: r["hash"] for r in (desc or {}).get("resources", []) if "path" in r and "hash" in r}
 
 
 def file_resource(directory: Path, relpath: str, name: str, **meta: Any) -> dict:

@@ -35,6 +35,8 @@ def write_rule(directory: Path, rule_id: str = "test_rule", text: str = RULE) ->
 def test_header_values_continue_on_indented_lines(tmp_path):
     rule = parse_rule(write_rule(tmp_path))
     assert (rule.rule_id, rule.severity, rule.reads) == ("test_rule", "error", ("plans",))
+    assert rule.scope == "corpus"  # a rule that does not say it sees one plan at a time sees them all
+    assert parse_rule(write_rule(tmp_path, text=RULE.replace("-- reads:", "-- scope: plan\n-- reads:"))).scope == "plan"
     assert rule.message_en == ("Plan {plan_id}: states {actual}, the parts add up to {expected} "
                                "(difference {difference}).")
     assert "note" not in rule.message_en
@@ -45,6 +47,7 @@ def test_header_values_continue_on_indented_lines(tmp_path):
     (("-- severity: error", "-- severity: info"), "info is given to differences within rounding"),
     (("-- title_en: A test rule\n", ""), "lacks title_en"),
     (("-- reads: plans\n", "-- reads: plans\n-- reads: tasks\n"), "repeats 'reads'"),
+    (("-- reads: plans\n", "-- reads: plans\n-- scope: plans\n"), "scope must be plan or corpus, not 'plans'"),
 ])
 def test_a_bad_header_is_a_located_error(tmp_path, change, message):
     path = write_rule(tmp_path, text=RULE.replace(*change))
