@@ -261,6 +261,8 @@ def _run(con, rule: Rule) -> list[dict]:
         cursor = con.execute(rule.sql)
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
+    except (duckdb.OutOfMemoryException, duckdb.IOException):
+        raise  # the machine's, not the rule's: said as such (kehoach.core.errors.memory_error, bounded)
     except duckdb.Error as exc:
         message = " ".join(str(exc).split())
         raise KehoachError(f"audit rule {rule.rule_id} failed: {message}", rule.path) from None

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from kehoach.audit.runner import RULES_DIR, findings_of, load_rules, parse_rule, run_audit
@@ -122,3 +123,12 @@ def test_dates_are_written_as_each_language_reads_them():
     assert format_date(date(2024, 3, 5), "en") == "5 March 2024"
     assert format_number(Decimal("224826.35"), "vi", places=1) == "224.826,4"
     assert format_number(224826, "en", places=0) == "224,826"
+
+
+def test_the_audit_keeps_to_the_duckdb_budget(plan_tables, tmp_path, monkeypatch):
+    # bounded as the build's other connections are (KEHOACH_DUCKDB_MEMORY); out of it, DuckDB's error
+    # (which the CLI says in one line), not a rule's
+    monkeypatch.setenv("KEHOACH_DUCKDB_MEMORY", "1MB")
+    with pytest.raises(duckdb.OutOfMemoryException):
+        run_audit(plan_tables, spill_in=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing left where it would spill
