@@ -197,8 +197,10 @@ def audit(tables: Tables, sources: list[SourceRecord], out: Path, strict: bool =
     """Run the consistency rules (on a refresh, those of one plan on the changed plans only, the other findings
     taken from the package in ``out``: kehoach.audit.scope); with ``strict`` an 'error' finding of the corpus
     stops the build before anything is written."""
-    cache = parse_cache(out).folder  # the parse wrote there: DuckDB spills beside it
-    result = run_audit(tables, previous=previous_audit(tables, out, load_rules()), spill_in=cache)
+    # DuckDB spills in the folder the parse cache is in (the output's state folder, or KEHOACH_PARSE_CACHE): it
+    # is there once the parse is done, and what a killed audit leaves there is not taken for an entry
+    spill_in = parse_cache(out).folder.parent
+    result = run_audit(tables, previous=previous_audit(tables, out, load_rules()), spill_in=spill_in)
     error = strict_error(result.tables, sources) if strict else None
     if error:
         raise error
