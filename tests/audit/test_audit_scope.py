@@ -18,7 +18,7 @@ from sample_plans import OTHER_PLAN
 from series import series
 
 from kehoach import build
-from kehoach.audit.runner import load_rules, parse_rule, run_audit
+from kehoach.audit.runner import load_rules, parse_rule, run_audit, strict_error
 from kehoach.audit.scope import STATE_KEY, previous_audit
 from kehoach.package.layout import parquet_path
 from kehoach.parse.corpus import parse_sources
@@ -91,6 +91,9 @@ def test_a_refresh_audits_the_changed_plan_alone_and_finds_what_a_full_audit_fin
     assert rows(scoped.tables["findings"]) == rows(full.tables["findings"])
     assert rows(scoped.tables["audit_rules"]) == rows(full.tables["audit_rules"])
     assert (scoped.counts, scoped.ran, scoped.skipped) == (full.counts, full.ran, full.skipped)
+    # --strict fails on the whole corpus's errors, the first of them named
+    strict = strict_error(scoped.tables, sources)
+    assert strict is not None and str(strict) == str(strict_error(full.tables, sources))
     # the amended plan's findings are its new rows': its doubled row breaks its group's subtotal
     before = {(f["rule_id"], f["row_key"]) for f in rows(pq.read_table(out / parquet_path("findings")), amended)}
     now = {(f["rule_id"], f["row_key"]) for f in rows(full.tables["findings"], amended)}
