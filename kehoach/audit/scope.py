@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +73,7 @@ def _of_plans(table: pa.Table, plans: pa.Array, keep: bool = True) -> pa.Table:
     return table.filter(inside if keep else pc.invert(inside))
 
 
-def previous_audit(tables: Tables, out: Path, rules: Iterable) -> PreviousAudit | None:
+def previous_audit(tables: Tables, out: Path, rules: Sequence) -> PreviousAudit | None:
     """What the audit of ``tables`` can take from the package in ``out`` (None: nothing, every rule runs
     on every plan). ``rules``: the rules to run (``kehoach.audit.runner.Rule``)."""
     if current_descriptor(out) is None or versioning.read_state(out).get(STATE_KEY) != rules_fingerprint():
@@ -82,8 +82,8 @@ def previous_audit(tables: Tables, out: Path, rules: Iterable) -> PreviousAudit 
     recorded = recorded_hashes(out)
     if changed is None or not _intact(out, "findings", recorded):
         return None
-    derived = {name for name in resource_names() if resource_meta(name).get("derived")}
-    same = entry_tables(derived) | _same_as_in_place(tables, out, changed, recorded, entry_tables(derived), rules)
+    entries = entry_tables({name for name in resource_names() if resource_meta(name).get("derived")})
+    same = entries | _same_as_in_place(tables, out, changed, recorded, entries, rules)
     # a rule from elsewhere (a test's) is not one the package in place's findings were made by
     local = frozenset(r.rule_id for r in rules if r.scope == "plan" and set(r.reads) <= same
                       and r.path.is_relative_to(AUDIT_DIR))
@@ -98,7 +98,7 @@ def previous_audit(tables: Tables, out: Path, rules: Iterable) -> PreviousAudit 
 
 
 def _same_as_in_place(tables: Tables, out: Path, changed: set[str], recorded: dict[str, str],
-                      entries: set[str], rules: Iterable) -> set[str]:
+                      entries: set[str], rules: Sequence) -> set[str]:
     """Of the tables plan-local ``rules`` read that are not made of the entries alone, those whose rows of
     the unchanged plans (every row, in a table no plan owns) are the package in place's."""
     read = {name for r in rules if r.scope == "plan" for name in r.reads}
