@@ -104,8 +104,8 @@ def _parse_on_dask(cache: ParseCache, paths: list[str], hashes: list[str], keys:
 
 
 @task(name="audit")
-def audit(tables: Tables, sources: list[SourceRecord], strict: bool = False) -> AuditResult:
-    result = build.audit(tables, sources, strict)
+def audit(tables: Tables, sources: list[SourceRecord], out: Path, strict: bool = False) -> AuditResult:
+    result = build.audit(tables, sources, out, strict)
     get_run_logger().info("audit: %s", result.summary_line())
     return result
 

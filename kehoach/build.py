@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from kehoach.audit.runner import AuditResult, run_audit, strict_error
+from kehoach.audit.runner import AuditResult, load_rules, run_audit, strict_error
+from kehoach.audit.scope import STATE_KEY, previous_audit, rules_fingerprint
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
 from kehoach.core.model import Tables
@@ -192,9 +193,14 @@ def check_inputs(sources: list[SourceFile] | list[SourceRecord], out: Path, stri
     return check
 
 
-def audit(tables: Tables, sources: list[SourceRecord], strict: bool = False) -> AuditResult:
-    """Run the consistency rules; with ``strict`` an 'error' finding stops the build before anything is written."""
-    result = run_audit(tables)
+def audit(tables: Tables, sources: list[SourceRecord], out: Path, strict: bool = False) -> AuditResult:
+    """Run the consistency rules (on a refresh, those of one plan on the changed plans only, the other findings
+    taken from the package in ``out``: kehoach.audit.scope); with ``strict`` an 'error' finding of the corpus
+    stops the build before anything is written."""
+    # DuckDB spills in the folder the parse cache is in (the output's state folder, or KEHOACH_PARSE_CACHE): it
+    # is there once the parse is done, and what a killed audit leaves there is not taken for an entry
+    spill_in = parse_cache(out).folder.parent
+    result = run_audit(tables, previous=previous_audit(tables, out, load_rules()), spill_in=spill_in)
     error = strict_error(result.tables, sources) if strict else None
     if error:
         raise error
@@ -294,7 +300,7 @@ def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:
     history = [*check.state.get("history", []), entry]
     return {**check.state, "input_fingerprint": check.fingerprint, "version": desc["version"],
             "content_sha256": desc["content_sha256"], "settings": versioning.package_settings(), "history": history,
-            "parser_fingerprint": parser_fingerprint()}
+            "parser_fingerprint": parser_fingerprint(), STATE_KEY: rules_fingerprint()}
 
 
 def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceRecord]) -> KehoachError | None:
@@ -369,7 +375,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
 def _build_parsed(parsed_tables: Tables, described: list[SourceRecord], out: Path, check: InputCheck, strict: bool,
                   steps: Steps) -> BuildResult:
     """The steps after the parse (``run_build``)."""
-    tables = steps.audit(parsed_tables, described, strict).tables
+    tables = steps.audit(parsed_tables, described, out, strict).tables
     comparison = steps.compare(tables, out, described)
     directory, desc = steps.stage(tables, described, out, comparison)
     if is_noop(comparison, desc):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import string
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -26,17 +27,22 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from kehoach.audit.duckdb_tables import attach_tables, create_views
+from kehoach.audit.scope import SCOPES, PreviousAudit
 from kehoach.core.display import format_number
+from kehoach.core.duckdb_memory import bounded
 from kehoach.core.errors import KehoachError
-from kehoach.core.model import Tables, rows_to_arrow
+from kehoach.core.model import Tables, arrow_schema, rows_to_arrow
 from kehoach.core.paths import CODE_ROOT, RULES_DIR
 from kehoach.read.sources import SourceRecord
 
 SEVERITIES = ("error", "warning", "info")
 HEADER_KEYS = ("id", "severity", "reads", "title_vi", "title_en", "message_vi", "message_en")
+# Keys a rule may leave out: its scope is then the corpus (kehoach.audit.scope).
+OPTIONAL_KEYS = ("scope",)
 NUMBER_COLUMNS = ("expected", "actual", "difference", "tolerance")
 ROUNDING_NOTE = {
     "vi": " Chênh lệch nằm trong sai số làm tròn của các số như được ghi (±{tolerance}).",
@@ -58,6 +64,7 @@ class Rule:
     message_en: str
     sql: str
     path: Path
+    scope: str = "corpus"
 
     @property
     def rule_file(self) -> str:
@@ -91,7 +98,7 @@ def parse_rule(path: Path) -> Rule:
         if not line.startswith("--"):
             break
         m = _HEADER_LINE.match(line)
-        if m and m["key"] in HEADER_KEYS:
+        if m and m["key"] in HEADER_KEYS + OPTIONAL_KEYS:
             if m["key"] in header:
                 raise KehoachError(f"audit rule header repeats {m['key']!r}", path, number)
             current = m["key"]
@@ -110,9 +117,12 @@ def parse_rule(path: Path) -> Rule:
     if header["severity"] not in ("error", "warning"):
         raise KehoachError(f"audit rule severity must be error or warning, not {header['severity']!r} "
                            "(info is given to differences within rounding)", path, 1)
+    scope = header.get("scope", "corpus")
+    if scope not in SCOPES:
+        raise KehoachError(f"audit rule scope must be {' or '.join(SCOPES)}, not {scope!r}", path, 1)
     reads = tuple(r.strip() for r in header["reads"].split(",") if r.strip())
     return Rule(header["id"], header["severity"], reads, header["title_vi"], header["title_en"],
-                header["message_vi"], header["message_en"], text, path)
+                header["message_vi"], header["message_en"], text, path, scope)
 
 
 @cache
@@ -194,45 +204,56 @@ def findings_of(rule: Rule, columns: list[str], rows: list[tuple]) -> list[dict]
     return out
 
 
-def _order(finding: dict, rule_index: dict[str, int]) -> tuple:
-    line = finding["source_line"]
-    return (finding["plan_id"], SEVERITIES.index(finding["severity"]), line is None, line or 0,
-            rule_index[finding["rule_id"]], finding["row_key"])
-
-
-def run_audit(tables: Tables, rules: list[Rule] | None = None) -> AuditResult:
+def run_audit(tables: Tables, rules: list[Rule] | None = None, previous: PreviousAudit | None = None,
+              spill_in: Path | None = None) -> AuditResult:
     """Attach the tables to an in-memory DuckDB, run every rule, return the tables
-    with ``findings`` and ``audit_rules`` filled in."""
+    with ``findings`` and ``audit_rules`` filled in. Given what a ``previous`` audit (the package
+    in place's) gives, its rules run on its plans' rows alone (``kehoach.audit.scope``). DuckDB
+    keeps to the build's budget, spilling in ``spill_in`` (default: the system's temporary folder)."""
     rules = load_rules() if rules is None else rules
     result = AuditResult(tables)
+    local = previous.local if previous else frozenset()
+    narrowed = previous.narrowed(tables) if previous else tables
     findings: list[dict] = []
-    rule_rows = []
-    con = duckdb.connect()
-    try:
+    with bounded(spill_in or Path(tempfile.gettempdir())) as con:
         attached = attach_tables(con, tables)
         create_views(con)
         for rule in rules:
             # attached again: the pages the last rule read are let go with its tables' maps
             # (a corpus's tables are read from files: kehoach.parse.corpus_tables), not held to the end
-            attach_tables(con, tables, attached)
+            attach_tables(con, narrowed if rule.rule_id in local else tables, attached)
             missing = [name for name in rule.reads if name not in tables]
-            found = [] if missing else _run(con, rule)
+            findings += [] if missing else _run(con, rule)
             (result.skipped if missing else result.ran).append(rule.rule_id)
-            findings += found
-            rule_rows.append(dict(rule_id=rule.rule_id, severity=rule.severity, title_vi=rule.title_vi,
-                                  title_en=rule.title_en, resources=", ".join(rule.reads),
-                                  status="skipped" if missing else "ran", findings=len(found),
-                                  rule_file=rule.rule_file))
-    finally:
-        con.close()
     _check_unique(findings, rules)
-    index = {r.rule_id: i for i, r in enumerate(rules)}
-    findings.sort(key=lambda f: _order(f, index))
-    for f in findings:
-        result.counts[f["severity"]] = result.counts.get(f["severity"], 0) + 1
-    result.tables = tables | {"findings": rows_to_arrow("findings", findings),
-                              "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
+    found = rows_to_arrow("findings", findings)
+    if previous:
+        found = pa.concat_tables([found, previous.findings])
+    found = _in_order(found, rules)
+    result.counts = _counts(found.column("severity"), SEVERITIES)
+    per_rule = _counts(found.column("rule_id"), [r.rule_id for r in rules])
+    rule_rows = [dict(rule_id=rule.rule_id, severity=rule.severity, title_vi=rule.title_vi, title_en=rule.title_en,
+                      resources=", ".join(rule.reads), status="ran" if rule.rule_id in result.ran else "skipped",
+                      findings=per_rule.get(rule.rule_id, 0), rule_file=rule.rule_file) for rule in rules]
+    result.tables = tables | {"findings": found, "audit_rules": rows_to_arrow("audit_rules", rule_rows)}
     return result
+
+
+def _in_order(findings: pa.Table, rules: list[Rule]) -> pa.Table:
+    """The findings by plan, severity, source line (none last), rule (in the rules' order), row key."""
+    keyed = findings.append_column("_severity", pc.index_in(findings.column("severity"), pa.array(SEVERITIES)))
+    keyed = keyed.append_column("_no_line", pc.is_null(findings.column("source_line")))
+    keyed = keyed.append_column("_rule", pc.index_in(findings.column("rule_id"),
+                                                     pa.array([r.rule_id for r in rules], pa.string())))
+    keys = ("plan_id", "_severity", "_no_line", "source_line", "_rule", "row_key")
+    order = pc.sort_indices(keyed, sort_keys=[(k, "ascending") for k in keys])
+    return findings.take(order).cast(arrow_schema("findings"))
+
+
+def _counts(column: pa.ChunkedArray, names: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """How many times each of ``names`` is in ``column``, in their order (those with none left out)."""
+    found = {c["values"]: c["counts"] for c in pc.value_counts(column).to_pylist()}
+    return {n: found[n] for n in names if n in found}
 
 
 def _run(con, rule: Rule) -> list[dict]:
@@ -240,6 +261,8 @@ def _run(con, rule: Rule) -> list[dict]:
         cursor = con.execute(rule.sql)
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
+    except (duckdb.OutOfMemoryException, duckdb.IOException):
+        raise  # the machine's, not the rule's: said as such (kehoach.core.errors.memory_error, bounded)
     except duckdb.Error as exc:
         message = " ".join(str(exc).split())
         raise KehoachError(f"audit rule {rule.rule_id} failed: {message}", rule.path) from None

@@ -107,6 +107,12 @@ def current_descriptor(out: Path) -> dict | None:
         return None
 
 
+def recorded_hashes(out: Path) -> dict[str, str]:
+    """The hash its descriptor records for each file of the package in place (none without one)."""
+    desc = current_descriptor(out)
+    return {r["path"]: r["hash"] for r in (desc or {}).get("resources", []) if "path" in r and "hash" in r}
+
+
 def table_resources(desc: dict) -> dict[str, dict]:
     """Table name -> its Parquet resource (the typed copy every reader loads)."""
     return {r["name"].removesuffix(PARQUET_SUFFIX): r for r in desc.get("resources", [])

@@ -34,7 +34,7 @@ from kehoach.package.layout import (
     SOURCE_DIR,
     csv_path,
     csv_spans_path,
-    current_descriptor,
+    recorded_hashes,
     rendering_path,
 )
 from kehoach.read.sources import SourceRecord
@@ -86,7 +86,7 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     data.mkdir(parents=True, exist_ok=True)
     resources: list[dict] = []
     spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
-    recorded = _recorded_hashes(in_place) if spans_in_place else {}
+    recorded = recorded_hashes(in_place) if spans_in_place else {}
     spans: dict[str, list[Span]] = {}
     # each table's Parquet file is written in a thread while its CSV file is: Arrow's encoder does not hold
     # the GIL, and the CSV writer needs it (the pool's exit waits for every write, an error or not)
@@ -144,12 +144,6 @@ def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
     if not path.is_file() or recorded.get(csv_path(name)) != _integrity(path)["hash"]:
         return None
     return Reused(path, spans[name], scope.plans)
-
-
-def _recorded_hashes(in_place: Path) -> dict[str, str]:
-    """The hash its descriptor records for each file of the package in place (none without one)."""
-    desc = current_descriptor(in_place)
-    return {r["path"]: r["hash"] for r in (desc or {}).get("resources", []) if "path" in r and "hash" in r}
 
 
 def file_resource(directory: Path, relpath: str, name: str, *, written: bytes | None = None, **meta: Any) -> dict:

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from kehoach.audit.runner import RULES_DIR, findings_of, load_rules, parse_rule, run_audit
@@ -35,6 +36,8 @@ def write_rule(directory: Path, rule_id: str = "test_rule", text: str = RULE) ->
 def test_header_values_continue_on_indented_lines(tmp_path):
     rule = parse_rule(write_rule(tmp_path))
     assert (rule.rule_id, rule.severity, rule.reads) == ("test_rule", "error", ("plans",))
+    assert rule.scope == "corpus"  # a rule that does not say it sees one plan at a time sees them all
+    assert parse_rule(write_rule(tmp_path, text=RULE.replace("-- reads:", "-- scope: plan\n-- reads:"))).scope == "plan"
     assert rule.message_en == ("Plan {plan_id}: states {actual}, the parts add up to {expected} "
                                "(difference {difference}).")
     assert "note" not in rule.message_en
@@ -45,6 +48,7 @@ def test_header_values_continue_on_indented_lines(tmp_path):
     (("-- severity: error", "-- severity: info"), "info is given to differences within rounding"),
     (("-- title_en: A test rule\n", ""), "lacks title_en"),
     (("-- reads: plans\n", "-- reads: plans\n-- reads: tasks\n"), "repeats 'reads'"),
+    (("-- reads: plans\n", "-- reads: plans\n-- scope: plans\n"), "scope must be plan or corpus, not 'plans'"),
 ])
 def test_a_bad_header_is_a_located_error(tmp_path, change, message):
     path = write_rule(tmp_path, text=RULE.replace(*change))
@@ -119,3 +123,12 @@ def test_dates_are_written_as_each_language_reads_them():
     assert format_date(date(2024, 3, 5), "en") == "5 March 2024"
     assert format_number(Decimal("224826.35"), "vi", places=1) == "224.826,4"
     assert format_number(224826, "en", places=0) == "224,826"
+
+
+def test_the_audit_keeps_to_the_duckdb_budget(plan_tables, tmp_path, monkeypatch):
+    # bounded as the build's other connections are (KEHOACH_DUCKDB_MEMORY); out of it, DuckDB's error
+    # (which the CLI says in one line), not a rule's
+    monkeypatch.setenv("KEHOACH_DUCKDB_MEMORY", "1MB")
+    with pytest.raises(duckdb.OutOfMemoryException):
+        run_audit(plan_tables, spill_in=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing left where it would spill

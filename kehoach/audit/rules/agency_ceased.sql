@@ -1,5 +1,6 @@
 -- id: agency_ceased
 -- severity: warning
+-- scope: plan
 -- reads: task_agencies, budget_item_agencies, tasks, budget_items, plans, agencies, agency_successions
 -- title_vi: Giao nhiệm vụ cho cơ quan đã chấm dứt hoạt động
 -- title_en: A task is assigned to an agency that had ceased to exist

@@ -1,5 +1,6 @@
 -- id: agency_unresolved
 -- severity: warning
+-- scope: plan
 -- reads: task_agencies, budget_item_agencies, tasks, budget_items
 -- title_vi: Cơ quan không có trong danh mục cơ quan
 -- title_en: An agency is not in the agency list

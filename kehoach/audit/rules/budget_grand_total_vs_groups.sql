@@ -1,5 +1,6 @@
 -- id: budget_grand_total_vs_groups
 -- severity: error
+-- scope: plan
 -- reads: budget_stated_totals, budget_lines, budget_items
 -- title_vi: Tổng cộng của một cột khác tổng các nhóm
 -- title_en: Grand total of a column differs from the sum of the groups

@@ -1,5 +1,6 @@
 -- id: budget_grand_total_vs_lines
 -- severity: error
+-- scope: plan
 -- reads: budget_stated_totals, budget_lines, budget_items
 -- title_vi: Tổng cộng của một cột khác tổng mọi dòng của cột đó
 -- title_en: Grand total of a column differs from the sum of all its lines

@@ -1,5 +1,6 @@
 -- id: budget_group_subtotal
 -- severity: error
+-- scope: plan
 -- reads: budget_stated_totals, budget_lines, budget_items
 -- title_vi: Tổng nhóm khác tổng các dòng của nhóm
 -- title_en: Group subtotal differs from the sum of the group's lines

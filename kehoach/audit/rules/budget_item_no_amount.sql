@@ -1,5 +1,6 @@
 -- id: budget_item_no_amount
 -- severity: warning
+-- scope: plan
 -- reads: budget_items, budget_lines
 -- title_vi: Nhiệm vụ trong bảng kinh phí không ghi số tiền nào
 -- title_en: A budgeted task states no amount

@@ -1,5 +1,6 @@
 -- id: budget_total_blank
 -- severity: warning
+-- scope: plan
 -- reads: budget_stated_totals, budget_lines, budget_items
 -- title_vi: Dòng tổng để trống một cột mà các dòng chi tiết có ghi
 -- title_en: A totals row leaves blank a column its lines fill

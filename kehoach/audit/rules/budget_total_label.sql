@@ -1,5 +1,6 @@
 -- id: budget_total_label
 -- severity: error
+-- scope: plan
 -- reads: budget_stated_totals, budget_lines, budget_items
 -- title_vi: Số ghi trong nhãn dòng tổng khác tổng các cột
 -- title_en: The figure written in a totals row's label differs from the sum of its columns

@@ -1,5 +1,6 @@
 -- id: citation_year_mismatch
 -- severity: warning
+-- scope: plan
 -- reads: citations, documents, plan_documents
 -- title_vi: Văn bản được trích dẫn với năm khác năm trong danh mục văn bản liên quan
 -- title_en: A document is cited with another year than the one in the related-documents list

@@ -1,5 +1,6 @@
 -- id: deadline_after_horizon
 -- severity: warning
+-- scope: plan
 -- reads: tasks, plans, investment_lines
 -- title_vi: Thời hạn vượt quá thời kỳ của kế hoạch
 -- title_en: A deadline falls after the plan's horizon

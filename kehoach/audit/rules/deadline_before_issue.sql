@@ -1,5 +1,6 @@
 -- id: deadline_before_issue
 -- severity: error
+-- scope: plan
 -- reads: tasks, plans
 -- title_vi: Thời hạn trước ngày ban hành kế hoạch
 -- title_en: A deadline falls before the plan's issue date

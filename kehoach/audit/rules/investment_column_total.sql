@@ -1,5 +1,6 @@
 -- id: investment_column_total
 -- severity: error
+-- scope: plan
 -- reads: investments, investment_lines, investment_stated_totals
 -- title_vi: Dòng tổng của bảng đầu tư khác tổng các hạng mục trong cột
 -- title_en: A column total of the investment table differs from the sum of its items

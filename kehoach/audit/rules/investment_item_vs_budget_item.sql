@@ -1,5 +1,6 @@
 -- id: investment_item_vs_budget_item
 -- severity: error
+-- scope: plan
 -- reads: investments, investment_lines, plans, budget_items, budget_lines
 -- title_vi: Một hạng mục đầu tư ghi số khác với cùng nhiệm vụ trong bảng kinh phí
 -- title_en: An investment item's amount differs from the same task in the budget table

@@ -1,5 +1,6 @@
 -- id: investment_row_total
 -- severity: error
+-- scope: plan
 -- reads: investments, investment_lines, investment_stated_totals
 -- title_vi: Tổng của một hạng mục đầu tư khác tổng phân kỳ theo năm
 -- title_en: An investment row's total differs from the sum of its years

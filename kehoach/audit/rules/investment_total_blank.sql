@@ -1,5 +1,6 @@
 -- id: investment_total_blank
 -- severity: warning
+-- scope: plan
 -- reads: investments, investment_lines
 -- title_vi: Hạng mục đầu tư để trống cột Tổng hoặc toàn bộ phân kỳ
 -- title_en: An investment item leaves its total or its whole phasing blank

@@ -1,5 +1,6 @@
 -- id: investment_year_vs_budget
 -- severity: error
+-- scope: plan
 -- reads: investments, investment_lines, investment_stated_totals, plans, budget_stated_totals, budget_lines, budget_items
 -- title_vi: Vốn đầu tư của năm kế hoạch ở bảng phân kỳ khác cột chi đầu tư phát triển của bảng kinh phí
 -- title_en: The plan year's investment in the phasing table differs from the budget's investment column

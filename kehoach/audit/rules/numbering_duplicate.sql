@@ -1,5 +1,6 @@
 -- id: numbering_duplicate
 -- severity: warning
+-- scope: plan
 -- reads: tasks, budget_items, investments
 -- title_vi: Số thứ tự bị trùng
 -- title_en: A number is used twice

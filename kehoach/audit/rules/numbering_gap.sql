@@ -1,5 +1,6 @@
 -- id: numbering_gap
 -- severity: warning
+-- scope: plan
 -- reads: tasks, budget_items, budget_stated_totals, investments
 -- title_vi: Số thứ tự bị nhảy cóc
 -- title_en: Numbering skips a number

@@ -1,5 +1,6 @@
 -- id: numbering_malformed
 -- severity: warning
+-- scope: plan
 -- reads: tasks, budget_items, investments
 -- title_vi: Số thứ tự viết sai dạng
 -- title_en: A row number is malformed

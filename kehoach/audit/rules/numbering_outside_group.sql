@@ -1,5 +1,6 @@
 -- id: numbering_outside_group
 -- severity: warning
+-- scope: plan
 -- reads: tasks, budget_items
 -- title_vi: Số thứ tự không thuộc nhóm chứa nó
 -- title_en: A row's number does not belong to its group

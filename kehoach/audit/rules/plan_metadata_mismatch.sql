@@ -1,5 +1,6 @@
 -- id: plan_metadata_mismatch
 -- severity: warning
+-- scope: plan
 -- reads: plans
 -- title_vi: Bảng thông tin của trang đăng khác đầu văn bản
 -- title_en: The page's metadata table disagrees with the document's header

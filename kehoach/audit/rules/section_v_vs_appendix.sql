@@ -1,5 +1,6 @@
 -- id: section_v_vs_appendix
 -- severity: error
+-- scope: plan
 -- reads: budget_summary, budget_stated_totals, budget_lines, budget_items
 -- title_vi: Kinh phí nêu trong phần kinh phí thực hiện khác phụ lục kinh phí
 -- title_en: The funding stated in the text differs from the budget appendix

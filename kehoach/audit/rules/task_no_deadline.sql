@@ -1,5 +1,6 @@
 -- id: task_no_deadline
 -- severity: warning
+-- scope: plan
 -- reads: tasks
 -- title_vi: Nhiệm vụ không ghi thời hạn, hoặc thời hạn không đọc được
 -- title_en: A task has no deadline, or one that cannot be read

@@ -1,5 +1,6 @@
 -- id: task_no_lead_agency
 -- severity: warning
+-- scope: plan
 -- reads: tasks, task_agencies
 -- title_vi: Nhiệm vụ không có cơ quan chủ trì
 -- title_en: A task has no lead agency
