@@ -42,6 +42,7 @@ from kehoach.package.layout import (
     current_descriptor,
     parquet_path,
     parse_cache_dir,
+    sign_files,
 )
 from kehoach.package.readme import stage_readme
 from kehoach.package.source_files import stage_sources
@@ -323,6 +324,7 @@ def record_and_swap(directory: Path, desc: dict, out: Path, check: InputCheck, c
     try:
         desc = pending.finish(directory, desc)
         versioning.write_state(directory, new_state(check, desc, comparison))
+        sign_files(directory, desc)  # the next build need not read these files again to trust them
         swap(directory, out, comparison.decision.previous)
     except BaseException:  # a full disk or a permission error: the package in place stays, alone
         discard(directory)

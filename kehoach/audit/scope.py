@@ -27,10 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, arrow_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import AUDIT_DIR
-from kehoach.package.layout import current_descriptor, parquet_path, recorded_hashes
+from kehoach.package.layout import RecordedFiles, current_descriptor, parquet_path
 from kehoach.versions import versioning
 from kehoach.versions.incremental import changed_plans, entry_tables
 
@@ -79,7 +78,7 @@ def previous_audit(tables: Tables, out: Path, rules: Sequence) -> PreviousAudit 
     if current_descriptor(out) is None or versioning.read_state(out).get(STATE_KEY) != rules_fingerprint():
         return None
     changed = changed_plans(tables["plans"], out)
-    recorded = recorded_hashes(out)
+    recorded = RecordedFiles(out)
     if changed is None or not _intact(out, "findings", recorded):
         return None
     entries = entry_tables({name for name in resource_names() if resource_meta(name).get("derived")})
@@ -97,7 +96,7 @@ def previous_audit(tables: Tables, out: Path, rules: Sequence) -> PreviousAudit 
     return PreviousAudit(frozenset(changed), local, kept.select(schema.names).cast(schema))
 
 
-def _same_as_in_place(tables: Tables, out: Path, changed: set[str], recorded: dict[str, str],
+def _same_as_in_place(tables: Tables, out: Path, changed: set[str], recorded: RecordedFiles,
                       entries: set[str], rules: Sequence) -> set[str]:
     """Of the tables plan-local ``rules`` read that are not made of the entries alone, those whose rows of
     the unchanged plans (every row, in a table no plan owns) are the package in place's."""
@@ -118,7 +117,6 @@ def _in_key_order(table: pa.Table, name: str) -> pa.Table:
     return table.sort_by([(key, "ascending") for key in primary_key(name)]).combine_chunks()
 
 
-def _intact(out: Path, name: str, recorded: dict[str, str]) -> bool:
+def _intact(out: Path, name: str, recorded: RecordedFiles) -> bool:
     """Whether the Parquet file of ``name`` in ``out`` is the one its descriptor records."""
-    path = out / parquet_path(name)
-    return path.is_file() and recorded.get(parquet_path(name)) == f"sha256:{sha256_file(path)}"
+    return recorded.holds(parquet_path(name))

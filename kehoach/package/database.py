@@ -41,11 +41,10 @@ from kehoach.audit.duckdb_tables import (
 )
 from kehoach.audit.runner import rule_sql
 from kehoach.core.duckdb_memory import bounded
-from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, SCHEMAS_DIR, VIEWS_SQL
 from kehoach.package.constraints import RowScope
-from kehoach.package.layout import DATA_DIR, current_descriptor
+from kehoach.package.layout import DATA_DIR, RecordedFiles
 from kehoach.package.pending import InPlace
 from kehoach.package.writer import file_resource
 
@@ -206,8 +205,7 @@ def _updated_copy(tables: Tables, path: Path, share: float, in_place: InPlace) -
     with every table constrained, for the same tables; no row breaks a constraint; every table has its
     rows' count."""
     source = in_place.out / DATABASE_FILE
-    recorded = {r.get("path"): r.get("hash") for r in (current_descriptor(in_place.out) or {}).get("resources", [])}
-    if not source.is_file() or recorded.get(DATABASE_FILE) != f"sha256:{sha256_file(source)}":
+    if not RecordedFiles(in_place.out).holds(DATABASE_FILE):
         return None
     shutil.copyfile(source, path)
     try:

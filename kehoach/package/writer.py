@@ -32,9 +32,9 @@ from kehoach.package.layout import (
     DESCRIPTOR,
     PARQUET_SUFFIX,
     SOURCE_DIR,
+    RecordedFiles,
     csv_path,
     csv_spans_path,
-    recorded_hashes,
     rendering_path,
 )
 from kehoach.read.sources import SourceRecord
@@ -86,7 +86,7 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     data.mkdir(parents=True, exist_ok=True)
     resources: list[dict] = []
     spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
-    recorded = recorded_hashes(in_place) if spans_in_place else {}
+    recorded = RecordedFiles(in_place) if spans_in_place and in_place is not None else None
     spans: dict[str, list[Span]] = {}
     # each table's Parquet file is written in a thread while its CSV file is: Arrow's encoder does not hold
     # the GIL, and the CSV writer needs it (the pool's exit waits for every write, an error or not)
@@ -135,15 +135,14 @@ def _table_resources(name: str, rows: int, csv_integrity: dict, parquet_hash: st
 
 
 def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
-            scope: RowScope | None, recorded: dict[str, str]) -> Reused | None:
+            scope: RowScope | None, recorded: RecordedFiles | None) -> Reused | None:
     """The rows of ``name`` the CSV file in place gives: those of the plans outside ``scope``, in a table of
     it, when that file is the one its package's descriptor records (a file changed by hand is never copied)."""
-    if in_place is None or scope is None or name not in scope.tables or name not in spans:
+    if in_place is None or recorded is None or scope is None or name not in scope.tables or name not in spans:
         return None
-    path = in_place / csv_path(name)
-    if not path.is_file() or recorded.get(csv_path(name)) != _integrity(path)["hash"]:
+    if not recorded.holds(csv_path(name)):
         return None
-    return Reused(path, spans[name], scope.plans)
+    return Reused(in_place / csv_path(name), spans[name], scope.plans)
 
 
 def file_resource(directory: Path, relpath: str, name: str, *, written: bytes | None = None, **meta: Any) -> dict:
