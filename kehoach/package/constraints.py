@@ -14,13 +14,18 @@ constraint) is refused, rather than silently not checked.
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from kehoach.core.duckdb_memory import bounded
+from kehoach.core.duckdb_memory import bounded, spill_dir
 from kehoach.core.errors import KehoachError
+from kehoach.package.csv_file import read_span_runs
+from kehoach.package.layout import csv_spans_path
+from kehoach.package.scoped_rows import ScopedRows, scoped_rows
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
@@ -135,20 +140,26 @@ class RowScope:
     """Of ``tables``, the rows of ``plans`` alone are checked against their fields' constraints:
     the other plans' rows are those of the package in place, made from the same parse cache
     entries under the same schemas, and validated then (``kehoach.versions.incremental``).
-    Keys (unique, primary, foreign) are checked over every row."""
+    Keys (unique, primary, foreign) are checked over every row, but for what cannot differ from the
+    package in place: a key holding ``plan_id`` within the plans of ``plans`` (``scoped_rows``)."""
 
     plans: frozenset[str]
     tables: frozenset[str]
 
 
 class TableChecker:
-    """The CSV resources of one package, loaded once into an in-memory DuckDB (``con``)."""
+    """The CSV resources of one package, loaded once into an in-memory DuckDB (``con``): as ``t_<name>``,
+    the rows of a table read from its file; as ``u_<name>``, of a table of ``scoped``, its other rows'
+    cells that keys compare (``kehoach.package.scoped_rows``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, directory: Path, resources: list[dict],
-                 scope: RowScope | None = None) -> None:
+                 scope: RowScope | None = None, scoped: Mapping[str, ScopedRows] | None = None) -> None:
         self.directory = directory
         self.scope = scope
         self.resources = {r["name"]: r for r in resources}
+        self.scoped = dict(scoped or {})  # those not read in part are dropped as they are loaded
+        self.kept: dict[str, list[str]] = {}
+        self.unread: set[str] = set()
         self.con = con
         self.violations: list[Violation] = []
 
@@ -168,12 +179,35 @@ class TableChecker:
             self._own_keys(name)
             keyed[name] = self.violations[before:]
             del self.violations[before:]
-            self._narrow(name)
+            self.kept[name] = self._narrow(name)
         for name in loaded:
             self.violations += keyed[name]
             for fk in self.resources[name]["schema"].get("foreignKeys", []):
                 self._foreign_key(name, fk, loaded)
         return self.violations
+
+    def _within_plans(self, name: str, fk: dict) -> bool:
+        """A foreign key between tables read in part (``scoped``) from a plan's rows to the same plan's: the
+        rows of the plans not read point where they did in the package in place, whose rows did not change."""
+        fields, ref = _key(fk["fields"]), fk["reference"]
+        target_fields = _key(ref["fields"])
+        return (name in self.scoped and (ref.get("resource") or name) in self.scoped and "plan_id" in fields
+                and len(fields) == len(target_fields) and target_fields[fields.index("plan_id")] == "plan_id")
+
+    def _all_rows(self, name: str) -> str:
+        """Every row of ``name`` (its kept fields): of a table read in part, those read and the others'
+        cells (``u_<name>``, made the first time they are needed)."""
+        read = q("t_" + name)
+        if name not in self.scoped:
+            return read
+        if name not in self.unread:
+            self._register(f"u_{name}", self.scoped[name].unread_cells(self.kept[name]))
+            self.unread.add(name)
+        return f"(SELECT * FROM {read} UNION ALL BY NAME SELECT * FROM {q('u_' + name)})"
+
+    def _register(self, name: str, table: pa.Table) -> None:
+        self.con.complete()  # DuckDB registers nothing while a result of ``execute`` is unread
+        self.con.register(name, table)
 
     def _fields(self, name: str) -> list[dict]:
         return self.resources[name]["schema"]["fields"]
@@ -184,20 +218,47 @@ class TableChecker:
         with path.open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle), [])
         if header != names:
+            self.scoped.pop(name, None)
             self._add(name, "label-error", f"header {header} is not the schema's fields {names}", 1)
             return False
-        columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+        if name in self.scoped and self._load_read_rows(name, names):
+            return True
+        self.scoped.pop(name, None)
         try:
-            self.con.execute(
-                f"CREATE TABLE {q('t_' + name)} AS SELECT row_number() OVER () + 1 AS _row, * FROM read_csv("
-                f"{lit(path)}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
-                f"columns={columns}, strict_mode=true, null_padding=false)")
+            self.con.execute(f"CREATE TABLE {q('t_' + name)} AS SELECT row_number() OVER () + 1 AS _row, * "
+                             f"FROM {_read_csv(path, names)}")
         except duckdb.OutOfMemoryException:  # the machine's limit, not the file's fault (kehoach.core.errors)
             raise
         except duckdb.Error as exc:
             self._add(name, "source-error", str(exc).splitlines()[0], 1)
             return False
         return True
+
+    def _load_read_rows(self, name: str, names: list[str]) -> bool:
+        """Load the changed plans' rows of a table of ``scoped``, at their row numbers in the whole file;
+        False (the file is then read whole, as its errors are found) when they are not the rows expected."""
+        rows = self.scoped[name]
+        spill = spill_dir(self.directory)
+        spill.mkdir(exist_ok=True)  # removed with the connection (``bounded``)
+        extract = spill / f"{name}.csv"
+        self._register("extract_rows", rows.extract(extract))
+        try:
+            self.con.execute(
+                f"CREATE TABLE {q('t_' + name)} AS SELECT m.first_row + x._i - m.extract_first AS _row, "
+                f"x.* EXCLUDE (_i) FROM (SELECT row_number() OVER () AS _i, * FROM {_read_csv(extract, names)}) x "
+                f"JOIN extract_rows m ON x._i BETWEEN m.extract_first AND m.extract_last")
+        except duckdb.OutOfMemoryException:
+            raise
+        except duckdb.Error:
+            return False
+        finally:
+            self.con.unregister("extract_rows")
+            extract.unlink()
+        found, = self.con.execute(f"SELECT count(*) FROM {q('t_' + name)}").fetchone()
+        if found == sum(r[3] for r in rows.read):
+            return True
+        self.con.execute(f"DROP TABLE {q('t_' + name)}")
+        return False
 
     def _add(self, name: str, kind: str, note: str, count: int, row: int | None = None) -> None:
         source_line, plan_id = self._locate(name, row) if row else (None, None)
@@ -207,7 +268,9 @@ class TableChecker:
         names = {f["name"] for f in self._fields(name)}
         cols = [f"TRY_CAST({q('source_line')} AS BIGINT)" if "source_line" in names else "NULL",
                 q("plan_id") if "plan_id" in names else "NULL"]
-        found = self.con.execute(f"SELECT {', '.join(cols)} FROM {q('t_' + name)} WHERE _row = ?", [row]).fetchone()
+        # a row of the cells' and own keys' checks was read; a foreign key's may be another (``_all_rows``)
+        rows = self._all_rows(name) if name in self.kept else q("t_" + name)
+        found = self.con.execute(f"SELECT {', '.join(cols)} FROM {rows} WHERE _row = ?", [row]).fetchone()
         return (found[0], found[1]) if found else (None, None)
 
     def _rows(self, name: str) -> None:
@@ -265,9 +328,9 @@ class TableChecker:
             pk = _key(schema["primaryKey"])
             self._duplicates(name, pk, "primary-key", f"primary key {pk} is not unique")
 
-    def _narrow(self, name: str) -> None:
+    def _narrow(self, name: str) -> list[str]:
         """Keep of ``t_<name>`` the fields foreign keys compare (its own, and those
-        pointing at it) and those that locate a row (``_locate``)."""
+        pointing at it) and those that locate a row (``_locate``); those fields."""
         needed = set(LOCATING)
         for resource in self.resources.values():
             for fk in resource["schema"].get("foreignKeys", []):
@@ -280,6 +343,7 @@ class TableChecker:
             table = q("t_" + name)
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, "
                              f"{', '.join(q(c) for c in kept) or 'NULL AS _none'} FROM {table}")
+        return kept
 
     def _foreign_key(self, name: str, fk: dict, loaded: list[str]) -> None:
         fields, ref = _key(fk["fields"]), fk["reference"]
@@ -291,18 +355,40 @@ class TableChecker:
         theirs = self._typed_columns(target, target_fields)
         all_null = " AND ".join(f"({k}) IS NULL" for k in mine)
         on = " AND ".join(f"c.k{i} = p.k{i}" for i in range(len(fields)))
+        within = self._within_plans(name, fk)  # the rows read point at rows read
+        rows, targets = ((q("t_" + name), q("t_" + target)) if within
+                         else (self._all_rows(name), self._all_rows(target)))
         sql = (f"SELECT count(*), min(c._row) FROM (SELECT _row, {_aliased(mine)} "
-               f"FROM {q('t_' + name)} WHERE NOT ({all_null})) c "
+               f"FROM {rows} WHERE NOT ({all_null})) c "
                f"LEFT JOIN (SELECT DISTINCT {_aliased(theirs)} "
-               f"FROM {q('t_' + target)}) p ON {on} WHERE p.k0 IS NULL")
+               f"FROM {targets}) p ON {on} WHERE p.k0 IS NULL")
         count, row = self.con.execute(sql).fetchone()
         if count:
             self._add(name, "foreign-key", f"foreign key {fields} -> {target}{target_fields}: no such row", count, row)
 
 
 def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None,
-                        share: float = 1.0) -> list[Violation]:
+                        share: float = 1.0, tables: Mapping[str, pa.Table] | None = None) -> list[Violation]:
     """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
-    rows ``scope`` leaves to check); ``share``: of the DuckDB budget (``kehoach.core.duckdb_memory``)."""
+    rows ``scope`` leaves to check); ``share``: of the DuckDB budget (``kehoach.core.duckdb_memory``).
+    Given the ``tables`` the package was written from, of a table of ``scope`` only the changed plans'
+    rows are read from its file (``kehoach.package.scoped_rows``)."""
+    scoped = _scoped(directory, resources, scope, tables) if scope is not None and tables is not None else {}
     with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held
-        return TableChecker(con, directory, resources, scope).run()
+        return TableChecker(con, directory, resources, scope, scoped).run()
+
+
+def _scoped(directory: Path, resources: list[dict], scope: RowScope,
+            tables: Mapping[str, pa.Table]) -> dict[str, ScopedRows]:
+    spans = read_span_runs(csv_spans_path(directory))
+    found = {r["name"]: scoped_rows(directory / r["path"], r["schema"], tables[r["name"]], spans.get(r["name"]),
+                                    scope.plans)
+             for r in resources if r["name"] in scope.tables and r["name"] in tables}
+    return {name: rows for name, rows in found.items() if rows is not None}
+
+
+def _read_csv(path: Path, names: list[str]) -> str:
+    """Every cell as text, as Frictionless reads it."""
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    return (f"read_csv({lit(path)}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+            f"columns={columns}, strict_mode=true, null_padding=false)")

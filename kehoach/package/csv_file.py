@@ -18,6 +18,7 @@ import csv
 import functools
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -83,7 +84,7 @@ def write_csv(table: pa.Table, path: Path, reused: Reused | None = None) -> list
     runs = plan_runs(table)
     spans: list[Span] = []
     with path.open("wb") as handle, (reused.path.open("rb") if reused else io.BytesIO()) as old:
-        handle.write(_header(table.column_names))
+        handle.write(header(table.column_names))
         first, pending = 0, 0  # the first row, and run, not written yet
         for i, (plan_id, row, rows) in enumerate([*runs, ("", table.num_rows, 0)]):
             span = reused.span(plan_id, rows) if reused and rows else None
@@ -153,6 +154,17 @@ def write_spans(path: Path, spans: Mapping[str, list[Span]]) -> None:
 def read_spans(path: Path) -> dict[str, dict[str, Span]]:
     """The spans ``write_spans`` recorded, by table and plan; none when another renderer wrote them
     (or there are none)."""
+    spans: dict[str, dict[str, Span]] = {}
+    for name, runs in read_span_runs(path).items():
+        count = Counter(s.plan_id for s in runs)
+        # a plan's rows in two runs are not one span to copy: rendered
+        spans[name] = {s.plan_id: s for s in runs if count[s.plan_id] == 1}
+    return spans
+
+
+def read_span_runs(path: Path) -> dict[str, list[Span]]:
+    """The spans ``write_spans`` recorded, by table, in the order of the file's rows; none when another
+    renderer wrote them (or there are none)."""
     try:
         with pa.memory_map(str(path)) as source:
             table = pa.ipc.open_file(source).read_all()
@@ -160,16 +172,11 @@ def read_spans(path: Path) -> dict[str, dict[str, Span]]:
         return {}
     if (table.schema.metadata or {}).get(b"renderer") != RENDERER.encode():
         return {}
-    spans: dict[str, dict[str, Span]] = {}
-    repeated: set[tuple[str, str]] = set()
+    runs: dict[str, list[Span]] = {}
     for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names),
                                                  strict=True):
-        if plan_id in spans.setdefault(name, {}):
-            repeated.add((name, plan_id))
-        spans[name][plan_id] = Span(plan_id, start, length, rows)
-    for name, plan_id in repeated:  # a plan's rows in two runs are not one span to copy: rendered
-        del spans[name][plan_id]
-    return spans
+        runs.setdefault(name, []).append(Span(plan_id, start, length, rows))
+    return runs
 
 
 def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
@@ -184,16 +191,17 @@ def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
 def csv_bytes(names: list[str], batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """The CSV file of the table of columns ``names`` and rows ``batches``: its header, then its rows
     a batch at a time (one table's text is never all in memory)."""
-    yield _header(names)
+    yield header(names)
     for batch in batches:
         if batch.num_rows:
             yield _csv_lines_and_ends(batch)[0]
 
 
-def _header(names: list[str]) -> bytes:
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(names)
-    return header.getvalue().encode("utf-8")
+def header(names: list[str]) -> bytes:
+    """The header row of a CSV file of the columns ``names``."""
+    row = io.StringIO()
+    csv.writer(row, lineterminator="\n").writerow(names)
+    return row.getvalue().encode("utf-8")
 
 
 def _csv_lines_and_ends(batch: pa.RecordBatch) -> tuple[bytes, np.ndarray]:

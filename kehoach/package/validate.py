@@ -62,7 +62,7 @@ def validate_package(
     twins = {r["name"]: r for r in csvs}
     checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
     violations = [*_integrity(directory, csvs),
-                  *(check_csv_resources(directory, checked, scope, share) if checked else [])]
+                  *(check_csv_resources(directory, checked, scope, share, tables) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
                    for v in _parquet(directory, r, twins, tables)]
     if violations:

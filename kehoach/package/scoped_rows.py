@@ -1,0 +1,98 @@
+"""What the validation of a refresh reads of a table of its scope (``RowScope``).
+
+A refresh writes the CSV file of an entry table from two kinds of rows (``kehoach.package.writer``):
+the changed plans', rendered from the new tables, and the other plans', copied byte for byte from the
+file in place, whose sha256 was its descriptor's: that package was validated when it was made, from
+the same parse cache entries under the same schemas, and the copied bytes are the rendering of the
+same rows of the new tables (which is what lets the writer copy them; a test compares with a full
+rebuild). So of such a file only the changed plans' runs of rows (``Span``, recorded by the writer)
+are read and checked cell by cell, at their row numbers in the whole file. Keys that cross plans still
+need every row's key cells: those of the other rows are taken from the tables the file was written
+from, rendered as the file holds them (``csv_cells``), never read from the file again.
+
+A table is read so only when that is provably the same: its primary key holds ``plan_id`` and no field
+is unique on its own (a key repeated across plans cannot be), and the writer's spans of the file
+cover it, contiguous, plan run by plan run, as the tables' rows are. Otherwise it is read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kehoach.package.csv_file import Span, csv_cells, header, plan_runs
+
+
+@dataclass(frozen=True)
+class ScopedRows:
+    """Of the CSV file ``path`` (written from ``table``), the runs of rows of the changed plans
+    (``read``: byte start, bytes, row number of the first row, rows; the header is row 1)."""
+
+    path: Path
+    header: bytes
+    read: list[tuple[int, int, int, int]]
+    table: pa.Table
+    unread: pa.Array  # of the table's rows, those not in ``read`` (true)
+
+    def extract(self, target: Path) -> pa.Table:
+        """Write to ``target`` the header and the rows read, as a CSV file; where its rows are in
+        the whole file (extract_first, extract_last: numbered from 1 after the header; first_row)."""
+        firsts, lasts, rows_at = [], [], []
+        done = 0
+        with self.path.open("rb") as source, target.open("wb") as handle:
+            handle.write(self.header)
+            for start, length, first_row, rows in self.read:
+                source.seek(start)
+                handle.write(source.read(length))
+                firsts.append(done + 1)
+                lasts.append(done + rows)
+                rows_at.append(first_row)
+                done += rows
+        return pa.table({"extract_first": pa.array(firsts, pa.int64()), "extract_last": pa.array(lasts, pa.int64()),
+                         "first_row": pa.array(rows_at, pa.int64())})
+
+    def unread_cells(self, columns: Collection[str]) -> pa.Table:
+        """The rows not read: their row number (``_row``) and ``columns``' cells as the file holds
+        them, an empty cell as NULL (as DuckDB's reader gives it)."""
+        rows = pc.filter(pa.array(np.arange(2, self.table.num_rows + 2, dtype=np.int64)), self.unread)
+        cells = {}
+        for name in columns:  # a column at a time: the others are not rendered
+            text = csv_cells(pc.filter(self.table.column(name), self.unread).combine_chunks())
+            cells[name] = pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+        return pa.table({"_row": rows, **cells})
+
+
+def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: list[Span] | None,
+                plans: Collection[str]) -> ScopedRows | None:
+    """The rows of ``plans`` of the CSV file ``path`` written from ``table`` with ``spans`` (None: the
+    whole file is to be read)."""
+    fields = schema["fields"]
+    if spans is None or "plan_id" not in schema.get("primaryKey", []) or any(
+            f.get("constraints", {}).get("unique") for f in fields):
+        return None
+    top = header([f["name"] for f in fields])
+    if not _covers(spans, len(top), path.stat().st_size, table):
+        return None
+    read, row = [], 2
+    for span in spans:
+        if span.plan_id is None or span.plan_id in plans:  # a row without a plan is never taken as unchanged
+            read.append((span.start, span.length, row, span.rows))
+        row += span.rows
+    column = table.column("plan_id")
+    changed = pc.fill_null(pc.is_in(column, pa.array(sorted(plans), column.type)), True)
+    return ScopedRows(path, top, read, table, pc.invert(changed).combine_chunks())
+
+
+def _covers(spans: list[Span], start: int, size: int, table: pa.Table) -> bool:
+    """The spans are the file's rows after its header, without a gap, and the runs of the table's plans."""
+    for span in spans:
+        if span.start != start:
+            return False
+        start += span.length
+    runs = [(plan_id, rows) for plan_id, _, rows in plan_runs(table)]
+    return start == size and runs == [(s.plan_id, s.rows) for s in spans]

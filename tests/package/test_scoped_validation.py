@@ -1,0 +1,140 @@
+"""The validation of a refresh reads, of the tables of its scope, only the changed plans' rows of
+their CSV files (``kehoach.package.scoped_rows``), and finds what the validation of every row finds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from corpus import amend, write_corpus
+from helpers import PLAN_FILE
+
+from kehoach import build
+from kehoach.core.errors import KehoachError
+from kehoach.package.constraints import check_csv_resources
+from kehoach.package.csv_file import read_span_runs
+from kehoach.package.layout import csv_path, csv_spans_path, read_descriptor
+from kehoach.package.scoped_rows import scoped_rows
+
+UNVALIDATED = build.Steps(validate=lambda *args: None)
+MISSING = "không-có"
+
+
+class Staged(Exception):
+    """Stops a refresh once its package is staged (nothing swapped in)."""
+
+
+@pytest.fixture(scope="module")
+def refreshed_corpus(tmp_path_factory) -> tuple[Path, Path]:
+    """A 2-plan package built, then the second plan amended (not yet refreshed)."""
+    root = tmp_path_factory.mktemp("scoped")
+    plans, out = root / "plans", root / "out"
+    write_corpus(PLAN_FILE, plans, 2)
+    build.run_build([plans], out, steps=UNVALIDATED)
+    amend(plans / "plan-00001.txt")
+    return plans, out
+
+
+def _stage(corpus: tuple[Path, Path], tmp_path: Path, broken=lambda tables, plan: tables):
+    """Refresh a copy of the package until its staged package is validated: (staged folder, the tables
+    it was written from, the sources, the refresh's scope), ``broken`` first applied to the tables."""
+    plans, out = corpus
+    shutil.copytree(out, tmp_path / "out")
+    written, staged = [], []
+
+    def stage(tables, sources, out, comparison):
+        (changed,) = comparison.scope.plans
+        written.append(broken(tables, changed))
+        return build.stage(written[0], sources, out, comparison)
+
+    def validate(directory, tables, sources, scope):
+        staged.append((directory, written[0], sources, scope))
+        raise Staged
+    with pytest.raises(Staged):
+        build.run_build([plans], tmp_path / "out", steps=build.Steps(stage=stage, validate=validate))
+    return staged[0]
+
+
+def _replace(table: pa.Table, column: str, row: int, value) -> pa.Table:
+    cells = table.column(column).to_pylist()
+    cells[row] = value
+    kind = table.schema.field(column).type
+    return table.set_column(table.schema.get_field_index(column), column, pa.array(cells, kind))
+
+
+def _first_row(table: pa.Table, plan: str, where=None) -> int:
+    mask = pc.equal(table.column("plan_id"), plan)
+    if where is not None:
+        mask = pc.and_(mask, where)
+    return pc.index(mask, True).as_py()
+
+
+def _broken(tables: dict[str, pa.Table], plan: str) -> dict[str, pa.Table]:
+    """The changed plan's rows broken (a cell out of its enum, a key repeated, a foreign key within the plan
+    and one across plans dangling), and an agency an unchanged plan's rows name removed from the corpus."""
+    lines, tasks, agencies = tables["budget_lines"], tables["tasks"], tables["task_agencies"]
+    lines = _replace(lines, "stated_as", _first_row(lines, plan), "sai")
+    lines = _replace(lines, "item_code", _first_row(lines, plan) + 1, MISSING)
+    tasks = _replace(tasks, "pillar", _first_row(tasks, plan, pc.is_valid(tasks.column("pillar"))), MISSING)
+    first = _first_row(tasks, plan)
+    tasks = pa.concat_tables([tasks.slice(0, first + 1), tasks.slice(first)])  # its first task twice
+    unchanged = pc.and_(pc.not_equal(agencies.column("plan_id"), plan), pc.is_valid(agencies.column("agency_id")))
+    named = agencies.column("agency_id")[pc.index(unchanged, True).as_py()].as_py()
+    kept_agencies = tables["agencies"].filter(pc.not_equal(tables["agencies"].column("agency_id"), named))
+    return tables | {"budget_lines": lines, "tasks": tasks, "agencies": kept_agencies}
+
+
+def test_a_refresh_validation_reads_the_changed_plans_rows_and_finds_what_every_rows_finds(
+        refreshed_corpus, tmp_path):
+    directory, tables, _, scope = _stage(refreshed_corpus, tmp_path, _broken)
+    try:
+        (changed,) = scope.plans
+        resources = [r for r in read_descriptor(directory)["resources"] if r.get("format") == "csv" and "schema" in r]
+        written = build.without(tables, build.CHANGES)
+        # of budget_lines, the changed plan's rows alone are read from the file
+        schema = next(r["schema"] for r in resources if r["name"] == "budget_lines")
+        rows = scoped_rows(directory / csv_path("budget_lines"), schema, written["budget_lines"],
+                           read_span_runs(csv_spans_path(directory))["budget_lines"], scope.plans)
+        plan_rows = pc.sum(pc.equal(written["budget_lines"].column("plan_id"), changed)).as_py()
+        assert sum(r[3] for r in rows.read) == plan_rows < written["budget_lines"].num_rows
+
+        scoped = check_csv_resources(directory, resources, scope, tables=written)
+        every_row = check_csv_resources(directory, resources)
+        assert scoped == every_row
+        found = {(v.resource, v.kind): v for v in scoped}
+        assert set(found) == {("budget_lines", "constraint-error"), ("budget_lines", "foreign-key"),
+                              ("tasks", "primary-key"), ("tasks", "foreign-key"), ("task_agencies", "foreign-key"),
+                              ("responsibilities", "foreign-key")}  # the agency is named there too
+        assert {found[k].plan_id for k in found if k[0] in ("budget_lines", "tasks")} == {changed}
+        assert all(v.row and v.source_line for v in scoped)
+        # the agency removed is named by both plans' rows, those of the plan whose rows were not read too
+        agencies = written["task_agencies"]
+        gone = {a["agency_id"] for a in written["task_agencies"].to_pylist()} - set(
+            written["agencies"].column("agency_id").to_pylist()) - {None}
+        named = pc.is_in(agencies.column("agency_id"), pa.array(sorted(gone)))
+        assert found["task_agencies", "foreign-key"].count == pc.sum(named).as_py()
+        assert {p for p, n in zip(agencies.column("plan_id").to_pylist(), named.to_pylist(), strict=True) if n} == {
+            p for p in agencies.column("plan_id").to_pylist()}
+    finally:
+        build.discard(directory)
+
+
+def test_a_changed_byte_of_an_unchanged_plans_row_fails_the_refresh_validation(refreshed_corpus, tmp_path):
+    """The unchanged plans' rows are not read cell by cell: their file's sha256 is what vouches for them."""
+    directory, tables, sources, scope = _stage(refreshed_corpus, tmp_path)
+    try:
+        (changed,) = scope.plans
+        build.validate_staged(directory, tables, sources, scope)  # the refresh as staged: valid
+        path = directory / csv_path("budget_lines")
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        row = next(i for i, line in enumerate(lines[1:], 1) if not line.startswith(f"{changed},"))
+        lines[row] = lines[row].replace(",number,", ",numbex,", 1)  # same length, out of the enum
+        assert lines[row].count("numbex") == 1
+        path.write_text("".join(lines), encoding="utf-8")
+        with pytest.raises(KehoachError, match=r"budget_lines\.csv: sha256 differs from the descriptor"):
+            build.validate_staged(directory, tables, sources, scope)
+    finally:
+        build.discard(directory)
