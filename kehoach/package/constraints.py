@@ -20,10 +20,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kehoach.core.duckdb_memory import bounded, spill_dir
 from kehoach.core.errors import KehoachError
-from kehoach.package.csv_file import read_span_runs
+from kehoach.package.csv_file import read_span_table
 from kehoach.package.layout import csv_spans_path
 from kehoach.package.scoped_rows import ScopedRows, scoped_rows
 
@@ -339,7 +340,8 @@ class TableChecker:
                 if (fk["reference"].get("resource") or resource["name"]) == name:
                     needed.update(_key(fk["reference"]["fields"]))
         kept = [f["name"] for f in self._fields(name) if f["name"] in needed]
-        if len(kept) < len(self._fields(name)):
+        # a table read in part (``scoped``) holds the changed plans' rows alone: not worth copying
+        if len(kept) < len(self._fields(name)) and name not in self.scoped:
             table = q("t_" + name)
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, "
                              f"{', '.join(q(c) for c in kept) or 'NULL AS _none'} FROM {table}")
@@ -380,9 +382,9 @@ def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope 
 
 def _scoped(directory: Path, resources: list[dict], scope: RowScope,
             tables: Mapping[str, pa.Table]) -> dict[str, ScopedRows]:
-    spans = read_span_runs(csv_spans_path(directory))
-    found = {r["name"]: scoped_rows(directory / r["path"], r["schema"], tables[r["name"]], spans.get(r["name"]),
-                                    scope.plans)
+    spans = read_span_table(csv_spans_path(directory))
+    found = {r["name"]: scoped_rows(directory / r["path"], r["schema"], tables[r["name"]],
+                                    spans.filter(pc.equal(spans.column("resource"), r["name"])), scope.plans)
              for r in resources if r["name"] in scope.tables and r["name"] in tables}
     return {name: rows for name, rows in found.items() if rows is not None}
 

@@ -154,29 +154,30 @@ def write_spans(path: Path, spans: Mapping[str, list[Span]]) -> None:
 def read_spans(path: Path) -> dict[str, dict[str, Span]]:
     """The spans ``write_spans`` recorded, by table and plan; none when another renderer wrote them
     (or there are none)."""
+    runs: dict[str, list[Span]] = {}
+    table = read_span_table(path)
+    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names),
+                                                 strict=True):
+        runs.setdefault(name, []).append(Span(plan_id, start, length, rows))
     spans: dict[str, dict[str, Span]] = {}
-    for name, runs in read_span_runs(path).items():
-        count = Counter(s.plan_id for s in runs)
+    for name, table_runs in runs.items():
+        count = Counter(s.plan_id for s in table_runs)
         # a plan's rows in two runs are not one span to copy: rendered
-        spans[name] = {s.plan_id: s for s in runs if count[s.plan_id] == 1}
+        spans[name] = {s.plan_id: s for s in table_runs if count[s.plan_id] == 1}
     return spans
 
 
-def read_span_runs(path: Path) -> dict[str, list[Span]]:
-    """The spans ``write_spans`` recorded, by table, in the order of the file's rows; none when another
-    renderer wrote them (or there are none)."""
+def read_span_table(path: Path) -> pa.Table:
+    """The spans ``write_spans`` recorded (resource, plan_id, start, length, rows), each table's in the order
+    of its file's rows; none when another renderer wrote them (or there are none)."""
     try:
         with pa.memory_map(str(path)) as source:
             table = pa.ipc.open_file(source).read_all()
     except (FileNotFoundError, pa.ArrowInvalid):
-        return {}
+        return _SPAN_SCHEMA.empty_table()
     if (table.schema.metadata or {}).get(b"renderer") != RENDERER.encode():
-        return {}
-    runs: dict[str, list[Span]] = {}
-    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names),
-                                                 strict=True):
-        runs.setdefault(name, []).append(Span(plan_id, start, length, rows))
-    return runs
+        return _SPAN_SCHEMA.empty_table()
+    return table
 
 
 def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:

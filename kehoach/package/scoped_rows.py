@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kehoach.package.csv_file import Span, csv_cells, header, plan_runs
+from kehoach.package.csv_file import csv_cells, header, plan_runs
 
 
 @dataclass(frozen=True)
@@ -67,32 +67,35 @@ class ScopedRows:
         return pa.table({"_row": rows, **cells})
 
 
-def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: list[Span] | None,
+def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: pa.Table,
                 plans: Collection[str]) -> ScopedRows | None:
-    """The rows of ``plans`` of the CSV file ``path`` written from ``table`` with ``spans`` (None: the
-    whole file is to be read)."""
+    """The rows of ``plans`` of the CSV file ``path`` written from ``table``, whose runs of rows are
+    ``spans`` (``read_span_table``'s rows of that file); None: the whole file is to be read."""
     fields = schema["fields"]
-    if spans is None or "plan_id" not in schema.get("primaryKey", []) or any(
+    if "plan_id" not in schema.get("primaryKey", []) or any(
             f.get("constraints", {}).get("unique") for f in fields):
         return None
     top = header([f["name"] for f in fields])
     if not _covers(spans, len(top), path.stat().st_size, table):
         return None
-    read, row = [], 2
-    for span in spans:
-        if span.plan_id is None or span.plan_id in plans:  # a row without a plan is never taken as unchanged
-            read.append((span.start, span.length, row, span.rows))
-        row += span.rows
+    rows = spans.column("rows").to_numpy()
+    first_rows = np.cumsum(rows) - rows + 2  # the header is row 1
+    column = spans.column("plan_id")
+    # a row without a plan is never taken as unchanged
+    read = pc.fill_null(pc.is_in(column, pa.array(sorted(plans), column.type)), True).to_numpy(zero_copy_only=False)
+    starts, lengths = spans.column("start").to_numpy(), spans.column("length").to_numpy()
     column = table.column("plan_id")
     changed = pc.fill_null(pc.is_in(column, pa.array(sorted(plans), column.type)), True)
-    return ScopedRows(path, top, read, table, pc.invert(changed).combine_chunks())
+    return ScopedRows(path, top, [(int(starts[i]), int(lengths[i]), int(first_rows[i]), int(rows[i]))
+                                  for i in np.flatnonzero(read)], table, pc.invert(changed).combine_chunks())
 
 
-def _covers(spans: list[Span], start: int, size: int, table: pa.Table) -> bool:
+def _covers(spans: pa.Table, start: int, size: int, table: pa.Table) -> bool:
     """The spans are the file's rows after its header, without a gap, and the runs of the table's plans."""
-    for span in spans:
-        if span.start != start:
-            return False
-        start += span.length
-    runs = [(plan_id, rows) for plan_id, _, rows in plan_runs(table)]
-    return start == size and runs == [(s.plan_id, s.rows) for s in spans]
+    starts, lengths = spans.column("start").to_numpy(), spans.column("length").to_numpy()
+    ends = start + np.cumsum(lengths)
+    if len(starts) and (starts[0] != start or (starts[1:] != ends[:-1]).any()):
+        return False
+    runs = plan_runs(table)
+    return (int(ends[-1]) if len(ends) else start) == size and [p for p, _, _ in runs] == spans.column(
+        "plan_id").to_pylist() and [rows for _, _, rows in runs] == spans.column("rows").to_pylist()

@@ -15,7 +15,7 @@ from helpers import PLAN_FILE
 from kehoach import build
 from kehoach.core.errors import KehoachError
 from kehoach.package.constraints import check_csv_resources
-from kehoach.package.csv_file import read_span_runs
+from kehoach.package.csv_file import read_span_table
 from kehoach.package.layout import csv_path, csv_spans_path, read_descriptor
 from kehoach.package.scoped_rows import scoped_rows
 
@@ -96,8 +96,9 @@ def test_a_refresh_validation_reads_the_changed_plans_rows_and_finds_what_every_
         written = build.without(tables, build.CHANGES)
         # of budget_lines, the changed plan's rows alone are read from the file
         schema = next(r["schema"] for r in resources if r["name"] == "budget_lines")
+        spans = read_span_table(csv_spans_path(directory))
         rows = scoped_rows(directory / csv_path("budget_lines"), schema, written["budget_lines"],
-                           read_span_runs(csv_spans_path(directory))["budget_lines"], scope.plans)
+                           spans.filter(pc.equal(spans.column("resource"), "budget_lines")), scope.plans)
         plan_rows = pc.sum(pc.equal(written["budget_lines"].column("plan_id"), changed)).as_py()
         assert sum(r[3] for r in rows.read) == plan_rows < written["budget_lines"].num_rows
 
