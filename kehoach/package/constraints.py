@@ -20,13 +20,10 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from kehoach.core.duckdb_memory import bounded, spill_dir
 from kehoach.core.errors import KehoachError
-from kehoach.package.csv_file import read_span_table
-from kehoach.package.layout import csv_spans_path
-from kehoach.package.scoped_rows import ScopedRows, scoped_rows
+from kehoach.package.scoped_rows import ScopedRows, read_in_part
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
@@ -189,11 +186,14 @@ class TableChecker:
 
     def _within_plans(self, name: str, fk: dict) -> bool:
         """A foreign key between tables read in part (``scoped``) from a plan's rows to the same plan's: the
-        rows of the plans not read point where they did in the package in place, whose rows did not change."""
+        rows not read (copied) point where they did in the package in place, at rows copied too."""
         fields, ref = _key(fk["fields"]), fk["reference"]
         target_fields = _key(ref["fields"])
-        return (name in self.scoped and (ref.get("resource") or name) in self.scoped and "plan_id" in fields
-                and len(fields) == len(target_fields) and target_fields[fields.index("plan_id")] == "plan_id")
+        target = ref.get("resource") or name
+        return (name in self.scoped and target in self.scoped and "plan_id" in fields
+                and len(fields) == len(target_fields) and target_fields[fields.index("plan_id")] == "plan_id"
+                # the plans whose rows were not read are those of the target's rows not read
+                and self.scoped[name].unread_plans <= self.scoped[target].unread_plans)
 
     def _all_rows(self, name: str) -> str:
         """Every row of ``name`` (its kept fields): of a table read in part, those read and the others'
@@ -373,20 +373,15 @@ def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope 
                         share: float = 1.0, tables: Mapping[str, pa.Table] | None = None) -> list[Violation]:
     """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
     rows ``scope`` leaves to check); ``share``: of the DuckDB budget (``kehoach.core.duckdb_memory``).
-    Given the ``tables`` the package was written from, of a table of ``scope`` only the changed plans'
-    rows are read from its file (``kehoach.package.scoped_rows``)."""
-    scoped = _scoped(directory, resources, scope, tables) if scope is not None and tables is not None else {}
+    Given the ``tables`` the package was written from, of a table of ``scope`` the rows copied from the
+    package in place are not read from its file, and every row read is checked
+    (``kehoach.package.scoped_rows``)."""
+    if scope is None or tables is None:
+        scoped = {}
+    else:  # the rows copied from the package in place are not read; every row read is checked
+        scoped, scope = read_in_part(directory, [r for r in resources if r["name"] in scope.tables], tables), None
     with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held
         return TableChecker(con, directory, resources, scope, scoped).run()
-
-
-def _scoped(directory: Path, resources: list[dict], scope: RowScope,
-            tables: Mapping[str, pa.Table]) -> dict[str, ScopedRows]:
-    spans = read_span_table(csv_spans_path(directory))
-    found = {r["name"]: scoped_rows(directory / r["path"], r["schema"], tables[r["name"]],
-                                    spans.filter(pc.equal(spans.column("resource"), r["name"])), scope.plans)
-             for r in resources if r["name"] in scope.tables and r["name"] in tables}
-    return {name: rows for name, rows in found.items() if rows is not None}
 
 
 def _read_csv(path: Path, names: list[str]) -> str:

@@ -20,7 +20,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +35,7 @@ BATCH_ROWS = 65536
 # What the bytes of a row depend on besides the row: this module and Arrow's casts.
 RENDERER = hashlib.sha256(Path(__file__).read_bytes() + pa.__version__.encode()).hexdigest()
 _SPAN_SCHEMA = pa.schema([("resource", pa.string()), ("plan_id", pa.string()), ("start", pa.int64()),
-                          ("length", pa.int64()), ("rows", pa.int64())])
+                          ("length", pa.int64()), ("rows", pa.int64()), ("copied", pa.bool_())])
 # Bytes copied from the file in place at a time.
 _COPY_BYTES = 1 << 20
 
@@ -48,6 +48,8 @@ class Span:
     start: int
     length: int
     rows: int
+    # copied from the file in place, not rendered: where the bytes came from, not where they are
+    copied: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def csv_value(value: Any) -> str:
 
 def write_csv(table: pa.Table, path: Path, reused: Reused | None = None) -> list[Span]:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value. The rows of the plans ``reused``
-    allows are copied from the file in place, the others rendered; where each plan's rows went."""
+    allows are copied from the file in place, the others rendered; where each plan's rows went (``Span.copied``)."""
     runs = plan_runs(table)
     spans: list[Span] = []
     with path.open("wb") as handle, (reused.path.open("rb") if reused else io.BytesIO()) as old:
@@ -94,7 +96,7 @@ def write_csv(table: pa.Table, path: Path, reused: Reused | None = None) -> list
                 spans += _render(table.slice(first, row - first), handle, runs[pending:i])
             pending = i + 1
             if span is not None:
-                spans.append(Span(plan_id, handle.tell(), span.length, rows))
+                spans.append(Span(plan_id, handle.tell(), span.length, rows, copied=True))
                 old.seek(span.start)
                 _copy(old, handle, span.length)
             first = row + rows
@@ -143,9 +145,10 @@ def _copy(source, target, length: int) -> None:
 def write_spans(path: Path, spans: Mapping[str, list[Span]]) -> None:
     """Where each table's plans are in its CSV file (``Reused``), with the renderer that wrote them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [(name, s.plan_id, s.start, s.length, s.rows) for name, table_spans in spans.items() for s in table_spans]
-    columns = [pa.array(list(c), f.type) for c, f in zip(zip(*rows, strict=True) if rows else [[]] * 5, _SPAN_SCHEMA,
-                                                         strict=True)]
+    rows = [(name, s.plan_id, s.start, s.length, s.rows, s.copied) for name, table_spans in spans.items()
+            for s in table_spans]
+    columns = [pa.array(list(c), f.type) for c, f in zip(zip(*rows, strict=True) if rows else [[]] * len(_SPAN_SCHEMA),
+                                                         _SPAN_SCHEMA, strict=True)]
     table = pa.Table.from_arrays(columns, schema=_SPAN_SCHEMA.with_metadata({"renderer": RENDERER}))
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
@@ -156,7 +159,7 @@ def read_spans(path: Path) -> dict[str, dict[str, Span]]:
     (or there are none)."""
     runs: dict[str, list[Span]] = {}
     table = read_span_table(path)
-    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names),
+    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names[:5]),
                                                  strict=True):
         runs.setdefault(name, []).append(Span(plan_id, start, length, rows))
     spans: dict[str, dict[str, Span]] = {}
@@ -168,8 +171,8 @@ def read_spans(path: Path) -> dict[str, dict[str, Span]]:
 
 
 def read_span_table(path: Path) -> pa.Table:
-    """The spans ``write_spans`` recorded (resource, plan_id, start, length, rows), each table's in the order
-    of its file's rows; none when another renderer wrote them (or there are none)."""
+    """The spans ``write_spans`` recorded (resource, plan_id, start, length, rows, copied), each table's in the
+    order of its file's rows; none when another renderer wrote them (or there are none)."""
     try:
         with pa.memory_map(str(path)) as source:
             table = pa.ipc.open_file(source).read_all()

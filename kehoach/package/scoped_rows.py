@@ -3,21 +3,23 @@
 A refresh writes the CSV file of an entry table from two kinds of rows (``kehoach.package.writer``):
 the changed plans', rendered from the new tables, and the other plans', copied byte for byte from the
 file in place, whose sha256 was its descriptor's: that package was validated when it was made, from
-the same parse cache entries under the same schemas, and the copied bytes are the rendering of the
-same rows of the new tables (which is what lets the writer copy them; a test compares with a full
-rebuild). So of such a file only the changed plans' runs of rows (``Span``, recorded by the writer)
-are read and checked cell by cell, at their row numbers in the whole file. Keys that cross plans still
-need every row's key cells: those of the other rows are taken from the tables the file was written
-from, rendered as the file holds them (``csv_cells``), never read from the file again.
+the same parse cache entries under the same schemas. The writer records which runs of rows it copied
+(``Span.copied``, in ``csv-spans.arrow``); of such a file only the other runs are read and checked cell
+by cell, at their row numbers in the whole file (the file's sha256 is still checked against the
+descriptor: it vouches for the bytes not read). Keys that cross plans still need every row's key cells:
+those of the copied rows are taken from the tables the file was written from, rendered as the file
+holds them (``csv_cells``): the bytes copied are the rendering of those very rows (the premise of the
+copy; a test compares a refresh with a full rebuild).
 
 A table is read so only when that is provably the same: its primary key holds ``plan_id`` and no field
-is unique on its own (a key repeated across plans cannot be), and the writer's spans of the file
-cover it, contiguous, plan run by plan run, as the tables' rows are. Otherwise it is read whole.
+is unique on its own (a key repeated across plans cannot be), and the writer's spans of the file cover
+it, contiguous, plan run by plan run, as the tables' rows are. Otherwise (nothing copied, say: the file
+in place had changed) it is read whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kehoach.package.csv_file import csv_cells, header, plan_runs
+from kehoach.package.csv_file import csv_cells, header, plan_runs, read_span_table
+from kehoach.package.layout import csv_spans_path
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class ScopedRows:
     header: bytes
     read: list[tuple[int, int, int, int]]
     table: pa.Table
-    unread: pa.Array  # of the table's rows, those not in ``read`` (true)
+    unread: pa.Array  # of the table's rows, those not in ``read`` (true): copied from the file in place
+    unread_plans: frozenset[str]  # the plans of those rows
 
     def extract(self, target: Path) -> pa.Table:
         """Write to ``target`` the header and the rows read, as a CSV file; where its rows are in
@@ -67,27 +71,34 @@ class ScopedRows:
         return pa.table({"_row": rows, **cells})
 
 
-def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: pa.Table,
-                plans: Collection[str]) -> ScopedRows | None:
-    """The rows of ``plans`` of the CSV file ``path`` written from ``table``, whose runs of rows are
-    ``spans`` (``read_span_table``'s rows of that file); None: the whole file is to be read."""
+def read_in_part(directory: Path, resources: list[dict], tables: Mapping[str, pa.Table]) -> dict[str, ScopedRows]:
+    """Of the CSV ``resources`` of the package in ``directory``, written from ``tables``, those read in part."""
+    spans = read_span_table(csv_spans_path(directory))
+    found = {r["name"]: scoped_rows(directory / r["path"], r["schema"], tables[r["name"]],
+                                    spans.filter(pc.equal(spans.column("resource"), r["name"])))
+             for r in resources if r["name"] in tables}
+    return {name: rows for name, rows in found.items() if rows is not None}
+
+
+def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: pa.Table) -> ScopedRows | None:
+    """Of the CSV file ``path`` written from ``table``, whose runs of rows are ``spans`` (``read_span_table``'s
+    rows of that file), the rows not copied from the file in place; None: the whole file is to be read."""
     fields = schema["fields"]
-    if "plan_id" not in schema.get("primaryKey", []) or any(
-            f.get("constraints", {}).get("unique") for f in fields):
+    if "plan_id" not in schema.get("primaryKey", []) or any(f.get("constraints", {}).get("unique") for f in fields):
         return None
     top = header([f["name"] for f in fields])
     if not _covers(spans, len(top), path.stat().st_size, table):
         return None
     rows = spans.column("rows").to_numpy()
     first_rows = np.cumsum(rows) - rows + 2  # the header is row 1
-    column = spans.column("plan_id")
     # a row without a plan is never taken as unchanged
-    read = pc.fill_null(pc.is_in(column, pa.array(sorted(plans), column.type)), True).to_numpy(zero_copy_only=False)
+    copied = pc.and_(spans.column("copied"), pc.is_valid(spans.column("plan_id"))).to_numpy(zero_copy_only=False)
+    if not copied.any():
+        return None  # every row rendered: read whole
     starts, lengths = spans.column("start").to_numpy(), spans.column("length").to_numpy()
-    column = table.column("plan_id")
-    changed = pc.fill_null(pc.is_in(column, pa.array(sorted(plans), column.type)), True)
-    return ScopedRows(path, top, [(int(starts[i]), int(lengths[i]), int(first_rows[i]), int(rows[i]))
-                                  for i in np.flatnonzero(read)], table, pc.invert(changed).combine_chunks())
+    read = [(int(starts[i]), int(lengths[i]), int(first_rows[i]), int(rows[i])) for i in np.flatnonzero(~copied)]
+    plans = pa.array(spans.column("plan_id").to_numpy(zero_copy_only=False)[copied], pa.string())
+    return ScopedRows(path, top, read, table, pa.array(np.repeat(copied, rows)), frozenset(plans.to_pylist()))
 
 
 def _covers(spans: pa.Table, start: int, size: int, table: pa.Table) -> bool:

@@ -38,11 +38,14 @@ def refreshed_corpus(tmp_path_factory) -> tuple[Path, Path]:
     return plans, out
 
 
-def _stage(corpus: tuple[Path, Path], tmp_path: Path, broken=lambda tables, plan: tables):
+def _stage(corpus: tuple[Path, Path], tmp_path: Path, broken=lambda tables, plan: tables, edited=()):
     """Refresh a copy of the package until its staged package is validated: (staged folder, the tables
-    it was written from, the sources, the refresh's scope), ``broken`` first applied to the tables."""
+    it was written from, the sources, the refresh's scope), ``broken`` first applied to the tables; the
+    CSV files of the tables ``edited`` changed in place first (an unchanged plan's row, by hand)."""
     plans, out = corpus
     shutil.copytree(out, tmp_path / "out")
+    for name in edited:
+        _change_a_byte(tmp_path / "out" / csv_path(name), lambda line: True)
     written, staged = [], []
 
     def stage(tables, sources, out, comparison):
@@ -56,6 +59,14 @@ def _stage(corpus: tuple[Path, Path], tmp_path: Path, broken=lambda tables, plan
     with pytest.raises(Staged):
         build.run_build([plans], tmp_path / "out", steps=build.Steps(stage=stage, validate=validate))
     return staged[0]
+
+
+def _change_a_byte(path: Path, chosen) -> None:
+    """``stated_as`` of the first row ``chosen`` takes a value of the same length out of its enum."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines[1:], 1) if chosen(line) and ",number," in line)
+    lines[row] = lines[row].replace(",number,", ",numbex,", 1)
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _replace(table: pa.Table, column: str, row: int, value) -> pa.Table:
@@ -74,9 +85,11 @@ def _first_row(table: pa.Table, plan: str, where=None) -> int:
 
 def _broken(tables: dict[str, pa.Table], plan: str) -> dict[str, pa.Table]:
     """The changed plan's rows broken (a cell out of its enum, a key repeated, a foreign key within the plan
-    and one across plans dangling), and an agency an unchanged plan's rows name removed from the corpus."""
+    and one across plans dangling), and an agency an unchanged plan's rows name removed from the corpus;
+    an unchanged plan's budget line out of its enum too (its file in place changed: nothing copied)."""
     lines, tasks, agencies = tables["budget_lines"], tables["tasks"], tables["task_agencies"]
     lines = _replace(lines, "stated_as", _first_row(lines, plan), "sai")
+    lines = _replace(lines, "stated_as", pc.index(pc.not_equal(lines.column("plan_id"), plan), True).as_py(), "sai")
     lines = _replace(lines, "item_code", _first_row(lines, plan) + 1, MISSING)
     tasks = _replace(tasks, "pillar", _first_row(tasks, plan, pc.is_valid(tasks.column("pillar"))), MISSING)
     first = _first_row(tasks, plan)
@@ -89,18 +102,21 @@ def _broken(tables: dict[str, pa.Table], plan: str) -> dict[str, pa.Table]:
 
 def test_a_refresh_validation_reads_the_changed_plans_rows_and_finds_what_every_rows_finds(
         refreshed_corpus, tmp_path):
-    directory, tables, _, scope = _stage(refreshed_corpus, tmp_path, _broken)
+    directory, tables, _, scope = _stage(refreshed_corpus, tmp_path, _broken, edited=["budget_lines"])
     try:
         (changed,) = scope.plans
         resources = [r for r in read_descriptor(directory)["resources"] if r.get("format") == "csv" and "schema" in r]
         written = build.without(tables, build.CHANGES)
-        # of budget_lines, the changed plan's rows alone are read from the file
-        schema = next(r["schema"] for r in resources if r["name"] == "budget_lines")
         spans = read_span_table(csv_spans_path(directory))
-        rows = scoped_rows(directory / csv_path("budget_lines"), schema, written["budget_lines"],
-                           spans.filter(pc.equal(spans.column("resource"), "budget_lines")), scope.plans)
-        plan_rows = pc.sum(pc.equal(written["budget_lines"].column("plan_id"), changed)).as_py()
-        assert sum(r[3] for r in rows.read) == plan_rows < written["budget_lines"].num_rows
+
+        def read_in_part(name):
+            schema = next(r["schema"] for r in resources if r["name"] == name)
+            return scoped_rows(directory / csv_path(name), schema, written[name],
+                               spans.filter(pc.equal(spans.column("resource"), name)))
+        # of tasks, the changed plan's rows alone are read from the file; budget_lines, not copied, whole
+        plan_rows = pc.sum(pc.equal(written["tasks"].column("plan_id"), changed)).as_py()
+        assert sum(r[3] for r in read_in_part("tasks").read) == plan_rows < written["tasks"].num_rows
+        assert read_in_part("budget_lines") is None
 
         scoped = check_csv_resources(directory, resources, scope, tables=written)
         every_row = check_csv_resources(directory, resources)
@@ -109,7 +125,9 @@ def test_a_refresh_validation_reads_the_changed_plans_rows_and_finds_what_every_
         assert set(found) == {("budget_lines", "constraint-error"), ("budget_lines", "foreign-key"),
                               ("tasks", "primary-key"), ("tasks", "foreign-key"), ("task_agencies", "foreign-key"),
                               ("responsibilities", "foreign-key")}  # the agency is named there too
-        assert {found[k].plan_id for k in found if k[0] in ("budget_lines", "tasks")} == {changed}
+        assert {found[k].plan_id for k in [("budget_lines", "foreign-key"), ("tasks", "primary-key"),
+                                           ("tasks", "foreign-key")]} == {changed}
+        assert found["budget_lines", "constraint-error"].count == 2  # the unchanged plan's line, rendered, too
         assert all(v.row and v.source_line for v in scoped)
         # the agency removed is named by both plans' rows, those of the plan whose rows were not read too
         agencies = written["task_agencies"]
@@ -129,12 +147,7 @@ def test_a_changed_byte_of_an_unchanged_plans_row_fails_the_refresh_validation(r
     try:
         (changed,) = scope.plans
         build.validate_staged(directory, tables, sources, scope)  # the refresh as staged: valid
-        path = directory / csv_path("budget_lines")
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        row = next(i for i, line in enumerate(lines[1:], 1) if not line.startswith(f"{changed},"))
-        lines[row] = lines[row].replace(",number,", ",numbex,", 1)  # same length, out of the enum
-        assert lines[row].count("numbex") == 1
-        path.write_text("".join(lines), encoding="utf-8")
+        _change_a_byte(directory / csv_path("budget_lines"), lambda line: not line.startswith(f"{changed},"))
         with pytest.raises(KehoachError, match=r"budget_lines\.csv: sha256 differs from the descriptor"):
             build.validate_staged(directory, tables, sources, scope)
     finally:
