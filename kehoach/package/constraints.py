@@ -138,8 +138,8 @@ class RowScope:
     """Of ``tables``, the rows of ``plans`` alone are checked against their fields' constraints:
     the other plans' rows are those of the package in place, made from the same parse cache
     entries under the same schemas, and validated then (``kehoach.versions.incremental``).
-    Keys (unique, primary, foreign) are checked over every row, but for what cannot differ from the
-    package in place: a key holding ``plan_id`` within the plans of ``plans`` (``scoped_rows``)."""
+    Keys (unique, primary, foreign) are checked over every row. (With the tables the package was
+    written from, the rows copied from the package in place are those not checked: ``scoped_rows``.)"""
 
     plans: frozenset[str]
     tables: frozenset[str]
@@ -236,7 +236,7 @@ class TableChecker:
         return True
 
     def _load_read_rows(self, name: str, names: list[str]) -> bool:
-        """Load the changed plans' rows of a table of ``scoped``, at their row numbers in the whole file;
+        """Load the rows not copied of a table of ``scoped``, at their row numbers in the whole file;
         False (the file is then read whole, as its errors are found) when they are not the rows expected."""
         rows = self.scoped[name]
         spill = spill_dir(self.directory)
@@ -340,7 +340,7 @@ class TableChecker:
                 if (fk["reference"].get("resource") or resource["name"]) == name:
                     needed.update(_key(fk["reference"]["fields"]))
         kept = [f["name"] for f in self._fields(name) if f["name"] in needed]
-        # a table read in part (``scoped``) holds the changed plans' rows alone: not worth copying
+        # a table read in part (``scoped``) holds the rows not copied alone: not worth narrowing
         if len(kept) < len(self._fields(name)) and name not in self.scoped:
             table = q("t_" + name)
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, "

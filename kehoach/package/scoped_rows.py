@@ -91,8 +91,12 @@ def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: pa.Table) -> S
         return None
     rows = spans.column("rows").to_numpy()
     first_rows = np.cumsum(rows) - rows + 2  # the header is row 1
-    # a row without a plan is never taken as unchanged
-    copied = pc.and_(spans.column("copied"), pc.is_valid(spans.column("plan_id"))).to_numpy(zero_copy_only=False)
+    plan_ids = spans.column("plan_id")
+    # a row without a plan is never taken as unchanged, nor a plan any of whose rows were rendered (its key
+    # cells would be compared with its own copied rows)
+    rendered = pc.filter(plan_ids, pc.invert(spans.column("copied")))
+    copied = pc.and_(pc.and_(spans.column("copied"), pc.is_valid(plan_ids)),
+                     pc.invert(pc.is_in(plan_ids, rendered))).to_numpy(zero_copy_only=False)
     if not copied.any():
         return None  # every row rendered: read whole
     starts, lengths = spans.column("start").to_numpy(), spans.column("length").to_numpy()

@@ -14,8 +14,8 @@ from helpers import PLAN_FILE
 
 from kehoach import build
 from kehoach.core.errors import KehoachError
-from kehoach.package.constraints import check_csv_resources
-from kehoach.package.csv_file import read_span_table
+from kehoach.package.constraints import RowScope, check_csv_resources
+from kehoach.package.csv_file import Reused, read_span_table, write_csv, write_spans
 from kehoach.package.layout import csv_path, csv_spans_path, read_descriptor
 from kehoach.package.scoped_rows import scoped_rows
 
@@ -152,3 +152,23 @@ def test_a_changed_byte_of_an_unchanged_plans_row_fails_the_refresh_validation(r
             build.validate_staged(directory, tables, sources, scope)
     finally:
         build.discard(directory)
+
+
+def test_a_plan_any_of_whose_rows_were_rendered_is_read_whole(tmp_path):
+    """A plan's rows in two runs, one copied and one rendered: both are read (its keys are compared among
+    its rows), the rows of a plan copied whole are not."""
+    schema = {"fields": [{"name": "plan_id", "type": "string"}, {"name": "n", "type": "integer"}],
+              "primaryKey": ["plan_id", "n"]}
+    before = pa.table({"plan_id": ["a", "a", "b"], "n": [1, 2, 1]})
+    after = pa.table({"plan_id": ["a", "a", "b", "a"], "n": [1, 2, 1, 1]})  # a's first row again, last
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    in_place = {s.plan_id: s for s in write_csv(before, old)}
+    spans = write_csv(after, new, Reused(old, in_place, frozenset()))
+    assert [(s.plan_id, s.copied) for s in spans] == [("a", True), ("b", True), ("a", False)]
+    write_spans(csv_spans_path(tmp_path), {"t": spans})  # where the validation of tmp_path finds them
+    rows = scoped_rows(new, schema, after, read_span_table(csv_spans_path(tmp_path)))
+    assert [(row, count) for _, _, row, count in rows.read] == [(2, 2), (5, 1)]
+    assert rows.unread_plans == {"b"} and rows.unread.to_pylist() == [False, False, True, False]
+    resources = [{"name": "t", "path": "new.csv", "format": "csv", "schema": schema}]
+    (repeated,) = check_csv_resources(tmp_path, resources, RowScope(frozenset(), frozenset({"t"})), tables={"t": after})
+    assert (repeated.kind, repeated.row, repeated.plan_id) == ("primary-key", 5, "a")
