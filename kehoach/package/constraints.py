@@ -201,8 +201,10 @@ class TableChecker:
         read = q("t_" + name)
         if name not in self.scoped:
             return read
-        if name not in self.unread:
-            self._register(f"u_{name}", self.scoped[name].unread_cells(self.kept[name]))
+        if name not in self.unread:  # held by DuckDB, under its budget (spilled), not as Arrow arrays
+            self._register("unread_cells", self.scoped[name].unread_cells(self.kept[name]))
+            self.con.execute(f"CREATE TABLE {q('u_' + name)} AS SELECT * FROM unread_cells")
+            self.con.unregister("unread_cells")
             self.unread.add(name)
         return f"(SELECT * FROM {read} UNION ALL BY NAME SELECT * FROM {q('u_' + name)})"
 
