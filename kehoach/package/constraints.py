@@ -14,7 +14,7 @@ constraint) is refused, rather than silently not checked.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from kehoach.core.duckdb_memory import bounded, spill_dir
 from kehoach.core.errors import KehoachError
-from kehoach.package.scoped_rows import ScopedRows, read_in_part
+from kehoach.package.scoped_rows import ScopedRows, read_in_part, within_plans
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
@@ -157,7 +157,7 @@ class TableChecker:
         self.resources = {r["name"]: r for r in resources}
         self.scoped = dict(scoped or {})  # those not read in part are dropped as they are loaded
         self.kept: dict[str, list[str]] = {}
-        self.unread: set[str] = set()
+        self.unread: set[str] = set()  # the tables of rows not read made (``_held``)
         self.con = con
         self.violations: list[Violation] = []
 
@@ -184,33 +184,33 @@ class TableChecker:
                 self._foreign_key(name, fk, loaded)
         return self.violations
 
-    def _within_plans(self, name: str, fk: dict) -> bool:
-        """A foreign key between tables read in part (``scoped``) from a plan's rows to the same plan's: the
-        rows not read (copied) point where they did in the package in place, at rows copied too."""
-        fields, ref = _key(fk["fields"]), fk["reference"]
-        target_fields = _key(ref["fields"])
-        target = ref.get("resource") or name
-        return (name in self.scoped and target in self.scoped and "plan_id" in fields
-                and len(fields) == len(target_fields) and target_fields[fields.index("plan_id")] == "plan_id"
-                # the plans whose rows were not read are those of the target's rows not read
-                and self.scoped[name].unread_plans <= self.scoped[target].unread_plans)
-
     def _all_rows(self, name: str) -> str:
         """Every row of ``name`` (its kept fields): of a table read in part, those read and the others'
-        cells (``u_<name>``, made the first time they are needed)."""
+        cells (``u_<name>``)."""
         read = q("t_" + name)
         if name not in self.scoped:
             return read
-        if name not in self.unread:  # held by DuckDB, under its budget (spilled), not as Arrow arrays
-            self._register("unread_cells", self.scoped[name].unread_cells(self.kept[name]))
-            self.con.execute(f"CREATE TABLE {q('u_' + name)} AS SELECT * FROM unread_cells")
-            self.con.unregister("unread_cells")
-            self.unread.add(name)
-        return f"(SELECT * FROM {read} UNION ALL BY NAME SELECT * FROM {q('u_' + name)})"
+        unread = self._held(f"u_{name}", lambda: self.scoped[name].unread_cells(self.kept[name]))
+        return f"(SELECT * FROM {read} UNION ALL BY NAME SELECT * FROM {unread})"
 
-    def _register(self, name: str, table: pa.Table) -> None:
-        self.con.complete()  # DuckDB registers nothing while a result of ``execute`` is unread
-        self.con.register(name, table)
+    def _plan_runs(self, name: str) -> str:
+        """The plans of ``name``'s rows: those read, one a row, and, of a table read in part, one row a run of
+        rows not read (its first row; ``_n``: its rows): a foreign key of ``plan_id`` alone needs no more."""
+        read = f"SELECT _row, 1 AS _n, plan_id FROM {q('t_' + name)}"
+        if name not in self.scoped:
+            return f"({read})"
+        runs = self._held(f"r_{name}", lambda: self.scoped[name].unread_runs)
+        return f"({read} UNION ALL BY NAME SELECT * FROM {runs})"
+
+    def _held(self, table: str, cells: Callable[[], pa.Table]) -> str:
+        """``table``, made once from the Arrow table ``cells`` gives: held by DuckDB, under its budget (spilled)."""
+        if table not in self.unread:
+            self.con.complete()  # DuckDB registers nothing while a result of ``execute`` is unread
+            self.con.register("cells", cells())
+            self.con.execute(f"CREATE TABLE {q(table)} AS SELECT * FROM cells")
+            self.con.unregister("cells")
+            self.unread.add(table)
+        return q(table)
 
     def _fields(self, name: str) -> list[dict]:
         return self.resources[name]["schema"]["fields"]
@@ -244,18 +244,17 @@ class TableChecker:
         spill = spill_dir(self.directory)
         spill.mkdir(exist_ok=True)  # removed with the connection (``bounded``)
         extract = spill / f"{name}.csv"
-        self._register("extract_rows", rows.extract(extract))
+        where = self._held(f"m_{name}", lambda: rows.extract(extract))
         try:
             self.con.execute(
                 f"CREATE TABLE {q('t_' + name)} AS SELECT m.first_row + x._i - m.extract_first AS _row, "
                 f"x.* EXCLUDE (_i) FROM (SELECT row_number() OVER () AS _i, * FROM {_read_csv(extract, names)}) x "
-                f"JOIN extract_rows m ON x._i BETWEEN m.extract_first AND m.extract_last")
+                f"JOIN {where} m ON x._i BETWEEN m.extract_first AND m.extract_last")
         except duckdb.OutOfMemoryException:
             raise
         except duckdb.Error:
             return False
         finally:
-            self.con.unregister("extract_rows")
             extract.unlink()
         found, = self.con.execute(f"SELECT count(*) FROM {q('t_' + name)}").fetchone()
         if found == sum(r[3] for r in rows.read):
@@ -359,11 +358,12 @@ class TableChecker:
         theirs = self._typed_columns(target, target_fields)
         all_null = " AND ".join(f"({k}) IS NULL" for k in mine)
         on = " AND ".join(f"c.k{i} = p.k{i}" for i in range(len(fields)))
-        within = self._within_plans(name, fk)  # the rows read point at rows read
-        rows, targets = ((q("t_" + name), q("t_" + target)) if within
-                         else (self._all_rows(name), self._all_rows(target)))
-        sql = (f"SELECT count(*), min(c._row) FROM (SELECT _row, {_aliased(mine)} "
-               f"FROM {rows} WHERE NOT ({all_null})) c "
+        within = within_plans(fields, target_fields, self.scoped.get(name), self.scoped.get(target))
+        runs = not within and fields == ["plan_id"]  # a run of rows not read counts its rows (``_n``)
+        rows, targets = ((q("t_" + name), q("t_" + target)) if within else (
+            self._plan_runs(name) if runs else self._all_rows(name), self._all_rows(target)))
+        sql = (f"SELECT sum(_n), min(c._row) FROM (SELECT _row, {'_n' if runs else '1'} AS _n, "
+               f"{_aliased(mine)} FROM {rows} WHERE NOT ({all_null})) c "
                f"LEFT JOIN (SELECT DISTINCT {_aliased(theirs)} "
                f"FROM {targets}) p ON {on} WHERE p.k0 IS NULL")
         count, row = self.con.execute(sql).fetchone()

@@ -42,6 +42,7 @@ class ScopedRows:
     table: pa.Table
     unread: pa.Array  # of the table's rows, those not in ``read`` (true): copied from the file in place
     unread_plans: frozenset[str]  # the plans of those rows
+    unread_runs: pa.Table  # their runs: the row number of the first (_row), rows (_n), plan_id
 
     def extract(self, target: Path) -> pa.Table:
         """Write to ``target`` the header and the rows read, as a CSV file; where its rows are in
@@ -102,7 +103,20 @@ def scoped_rows(path: Path, schema: dict, table: pa.Table, spans: pa.Table) -> S
     starts, lengths = spans.column("start").to_numpy(), spans.column("length").to_numpy()
     read = [(int(starts[i]), int(lengths[i]), int(first_rows[i]), int(rows[i])) for i in np.flatnonzero(~copied)]
     plans = pa.array(spans.column("plan_id").to_numpy(zero_copy_only=False)[copied], pa.string())
-    return ScopedRows(path, top, read, table, pa.array(np.repeat(copied, rows)), frozenset(plans.to_pylist()))
+    runs = pa.table({"_row": pa.array(first_rows[copied], pa.int64()), "_n": pa.array(rows[copied], pa.int64()),
+                     "plan_id": plans})
+    return ScopedRows(path, top, read, table, pa.array(np.repeat(copied, rows)), frozenset(plans.to_pylist()), runs)
+
+
+def within_plans(fields: list[str], target_fields: list[str], rows: ScopedRows | None,
+                 target: ScopedRows | None) -> bool:
+    """A foreign key from the ``fields`` of a table read in part (``rows``) to the ``target_fields`` of one
+    (``target``), from a plan's rows to the same plan's: the rows not read (copied) point where they did in
+    the package in place, at rows copied too; only the rows read are to be checked (against those read)."""
+    return (rows is not None and target is not None and "plan_id" in fields and len(fields) == len(target_fields)
+            and target_fields[fields.index("plan_id")] == "plan_id"
+            # the plans whose rows were not read are those of the target's rows not read
+            and rows.unread_plans <= target.unread_plans)
 
 
 def _covers(spans: pa.Table, start: int, size: int, table: pa.Table) -> bool:

@@ -172,3 +172,21 @@ def test_a_plan_any_of_whose_rows_were_rendered_is_read_whole(tmp_path):
     resources = [{"name": "t", "path": "new.csv", "format": "csv", "schema": schema}]
     (repeated,) = check_csv_resources(tmp_path, resources, RowScope(frozenset(), frozenset({"t"})), tables={"t": after})
     assert (repeated.kind, repeated.row, repeated.plan_id) == ("primary-key", 5, "a")
+
+
+def test_a_plan_gone_from_the_corpus_is_found_in_the_rows_not_read(tmp_path):
+    """A foreign key of ``plan_id`` alone, to a table rebuilt whole: the runs of rows not read count their rows."""
+    schema = {"fields": [{"name": "plan_id", "type": "string"}, {"name": "n", "type": "integer"}],
+              "primaryKey": ["plan_id", "n"],
+              "foreignKeys": [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]}
+    rows = pa.table({"plan_id": ["a", "b", "b", "c"], "n": [1, 1, 2, 1]})
+    old, new = tmp_path / "old.csv", tmp_path / "t.csv"
+    in_place = {s.plan_id: s for s in write_csv(rows, old)}
+    write_spans(csv_spans_path(tmp_path), {"t": write_csv(rows, new, Reused(old, in_place, frozenset({"c"})))})
+    (tmp_path / "plans.csv").write_text("plan_id\na\nc\n", encoding="utf-8")  # b left the corpus
+    resources = [{"name": "t", "path": "t.csv", "format": "csv", "schema": schema},
+                 {"name": "plans", "path": "plans.csv", "format": "csv",
+                  "schema": {"fields": [{"name": "plan_id", "type": "string"}], "primaryKey": ["plan_id"]}}]
+    scoped = check_csv_resources(tmp_path, resources, RowScope(frozenset({"c"}), frozenset({"t"})), tables={"t": rows})
+    assert scoped == check_csv_resources(tmp_path, resources)
+    assert [(v.kind, v.count, v.row, v.plan_id) for v in scoped] == [("foreign-key", 2, 3, "b")]
