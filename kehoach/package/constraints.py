@@ -135,11 +135,10 @@ def _key(fields: list[str] | str) -> list[str]:
 
 @dataclass(frozen=True)
 class RowScope:
-    """Of ``tables``, the rows of ``plans`` alone are checked against their fields' constraints:
-    the other plans' rows are those of the package in place, made from the same parse cache
-    entries under the same schemas, and validated then (``kehoach.versions.incremental``).
-    Keys (unique, primary, foreign) are checked over every row. (With the tables the package was
-    written from, the rows copied from the package in place are those not checked: ``scoped_rows``.)"""
+    """What of a refresh can differ from the package in place: of ``tables``, the rows of ``plans``; the
+    other plans' rows are those of the package in place, made from the same parse cache entries under
+    the same schemas, and validated then (``kehoach.versions.incremental``). Of those tables, the CSV
+    rows the writer copied from the package in place are not read again (``scoped_rows``)."""
 
     plans: frozenset[str]
     tables: frozenset[str]
@@ -151,9 +150,8 @@ class TableChecker:
     cells that keys compare (``kehoach.package.scoped_rows``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, directory: Path, resources: list[dict],
-                 scope: RowScope | None = None, scoped: Mapping[str, ScopedRows] | None = None) -> None:
+                 scoped: Mapping[str, ScopedRows] | None = None) -> None:
         self.directory = directory
-        self.scope = scope
         self.resources = {r["name"]: r for r in resources}
         self.scoped = dict(scoped or {})  # those not read in part are dropped as they are loaded
         self.kept: dict[str, list[str]] = {}
@@ -286,13 +284,9 @@ class TableChecker:
             return
         cells = ", ".join(f"{_cell(f, missing)} AS {q(f'c{i}')}" for i, f in enumerate(fields))
         broken = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, (_, _, cond) in enumerate(checks))
-        rows = q("t_" + name)
-        if self.scope is not None and name in self.scope.tables:
-            plans = ", ".join(lit(p) for p in sorted(self.scope.plans)) or "NULL"
-            rows = f"(SELECT * FROM {rows} WHERE plan_id IN ({plans}))"
         found = {rule: (count, row) for rule, count, row in self.con.execute(
             f"SELECT rule, count(*), min(_row) FROM (SELECT _row, unnest([{broken}]) AS rule "
-            f"FROM (SELECT _row, {cells} FROM {rows})) WHERE rule IS NOT NULL GROUP BY rule").fetchall()}
+            f"FROM (SELECT _row, {cells} FROM {q('t_' + name)})) WHERE rule IS NOT NULL GROUP BY rule").fetchall()}
         for i, (kind, note, _) in enumerate(checks):
             if i in found:
                 self._add(name, kind, note, *found[i])
@@ -373,17 +367,14 @@ class TableChecker:
 
 def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None,
                         share: float = 1.0, tables: Mapping[str, pa.Table] | None = None) -> list[Violation]:
-    """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
-    rows ``scope`` leaves to check); ``share``: of the DuckDB budget (``kehoach.core.duckdb_memory``).
-    Given the ``tables`` the package was written from, of a table of ``scope`` the rows copied from the
-    package in place are not read from its file, and every row read is checked
-    (``kehoach.package.scoped_rows``)."""
-    if scope is None or tables is None:
-        scoped = {}
-    else:  # the rows copied from the package in place are not read; every row read is checked
-        scoped, scope = read_in_part(directory, [r for r in resources if r["name"] in scope.tables], tables), None
+    """Every violation of the resources' Table Schemas, one per rule, with its first row; ``share``: of the
+    DuckDB budget (``kehoach.core.duckdb_memory``). Given the ``scope`` of a refresh and the ``tables`` the
+    package was written from, of a table of ``scope`` the rows copied from the package in place are not read
+    from its file; every row read is checked (``kehoach.package.scoped_rows``)."""
+    scoped = {} if scope is None or tables is None else read_in_part(
+        directory, [r for r in resources if r["name"] in scope.tables], tables)
     with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held
-        return TableChecker(con, directory, resources, scope, scoped).run()
+        return TableChecker(con, directory, resources, scoped).run()
 
 
 def _read_csv(path: Path, names: list[str]) -> str:

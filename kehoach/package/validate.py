@@ -53,8 +53,10 @@ def validate_package(
     ``plan_sources`` (plan_id -> source path) or ``source_path`` locate errors.
     ``constrained`` names the tables whose Table Schemas are checked (None:
     every table); a package derived from validated tables (``kehoach.datasets``)
-    checks only those made for it. ``scope``: the rows whose cells are checked (``RowScope``; None: every
-    row). Files, sizes, hashes and Parquet twins are always checked. ``share``: of the DuckDB budget
+    checks only those made for it. ``scope``: what of a refresh can differ from the package in place
+    (``RowScope``): given ``tables``, the CSV rows copied from it are not read again
+    (``kehoach.package.scoped_rows``); None: every row. Files, sizes, hashes and Parquet twins are always
+    checked. ``share``: of the DuckDB budget
     (``kehoach.core.duckdb_memory``; less while the DuckDB file is written beside)."""
     desc = read_descriptor(directory)
     tabular = [r for r in desc["resources"] if "schema" in r]
