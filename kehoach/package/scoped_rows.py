@@ -33,7 +33,7 @@ from kehoach.package.layout import csv_spans_path
 
 @dataclass(frozen=True)
 class ScopedRows:
-    """Of the CSV file ``path`` (written from ``table``), the runs of rows of the changed plans
+    """Of the CSV file ``path`` (written from ``table``), the runs of rows not copied from the file in place
     (``read``: byte start, bytes, row number of the first row, rows; the header is row 1)."""
 
     path: Path
