@@ -253,7 +253,7 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
 
 def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None,
                     constrained: Collection[str] | None = None):
-    """Validate the staged package (``scope``: the rows whose cells are checked; ``constrained``: only these
+    """Validate the staged package (``scope``: what can differ from the package in place; ``constrained``: only these
     tables' Table Schemas; see ``kehoach.package.validate``); an invalid one is removed."""
     try:
         by_hash = {s.sha256: s.path for s in sources}

@@ -14,13 +14,16 @@ constraint) is refused, rather than silently not checked.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from kehoach.core.duckdb_memory import bounded
+from kehoach.core.duckdb_memory import bounded, spill_dir
 from kehoach.core.errors import KehoachError
+from kehoach.package.scoped_rows import ScopedRows, read_in_part, within_plans
 
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
@@ -132,23 +135,27 @@ def _key(fields: list[str] | str) -> list[str]:
 
 @dataclass(frozen=True)
 class RowScope:
-    """Of ``tables``, the rows of ``plans`` alone are checked against their fields' constraints:
-    the other plans' rows are those of the package in place, made from the same parse cache
-    entries under the same schemas, and validated then (``kehoach.versions.incremental``).
-    Keys (unique, primary, foreign) are checked over every row."""
+    """What of a refresh can differ from the package in place: of ``tables``, the rows of ``plans``; the
+    other plans' rows are those of the package in place, made from the same parse cache entries under
+    the same schemas, and validated then (``kehoach.versions.incremental``). Of those tables, the CSV
+    rows the writer copied from the package in place are not read again (``scoped_rows``)."""
 
     plans: frozenset[str]
     tables: frozenset[str]
 
 
 class TableChecker:
-    """The CSV resources of one package, loaded once into an in-memory DuckDB (``con``)."""
+    """The CSV resources of one package, loaded once into an in-memory DuckDB (``con``): as ``t_<name>``,
+    the rows of a table read from its file; as ``u_<name>``, of a table of ``scoped``, its other rows'
+    cells that keys compare (``kehoach.package.scoped_rows``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, directory: Path, resources: list[dict],
-                 scope: RowScope | None = None) -> None:
+                 scoped: Mapping[str, ScopedRows] | None = None) -> None:
         self.directory = directory
-        self.scope = scope
         self.resources = {r["name"]: r for r in resources}
+        self.scoped = dict(scoped or {})  # those not read in part are dropped as they are loaded
+        self.kept: dict[str, list[str]] = {}
+        self.unread: set[str] = set()  # the tables of rows not read made (``_held``)
         self.con = con
         self.violations: list[Violation] = []
 
@@ -168,12 +175,40 @@ class TableChecker:
             self._own_keys(name)
             keyed[name] = self.violations[before:]
             del self.violations[before:]
-            self._narrow(name)
+            self.kept[name] = self._narrow(name)
         for name in loaded:
             self.violations += keyed[name]
             for fk in self.resources[name]["schema"].get("foreignKeys", []):
                 self._foreign_key(name, fk, loaded)
         return self.violations
+
+    def _all_rows(self, name: str) -> str:
+        """Every row of ``name`` (its kept fields): of a table read in part, those read and the others'
+        cells (``u_<name>``)."""
+        read = q("t_" + name)
+        if name not in self.scoped:
+            return read
+        unread = self._held(f"u_{name}", lambda: self.scoped[name].unread_cells(self.kept[name]))
+        return f"(SELECT * FROM {read} UNION ALL BY NAME SELECT * FROM {unread})"
+
+    def _plan_runs(self, name: str) -> str:
+        """The plans of ``name``'s rows: those read, one a row, and, of a table read in part, one row a run of
+        rows not read (its first row; ``_n``: its rows): a foreign key of ``plan_id`` alone needs no more."""
+        read = f"SELECT _row, 1 AS _n, plan_id FROM {q('t_' + name)}"
+        if name not in self.scoped:
+            return f"({read})"
+        runs = self._held(f"r_{name}", lambda: self.scoped[name].unread_runs)
+        return f"({read} UNION ALL BY NAME SELECT * FROM {runs})"
+
+    def _held(self, table: str, cells: Callable[[], pa.Table]) -> str:
+        """``table``, made once from the Arrow table ``cells`` gives: held by DuckDB, under its budget (spilled)."""
+        if table not in self.unread:
+            self.con.complete()  # DuckDB registers nothing while a result of ``execute`` is unread
+            self.con.register("cells", cells())
+            self.con.execute(f"CREATE TABLE {q(table)} AS SELECT * FROM cells")
+            self.con.unregister("cells")
+            self.unread.add(table)
+        return q(table)
 
     def _fields(self, name: str) -> list[dict]:
         return self.resources[name]["schema"]["fields"]
@@ -184,20 +219,46 @@ class TableChecker:
         with path.open(encoding="utf-8", newline="") as handle:
             header = next(csv.reader(handle), [])
         if header != names:
+            self.scoped.pop(name, None)
             self._add(name, "label-error", f"header {header} is not the schema's fields {names}", 1)
             return False
-        columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+        if name in self.scoped and self._load_read_rows(name, names):
+            return True
+        self.scoped.pop(name, None)
         try:
-            self.con.execute(
-                f"CREATE TABLE {q('t_' + name)} AS SELECT row_number() OVER () + 1 AS _row, * FROM read_csv("
-                f"{lit(path)}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
-                f"columns={columns}, strict_mode=true, null_padding=false)")
+            self.con.execute(f"CREATE TABLE {q('t_' + name)} AS SELECT row_number() OVER () + 1 AS _row, * "
+                             f"FROM {_read_csv(path, names)}")
         except duckdb.OutOfMemoryException:  # the machine's limit, not the file's fault (kehoach.core.errors)
             raise
         except duckdb.Error as exc:
             self._add(name, "source-error", str(exc).splitlines()[0], 1)
             return False
         return True
+
+    def _load_read_rows(self, name: str, names: list[str]) -> bool:
+        """Load the rows not copied of a table of ``scoped``, at their row numbers in the whole file;
+        False (the file is then read whole, as its errors are found) when they are not the rows expected."""
+        rows = self.scoped[name]
+        spill = spill_dir(self.directory)
+        spill.mkdir(exist_ok=True)  # removed with the connection (``bounded``)
+        extract = spill / f"{name}.csv"
+        where = self._held(f"m_{name}", lambda: rows.extract(extract))
+        try:
+            self.con.execute(
+                f"CREATE TABLE {q('t_' + name)} AS SELECT m.first_row + x._i - m.extract_first AS _row, "
+                f"x.* EXCLUDE (_i) FROM (SELECT row_number() OVER () AS _i, * FROM {_read_csv(extract, names)}) x "
+                f"JOIN {where} m ON x._i BETWEEN m.extract_first AND m.extract_last")
+        except duckdb.OutOfMemoryException:
+            raise
+        except duckdb.Error:
+            return False
+        finally:
+            extract.unlink()
+        found, = self.con.execute(f"SELECT count(*) FROM {q('t_' + name)}").fetchone()
+        if found == sum(r[3] for r in rows.read):
+            return True
+        self.con.execute(f"DROP TABLE {q('t_' + name)}")
+        return False
 
     def _add(self, name: str, kind: str, note: str, count: int, row: int | None = None) -> None:
         source_line, plan_id = self._locate(name, row) if row else (None, None)
@@ -207,7 +268,9 @@ class TableChecker:
         names = {f["name"] for f in self._fields(name)}
         cols = [f"TRY_CAST({q('source_line')} AS BIGINT)" if "source_line" in names else "NULL",
                 q("plan_id") if "plan_id" in names else "NULL"]
-        found = self.con.execute(f"SELECT {', '.join(cols)} FROM {q('t_' + name)} WHERE _row = ?", [row]).fetchone()
+        # a row of the cells' and own keys' checks was read; a foreign key's may be another (``_all_rows``)
+        rows = self._all_rows(name) if name in self.kept else q("t_" + name)
+        found = self.con.execute(f"SELECT {', '.join(cols)} FROM {rows} WHERE _row = ?", [row]).fetchone()
         return (found[0], found[1]) if found else (None, None)
 
     def _rows(self, name: str) -> None:
@@ -221,13 +284,9 @@ class TableChecker:
             return
         cells = ", ".join(f"{_cell(f, missing)} AS {q(f'c{i}')}" for i, f in enumerate(fields))
         broken = ", ".join(f"CASE WHEN {cond} THEN {i} END" for i, (_, _, cond) in enumerate(checks))
-        rows = q("t_" + name)
-        if self.scope is not None and name in self.scope.tables:
-            plans = ", ".join(lit(p) for p in sorted(self.scope.plans)) or "NULL"
-            rows = f"(SELECT * FROM {rows} WHERE plan_id IN ({plans}))"
         found = {rule: (count, row) for rule, count, row in self.con.execute(
             f"SELECT rule, count(*), min(_row) FROM (SELECT _row, unnest([{broken}]) AS rule "
-            f"FROM (SELECT _row, {cells} FROM {rows})) WHERE rule IS NOT NULL GROUP BY rule").fetchall()}
+            f"FROM (SELECT _row, {cells} FROM {q('t_' + name)})) WHERE rule IS NOT NULL GROUP BY rule").fetchall()}
         for i, (kind, note, _) in enumerate(checks):
             if i in found:
                 self._add(name, kind, note, *found[i])
@@ -265,9 +324,9 @@ class TableChecker:
             pk = _key(schema["primaryKey"])
             self._duplicates(name, pk, "primary-key", f"primary key {pk} is not unique")
 
-    def _narrow(self, name: str) -> None:
+    def _narrow(self, name: str) -> list[str]:
         """Keep of ``t_<name>`` the fields foreign keys compare (its own, and those
-        pointing at it) and those that locate a row (``_locate``)."""
+        pointing at it) and those that locate a row (``_locate``); those fields."""
         needed = set(LOCATING)
         for resource in self.resources.values():
             for fk in resource["schema"].get("foreignKeys", []):
@@ -276,10 +335,12 @@ class TableChecker:
                 if (fk["reference"].get("resource") or resource["name"]) == name:
                     needed.update(_key(fk["reference"]["fields"]))
         kept = [f["name"] for f in self._fields(name) if f["name"] in needed]
-        if len(kept) < len(self._fields(name)):
+        # a table read in part (``scoped``) holds the rows not copied alone: not worth narrowing
+        if len(kept) < len(self._fields(name)) and name not in self.scoped:
             table = q("t_" + name)
             self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT _row, "
                              f"{', '.join(q(c) for c in kept) or 'NULL AS _none'} FROM {table}")
+        return kept
 
     def _foreign_key(self, name: str, fk: dict, loaded: list[str]) -> None:
         fields, ref = _key(fk["fields"]), fk["reference"]
@@ -291,18 +352,33 @@ class TableChecker:
         theirs = self._typed_columns(target, target_fields)
         all_null = " AND ".join(f"({k}) IS NULL" for k in mine)
         on = " AND ".join(f"c.k{i} = p.k{i}" for i in range(len(fields)))
-        sql = (f"SELECT count(*), min(c._row) FROM (SELECT _row, {_aliased(mine)} "
-               f"FROM {q('t_' + name)} WHERE NOT ({all_null})) c "
+        within = within_plans(fields, target_fields, self.scoped.get(name), self.scoped.get(target))
+        runs = not within and fields == ["plan_id"]  # a run of rows not read counts its rows (``_n``)
+        rows, targets = ((q("t_" + name), q("t_" + target)) if within else (
+            self._plan_runs(name) if runs else self._all_rows(name), self._all_rows(target)))
+        sql = (f"SELECT sum(_n), min(c._row) FROM (SELECT _row, {'_n' if runs else '1'} AS _n, "
+               f"{_aliased(mine)} FROM {rows} WHERE NOT ({all_null})) c "
                f"LEFT JOIN (SELECT DISTINCT {_aliased(theirs)} "
-               f"FROM {q('t_' + target)}) p ON {on} WHERE p.k0 IS NULL")
+               f"FROM {targets}) p ON {on} WHERE p.k0 IS NULL")
         count, row = self.con.execute(sql).fetchone()
         if count:
             self._add(name, "foreign-key", f"foreign key {fields} -> {target}{target_fields}: no such row", count, row)
 
 
 def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None,
-                        share: float = 1.0) -> list[Violation]:
-    """Every violation of the resources' Table Schemas, one per rule, with its first row (of the
-    rows ``scope`` leaves to check); ``share``: of the DuckDB budget (``kehoach.core.duckdb_memory``)."""
+                        share: float = 1.0, tables: Mapping[str, pa.Table] | None = None) -> list[Violation]:
+    """Every violation of the resources' Table Schemas, one per rule, with its first row; ``share``: of the
+    DuckDB budget (``kehoach.core.duckdb_memory``). Given the ``scope`` of a refresh and the ``tables`` the
+    package was written from, of a table of ``scope`` the rows copied from the package in place are not read
+    from its file; every row read is checked (``kehoach.package.scoped_rows``)."""
+    scoped = {} if scope is None or tables is None else read_in_part(
+        directory, [r for r in resources if r["name"] in scope.tables], tables)
     with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held
-        return TableChecker(con, directory, resources, scope).run()
+        return TableChecker(con, directory, resources, scoped).run()
+
+
+def _read_csv(path: Path, names: list[str]) -> str:
+    """Every cell as text, as Frictionless reads it."""
+    columns = "{" + ", ".join(f"{lit(n)}: 'VARCHAR'" for n in names) + "}"
+    return (f"read_csv({lit(path)}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+            f"columns={columns}, strict_mode=true, null_padding=false)")

@@ -18,8 +18,9 @@ import csv
 import functools
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +35,7 @@ BATCH_ROWS = 65536
 # What the bytes of a row depend on besides the row: this module and Arrow's casts.
 RENDERER = hashlib.sha256(Path(__file__).read_bytes() + pa.__version__.encode()).hexdigest()
 _SPAN_SCHEMA = pa.schema([("resource", pa.string()), ("plan_id", pa.string()), ("start", pa.int64()),
-                          ("length", pa.int64()), ("rows", pa.int64())])
+                          ("length", pa.int64()), ("rows", pa.int64()), ("copied", pa.bool_())])
 # Bytes copied from the file in place at a time.
 _COPY_BYTES = 1 << 20
 
@@ -47,6 +48,8 @@ class Span:
     start: int
     length: int
     rows: int
+    # copied from the file in place, not rendered: where the bytes came from, not where they are
+    copied: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,13 @@ class _Hashed:
 
 def write_csv(table: pa.Table, path: Path, reused: Reused | None = None, digest: Any = None) -> list[Span]:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value. The rows of the plans ``reused``
-    allows are copied from the file in place, the others rendered; where each plan's rows went.
+    allows are copied from the file in place, the others rendered; where each plan's rows went (``Span.copied``).
     ``digest`` (a ``hashlib`` object) is given every byte written."""
     runs = plan_runs(table)
     spans: list[Span] = []
     with path.open("wb") as opened, (reused.path.open("rb") if reused else io.BytesIO()) as old:
         handle = _Hashed(opened, digest) if digest is not None else opened
-        handle.write(_header(table.column_names))
+        handle.write(header(table.column_names))
         first, pending = 0, 0  # the first row, and run, not written yet
         for i, (plan_id, row, rows) in enumerate([*runs, ("", table.num_rows, 0)]):
             span = reused.span(plan_id, rows) if reused and rows else None
@@ -109,7 +112,7 @@ def write_csv(table: pa.Table, path: Path, reused: Reused | None = None, digest:
                 spans += _render(table.slice(first, row - first), handle, runs[pending:i])
             pending = i + 1
             if span is not None:
-                spans.append(Span(plan_id, handle.tell(), span.length, rows))
+                spans.append(Span(plan_id, handle.tell(), span.length, rows, copied=True))
                 old.seek(span.start)
                 _copy(old, handle, span.length)
             first = row + rows
@@ -158,9 +161,10 @@ def _copy(source, target, length: int) -> None:
 def write_spans(path: Path, spans: Mapping[str, list[Span]]) -> None:
     """Where each table's plans are in its CSV file (``Reused``), with the renderer that wrote them."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [(name, s.plan_id, s.start, s.length, s.rows) for name, table_spans in spans.items() for s in table_spans]
-    columns = [pa.array(list(c), f.type) for c, f in zip(zip(*rows, strict=True) if rows else [[]] * 5, _SPAN_SCHEMA,
-                                                         strict=True)]
+    rows = [(name, s.plan_id, s.start, s.length, s.rows, s.copied) for name, table_spans in spans.items()
+            for s in table_spans]
+    columns = [pa.array(list(c), f.type) for c, f in zip(zip(*rows, strict=True) if rows else [[]] * len(_SPAN_SCHEMA),
+                                                         _SPAN_SCHEMA, strict=True)]
     table = pa.Table.from_arrays(columns, schema=_SPAN_SCHEMA.with_metadata({"renderer": RENDERER}))
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
@@ -169,23 +173,30 @@ def write_spans(path: Path, spans: Mapping[str, list[Span]]) -> None:
 def read_spans(path: Path) -> dict[str, dict[str, Span]]:
     """The spans ``write_spans`` recorded, by table and plan; none when another renderer wrote them
     (or there are none)."""
+    runs: dict[str, list[Span]] = {}
+    table = read_span_table(path)
+    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names[:5]),
+                                                 strict=True):
+        runs.setdefault(name, []).append(Span(plan_id, start, length, rows))
+    spans: dict[str, dict[str, Span]] = {}
+    for name, table_runs in runs.items():
+        count = Counter(s.plan_id for s in table_runs)
+        # a plan's rows in two runs are not one span to copy: rendered
+        spans[name] = {s.plan_id: s for s in table_runs if count[s.plan_id] == 1}
+    return spans
+
+
+def read_span_table(path: Path) -> pa.Table:
+    """The spans ``write_spans`` recorded (resource, plan_id, start, length, rows, copied), each table's in the
+    order of its file's rows; none when another renderer wrote them (or there are none)."""
     try:
         with pa.memory_map(str(path)) as source:
             table = pa.ipc.open_file(source).read_all()
     except (FileNotFoundError, pa.ArrowInvalid):
-        return {}
+        return _SPAN_SCHEMA.empty_table()
     if (table.schema.metadata or {}).get(b"renderer") != RENDERER.encode():
-        return {}
-    spans: dict[str, dict[str, Span]] = {}
-    repeated: set[tuple[str, str]] = set()
-    for name, plan_id, start, length, rows in zip(*(table.column(c).to_pylist() for c in _SPAN_SCHEMA.names),
-                                                 strict=True):
-        if plan_id in spans.setdefault(name, {}):
-            repeated.add((name, plan_id))
-        spans[name][plan_id] = Span(plan_id, start, length, rows)
-    for name, plan_id in repeated:  # a plan's rows in two runs are not one span to copy: rendered
-        del spans[name][plan_id]
-    return spans
+        return _SPAN_SCHEMA.empty_table()
+    return table
 
 
 def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
@@ -200,16 +211,17 @@ def csv_sha256(names: list[str], batches: Iterable[pa.RecordBatch]) -> str:
 def csv_bytes(names: list[str], batches: Iterable[pa.RecordBatch]) -> Iterator[bytes]:
     """The CSV file of the table of columns ``names`` and rows ``batches``: its header, then its rows
     a batch at a time (one table's text is never all in memory)."""
-    yield _header(names)
+    yield header(names)
     for batch in batches:
         if batch.num_rows:
             yield _csv_lines_and_ends(batch)[0]
 
 
-def _header(names: list[str]) -> bytes:
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(names)
-    return header.getvalue().encode("utf-8")
+def header(names: list[str]) -> bytes:
+    """The header row of a CSV file of the columns ``names``."""
+    row = io.StringIO()
+    csv.writer(row, lineterminator="\n").writerow(names)
+    return row.getvalue().encode("utf-8")
 
 
 def _csv_lines_and_ends(batch: pa.RecordBatch) -> tuple[bytes, np.ndarray]:

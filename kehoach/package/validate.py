@@ -53,8 +53,10 @@ def validate_package(
     ``plan_sources`` (plan_id -> source path) or ``source_path`` locate errors.
     ``constrained`` names the tables whose Table Schemas are checked (None:
     every table); a package derived from validated tables (``kehoach.datasets``)
-    checks only those made for it. ``scope``: the rows whose cells are checked (``RowScope``; None: every
-    row). Files, sizes, hashes and Parquet twins are always checked. ``share``: of the DuckDB budget
+    checks only those made for it. ``scope``: what of a refresh can differ from the package in place
+    (``RowScope``): given ``tables``, the CSV rows copied from it are not read again
+    (``kehoach.package.scoped_rows``); None: every row. Files, sizes, hashes and Parquet twins are always
+    checked. ``share``: of the DuckDB budget
     (``kehoach.core.duckdb_memory``; less while the DuckDB file is written beside)."""
     desc = read_descriptor(directory)
     tabular = [r for r in desc["resources"] if "schema" in r]
@@ -62,7 +64,7 @@ def validate_package(
     twins = {r["name"]: r for r in csvs}
     checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
     violations = [*_integrity(directory, csvs),
-                  *(check_csv_resources(directory, checked, scope, share) if checked else [])]
+                  *(check_csv_resources(directory, checked, scope, share, tables) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
                    for v in _parquet(directory, r, twins, tables)]
     if violations:

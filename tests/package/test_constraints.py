@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from frictionless import Package, system
 
-from kehoach.package.constraints import RowScope, check_csv_resources
+from kehoach.package.constraints import check_csv_resources
 
 PARENT = {
     "fields": [
@@ -104,21 +104,3 @@ def test_violation_carries_the_source_line(tmp_path):
     (violation,) = check_csv_resources(directory, json.loads(
         (directory / "datapackage.json").read_text(encoding="utf-8"))["resources"])
     assert (violation.kind, violation.row, violation.source_line) == ("foreign-key", 3, 6)
-
-
-def test_a_row_scope_checks_the_cells_of_its_plans_rows_and_every_key(tmp_path):
-    """A refresh validates the cells of the plans it compared (``RowScope``); keys over every row."""
-    schema = {"fields": [{"name": "plan_id", "type": "string"},
-                         {"name": "amount", "type": "number", "constraints": {"minimum": 0}}],
-              "primaryKey": ["plan_id", "amount"], "missingValues": [""]}
-    (tmp_path / "lines.csv").write_text("plan_id,amount\na,1\nb,-1\nb,-1\n", encoding="utf-8")
-    resources = [{"name": "lines", "path": "lines.csv", "format": "csv", "schema": schema}]
-
-    def verdict(scope):
-        return {(v.kind, v.row) for v in check_csv_resources(tmp_path, resources, scope)}
-    repeated = ("primary-key", 4)
-    assert verdict(None) == {("constraint-error", 3), repeated}
-    assert verdict(RowScope(frozenset({"b"}), frozenset({"lines"}))) == {("constraint-error", 3), repeated}
-    assert verdict(RowScope(frozenset({"a"}), frozenset({"lines"}))) == {repeated}
-    assert verdict(RowScope(frozenset(), frozenset({"lines"}))) == {repeated}
-    assert verdict(RowScope(frozenset({"a"}), frozenset({"other"}))) == {("constraint-error", 3), repeated}
