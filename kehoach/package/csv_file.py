@@ -119,6 +119,31 @@ def write_csv(table: pa.Table, path: Path, reused: Reused | None = None, digest:
     return spans
 
 
+def as_in_place(table: pa.Table, reused: Reused) -> list[Span] | None:
+    """The spans of the file in place when the CSV file of ``table`` would be its very bytes (an amended
+    plan leaves most of its tables as they were: such a file is linked, not written again): the same
+    header, the same plans' runs of rows in the same order, and the changed plans' rows rendering to the
+    bytes they have there. None: the file must be written."""
+    runs, heading = plan_runs(table), header(table.column_names)
+    before = sorted(reused.spans.values(), key=lambda s: s.start)
+    if [(plan_id, rows) for plan_id, _, rows in runs] != [(s.plan_id, s.rows) for s in before]:
+        return None
+    ends = [len(heading), *(s.start + s.length for s in before)]
+    if [s.start for s in before] != ends[:-1] or reused.path.stat().st_size != ends[-1]:
+        return None  # rows in place that no span accounts for
+    with reused.path.open("rb") as old:
+        if old.read(len(heading)) != heading:
+            return None
+        for plan_id, row, rows in runs:
+            if plan_id in reused.changed:
+                rendered, span = io.BytesIO(), reused.spans[plan_id]
+                _render(table.slice(row, rows), rendered, [])
+                old.seek(span.start)
+                if old.read(span.length) != rendered.getvalue():
+                    return None
+    return [Span(s.plan_id, s.start, s.length, s.rows, copied=True) for s in before]
+
+
 def plan_runs(table: pa.Table) -> list[tuple[str, int, int]]:
     """(plan_id, first row, rows) of each run of one plan's rows; none for a table without plans."""
     if "plan_id" not in table.column_names or table.num_rows == 0:

@@ -22,11 +22,11 @@ import pyarrow.parquet as pq
 
 from kehoach import __version__
 from kehoach.audit.runner import summary as audit_summary
-from kehoach.core.files import sha256_file
+from kehoach.core.files import link_or_copy, sha256_file
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
 from kehoach.core.text import fold, slug
 from kehoach.package.constraints import RowScope
-from kehoach.package.csv_file import Reused, Span, read_spans, write_csv, write_spans
+from kehoach.package.csv_file import Reused, Span, as_in_place, read_spans, write_csv, write_spans
 from kehoach.package.layout import (
     DATA_DIR,
     DESCRIPTOR,
@@ -95,12 +95,23 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
             table = tables[name]
             csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
             parquet = pool.submit(_write_parquet_hashed, table, parquet_file)
-            digest = hashlib.sha256()  # of the bytes as written: the file is not read again for its hash
-            spans[name] = write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope, recorded), digest)
-            csv_integrity = {"hash": f"sha256:{digest.hexdigest()}", "bytes": csv_file.stat().st_size}
+            spans[name], csv_integrity = _write_csv(table, csv_file, _reused(name, in_place, spans_in_place, scope,
+                                                                             recorded), recorded)
             resources += _table_resources(name, table.num_rows, csv_integrity, parquet.result())
     write_spans(csv_spans_path(directory), spans)
     return resources
+
+
+def _write_csv(table: pa.Table, path: Path, reused: Reused | None,
+               recorded: RecordedFiles | None) -> tuple[list[Span], dict]:
+    """A table's CSV file, its spans and integrity: the file in place linked when it holds the very bytes
+    (``csv_file.as_in_place``: its recorded hash, nothing read again), else written, hashed as written."""
+    if reused is not None and recorded is not None and (same := as_in_place(table, reused)) is not None:
+        link_or_copy(reused.path, path)
+        return same, {"hash": recorded.hashes[f"{DATA_DIR}/{path.name}"], "bytes": path.stat().st_size}
+    digest = hashlib.sha256()  # of the bytes as written: the file is not read again for its hash
+    spans = write_csv(table, path, reused, digest)
+    return spans, {"hash": f"sha256:{digest.hexdigest()}", "bytes": path.stat().st_size}
 
 
 def _write_parquet_hashed(table: pa.Table, path: Path) -> str:

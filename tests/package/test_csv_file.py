@@ -70,3 +70,21 @@ def test_spans_of_another_renderer_or_of_a_plan_in_two_runs_are_not_used(tmp_pat
     monkeypatch.setattr(csv_file, "RENDERER", "another")
     assert read_spans(tmp_path / "spans.arrow") == {}
     assert read_spans(tmp_path / "missing.arrow") == {}
+
+
+def test_a_table_whose_file_would_be_the_file_in_place_is_known_without_writing_it(tmp_path):
+    old = tmp_path / "old.csv"
+    spans = {s.plan_id: s for s in write_csv(BEFORE, old)}
+    # plan b said to have changed, but its row renders to the bytes it has in place: the file is the same
+    same = csv_file.as_in_place(BEFORE, Reused(old, spans, frozenset({"b"})))
+    assert [(s.plan_id, s.start, s.length, s.copied) for s in same] == [
+        (s.plan_id, s.start, s.length, True) for s in spans.values()]
+    # its amount changed (the same number of rows), or a plan added, or the plans in another order: not the same
+    amended = _table([*A, ("b", 1, Decimal("1440"), "-"), *C])
+    assert csv_file.as_in_place(amended, Reused(old, spans, frozenset({"b"}))) is None
+    assert csv_file.as_in_place(AFTER, Reused(old, spans, frozenset({"b", "d"}))) is None
+    assert csv_file.as_in_place(_table([*C, ("b", 1, Decimal("720"), "-"), *A]),
+                                Reused(old, spans, frozenset({"b"}))) is None
+    # bytes in place that no span accounts for: not the same
+    old.write_bytes(old.read_bytes() + b"x,9,,\n")
+    assert csv_file.as_in_place(BEFORE, Reused(old, spans, frozenset({"b"}))) is None

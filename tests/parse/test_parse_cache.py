@@ -150,9 +150,13 @@ def test_a_csv_file_changed_in_place_is_never_copied_from(tmp_path, rendered_pla
                                           encoding="utf-8")
     rendered_plans.clear()
     build.run_build([plans], out, steps=UNVALIDATED)
-    # the edited file's rows were all rendered again; another table's unchanged rows were still copied
-    assert ("budget_lines", kept_id) in rendered_plans and ("tasks", kept_id) not in rendered_plans
-    assert ("tasks", changed_id) in rendered_plans
+    # the edited file's rows were all rendered again, the changed plan's amended rows too; a table whose
+    # rows are all as they were (the changed plan's tasks render to the same bytes) is linked, not written
+    assert ("budget_lines", kept_id) in rendered_plans and ("budget_lines", changed_id) in rendered_plans
+    assert not {("tasks", kept_id), ("tasks", changed_id)} & rendered_plans
+    previous = out / "versions" / "1.0.0" / "data"
+    assert (out / "data" / "tasks.csv").stat().st_ino == (previous / "tasks.csv").stat().st_ino
+    assert (out / "data" / "budget_lines.csv").stat().st_ino != (previous / "budget_lines.csv").stat().st_ino
     fresh = tmp_path / "fresh"
     build.run_build([plans], fresh, steps=UNVALIDATED)
     assert (out / "data" / "budget_lines.csv").read_bytes() == (fresh / "data" / "budget_lines.csv").read_bytes()
