@@ -224,7 +224,7 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
         # the CSV rows of the plans that did not change are copied from the package in place
         resources = write_tables(tables, directory, out, comparison.scope)
         cache = parse_cache(out)
-        resources += stage_sources(sources, directory, lambda s: cache.rendering(entry_key(s.path, s.sha256)))
+        resources += stage_sources(sources, directory, lambda s: cache.rendering(entry_key(s.path, s.sha256)), out)
         pending.list_after(directory, len(resources))  # where its resources always were
         extra: dict = {"content_sha256": content_fingerprint(resources)}
         summaries = comparison.summaries()

@@ -14,7 +14,7 @@
     <out>/.kehoach/state.json       STATE_DIR / STATE_FILE: explicit build state (not packaged)
     <out>/.kehoach/csv-spans.arrow  CSV_SPANS_FILE: where each plan's rows are in each CSV file
                                     (kehoach.package.csv_file: a refresh copies the unchanged plans')
-    <out>/.kehoach/file-signatures.json  SIGNATURES_FILE: each data file's size, mtime and inode with its
+    <out>/.kehoach/file-signatures.json  SIGNATURES_FILE: each file's size, mtime and inode with its
                                     hash (RecordedFiles: a refresh does not read an unchanged file again)
     <out>/.kehoach/parse-cache/     PARSE_CACHE_DIR: each source's parsed tables (kehoach.parse.cache;
                                     elsewhere with KEHOACH_PARSE_CACHE: kehoach.build.parse_cache)
@@ -122,13 +122,12 @@ def _signature(path: Path) -> list[int]:
 
 
 def sign_files(directory: Path, desc: dict) -> None:
-    """Record in the staged package's state folder, for each data file its descriptor lists, the hash the
+    """Record in the staged package's state folder, for each file its descriptor lists, the hash the
     descriptor records with the file's size, modification time and inode: a later build takes a file whose
     status is still that as holding that hash without reading it (``RecordedFiles``), as make and git do.
     A file edited since has another modification time, or inode (an editor that saves by a rename)."""
-    data = f"{DATA_DIR}/"
     signed = {r["path"]: [r["hash"], *_signature(directory / r["path"])] for r in desc.get("resources", [])
-              if str(r.get("path", "")).startswith(data) and "hash" in r and (directory / r["path"]).is_file()}
+              if "path" in r and "hash" in r and (directory / r["path"]).is_file()}
     path = directory / STATE_DIR / SIGNATURES_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(signed), encoding="utf-8")
@@ -150,7 +149,7 @@ class RecordedFiles:
         """Whether the file ``relpath`` is the one the descriptor records: its status unchanged since it was
         signed (``sign_files``), else its bytes read and hashed (a 1,000-plan package's files are 400 MB)."""
         path, recorded = self.out / relpath, self.hashes.get(relpath)
-        if recorded is None or not path.is_file():
+        if recorded is None or path.is_symlink() or not path.is_file():  # a link would bring in a file from outside
             return False
         if self.signatures.get(relpath) == [recorded, *_signature(path)]:
             return True

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kehoach.core.errors import KehoachError
+from kehoach.core.files import link_or_copy
 from kehoach.core.vocabularies import vocabulary
-from kehoach.package.layout import SOURCE_DIR, rendering_path
+from kehoach.package.layout import SOURCE_DIR, RecordedFiles, rendering_path
 from kehoach.package.writer import file_resource
 from kehoach.read.source_urls import origin_bytes
 from kehoach.read.sources import SourceRecord, origin_path, read_origin, rendering_of
@@ -31,24 +32,27 @@ NOT_RECORDED = ("trang công bố chưa được ghi lại", "the page it was pu
 
 
 def stage_sources(sources: list[SourceRecord], directory: Path,
-                  rendered: Callable[[SourceRecord], str | None] = lambda source: None) -> list[dict]:
+                  rendered: Callable[[SourceRecord], str | None] = lambda source: None,
+                  in_place: Path | None = None) -> list[dict]:
     """Copy each source text (and its origin sidecar) into ``source/``; their file resources.
     ``rendered``: the text a document was read as when the parse kept it (the parse cache's entry,
-    written where it was parsed: a Dask worker), so that it is not read again."""
+    written where it was parsed: a Dask worker), so that it is not read again. A text the package in
+    ``in_place`` ships with the same sha256 is linked from there (``RecordedFiles``: not read again)."""
     target = directory / SOURCE_DIR
     target.mkdir(parents=True, exist_ok=True)
+    recorded = RecordedFiles(in_place) if in_place is not None else None
     resources: list[dict] = []
     for source in sources:
         path = Path(source.path)
         if (target / path.name).exists():
             raise KehoachError(f"two sources are named {path.name!r}: rename one", path)
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != source.sha256:
-            raise KehoachError("the file changed while the package was being built: build again", path)
-        (target / path.name).write_bytes(data)
+        data = _shipped(source, target / path.name, recorded)
         stem = path.stem
-        resources.append(_original(directory, source, path, data))
-        rendering = (rendered(source) if source.format != "text" else None) or rendering_of(source, data)
+        resources.append(_original(directory, source, path))
+        rendering = None  # a plain text is its own text
+        if source.format != "text":
+            rendering = rendered(source) or rendering_of(source, (target / path.name).read_bytes() if data is None
+                                                         else data)
         if rendering is not None:
             text = rendering.encode("utf-8")
             (directory / rendering_path(path.name)).write_bytes(text)
@@ -68,12 +72,28 @@ def stage_sources(sources: list[SourceRecord], directory: Path,
     return resources
 
 
-def _original(directory: Path, source: SourceRecord, path: Path, data: bytes) -> dict:
-    """The file resource of the source as read (a text, or a document as issued), its ``data`` just written."""
+def _shipped(source: SourceRecord, shipped: Path, recorded: RecordedFiles | None) -> bytes | None:
+    """Put the text of ``source`` at ``shipped``: linked from the package in place when that ships it with
+    the same sha256 (None returned: not read), else copied from the source, its bytes returned."""
+    relpath = f"{SOURCE_DIR}/{shipped.name}"
+    if recorded is not None and recorded.hashes.get(relpath) == f"sha256:{source.sha256}" and recorded.holds(relpath):
+        link_or_copy(recorded.out / relpath, shipped)
+        return None
+    data = Path(source.path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != source.sha256:
+        raise KehoachError("the file changed while the package was being built: build again", source.path)
+    shipped.write_bytes(data)
+    return data
+
+
+def _original(directory: Path, source: SourceRecord, path: Path) -> dict:
+    """The file resource of the source as read (a text, or a document as issued): its sha256 and size
+    are the source's, checked when it was shipped."""
     kind = _FORMATS.get(source.format)
     meta = ({"format": "txt", "mediatype": "text/plain", "encoding": source.encoding} if kind is None
             else {"format": kind["format"], "mediatype": kind["media_type"]})
-    return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}", written=data, **meta,
+    return file_resource(directory, f"{SOURCE_DIR}/{path.name}", f"source-{_name(path.stem)}",
+                         integrity={"hash": f"sha256:{source.sha256}", "bytes": source.size}, **meta,
                          title=f"Source text: {source.origin.get('title_en') or path.name}",
                          title_vi=f"Văn bản gốc: {source.origin.get('title') or path.name}")
 def _origin_record(source: SourceRecord, sidecar: Path) -> bytes:

@@ -156,10 +156,12 @@ def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
     return Reused(in_place / csv_path(name), spans[name], scope.plans)
 
 
-def file_resource(directory: Path, relpath: str, name: str, *, written: bytes | None = None, **meta: Any) -> dict:
-    """Descriptor of a non-tabular file (DuckDB database, README) with its hash: of ``written``, the bytes
-    the caller has just written to it (not read back), else of the file."""
-    integrity = _integrity(directory / relpath) if written is None else integrity_of(written)
+def file_resource(directory: Path, relpath: str, name: str, *, written: bytes | None = None,
+                  integrity: dict | None = None, **meta: Any) -> dict:
+    """Descriptor of a non-tabular file (DuckDB database, README) with its hash: the ``integrity`` the
+    caller knows, or that of ``written``, the bytes it has just written to it (not read back), else the file's."""
+    if integrity is None:
+        integrity = _integrity(directory / relpath) if written is None else integrity_of(written)
     return {"name": name, "path": relpath, "type": "file", **meta, **integrity}
 
 

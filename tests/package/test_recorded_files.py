@@ -55,3 +55,12 @@ def test_without_signatures_every_file_is_read(tmp_path, monkeypatch):
     (tmp_path / layout.STATE_DIR / layout.SIGNATURES_FILE).unlink()
     read = _hashes_counted(monkeypatch)
     assert RecordedFiles(tmp_path).holds("data/budget_lines.csv") and read == [path]
+
+
+def test_a_symbolic_link_in_place_is_never_taken_for_the_file(tmp_path):
+    path = _package(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.csv"
+    outside.write_bytes(ROWS)
+    path.unlink()
+    path.symlink_to(outside)  # the recorded bytes, but from outside the package
+    assert not RecordedFiles(tmp_path).holds("data/budget_lines.csv")

@@ -157,6 +157,11 @@ def test_a_csv_file_changed_in_place_is_never_copied_from(tmp_path, rendered_pla
     previous = out / "versions" / "1.0.0" / "data"
     assert (out / "data" / "tasks.csv").stat().st_ino == (previous / "tasks.csv").stat().st_ino
     assert (out / "data" / "budget_lines.csv").stat().st_ino != (previous / "budget_lines.csv").stat().st_ino
+    # so is the unchanged plan's text, from the package in place; the amended text is copied from its source
+    shipped = out / "source", previous.parent / "source"
+    assert [(shipped[0] / f).stat().st_ino == (shipped[1] / f).stat().st_ino
+            for f in ("plan-00000.txt", "plan-00001.txt")] == [True, False]
+    assert (shipped[0] / "plan-00001.txt").read_bytes() == (plans / "plan-00001.txt").read_bytes()
     fresh = tmp_path / "fresh"
     build.run_build([plans], fresh, steps=UNVALIDATED)
     assert (out / "data" / "budget_lines.csv").read_bytes() == (fresh / "data" / "budget_lines.csv").read_bytes()
