@@ -26,6 +26,7 @@ from kehoach.audit.runner import AuditResult, load_rules, run_audit, strict_erro
 from kehoach.audit.scope import STATE_KEY, previous_audit, rules_fingerprint
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
+from kehoach.core.memory import release
 from kehoach.core.model import Tables
 from kehoach.core.paths import SCHEMAS_DIR
 from kehoach.package import pending
@@ -371,6 +372,7 @@ def run_build(sources: list[str | Path], out: Path, *, strict: bool = False, ste
     described = describe_sources(files)
     parsed_tables = steps.parse(files, cache)
     del files
+    release()  # what a step freed is given back before the next (kehoach.core.memory)
     return _build_parsed(parsed_tables, described, out, check, strict, steps)
 
 
@@ -378,11 +380,14 @@ def _build_parsed(parsed_tables: Tables, described: list[SourceRecord], out: Pat
                   steps: Steps) -> BuildResult:
     """The steps after the parse (``run_build``)."""
     tables = steps.audit(parsed_tables, described, out, strict).tables
+    release()
     comparison = steps.compare(tables, out, described)
     directory, desc = steps.stage(tables, described, out, comparison)
+    release()
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
     steps.validate(directory, tables, described, comparison.scope)
+    release()
     rows = counts(tables)  # before the swap, which removes the folder the tables are read from
     result = steps.swap(directory, desc, out, check, comparison)
     result.counts = rows

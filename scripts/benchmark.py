@@ -136,12 +136,13 @@ def child_build(sources: str, out: str) -> dict:
     born = psutil.Process().create_time()
     stages: dict[str, float] = defaultdict(float)
     starts: dict[str, float] = {}
+    spans: list[tuple[str, float, float]] = []  # (step, start, end) in seconds since the epoch: its peak
     results: dict[str, object] = {}
 
     def timed(name, fn):
         def step(*args, **kwargs):
-            start = time.perf_counter()
-            starts.setdefault(name, time.time() - born)
+            start, began = time.perf_counter(), time.time()
+            starts.setdefault(name, began - born)
             try:
                 result = fn(*args, **kwargs)
                 if name in KEPT_RESULTS:
@@ -149,6 +150,7 @@ def child_build(sources: str, out: str) -> dict:
                 return result
             finally:
                 stages[name] += time.perf_counter() - start
+                spans.append((name, began, time.time()))
         return step
 
     steps = pipeline.TASKS
@@ -159,7 +161,7 @@ def child_build(sources: str, out: str) -> dict:
     # the build's result: what swap or keep returned, else the inputs were unchanged
     result = results.get("swap") or results.get("keep")
     check = results["check_inputs"]
-    return {"stages": dict(stages), "starts": starts, "changed": "swap" in results,
+    return {"stages": dict(stages), "starts": starts, "spans": spans, "changed": "swap" in results,
             "version": result.version if result else check.version,
             "rows": sum(result.counts.values()) if result else 0}
 
@@ -278,14 +280,32 @@ class Run:
     info: dict
     cpu: float = 0.0  # user + system seconds of the child and its reaped descendants (steadier than wall
     #                   time on a loaded machine)
+    # the sampled peaks during each step (MB): the whole tree's and the flow process's own
+    step_peaks_mb: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+def step_peaks(samples: list[tuple[float, int, int]], spans: list[list]) -> dict[str, tuple[float, float]]:
+    """The sampled peaks (MB) of the process tree and of the flow process between each step's start and end
+    (a step run twice: the larger). A step's threads still working after it returned (the DuckDB file,
+    written beside the validation) count in the steps that follow."""
+    peaks: dict[str, tuple[float, float]] = {}
+    for name, start, end in spans:
+        inside = [(tree, own) for at, tree, own in samples if start <= at <= end]
+        if inside:
+            tree, own = peaks.get(name, (0.0, 0.0))
+            peaks[name] = (max(tree, max(t for t, _ in inside) / 2**20), max(own, max(o for _, o in inside) / 2**20))
+    return peaks
+
+
+def _tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """The RSS of ``proc`` and its descendants together, and of ``proc`` alone."""
+    total = own = 0
     for p in [proc, *proc.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
+            rss = p.memory_info().rss
+            total += rss
+            own = rss if p is proc else own
+    return total, own
 
 
 def run_child(*args: str, env: dict[str, str] = CHILD_ENV) -> Run:
@@ -295,13 +315,14 @@ def run_child(*args: str, env: dict[str, str] = CHILD_ENV) -> Run:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, __file__, "--child", *args],
                                 stdout=out, stderr=err, cwd=ROOT, env=env)
-        peak, done = [0], threading.Event()
+        samples: list[tuple[float, int, int]] = []  # (seconds since the epoch, the tree's RSS, the child's)
+        done = threading.Event()
 
         def sample() -> None:
             try:
                 ps = psutil.Process(proc.pid)
                 while not done.wait(0.1):
-                    peak[0] = max(peak[0], _tree_rss(ps))
+                    samples.append((time.time(), *_tree_rss(ps)))
             except psutil.Error:
                 pass
 
@@ -317,8 +338,9 @@ def run_child(*args: str, env: dict[str, str] = CHILD_ENV) -> Run:
     if proc.returncode != 0:
         raise SystemExit(f"child {args} failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
     line = next(x for x in stdout.decode().splitlines()[::-1] if x.startswith(MARK))
-    return Run(wall, usage.ru_maxrss / 1024, peak[0] / 2**20, json.loads(line[len(MARK):]),
-               usage.ru_utime + usage.ru_stime)
+    info = json.loads(line[len(MARK):])
+    return Run(wall, usage.ru_maxrss / 1024, max((tree for _, tree, _ in samples), default=0) / 2**20, info,
+               usage.ru_utime + usage.ru_stime, step_peaks(samples, info.get("spans", [])))
 
 
 def snapshot(directory: Path) -> dict[str, tuple[int, int]]:
@@ -336,6 +358,10 @@ def print_row(label: str, run: Run, trivial: Run) -> None:
     print(f"{label:<22} {run.wall:8.2f} s {run.wall / trivial.wall:6.2f}x  cpu {run.cpu:6.1f} s "
           f"{run.cpu / trivial.cpu:5.2f}x  rss {run.maxrss_mb:6.0f} MB"
           f"  tree {run.tree_mb:6.0f} MB{parse}  {parts}", flush=True)
+    if run.step_peaks_mb:
+        peaks = " ".join(f"{s}={run.step_peaks_mb[s][0]:.0f}/{run.step_peaks_mb[s][1]:.0f}" for s in STAGES
+                         if s in run.step_peaks_mb)
+        print(f"{'':<22} peak in each step, process tree/flow process (MB): {peaks}", flush=True)
 
 
 def refresh_one_changed(src: Path, out: Path, label: str, trivial: Run, unchanged: float) -> Run:

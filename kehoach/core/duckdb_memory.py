@@ -9,11 +9,14 @@ build's clean-up removes whole), made only when DuckDB spills and removed once t
 closed: DuckDB would otherwise write into ``.tmp`` of the current directory.
 
 One budget, ``KEHOACH_DUCKDB_MEMORY`` (default ``DEFAULT_BUDGET``): the memory of the build's DuckDB
-connections together. A connection open alone has all of it; the DuckDB file, written in a thread
-beside the validation (``kehoach.package.pending``), and the validation share it (``SHARED``, half
-each) while the corpus's tables fit in that half (``fits_beside``); a larger corpus's validation
-waits for the DuckDB file, so each has the whole budget and the peak is one connection's, not two
-(20,000 plans: two connections of 2 GB at once made a process tree of 5.2 GB).
+connections together, whichever threads open them. Each connection asks for a share of it; the
+shares of the connections open at once never add up to more than the whole (``_Ledger``): one
+that would exceed it waits until others close, so a busy build is slower, never over its budget,
+and never fails for it. A connection open alone has all of it; the DuckDB file, written in a
+thread beside the validation and the landing page's charts (``kehoach.package.pending``), asks for
+half (``SHARED``) while the corpus's tables fit in that half (``fits_beside``), else for all of it,
+and the others, asking for half, wait for it (20,000 plans: the DuckDB file with the whole budget
+and the charts with half at once took the tree over 3 GB; two connections of 2 GB, 5.2 GB).
 """
 
 from __future__ import annotations
@@ -65,10 +68,44 @@ def spill_dir(package: Path) -> Path:
     return package / f".spill-{os.getpid()}-{threading.get_ident()}"
 
 
+class _Ledger:
+    """The shares of the budget the open connections hold (a process's, all threads'): at most the whole."""
+
+    def __init__(self) -> None:
+        self.held = 0.0
+        self.changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def share(self, share: float) -> Iterator[float]:
+        """``share`` of the budget (at most all of it) once it is free, held while inside."""
+        share = min(max(share, 0.0), 1.0)
+        with self.changed:
+            # a little slack: halves and thirds add up to the whole in floating point
+            self.changed.wait_for(lambda: self.held + share <= 1.0 + 1e-9)
+            self.held += share
+        try:
+            yield share
+        finally:
+            with self.changed:
+                self.held -= share
+                self.changed.notify_all()
+
+
+_ledger = _Ledger()
+
+
 @contextlib.contextmanager
 def bounded(package: Path, share: float = 1.0, **config: object) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory connection under ``share`` of the budget, spilling in ``package``; closed, its spill removed.
-    A write DuckDB could not make (its spill, a file it writes) is raised as the OSError it was (``os_error``)."""
+    """An in-memory connection under ``share`` of the budget, spilling in ``package``, once that share is free
+    (the connections open at once hold at most the whole budget: ``_Ledger``); closed, its spill removed and
+    its share given back. A write DuckDB could not make (its spill, a file it writes) is raised as the
+    OSError it was (``os_error``)."""
+    with _ledger.share(share) as held, _connected(package, held, config) as con:
+        yield con
+
+
+@contextlib.contextmanager
+def _connected(package: Path, share: float, config: dict) -> Iterator[duckdb.DuckDBPyConnection]:
     spill = spill_dir(package)
     limits = {"memory_limit": f"{int(budget() * share)}B", "temp_directory": str(spill)}
     con = duckdb.connect(config={**limits, **config})

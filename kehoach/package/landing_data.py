@@ -140,9 +140,10 @@ def deadline_chart(con: duckdb.DuckDBPyConnection) -> Chart:
 
 def charts(tables: Tables, directory: Path) -> list[Chart]:
     """The landing page's charts, in the order it shows them; empty ones are left out. Drawn while the
-    DuckDB file is written (``kehoach.package.pending``), within a share of the DuckDB budget, spilling
-    into the package's ``directory`` (20,000 plans: unbounded, its queries added 0.7 GB to the flow's
-    peak, beside the DuckDB file's 1.5 GB)."""
+    DuckDB file is written (``kehoach.package.pending``), within half of the DuckDB budget, spilling
+    into the package's ``directory``; once it is written when it has the whole budget (a large corpus:
+    the ledger of ``kehoach.core.duckdb_memory``). 20,000 plans: unbounded, its queries added 0.7 GB
+    to the flow's peak, beside the DuckDB file's 1.5 GB."""
     with bounded(directory, SHARED) as con:
         connect(con, tables)
         drawn = [budget_chart(con), phasing_chart(con), agency_chart(con), deadline_chart(con)]

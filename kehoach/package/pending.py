@@ -7,9 +7,10 @@ resources join the descriptor when the package is swapped in (``finish``).
 A staging directory is never removed while a thread still writes in it
 (``settle``, called by ``kehoach.build.discard``).
 
-The thread's DuckDB connection and the validation's share the build's DuckDB budget
-(``kehoach.core.duckdb_memory``): half each while the tables fit in half of it; a larger
-corpus's validation waits for the thread (``make_room``), and each has the whole budget.
+The thread's DuckDB connection, the landing page's and the validation's share the build's DuckDB
+budget (``kehoach.core.duckdb_memory``, whose ledger keeps the connections open at once within it):
+half each while the tables fit in half of it; a larger corpus's DuckDB file has the whole budget,
+and the others wait for it (the validation here, ``make_room``; the charts in the ledger).
 """
 
 from __future__ import annotations

@@ -45,6 +45,43 @@ def test_a_connection_has_its_share_of_the_budget(tmp_path, monkeypatch):
     assert fits_beside(50_000_000) and not fits_beside(50_000_001)
 
 
+def _limit(con) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def _open_in_a_thread(tmp_path, share: float, opened: list, close: threading.Event) -> threading.Thread:
+    """A thread that opens a connection with ``share`` of the budget, says its limit, holds it until ``close``."""
+    def run() -> None:
+        with bounded(tmp_path, share) as con:
+            opened.append(_limit(con))
+            close.wait(60)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_the_connections_open_at_once_hold_at_most_the_whole_budget(tmp_path, monkeypatch):
+    """The DuckDB file of a large corpus has the whole budget: the landing page's charts (half) wait for
+    it, whichever thread opens them; two halves are open at once."""
+    monkeypatch.setenv(MEMORY_ENV, "100MB")
+    opened, close = [], threading.Event()
+    whole = _open_in_a_thread(tmp_path, 1.0, opened, close)
+    while not opened:
+        whole.join(0.01)
+    half = _open_in_a_thread(tmp_path, SHARED, opened, threading.Event())
+    half.join(0.5)
+    assert half.is_alive() and opened == ["95.3 MiB"]  # still waiting for its half
+    close.set()
+    whole.join(10)
+    half.join(10)
+    assert opened == ["95.3 MiB", "47.6 MiB"]
+    with bounded(tmp_path, SHARED) as first, bounded(tmp_path, SHARED) as second:  # no wait: half and half
+        assert (_limit(first), _limit(second)) == ("47.6 MiB", "47.6 MiB")
+    with bounded(tmp_path, 1.0) as con:  # every share given back
+        assert _limit(con) == "95.3 MiB"
+    assert list(tmp_path.iterdir()) == []
+
+
 def _recording_hook(seen: list, release: threading.Event):
     def hook(tables, directory, extra, share, in_place):
         release.wait(60)
