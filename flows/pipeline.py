@@ -140,8 +140,9 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path, comparison: bu
 
 
 @task(name="validate package")
-def validate(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None) -> None:
-    summary = build.validate_staged(directory, tables, sources, scope=scope)
+def validate(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None,
+             in_place: Path | None = None) -> None:
+    summary = build.validate_staged(directory, tables, sources, scope=scope, in_place=in_place)
     get_run_logger().info("validated %d resources (CSV and Parquet, %d rows): valid", summary.resources, summary.rows)
 
 

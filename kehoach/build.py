@@ -40,6 +40,7 @@ from kehoach.package.layout import (
     RETIRED_PLANS_DIR,
     STATE_DIR,
     VERSIONS_DIR,
+    RecordedFiles,
     current_descriptor,
     parquet_path,
     parse_cache_dir,
@@ -253,9 +254,9 @@ def is_noop(comparison: Comparison, staged: dict) -> bool:
 
 
 def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord], scope: RowScope | None = None,
-                    constrained: Collection[str] | None = None):
-    """Validate the staged package (``scope``: what can differ from the package in place; ``constrained``: only these
-    tables' Table Schemas; see ``kehoach.package.validate``); an invalid one is removed."""
+                    in_place: Path | None = None, constrained: Collection[str] | None = None):
+    """Validate the staged package (``scope``: what can differ from the package in place, in ``in_place``;
+    ``constrained``: only these tables' Table Schemas; see ``kehoach.package.validate``); an invalid one is removed."""
     try:
         by_hash = {s.sha256: s.path for s in sources}
         plans = tables["plans"]
@@ -265,8 +266,9 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
         written = without(tables, CHANGES)
         # beside the DuckDB file still being written, or after it for a large corpus (kehoach.package.pending)
         share = pending.make_room(directory)
+        vouching = RecordedFiles(in_place) if in_place is not None and scope is not None else None
         return validate_package(directory, written, sources[0].path if len(sources) == 1 else None, plan_sources,
-                                constrained, scope, share)
+                                constrained, scope, share, vouching)
     except BaseException:  # an invalid package, a full disk, a kill: no staging directory is left
         discard(directory)
         raise
@@ -386,7 +388,7 @@ def _build_parsed(parsed_tables: Tables, described: list[SourceRecord], out: Pat
     release()
     if is_noop(comparison, desc):
         return steps.keep(directory, out, check)
-    steps.validate(directory, tables, described, comparison.scope)
+    steps.validate(directory, tables, described, comparison.scope, out)
     release()
     rows = counts(tables)  # before the swap, which removes the folder the tables are read from
     result = steps.swap(directory, desc, out, check, comparison)

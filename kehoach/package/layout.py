@@ -155,6 +155,11 @@ class RecordedFiles:
             return True
         return recorded == f"sha256:{sha256_file(path)}"
 
+    def vouches_for(self, path: Path, relpath: str, recorded: str) -> bool:
+        """Whether ``path`` (a file of a staged package) is this package's file ``relpath``, linked, with the
+        hash ``recorded``, unchanged since it was signed (and so validated) here: not read again."""
+        return not path.is_symlink() and self.signatures.get(relpath) == [recorded, *_signature(path)]
+
 
 def table_resources(desc: dict) -> dict[str, dict]:
     """Table name -> its Parquet resource (the typed copy every reader loads)."""

@@ -32,7 +32,7 @@ from kehoach.core.files import sha256_file
 from kehoach.core.model import Tables, arrow_schema_of
 from kehoach.package.constraints import RowScope, Violation, check_csv_resources
 from kehoach.package.csv_file import BATCH_ROWS, csv_sha256
-from kehoach.package.layout import DESCRIPTOR, PARQUET_SUFFIX, read_descriptor
+from kehoach.package.layout import DESCRIPTOR, PARQUET_SUFFIX, RecordedFiles, read_descriptor
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class ValidationSummary:
 def validate_package(
     directory: Path, tables: Tables | None = None, source_path: str | None = None,
     plan_sources: dict[str, str] | None = None, constrained: Collection[str] | None = None,
-    scope: RowScope | None = None, share: float = 1.0,
+    scope: RowScope | None = None, share: float = 1.0, in_place: RecordedFiles | None = None,
 ) -> ValidationSummary:
     """Check the package in ``directory``; ``tables`` are the Arrow tables it
     was written from (None: check the files against each other).
@@ -57,16 +57,20 @@ def validate_package(
     (``RowScope``): given ``tables``, the CSV rows copied from it are not read again
     (``kehoach.package.scoped_rows``); None: every row. Files, sizes, hashes and Parquet twins are always
     checked. ``share``: of the DuckDB budget
-    (``kehoach.core.duckdb_memory``; less while the DuckDB file is written beside)."""
+    (``kehoach.core.duckdb_memory``; less while the DuckDB file is written beside). ``in_place``: the files
+    of the package a refresh replaces; one of them linked into ``directory`` unchanged since it was signed
+    and validated there (``RecordedFiles.vouches_for``) is not read again for its hash or Parquet data."""
     desc = read_descriptor(directory)
     tabular = [r for r in desc["resources"] if "schema" in r]
     csvs = [r for r in tabular if r.get("format") == "csv"]
     twins = {r["name"]: r for r in csvs}
     checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
-    violations = [*_integrity(directory, csvs),
+    linked = {r["path"] for r in tabular if in_place is not None and "hash" in r
+              and in_place.vouches_for(directory / r["path"], r["path"], r["hash"])}
+    violations = [*_integrity(directory, [r for r in csvs if r["path"] not in linked]),
                   *(check_csv_resources(directory, checked, scope, share, tables) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
-                   for v in _parquet(directory, r, twins, tables)]
+                   for v in _parquet(directory, r, twins, tables, r["path"] in linked)]
     if violations:
         raise _first_error(violations, directory, source_path, plan_sources or {})
     return ValidationSummary(len(tabular), sum(int(r.get("rows") or 0) for r in tabular))
@@ -85,8 +89,10 @@ def _integrity(directory: Path, resources: list[dict]) -> list[Violation]:
     return found
 
 
-def _parquet(directory: Path, resource: dict, twins: dict[str, dict], tables: Tables | None) -> list[Violation]:
-    """A Parquet twin: the declared Arrow types, and the same data as its validated CSV."""
+def _parquet(directory: Path, resource: dict, twins: dict[str, dict], tables: Tables | None,
+             linked: bool = False) -> list[Violation]:
+    """A Parquet twin: the declared Arrow types, and the same data as its validated CSV (a file ``linked``
+    from the package in place was compared there, and written again when its rows differ: not read again)."""
     name = resource["name"]
     table_name = name.removesuffix(PARQUET_SUFFIX)
     path = directory / resource["path"]
@@ -97,6 +103,8 @@ def _parquet(directory: Path, resource: dict, twins: dict[str, dict], tables: Ta
     declared = arrow_schema_of(resource["schema"])
     if not found.equals(declared):
         return [Violation(name, "type-error", f"Arrow types {found} are not the Table Schema's {declared}", 1)]
+    if linked:
+        return []
     twin = twins.get(table_name)
     # read a batch at a time: a table of a national corpus is not held twice
     batches = parquet.iter_batches(batch_size=BATCH_ROWS)

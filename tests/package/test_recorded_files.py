@@ -64,3 +64,18 @@ def test_a_symbolic_link_in_place_is_never_taken_for_the_file(tmp_path):
     path.unlink()
     path.symlink_to(outside)  # the recorded bytes, but from outside the package
     assert not RecordedFiles(tmp_path).holds("data/budget_lines.csv")
+
+
+def test_a_staged_file_linked_from_a_signed_one_is_vouched_for_and_a_copy_is_not(tmp_path):
+    package = tmp_path / "package"
+    package.mkdir()
+    path = _package(package)
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    os.link(path, staged / "linked.csv")
+    (staged / "copied.csv").write_bytes(ROWS)
+    recorded = RecordedFiles(package).hashes["data/budget_lines.csv"]
+    vouching = RecordedFiles(package)
+    assert vouching.vouches_for(staged / "linked.csv", "data/budget_lines.csv", recorded)
+    assert not vouching.vouches_for(staged / "copied.csv", "data/budget_lines.csv", recorded)  # another inode
+    assert not vouching.vouches_for(staged / "linked.csv", "data/budget_lines.csv", "sha256:another")

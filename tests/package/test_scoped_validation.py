@@ -53,7 +53,7 @@ def _stage(corpus: tuple[Path, Path], tmp_path: Path, broken=lambda tables, plan
         written.append(broken(tables, changed))
         return build.stage(written[0], sources, out, comparison)
 
-    def validate(directory, tables, sources, scope):
+    def validate(directory, tables, sources, scope, in_place=None):
         staged.append((directory, written[0], sources, scope))
         raise Staged
     with pytest.raises(Staged):

@@ -155,8 +155,10 @@ def test_a_csv_file_changed_in_place_is_never_copied_from(tmp_path, rendered_pla
     assert ("budget_lines", kept_id) in rendered_plans and ("budget_lines", changed_id) in rendered_plans
     assert not {("tasks", kept_id), ("tasks", changed_id)} & rendered_plans
     previous = out / "versions" / "1.0.0" / "data"
-    assert (out / "data" / "tasks.csv").stat().st_ino == (previous / "tasks.csv").stat().st_ino
-    assert (out / "data" / "budget_lines.csv").stat().st_ino != (previous / "budget_lines.csv").stat().st_ino
+    for linked in ("tasks.csv", "tasks.parquet"):  # its Parquet twin holds the same rows: linked too
+        assert (out / "data" / linked).stat().st_ino == (previous / linked).stat().st_ino, linked
+    for written in ("budget_lines.csv", "budget_lines.parquet"):
+        assert (out / "data" / written).stat().st_ino != (previous / written).stat().st_ino, written
     # so is the unchanged plan's text, from the package in place; the amended text is copied from its source
     shipped = out / "source", previous.parent / "source"
     assert [(shipped[0] / f).stat().st_ino == (shipped[1] / f).stat().st_ino
