@@ -68,13 +68,18 @@ def test_the_connections_open_at_once_hold_at_most_the_whole_budget(tmp_path, mo
     whole = _open_in_a_thread(tmp_path, 1.0, opened, close)
     while not opened:
         whole.join(0.01)
-    half = _open_in_a_thread(tmp_path, SHARED, opened, threading.Event())
+    closed_half = threading.Event()
+    half = _open_in_a_thread(tmp_path, SHARED, opened, closed_half)
     half.join(0.5)
     assert half.is_alive() and opened == ["95.3 MiB"]  # still waiting for its half
     close.set()
     whole.join(10)
+    while len(opened) < 2 and half.is_alive():
+        half.join(0.01)
+    assert opened == ["95.3 MiB", "47.6 MiB"]  # opened once the whole was given back
+    closed_half.set()
     half.join(10)
-    assert opened == ["95.3 MiB", "47.6 MiB"]
+    assert not half.is_alive()
     with bounded(tmp_path, SHARED) as first, bounded(tmp_path, SHARED) as second:  # no wait: half and half
         assert (_limit(first), _limit(second)) == ("47.6 MiB", "47.6 MiB")
     with bounded(tmp_path, 1.0) as con:  # every share given back
