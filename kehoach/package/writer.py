@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -89,52 +89,46 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     spans_in_place = read_spans(csv_spans_path(in_place)) if in_place is not None and scope is not None else {}
     recorded = RecordedFiles(in_place) if spans_in_place and in_place is not None else None
     spans: dict[str, list[Span]] = {}
-    # each table's Parquet file is written in a thread while the next table's CSV file is: Arrow's encoder
-    # does not hold the GIL, and the CSV writer needs it (one file in flight: a corpus's tables are not all
-    # held; the pool's exit waits for every write, an error or not)
+    # each table's Parquet file is written in a thread while its CSV file is: Arrow's encoder does not hold
+    # the GIL, and the CSV writer needs it. One table at a time: the pages of a corpus's table, mapped
+    # (kehoach.parse.corpus_tables), stay resident while it is held (the pool's exit waits for every write)
     with ThreadPoolExecutor(1, thread_name_prefix="kehoach-parquet") as pool:
-        parquet: Future | None = None
         for name in resource_names():
             table = tables[name]
             csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
             reused = _reused(name, in_place, spans_in_place, scope, recorded)
-            spans[name], csv_integrity, linked = _write_csv(table, csv_file, reused, recorded)
-            if parquet is not None:
-                resources += parquet.result()
-            parquet = pool.submit(_with_twin, name, table, parquet_file, csv_integrity,
-                                  reused if linked else None, recorded)
-        if parquet is not None:
-            resources += parquet.result()
+            same = as_in_place(table, reused) if reused is not None else None
+            parquet = pool.submit(_write_twin, table, parquet_file, reused if same is not None else None, recorded)
+            spans[name], csv_integrity = _write_csv(table, csv_file, reused, recorded, same)
+            resources += _table_resources(name, table.num_rows, csv_integrity, parquet.result())
+            del table, parquet
     write_spans(csv_spans_path(directory), spans)
     return resources
 
 
-def _write_csv(table: pa.Table, path: Path, reused: Reused | None,
-               recorded: RecordedFiles | None) -> tuple[list[Span], dict, bool]:
-    """A table's CSV file, its spans and integrity, and whether it is linked: the file in place when it holds
-    the very bytes (``csv_file.as_in_place``: its recorded hash, nothing read again), else written, hashed
-    as written."""
-    if reused is not None and recorded is not None and (same := as_in_place(table, reused)) is not None:
+def _write_csv(table: pa.Table, path: Path, reused: Reused | None, recorded: RecordedFiles | None,
+               same: list[Span] | None) -> tuple[list[Span], dict]:
+    """A table's CSV file, its spans and integrity: the file in place linked when it holds the very bytes
+    (``same``: ``csv_file.as_in_place``; its recorded hash, nothing read again), else written, hashed as
+    written."""
+    if same is not None and reused is not None and recorded is not None:
         link_or_copy(reused.path, path)
-        return same, {"hash": recorded.hashes[f"{DATA_DIR}/{path.name}"], "bytes": path.stat().st_size}, True
+        return same, {"hash": recorded.hashes[f"{DATA_DIR}/{path.name}"], "bytes": path.stat().st_size}
     digest = hashlib.sha256()  # of the bytes as written: the file is not read again for its hash
     spans = write_csv(table, path, reused, digest)
-    return spans, {"hash": f"sha256:{digest.hexdigest()}", "bytes": path.stat().st_size}, False
+    return spans, {"hash": f"sha256:{digest.hexdigest()}", "bytes": path.stat().st_size}
 
 
-def _with_twin(name: str, table: pa.Table, path: Path, csv_integrity: dict, linked_beside: Reused | None,
-               recorded: RecordedFiles | None) -> list[dict]:
-    """The table's Parquet file, and its and its CSV file's resources: beside a CSV file linked from the
-    package in place (``linked_beside``), the Parquet file in place is linked too when it holds the same rows
+def _write_twin(table: pa.Table, path: Path, linked_beside: Reused | None, recorded: RecordedFiles | None) -> str:
+    """The table's Parquet file, and its hash: beside a CSV file linked from the package in place
+    (``linked_beside``), the Parquet file in place is linked too when it holds the same rows
     (``_same_parquet``), else it is written."""
     relpath = f"{DATA_DIR}/{path.name}"
     if linked_beside is not None and recorded is not None and _same_parquet(table, relpath, linked_beside, recorded):
         link_or_copy(recorded.out / relpath, path)
-        parquet_hash = recorded.hashes[relpath]
-    else:
-        write_parquet(table, path)
-        parquet_hash = _integrity(path)["hash"]
-    return _table_resources(name, table.num_rows, csv_integrity, parquet_hash)
+        return recorded.hashes[relpath]
+    write_parquet(table, path)
+    return _integrity(path)["hash"]
 
 
 def _same_parquet(table: pa.Table, relpath: str, reused: Reused, recorded: RecordedFiles) -> bool:
