@@ -151,9 +151,7 @@ class RecordedFiles:
         path, recorded = self.out / relpath, self.hashes.get(relpath)
         if recorded is None or path.is_symlink() or not path.is_file():  # a link would bring in a file from outside
             return False
-        if self.signatures.get(relpath) == [recorded, *_signature(path)]:
-            return True
-        return recorded == f"sha256:{sha256_file(path)}"
+        return self.vouches_for(path, relpath, recorded) or recorded == f"sha256:{sha256_file(path)}"
 
     def vouches_for(self, path: Path, relpath: str, recorded: str) -> bool:
         """Whether ``path`` (a file of a staged package) is this package's file ``relpath``, linked, with the

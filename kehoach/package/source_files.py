@@ -22,7 +22,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import link_or_copy
 from kehoach.core.vocabularies import vocabulary
 from kehoach.package.layout import SOURCE_DIR, RecordedFiles, rendering_path
-from kehoach.package.writer import file_resource
+from kehoach.package.writer import file_resource, integrity_of
 from kehoach.read.source_urls import origin_bytes
 from kehoach.read.sources import SourceRecord, origin_path, read_origin, rendering_of
 
@@ -57,8 +57,8 @@ def stage_sources(sources: list[SourceRecord], directory: Path,
             text = rendering.encode("utf-8")
             (directory / rendering_path(path.name)).write_bytes(text)
             resources.append(file_resource(
-                directory, rendering_path(path.name), f"source-{_name(stem)}-text", written=text, format="txt",
-                mediatype="text/plain", encoding="utf-8",
+                directory, rendering_path(path.name), f"source-{_name(stem)}-text", integrity=integrity_of(text),
+                format="txt", mediatype="text/plain", encoding="utf-8",
                 title=f"The text read from {path.name} (source_line refers to its lines)",
                 title_vi=f"Văn bản đọc được từ {path.name} (source_line là số dòng của văn bản này)"))
         sidecar = origin_path(path)
@@ -66,8 +66,9 @@ def stage_sources(sources: list[SourceRecord], directory: Path,
             record = _origin_record(source, sidecar)
             (target / sidecar.name).write_bytes(record)
             resources.append(file_resource(
-                directory, f"{SOURCE_DIR}/{sidecar.name}", f"source-{_name(stem)}-origin", written=record,
-                format="json", mediatype="application/json", title=f"Where the source text {path.name} came from",
+                directory, f"{SOURCE_DIR}/{sidecar.name}", f"source-{_name(stem)}-origin",
+                integrity=integrity_of(record), format="json", mediatype="application/json",
+                title=f"Where the source text {path.name} came from",
                 title_vi=f"Nguồn gốc văn bản {path.name}"))
     return resources
 

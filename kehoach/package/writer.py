@@ -141,7 +141,7 @@ def _same_parquet(table: pa.Table, relpath: str, reused: Reused, recorded: Recor
     changed = pa.array(sorted(reused.changed), pa.string())
     before = pq.read_table(recorded.out / relpath, filters=pc.field("plan_id").isin(changed))
     now = table.filter(pc.is_in(table.column("plan_id"), changed))
-    return before.schema.remove_metadata().equals(now.schema) and before.replace_schema_metadata(None).equals(now)
+    return before.equals(now)  # the schema too (its metadata aside: pandas' is the writer's), then every value
 
 
 def _table_resources(name: str, rows: int, csv_integrity: dict, parquet_hash: str) -> list[dict]:
@@ -181,13 +181,11 @@ def _reused(name: str, in_place: Path | None, spans: dict[str, dict[str, Span]],
     return Reused(in_place / csv_path(name), spans[name], scope.plans)
 
 
-def file_resource(directory: Path, relpath: str, name: str, *, written: bytes | None = None,
-                  integrity: dict | None = None, **meta: Any) -> dict:
-    """Descriptor of a non-tabular file (DuckDB database, README) with its hash: the ``integrity`` the
-    caller knows, or that of ``written``, the bytes it has just written to it (not read back), else the file's."""
-    if integrity is None:
-        integrity = _integrity(directory / relpath) if written is None else integrity_of(written)
-    return {"name": name, "path": relpath, "type": "file", **meta, **integrity}
+def file_resource(directory: Path, relpath: str, name: str, *, integrity: dict | None = None, **meta: Any) -> dict:
+    """Descriptor of a non-tabular file (DuckDB database, README) with its hash: the ``integrity`` the caller
+    knows (``integrity_of`` the bytes it has just written: not read back), else the file's."""
+    return {"name": name, "path": relpath, "type": "file", **meta,
+            **(_integrity(directory / relpath) if integrity is None else integrity)}
 
 
 def _integrity(path: Path) -> dict:
