@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kehoach.core.files import digest_files
 from kehoach.core.model import Tables, arrow_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import AUDIT_DIR
 from kehoach.package.layout import RecordedFiles, current_descriptor, parquet_path
@@ -44,9 +45,8 @@ STATE_KEY = "audit_fingerprint"
 def rules_fingerprint() -> str:
     """The sha256 of the audit's code, views and rules (read once a process)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in AUDIT_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".sql")):
-        digest.update(f"{path.relative_to(AUDIT_DIR).as_posix()}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest_files(digest, sorted(p for p in AUDIT_DIR.rglob("*") if p.is_file() and p.suffix in (".py", ".sql")),
+                 lambda path: path.relative_to(AUDIT_DIR).as_posix())
     return digest.hexdigest()
 
 

@@ -15,8 +15,9 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from kehoach.core.errors import KehoachError
 
@@ -27,6 +28,14 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def digest_files(digest: Any, paths: Iterable[Path], name: Callable[[Path], str]) -> None:
+    """Feed ``digest`` (a ``hashlib`` object) each file's ``name`` and the sha256 of its bytes, in the order
+    given: what a fingerprint of code and data files (the parser's, the audit's, the DuckDB file's) is made of."""
+    for path in paths:
+        digest.update(f"{name(path)}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -41,6 +41,7 @@ from kehoach.audit.duckdb_tables import (
 )
 from kehoach.audit.runner import rule_sql
 from kehoach.core.duckdb_memory import bounded
+from kehoach.core.files import digest_files
 from kehoach.core.model import Tables, load_schema, primary_key, resource_meta, resource_names
 from kehoach.core.paths import CODE_ROOT, SCHEMAS_DIR, VIEWS_SQL
 from kehoach.package.constraints import RowScope
@@ -122,9 +123,7 @@ def writer_fingerprint() -> str:
     views, the rules' SQL, the DuckDB version, storage format and block size. A file in place with another
     is written whole by the next refresh (``_updated_copy``)."""
     digest = hashlib.sha256(f"{duckdb_version()}\0{STORAGE_VERSION}\0{BLOCK_SIZE}\0".encode())
-    for path in [*WRITER_CODE, *sorted(SCHEMAS_DIR.glob("*.json")), VIEWS_SQL]:
-        digest.update(f"{path.name}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest_files(digest, [*WRITER_CODE, *sorted(SCHEMAS_DIR.glob("*.json")), VIEWS_SQL], lambda path: path.name)
     digest.update(json.dumps(rule_sql(), ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
 

@@ -35,7 +35,7 @@ from typing import TypeVar
 
 import pyarrow as pa
 
-from kehoach.core.files import atomic_write
+from kehoach.core.files import atomic_write, digest_files
 from kehoach.core.model import Tables, arrow_schema, resource_names
 from kehoach.core.paths import PACKAGE_DIR, REFERENCE_DIR, SCHEMAS_DIR
 
@@ -57,9 +57,7 @@ def parser_fingerprint() -> str:
              if p.is_file() and p.suffix in (".py", ".sql", ".csv", ".json")]
     files += [*SCHEMAS_DIR.glob("*.json"), *REFERENCE_DIR.glob("*.csv")]
     digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(f"{path.parent.name}/{path.name}\0".encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest_files(digest, sorted(files), lambda path: f"{path.parent.name}/{path.name}")
     return digest.hexdigest()
 
 

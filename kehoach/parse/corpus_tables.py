@@ -24,8 +24,8 @@ The files are kept beside the parse cache (``folder_beside``; they move with it 
 version's state folder) for the next build: a source's rows are written with its entry's key, and
 where they are is recorded (``INDEX_FILE``: each key's first row and rows in each table, its plans;
 a code list the plans share also keeps every source's rows before the first of each key is kept,
-``<name>.all.arrow``). A refresh takes an unchanged source's rows from there (``kept``: slices of
-the mapped files, no entry read), and the changed sources' from their entries; the files are
+``<name>.all.arrow``). A refresh takes an unchanged source's rows from there (``kept``: runs of
+rows of the last files, no entry read), and the changed sources' from their entries; the files are
 written anew into a folder renamed over the old one, so a build killed half-way leaves the old
 ones, whole. (The key holds the parser's fingerprint, this code's too: rows written by other code
 are never taken.)
@@ -37,7 +37,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -185,8 +185,8 @@ class _Rows:
         if isinstance(table, Run) and isinstance(last, Run) and table.follows(last):
             last.count += table.count
         else:
-            self.pending.append(Run(table.parent, table.path, table.start, table.count) if isinstance(table, Run)
-                                else table)
+            # a run's copy: the next one that follows lengthens this one, not the caller's
+            self.pending.append(replace(table) if isinstance(table, Run) else table)
         self.rows += rows
 
     def gathered(self) -> pa.Table:
@@ -236,15 +236,14 @@ class _TableFile:
         """Gather a source's rows (a ``Run``: where they are in the last build's file); the bytes they hold
         in memory (none for a run: its pages are the file's), and where they are ([first row, rows] in
         the file of every row)."""
-        if isinstance(table, Run):
-            span = [self.every.rows, table.count]
-            self.every.add(table)
-            return 0, span
-        span = [self.every.rows, table.num_rows]
+        rows = table.count if isinstance(table, Run) else table.num_rows
+        span = [self.every.rows, rows]
         self.every.add(table)
-        if self.row_bytes is None and table.num_rows:
-            self.row_bytes = table.nbytes / table.num_rows
-        return int(table.num_rows * (self.row_bytes or 0)), span
+        if isinstance(table, Run) or not rows:
+            return 0, span
+        if self.row_bytes is None:
+            self.row_bytes = table.nbytes / rows
+        return int(rows * self.row_bytes), span
 
     def flush(self) -> None:
         if self.shared_key:  # a code list the plans share: the first row of each key, of a batch at a time
@@ -295,8 +294,8 @@ def write_tables(folder: Path, pieces: Iterable[Tables | Piece]) -> CorpusTables
 
 
 def kept(folder: Path) -> dict[str, Piece]:
-    """The pieces the last build wrote into ``folder``, by key: each source's rows, slices of the mapped
-    files (no copy); none when there are no such files (or they cannot be read)."""
+    """The pieces the last build wrote into ``folder``, by key: where each source's rows are in its files
+    (``Run``: nothing read); none when there are no such files (or they cannot be read)."""
     try:
         index = json.loads((folder / INDEX_FILE).read_text(encoding="utf-8"))
         paths = {name: folder / f"{name}{ALL_SUFFIX if shared_key(name) else TABLE_SUFFIX}"
