@@ -289,22 +289,24 @@ def counts(tables: Tables) -> dict[str, int]:
     return {s: found.get(s, 0) for s in SEVERITIES}
 
 
-def _errors(tables: Tables) -> list[dict]:
-    """The 'error' findings as rows (a corpus has thousands of others: not made Python rows)."""
+def _errors(tables: Tables, shown: int) -> tuple[list[dict], int]:
+    """The first ``shown`` 'error' findings as rows, and how many there are (a corpus has thousands:
+    not all made Python rows)."""
     findings = tables["findings"]
-    return findings.filter(pc.equal(findings.column("severity"), "error")).to_pylist()
+    errors = findings.filter(pc.equal(findings.column("severity"), "error"))
+    return errors.slice(0, shown).to_pylist(), errors.num_rows
 
 
 def strict_error(tables: Tables, sources: list[SourceRecord]) -> KehoachError | None:
     """The error ``--strict`` fails with: the first 'error' finding, located in its plan's text."""
-    errors = _errors(tables)
+    errors, total = _errors(tables, 1)
     if not errors:
         return None
     first = errors[0]
     plans = {p["plan_id"]: p["source_sha256"] for p in tables["plans"].to_pylist()}
     path = next((s.path for s in sources if s.sha256 == plans.get(first["plan_id"])), None)
     return KehoachError(
-        f"--strict: the audit found {len(errors)} error(s) (the document contradicts itself); "
+        f"--strict: the audit found {total} error(s) (the document contradicts itself); "
         f"first: {first['rule_id']}: {first['message_en']}", path, first["source_line"])
 
 
@@ -322,13 +324,13 @@ def summary(tables: Tables, limit: int = 5) -> tuple[str, str] | None:
     en = (f"Consistency audit ({ran} rules" + (f", {skipped} skipped" if skipped else "") + "): "
           f"{c['error']} error(s) (the document contradicts itself), {c['warning']} warning(s), "
           f"{c['info']} rounding difference(s); details in the findings table and README.md.")
-    errors = _errors(tables)
+    errors, total = _errors(tables, limit)
     plans = tables["plans"]
     numbers = dict(zip(plans.column("plan_id").to_pylist(), plans.column("number").to_pylist(), strict=True))
     tag = (lambda f: f"[{numbers.get(f['plan_id'], f['plan_id'])}] ") if len(numbers) > 1 else (lambda f: "")
     if errors:
-        more_vi = f" (và {len(errors) - limit} lỗi khác)" if len(errors) > limit else ""
-        more_en = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
-        vi += " Lỗi: " + " ".join(tag(f) + f["message_vi"] for f in errors[:limit]) + more_vi
-        en += " Errors: " + " ".join(tag(f) + f["message_en"] for f in errors[:limit]) + more_en
+        more_vi = f" (và {total - limit} lỗi khác)" if total > limit else ""
+        more_en = f" (and {total - limit} more)" if total > limit else ""
+        vi += " Lỗi: " + " ".join(tag(f) + f["message_vi"] for f in errors) + more_vi
+        en += " Errors: " + " ".join(tag(f) + f["message_en"] for f in errors) + more_en
     return vi, en

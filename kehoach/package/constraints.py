@@ -14,7 +14,7 @@ constraint) is refused, rather than silently not checked.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,10 +150,11 @@ class TableChecker:
     cells that keys compare (``kehoach.package.scoped_rows``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, directory: Path, resources: list[dict],
-                 scoped: Mapping[str, ScopedRows] | None = None) -> None:
+                 scoped: Mapping[str, ScopedRows] | None = None, unchanged: Collection[str] = ()) -> None:
         self.directory = directory
         self.resources = {r["name"]: r for r in resources}
         self.scoped = dict(scoped or {})  # those not read in part are dropped as they are loaded
+        self.unchanged = frozenset(unchanged)
         self.kept: dict[str, list[str]] = {}
         self.unread: set[str] = set()  # the tables of rows not read made (``_held``)
         self.con = con
@@ -352,10 +353,15 @@ class TableChecker:
         theirs = self._typed_columns(target, target_fields)
         all_null = " AND ".join(f"({k}) IS NULL" for k in mine)
         on = " AND ".join(f"c.k{i} = p.k{i}" for i in range(len(fields)))
+        if name in self.unchanged and target in self.unchanged:
+            return  # both files are the package in place's, whose validation checked this key
         within = within_plans(fields, target_fields, self.scoped.get(name), self.scoped.get(target))
-        runs = not within and fields == ["plan_id"]  # a run of rows not read counts its rows (``_n``)
-        rows, targets = ((q("t_" + name), q("t_" + target)) if within else (
-            self._plan_runs(name) if runs else self._all_rows(name), self._all_rows(target)))
+        # rows not read point where they did in the package in place, at the target's rows: when those are
+        # the package in place's too (``unchanged``), only the rows read are checked
+        read_only = within or target in self.unchanged
+        runs = not read_only and fields == ["plan_id"]  # a run of rows not read counts its rows (``_n``)
+        rows = q("t_" + name) if read_only else self._plan_runs(name) if runs else self._all_rows(name)
+        targets = q("t_" + target) if within else self._all_rows(target)
         sql = (f"SELECT sum(_n), min(c._row) FROM (SELECT _row, {'_n' if runs else '1'} AS _n, "
                f"{_aliased(mine)} FROM {rows} WHERE NOT ({all_null})) c "
                f"LEFT JOIN (SELECT DISTINCT {_aliased(theirs)} "
@@ -366,15 +372,18 @@ class TableChecker:
 
 
 def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope | None = None,
-                        share: float = 1.0, tables: Mapping[str, pa.Table] | None = None) -> list[Violation]:
+                        share: float = 1.0, tables: Mapping[str, pa.Table] | None = None,
+                        unchanged: Collection[str] = ()) -> list[Violation]:
     """Every violation of the resources' Table Schemas, one per rule, with its first row; ``share``: of the
     DuckDB budget (``kehoach.core.duckdb_memory``). Given the ``scope`` of a refresh and the ``tables`` the
     package was written from, of a table of ``scope`` the rows copied from the package in place are not read
-    from its file; every row read is checked (``kehoach.package.scoped_rows``)."""
+    from its file; every row read is checked (``kehoach.package.scoped_rows``). ``unchanged``: the tables
+    whose CSV file is the very bytes of the package in place's (validated there, with the same schemas): a
+    foreign key between two of them is not checked again, one to them from the rows read alone."""
     scoped = {} if scope is None or tables is None else read_in_part(
         directory, [r for r in resources if r["name"] in scope.tables], tables)
     with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held
-        return TableChecker(con, directory, resources, scoped).run()
+        return TableChecker(con, directory, resources, scoped, unchanged).run()
 
 
 def _read_csv(path: Path, names: list[str]) -> str:

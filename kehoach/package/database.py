@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kehoach import __version__
 from kehoach.audit import duckdb_tables
@@ -236,10 +237,15 @@ def _update(con: duckdb.DuckDBPyConnection, tables: Tables, scope: RowScope) -> 
     if held != set(names):
         raise _NotTheSame(f"the file in place holds other tables: {sorted(held ^ set(names))}")
     plans = sorted(scope.plans)
+    # of a scoped table, DuckDB is given the changed plans' rows only: filtering the whole Arrow table in SQL
+    # converted every row of it first (a plan's rows in a 1,000-plan corpus: 0.4 s of the 0.6 s)
+    changed = pa.array(plans, pa.string())
+    new = {name: tables[name].filter(pc.is_in(tables[name].column("plan_id"), changed)) if name in scope.tables
+           else tables[name] for name in names}
     for name in reversed(names):
-        _in_transaction(con, tables[name], _delete_stale, name, name in scope.tables, plans)
+        _in_transaction(con, new[name], _delete_stale, name, name in scope.tables, plans)
     for name in names:
-        _in_transaction(con, tables[name], _insert_new, name, name in scope.tables, plans)
+        _in_transaction(con, new[name], _insert_new, name, name in scope.tables)
         [(count,)] = con.execute(f"SELECT count(*) FROM {quote(name)}").fetchall()
         if count != tables[name].num_rows:  # a key twice among the new rows
             raise _NotTheSame(f"table {name}: {count} rows, not {tables[name].num_rows}")
@@ -282,16 +288,15 @@ def _delete_stale(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans
         con.execute(f"DELETE FROM {table}")
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans: list[str]) -> None:
-    """The new rows of ``name``: a scoped table's changed plans'; of another table, its rows whose key is
-    held with other values updated and the rest inserted."""
+def _insert_new(con: duckdb.DuckDBPyConnection, name: str, scoped: bool) -> None:
+    """The new rows of ``name``: a scoped table's (its changed plans' rows, all of ``_NEW``); of another
+    table, its rows whose key is held with other values updated and the rest inserted."""
     table, key = quote(name), primary_key(name) if name in resource_names() else []
     columns = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {_NEW})").fetchall()]
     listed = ", ".join(quote(c) for c in columns)
     into = f"{table} ({listed})"
     if scoped:
-        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW} "
-                    f"WHERE plan_id IN (SELECT unnest(?::VARCHAR[]))", [plans])
+        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW}")
         return
     if key:
         values = [c for c in columns if c not in key]

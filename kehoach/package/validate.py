@@ -67,13 +67,24 @@ def validate_package(
     checked = csvs if constrained is None else [r for r in csvs if r["name"] in set(constrained)]
     linked = {r["path"] for r in tabular if in_place is not None and "hash" in r
               and in_place.vouches_for(directory / r["path"], r["path"], r["hash"])}
+    unchanged = unchanged_tables(csvs, in_place) if scope is not None else frozenset()
     violations = [*_integrity(directory, [r for r in csvs if r["path"] not in linked]),
-                  *(check_csv_resources(directory, checked, scope, share, tables) if checked else [])]
+                  *(check_csv_resources(directory, checked, scope, share, tables, unchanged) if checked else [])]
     violations += [v for r in tabular if r.get("format") == "parquet"
                    for v in _parquet(directory, r, twins, tables, r["path"] in linked)]
     if violations:
         raise _first_error(violations, directory, source_path, plan_sources or {})
     return ValidationSummary(len(tabular), sum(int(r.get("rows") or 0) for r in tabular))
+
+
+def unchanged_tables(csvs: list[dict], in_place: RecordedFiles | None) -> frozenset[str]:
+    """The tables whose CSV resource records the hash of the package in place's file, which is still the file
+    its descriptor records (``RecordedFiles.holds``): validated there, by a build of the same schemas (a
+    refresh's scope requires them)."""
+    if in_place is None:
+        return frozenset()
+    return frozenset(r["name"] for r in csvs if "hash" in r and in_place.hashes.get(r["path"]) == r["hash"]
+                     and in_place.holds(r["path"]))
 
 
 def _integrity(directory: Path, resources: list[dict]) -> list[Violation]:

@@ -16,8 +16,9 @@ from kehoach import build
 from kehoach.core.errors import KehoachError
 from kehoach.package.constraints import RowScope, check_csv_resources
 from kehoach.package.csv_file import Reused, read_span_table, write_csv, write_spans
-from kehoach.package.layout import csv_path, csv_spans_path, read_descriptor
+from kehoach.package.layout import RecordedFiles, csv_path, csv_spans_path, read_descriptor
 from kehoach.package.scoped_rows import scoped_rows
+from kehoach.package.validate import unchanged_tables
 
 UNVALIDATED = build.Steps(validate=lambda *args: None)
 MISSING = "không-có"
@@ -190,3 +191,47 @@ def test_a_plan_gone_from_the_corpus_is_found_in_the_rows_not_read(tmp_path):
     scoped = check_csv_resources(tmp_path, resources, RowScope(frozenset({"c"}), frozenset({"t"})), tables={"t": rows})
     assert scoped == check_csv_resources(tmp_path, resources)
     assert [(v.kind, v.count, v.row, v.plan_id) for v in scoped] == [("foreign-key", 2, 3, "b")]
+
+
+def test_rows_not_read_are_trusted_to_point_at_a_table_unchanged_the_rows_read_are_checked(tmp_path):
+    """A foreign key to a table whose file is the package in place's (``unchanged``): the rows copied pointed
+    at the same rows there, and were validated there; the rows read are checked."""
+    schema = {"fields": [{"name": "plan_id", "type": "string"}, {"name": "agency_id", "type": "string"}],
+              "primaryKey": ["plan_id", "agency_id"],
+              "foreignKeys": [{"fields": ["agency_id"],
+                               "reference": {"resource": "agencies", "fields": ["agency_id"]}}]}
+    rows = pa.table({"plan_id": ["a", "c"], "agency_id": ["gone-a", "gone-c"]})
+    old, new = tmp_path / "old.csv", tmp_path / "t.csv"
+    in_place = {s.plan_id: s for s in write_csv(rows, old)}
+    write_spans(csv_spans_path(tmp_path), {"t": write_csv(rows, new, Reused(old, in_place, frozenset({"c"})))})
+    (tmp_path / "agencies.csv").write_text("agency_id\nkept\n", encoding="utf-8")
+    resources = [{"name": "t", "path": "t.csv", "format": "csv", "schema": schema},
+                 {"name": "agencies", "path": "agencies.csv", "format": "csv",
+                  "schema": {"fields": [{"name": "agency_id", "type": "string"}], "primaryKey": ["agency_id"]}}]
+    scope = RowScope(frozenset({"c"}), frozenset({"t"}))
+    every = check_csv_resources(tmp_path, resources, scope, tables={"t": rows})
+    assert [(v.kind, v.count, v.plan_id) for v in every] == [("foreign-key", 2, "a")]
+    (read,) = check_csv_resources(tmp_path, resources, scope, tables={"t": rows}, unchanged={"agencies"})
+    assert (read.kind, read.count, read.plan_id, read.row) == ("foreign-key", 1, "c", 3)
+    assert check_csv_resources(tmp_path, resources, scope, tables={"t": rows}, unchanged={"agencies", "t"}) == []
+
+
+def test_the_tables_an_amendment_left_as_they_were_are_known_unchanged(refreshed_corpus, tmp_path):
+    """Of a refresh's staged tables, those whose file records the hash of the package in place's file."""
+    directory, tables, sources, scope = _stage(refreshed_corpus, tmp_path)
+    try:
+        csvs = [r for r in read_descriptor(directory)["resources"] if r.get("format") == "csv" and "schema" in r]
+        unchanged = unchanged_tables(csvs, RecordedFiles(tmp_path / "out"))
+        same_bytes = {r["name"] for r in csvs
+                      if (tmp_path / "out" / r["path"]).read_bytes() == (directory / r["path"]).read_bytes()}
+        assert unchanged == same_bytes
+        assert {"agencies", "documents", "pillars", "tasks"} <= unchanged
+        # the plan's source, the amended amounts, the audit's findings of them
+        assert not unchanged & {"plans", "budget_stated_totals", "findings"}
+        build.validate_staged(directory, tables, sources, scope, tmp_path / "out")
+        edited = tmp_path / "pillars.csv"  # by hand, saved by a rename (the staged file, a link, stays)
+        edited.write_bytes(b"plan_id\n")
+        edited.replace(tmp_path / "out" / csv_path("pillars"))
+        assert "pillars" not in unchanged_tables(csvs, RecordedFiles(tmp_path / "out"))
+    finally:
+        build.discard(directory)
