@@ -161,19 +161,20 @@ class TableChecker:
         self.violations: list[Violation] = []
 
     def run(self) -> list[Violation]:
-        """Each table loaded, its rows and its own keys checked, then narrowed to
-        what foreign keys and locating a row need: a corpus's tables are not all
-        held whole at once. The violations keep their order: every table's rows,
-        then each table's keys."""
+        """Each table loaded, its rows and its own keys checked, then narrowed to what foreign keys and locating a
+        row need: a corpus's tables are not all held whole at once. The violations keep their order: every
+        table's rows, then each table's keys."""
         loaded: list[str] = []
         keyed: dict[str, list[Violation]] = {}
         for name in self.resources:
             if not self._load(name):
                 continue
             loaded.append(name)
-            self._rows(name)
             before = len(self.violations)
-            self._own_keys(name)
+            if not self._none_read(name):  # a table whose every row was copied has none to check
+                self._rows(name)
+                before = len(self.violations)
+                self._own_keys(name)
             keyed[name] = self.violations[before:]
             del self.violations[before:]
             self.kept[name] = self._narrow(name)
@@ -236,10 +237,17 @@ class TableChecker:
             return False
         return True
 
+    def _none_read(self, name: str) -> bool:  # every row copied from the package in place
+        return name in self.scoped and not self.scoped[name].read
+
     def _load_read_rows(self, name: str, names: list[str]) -> bool:
         """Load the rows not copied of a table of ``scoped``, at their row numbers in the whole file;
         False (the file is then read whole, as its errors are found) when they are not the rows expected."""
         rows = self.scoped[name]
+        if not rows.read:  # none: the table of the rows read is empty (its cells text, as a file's)
+            columns = ", ".join(f"{q(n)} VARCHAR" for n in names)
+            self.con.execute(f"CREATE TABLE {q('t_' + name)} (_row BIGINT, {columns})")
+            return True
         spill = spill_dir(self.directory)
         spill.mkdir(exist_ok=True)  # removed with the connection (``bounded``)
         extract = spill / f"{name}.csv"
@@ -353,12 +361,12 @@ class TableChecker:
         theirs = self._typed_columns(target, target_fields)
         all_null = " AND ".join(f"({k}) IS NULL" for k in mine)
         on = " AND ".join(f"c.k{i} = p.k{i}" for i in range(len(fields)))
-        if name in self.unchanged and target in self.unchanged:
-            return  # both files are the package in place's, whose validation checked this key
         within = within_plans(fields, target_fields, self.scoped.get(name), self.scoped.get(target))
-        # rows not read point where they did in the package in place, at the target's rows: when those are
-        # the package in place's too (``unchanged``), only the rows read are checked
+        # rows not read point where they did in the package in place, at the target's rows: when those are the
+        # package in place's too (``unchanged``, validated there), only the rows read are checked, if any
         read_only = within or target in self.unchanged
+        if (name in self.unchanged and target in self.unchanged) or (read_only and self._none_read(name)):
+            return
         runs = not read_only and fields == ["plan_id"]  # a run of rows not read counts its rows (``_n``)
         rows = q("t_" + name) if read_only else self._plan_runs(name) if runs else self._all_rows(name)
         targets = q("t_" + target) if within else self._all_rows(target)
@@ -377,9 +385,8 @@ def check_csv_resources(directory: Path, resources: list[dict], scope: RowScope 
     """Every violation of the resources' Table Schemas, one per rule, with its first row; ``share``: of the
     DuckDB budget (``kehoach.core.duckdb_memory``). Given the ``scope`` of a refresh and the ``tables`` the
     package was written from, of a table of ``scope`` the rows copied from the package in place are not read
-    from its file; every row read is checked (``kehoach.package.scoped_rows``). ``unchanged``: the tables
-    whose CSV file is the very bytes of the package in place's (validated there, with the same schemas): a
-    foreign key between two of them is not checked again, one to them from the rows read alone."""
+    from its file; every row read is checked (``kehoach.package.scoped_rows``). ``unchanged``: the tables whose
+    CSV file is the package in place's (validated there): a foreign key between two is not checked again."""
     scoped = {} if scope is None or tables is None else read_in_part(
         directory, [r for r in resources if r["name"] in scope.tables], tables)
     with bounded(directory, share) as con:  # a table of a national corpus is spilled, not held

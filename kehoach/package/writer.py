@@ -38,6 +38,7 @@ from kehoach.package.layout import (
     csv_spans_path,
     rendering_path,
 )
+from kehoach.package.plan_rows import ROW_GROUP_ROWS, read_plans
 from kehoach.read.sources import SourceRecord
 
 # Said wherever amounts are described: what a plan states is an estimate of the money needed.
@@ -62,7 +63,8 @@ class PackageInfo:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    pq.write_table(_with_pandas_metadata(table), path, compression="zstd", write_statistics=True)
+    pq.write_table(_with_pandas_metadata(table), path, compression="zstd", write_statistics=True,
+                   row_group_size=ROW_GROUP_ROWS)  # a refresh reads a plan's rows by their groups (plan_rows)
 
 
 def _with_pandas_metadata(table: pa.Table) -> pa.Table:
@@ -139,7 +141,8 @@ def _same_parquet(table: pa.Table, relpath: str, reused: Reused, recorded: Recor
     if not recorded.holds(relpath):
         return False
     changed = pa.array(sorted(reused.changed), pa.string())
-    before = pq.read_table(recorded.out / relpath, filters=pc.field("plan_id").isin(changed))
+    in_order = sorted(reused.spans.values(), key=lambda s: s.start)  # the CSV twin's runs: the file's too
+    before = read_plans(recorded.out / relpath, reused.changed, [(s.plan_id, s.rows) for s in in_order])
     now = table.filter(pc.is_in(table.column("plan_id"), changed))
     return before.equals(now)  # the schema too (its metadata aside: pandas' is the writer's), then every value
 

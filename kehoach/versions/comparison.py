@@ -12,7 +12,8 @@ from pathlib import Path
 from kehoach.core.model import Tables, load_schema, resource_meta, resource_names
 from kehoach.core.settings import changed_settings
 from kehoach.package.constraints import RowScope
-from kehoach.package.layout import current_descriptor
+from kehoach.package.layout import RecordedFiles, current_descriptor, parquet_path
+from kehoach.package.plan_rows import Runs, runs_in_place
 from kehoach.read import source_urls as addresses
 from kehoach.read.sources import SourceRecord
 from kehoach.versions import incremental, versioning
@@ -63,7 +64,8 @@ def compare(tables: Tables, out: Path, sources: list[SourceRecord] | None = None
         return Comparison.first()
     schemas, derived = current_schemas()
     scope = incremental.scope(tables["plans"], out, derived)  # None: every row compared (and validated)
-    previous: PackageSnapshot = load_package(out, scope.plans if scope else None, scope.tables if scope else ())
+    previous: PackageSnapshot = load_package(out, scope.plans if scope else None, scope.tables if scope else (),
+                                             _recorded_runs(out) if scope else None)
     new = incremental.narrowed(tables, scope)
     restructured = versioning.structural_changes(previous.schemas, schemas)
     changes = diff_tables(previous.tables, new, schemas, derived | previous.derived)
@@ -71,3 +73,10 @@ def compare(tables: Tables, out: Path, sources: list[SourceRecord] | None = None
     settings = changed_settings(versioning.read_state(out).get("settings"), versioning.package_settings())
     return Comparison(decision, changes, previous.descriptor, tuple(settings),
                       addresses.changed(previous.descriptor, sources or []), scope)
+
+
+def _recorded_runs(out: Path) -> dict[str, Runs]:
+    """The runs of rows by plan recorded with the Parquet files in ``out`` that are still the files recorded
+    (their rows where the runs say: ``kehoach.package.plan_rows``)."""
+    recorded = RecordedFiles(out)
+    return {name: runs for name, runs in runs_in_place(out).items() if recorded.holds(parquet_path(name))}

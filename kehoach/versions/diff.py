@@ -11,19 +11,19 @@ inserted near the top of the text does not mark every later row as changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.model import Tables, rows_to_arrow
 from kehoach.package.csv_file import csv_value
 from kehoach.package.layout import DESCRIPTOR, csv_schemas, package_dir, read_descriptor, table_resources
+from kehoach.package.plan_rows import Runs, read_plans
 
 CHANGES = "changes"
 
@@ -44,9 +44,10 @@ class PackageSnapshot:
 
 
 def load_package(path: str | Path, plans: Collection[str] | None = None,
-                 narrowed: Collection[str] = ()) -> PackageSnapshot:
+                 narrowed: Collection[str] = (), runs: Mapping[str, Runs] | None = None) -> PackageSnapshot:
     """Read a package directory (or its datapackage.json) written by kehoach; of the tables
-    ``narrowed``, only the rows of ``plans`` (when given)."""
+    ``narrowed``, only the rows of ``plans`` (when given): of a table whose ``runs`` of rows by plan are
+    known, from the row groups holding them (``kehoach.package.plan_rows``)."""
     directory = package_dir(path)
     if not (directory / DESCRIPTOR).exists():
         raise KehoachError(f"no {DESCRIPTOR} here", directory)
@@ -59,9 +60,10 @@ def load_package(path: str | Path, plans: Collection[str] | None = None,
         table_path = directory / resource["path"]
         if not table_path.exists():
             raise KehoachError("resource file is missing", table_path)
-        only = plans is not None and name in narrowed
-        kept = pc.field("plan_id").isin(pa.array(sorted(plans), pa.string())) if only else None
-        tables[name] = pq.read_table(table_path, filters=kept)
+        if plans is not None and name in narrowed:
+            tables[name] = read_plans(table_path, plans, (runs or {}).get(name))
+        else:
+            tables[name] = pq.read_table(table_path)
     return PackageSnapshot(directory, descriptor, tables, schemas, derived)
 
 
