@@ -37,7 +37,7 @@ def column_type(spec: dict) -> str:
 
 # --- tables --------------------------------------------------------------------
 
-def _foreign_keys(name: str, present: set[str]) -> list[tuple[list[str], str, list[str]]]:
+def foreign_keys(name: str, present: set[str]) -> list[tuple[list[str], str, list[str]]]:
     """Foreign keys DuckDB can enforce: those pointing at the whole primary key of a
     table in the database. A key given without the plan (``pillar`` -> ``pillar_id``)
     is completed with ``plan_id`` when that makes it the referenced primary key."""
@@ -68,7 +68,7 @@ def create_table_sql(name: str, present: set[str]) -> str:
         parts.append(column)
     if primary_key(name):
         parts.append(f"PRIMARY KEY ({', '.join(quote(k) for k in primary_key(name))})")
-    for mine, ref, theirs in _foreign_keys(name, present):
+    for mine, ref, theirs in foreign_keys(name, present):
         parts.append(f"FOREIGN KEY ({', '.join(quote(k) for k in mine)}) "
                      f"REFERENCES {quote(ref)} ({', '.join(quote(k) for k in theirs)})")
     return f"CREATE TABLE {quote(name)} (\n    " + ",\n    ".join(parts) + "\n)"
@@ -82,7 +82,7 @@ def load_order(names: Iterable[str]) -> list[str]:
     def visit(name: str, path: tuple[str, ...]) -> None:
         if name in done or name in path:
             return
-        for _, ref, _ in _foreign_keys(name, present):
+        for _, ref, _ in foreign_keys(name, present):
             visit(ref, (*path, name))
         done.add(name)
         ordered.append(name)

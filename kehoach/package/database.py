@@ -34,6 +34,7 @@ from kehoach.audit.duckdb_tables import (
     ConstraintsBroken,
     column_type,
     create_views,
+    foreign_keys,
     literal,
     load_order,
     load_table,
@@ -242,10 +243,11 @@ def _update(con: duckdb.DuckDBPyConnection, tables: Tables, scope: RowScope) -> 
     changed = pa.array(plans, pa.string())
     new = {name: tables[name].filter(pc.is_in(tables[name].column("plan_id"), changed)) if name in scope.tables
            else tables[name] for name in names}
+    indexed = {name: _indexed(name, names) for name in names}
     for name in reversed(names):
-        _in_transaction(con, new[name], _delete_stale, name, name in scope.tables, plans)
+        _in_transaction(con, new[name], _delete_stale, name, name in scope.tables, plans, indexed[name])
     for name in names:
-        _in_transaction(con, new[name], _insert_new, name, name in scope.tables)
+        _in_transaction(con, new[name], _insert_new, name, indexed[name])
         [(count,)] = con.execute(f"SELECT count(*) FROM {quote(name)}").fetchall()
         if count != tables[name].num_rows:  # a key twice among the new rows
             raise _NotTheSame(f"table {name}: {count} rows, not {tables[name].num_rows}")
@@ -276,38 +278,45 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, new: pa.Table, change: Calla
         con.unregister(_NEW)
 
 
-def _delete_stale(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans: list[str]) -> None:
-    """The rows of ``name`` the new tables do not hold: a scoped table's changed plans' rows; another
-    table's rows whose key is not among the new rows' (all of them without a key)."""
-    table, key = quote(name), primary_key(name) if name in resource_names() else []
-    if scoped:
-        con.execute(f"DELETE FROM {table} WHERE plan_id IN (SELECT unnest(?::VARCHAR[]))", [plans])
-    elif key:
-        con.execute(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {_NEW} WHERE {_matching(key, table)})")
-    else:
+def _indexed(name: str, names: list[str]) -> list[str]:
+    """The columns of ``name`` DuckDB indexes: its primary key's, then its foreign keys' (an indexed column is
+    not updated in place, and a row that changes one is deleted and inserted)."""
+    key = primary_key(name) if name in resource_names() else []
+    fks = [c for mine, _, _ in foreign_keys(name, set(names)) for c in mine] if name in resource_names() else []
+    return list(dict.fromkeys([*key, *fks]))
+
+
+def _delete_stale(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans: list[str],
+                  indexed: list[str]) -> None:
+    """The rows of ``name`` the new rows do not hold with the same ``indexed`` cells (of a scoped table, of its
+    changed plans' rows: ``_NEW`` holds theirs alone); all of them in a table without a key. The rows an
+    amendment left as they were stay: their keys' indexes unchanged, DuckDB does not write them again."""
+    table = quote(name)
+    if not indexed:
         con.execute(f"DELETE FROM {table}")
+        return
+    of_plans = "plan_id IN (SELECT unnest(?::VARCHAR[])) AND " if scoped else ""
+    con.execute(f"DELETE FROM {table} WHERE {of_plans}NOT EXISTS (SELECT 1 FROM {_NEW} WHERE "
+                f"{_matching(indexed, table)})", [plans] if scoped else None)
 
 
-def _insert_new(con: duckdb.DuckDBPyConnection, name: str, scoped: bool) -> None:
-    """The new rows of ``name``: a scoped table's (its changed plans' rows, all of ``_NEW``); of another
-    table, its rows whose key is held with other values updated and the rest inserted."""
-    table, key = quote(name), primary_key(name) if name in resource_names() else []
+def _insert_new(con: duckdb.DuckDBPyConnection, name: str, indexed: list[str]) -> None:
+    """The new rows of ``name``: those held with the same ``indexed`` cells and other values updated in place,
+    the others inserted."""
+    table = quote(name)
     columns = [c for (c,) in con.execute(f"SELECT column_name FROM (DESCRIBE {_NEW})").fetchall()]
     listed = ", ".join(quote(c) for c in columns)
     into = f"{table} ({listed})"
-    if scoped:
+    if not indexed:
         con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW}")
         return
-    if key:
-        values = [c for c in columns if c not in key]
-        if values:
-            differs = " OR ".join(f"{table}.{quote(c)} IS DISTINCT FROM {_NEW}.{quote(c)}" for c in values)
-            con.execute(f"UPDATE {table} SET {', '.join(f'{quote(c)} = {_NEW}.{quote(c)}' for c in values)} "
-                        f"FROM {_NEW} WHERE {_matching(key, table)} AND ({differs})")
-        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW} "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {_matching(key, table)})")
-    else:
-        con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW}")
+    values = [c for c in columns if c not in indexed]
+    if values:
+        differs = " OR ".join(f"{table}.{quote(c)} IS DISTINCT FROM {_NEW}.{quote(c)}" for c in values)
+        con.execute(f"UPDATE {table} SET {', '.join(f'{quote(c)} = {_NEW}.{quote(c)}' for c in values)} "
+                    f"FROM {_NEW} WHERE {_matching(indexed, table)} AND ({differs})")
+    con.execute(f"INSERT INTO {into} SELECT {listed} FROM {_NEW} "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {_matching(primary_key(name) or indexed, table)})")
 
 
 def _matching(key: list[str], table: str) -> str:
