@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from kehoach.audit.runner import AuditResult, load_rules, run_audit, strict_error
 from kehoach.audit.scope import STATE_KEY, previous_audit, rules_fingerprint
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import link_or_copy_tree, staging_dir, swap_in
+from kehoach.core.files import link_or_copy_tree, made_in_moved, move_back, move_into, staging_dir, swap_in
 from kehoach.core.memory import release
 from kehoach.core.model import Tables
 from kehoach.core.paths import SCHEMAS_DIR
@@ -275,23 +275,24 @@ def validate_staged(directory: Path, tables: Tables, sources: list[SourceRecord]
 
 
 def swap(directory: Path, out: Path, previous_version: str | None = None) -> None:
-    """Swap the staged package in; the one it replaces is kept, whole, under
-    ``versions/<previous_version>/`` (hard links: versions are immutable)."""
-    for name in PRESERVED:
-        previous = out / name
-        if previous.exists():
-            link_or_copy_tree(previous, directory / name)
-    # the parse cache and the corpus's table files beside it: moved, not linked, one rename each (a swap
-    # that then fails loses a cache, not data)
-    for kept in (parse_cache_dir(out), folder_beside(parse_cache_dir(out))):
-        if kept.is_dir():
-            parse_cache_dir(directory).parent.mkdir(parents=True, exist_ok=True)
-            os.rename(kept, parse_cache_dir(directory).parent / kept.name)
-    if previous_version and out.exists():
-        archive = directory / VERSIONS_DIR / previous_version
-        if not archive.exists():
+    """Swap the staged package in; the one it replaces is kept, whole, under ``versions/<previous_version>/``
+    (hard links: versions are immutable). The archive and the plans' datasets are moved in, one rename each
+    (linked, a refresh linked every file of every version again), and back if the swap fails (``move_into``)."""
+    move_into(directory, out, PRESERVED)
+    try:
+        # the parse cache and the corpus's table files beside it: moved too (a swap that then fails loses a
+        # cache, not data)
+        for kept in (parse_cache_dir(out), folder_beside(parse_cache_dir(out))):
+            if kept.is_dir():
+                parse_cache_dir(directory).parent.mkdir(parents=True, exist_ok=True)
+                os.rename(kept, parse_cache_dir(directory).parent / kept.name)
+        if previous_version and out.exists() and not (directory / VERSIONS_DIR / previous_version).exists():
+            archive = made_in_moved(directory, f"{VERSIONS_DIR}/{previous_version}")
             link_or_copy_tree(out, archive, exclude=(*PRESERVED, STATE_DIR))
-    swap_in(directory, out)
+        swap_in(directory, out)
+    except BaseException:
+        move_back(directory, out)
+        raise
 
 
 def new_state(check: InputCheck, desc: dict, comparison: Comparison) -> dict:

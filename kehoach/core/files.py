@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -68,6 +69,49 @@ def recover(target: Path) -> None:
         os.rename(olds[-1], target)
 
 
+# In a staging folder: which folders of the target a swap moved into it (``move_into``), and what it made in them.
+MOVED_FILE = ".moved.json"
+
+
+def move_into(staging: Path, target: Path, names: Iterable[str]) -> None:
+    """Move the folders ``names`` of ``target`` into ``staging``, one rename each, having recorded them there
+    first: ``move_back`` puts them back after a failed swap, ``clean_leftovers`` after a killed one."""
+    (target / MOVED_FILE).unlink(missing_ok=True)  # a killed swap's, come in with its package
+    moved = [n for n in names if (target / n).is_dir() and not (target / n).is_symlink()]
+    _record_moved(staging, {"moved": moved, "made": []})
+    for name in moved:
+        os.rename(target / name, staging / name)
+
+
+def made_in_moved(staging: Path, relpath: str) -> Path:
+    """``staging / relpath``, a folder the swap is about to make in a moved one: removed if they are put back."""
+    record = _moved(staging)
+    _record_moved(staging, {**record, "made": [*record["made"], relpath]})
+    return staging / relpath
+
+
+def move_back(staging: Path, target: Path) -> None:
+    """Put back into ``target`` the folders ``move_into`` moved into ``staging`` (those ``target`` lacks),
+    without what was made in them since."""
+    record = _moved(staging)
+    for relpath in record["made"]:
+        shutil.rmtree(staging / relpath, ignore_errors=True)
+    for name in record["moved"]:
+        if (staging / name).is_dir() and not (target / name).exists():
+            os.rename(staging / name, target / name)
+
+
+def _moved(staging: Path) -> dict:
+    try:
+        return json.loads((staging / MOVED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"moved": [], "made": []}
+
+
+def _record_moved(staging: Path, record: dict) -> None:
+    (staging / MOVED_FILE).write_text(json.dumps(record), encoding="utf-8")
+
+
 def swap_in(new: Path, target: Path) -> None:
     """Replace directory ``target`` by ``new``: two renames, then clean up.
 
@@ -87,6 +131,7 @@ def swap_in(new: Path, target: Path) -> None:
             if old.exists() and not target.exists():
                 os.rename(old, target)
         raise
+    (target / MOVED_FILE).unlink(missing_ok=True)
     if old.exists():
         shutil.rmtree(old)
 
@@ -177,6 +222,8 @@ def clean_leftovers(target: Path) -> list[Path]:
             if ".old-" in path.name and not (folder / m["name"]).exists():
                 continue  # the only copy of a package whose swap was interrupted: recover() restores it
             if not _alive(int(m["pid"])) and path.is_dir() and not path.is_symlink():
+                if (folder / m["name"]).is_dir():  # what a killed swap had moved into its staging folder
+                    move_back(path, folder / m["name"])
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
