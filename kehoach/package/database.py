@@ -199,9 +199,8 @@ class _NotTheSame(Exception):
 
 
 def _updated_copy(tables: Tables, path: Path, share: float, in_place: InPlace) -> dict[str, str] | None:
-    """The file in place copied to ``path`` and updated to hold ``tables``: of the scope's tables, the
-    changed plans' rows deleted and their new rows inserted; of the others, the rows that differ
-    (``_update``). None (the copy removed) unless the result is provably that of a file written whole:
+    """The file in place copied to ``path`` and updated to hold ``tables``: the rows that differ, of the scope's
+    tables among the changed plans' rows alone (``_update``). None (the copy removed) unless the result is provably that of a file written whole:
     the file in place is the one its descriptor records, written by the same code (``writer_fingerprint``)
     with every table constrained, for the same tables; no row breaks a constraint; every table has its
     rows' count."""
