@@ -418,4 +418,3 @@ def test_a_successful_read_warns_nothing_about_an_amended_text(tmp_path, capsys)
     Path(tmp_path / "plan.origin.json").write_text('{"sha256": "0000"}', encoding="utf-8")
     read_source(path)
     assert capsys.readouterr().err == ""
-
