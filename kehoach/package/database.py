@@ -200,10 +200,10 @@ class _NotTheSame(Exception):
 
 def _updated_copy(tables: Tables, path: Path, share: float, in_place: InPlace) -> dict[str, str] | None:
     """The file in place copied to ``path`` and updated to hold ``tables``: the rows that differ, of the scope's
-    tables among the changed plans' rows alone (``_update``). None (the copy removed) unless the result is provably that of a file written whole:
-    the file in place is the one its descriptor records, written by the same code (``writer_fingerprint``)
-    with every table constrained, for the same tables; no row breaks a constraint; every table has its
-    rows' count."""
+    tables among the changed plans' rows alone (``_update``). None (the copy removed) unless the result is
+    provably that of a file written whole: the file in place is the one its descriptor records, written by the
+    same code (``writer_fingerprint``) with every table constrained, for the same tables; no row breaks a
+    constraint; every table has its rows' count."""
     source = in_place.out / DATABASE_FILE
     if not RecordedFiles(in_place.out).holds(DATABASE_FILE):
         return None
