@@ -278,8 +278,8 @@ def swap(directory: Path, out: Path, previous_version: str | None = None) -> Non
     """Swap the staged package in; the one it replaces is kept, whole, under ``versions/<previous_version>/``
     (hard links: versions are immutable). The archive and the plans' datasets are moved in, one rename each
     (linked, a refresh linked every file of every version again), and back if the swap fails (``move_into``)."""
-    move_into(directory, out, PRESERVED)
     try:
+        move_into(directory, out, PRESERVED)
         # the parse cache and the corpus's table files beside it: moved too (a swap that then fails loses a
         # cache, not data)
         for kept in (parse_cache_dir(out), folder_beside(parse_cache_dir(out))):

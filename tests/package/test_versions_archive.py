@@ -3,6 +3,7 @@ when the swap fails or is killed (``kehoach.core.files.move_into``)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,22 @@ def test_a_killed_swap_leaves_the_archive_for_the_next_build_to_put_back(three_v
     with exclusive_lock(out):
         assert _versions(out) == before and not (out / "versions" / "1.1.0").exists()
     assert not staging.exists()
+
+
+def test_a_swap_that_cannot_move_the_second_folder_puts_the_first_back(three_versions, monkeypatch):
+    paths, out = three_versions
+    (out / "plans").mkdir()
+    (out / "plans" / "kept.txt").write_text("a plan's dataset", encoding="utf-8")
+    before = _versions(out)
+    amend(paths[0])
+    rename = os.rename
+
+    def refusing(src, dst):
+        if Path(src) == out / "plans":
+            raise PermissionError(13, "Permission denied", str(src))
+        rename(src, dst)
+    monkeypatch.setattr(os, "rename", refusing)
+    with pytest.raises(PermissionError):
+        build.run_build(paths, out, steps=build.Steps(validate=lambda *args: None))
+    monkeypatch.setattr(os, "rename", rename)
+    assert _versions(out) == before and (out / "plans" / "kept.txt").read_text(encoding="utf-8") == "a plan's dataset"
