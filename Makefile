@@ -88,9 +88,12 @@ serve: install
 
 # Corpus sizes built (the last one is refreshed): `make bench BENCH_SIZES=1,1000,5000` for issue 26's figures.
 BENCH_SIZES ?= 1,10,100,1000
+# Unchanged refreshes (median) and refreshes with a plan amended, each beside an unchanged one (median ratio).
+BENCH_REFRESHES ?= 3
+BENCH_AMENDED ?= 5
 bench: install browser tesseract
 	$(BIN)/python scripts/benchmark_stages.py --hostile-only
-	$(BIN)/python scripts/benchmark.py --sizes $(BENCH_SIZES)
+	$(BIN)/python scripts/benchmark.py --sizes $(BENCH_SIZES) --refreshes $(BENCH_REFRESHES) --amended $(BENCH_AMENDED)
 
 clean:
 	rm -rf output portal .output* .portal* .pytest_cache
