@@ -35,6 +35,7 @@ from kehoach.package.constraints import RowScope
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
 from kehoach.package.landing import stage_landing_page
+from kehoach.package.landing_data import settle_charts, start_charts
 from kehoach.package.layout import (
     PLANS_DIR,
     RETIRED_PLANS_DIR,
@@ -76,11 +77,9 @@ PRESERVED = (VERSIONS_DIR, PLANS_DIR, RETIRED_PLANS_DIR)
 # Where the parse cache is, when not with the output: a folder the flow and every Dask worker
 # see at the same path (across machines, a shared file system); each output has its own folder in it.
 PARSE_CACHE_ENV = "KEHOACH_PARSE_CACHE"
-# Hooks run on the staged package before validation: (tables, staging dir,
-# descriptor extras, with the identity: version, name, homepage) -> file resources they
-# wrote. Issue #4: the DuckDB database and the README with the audit summary;
-# issue #13: the Excel workbook, CITATION.cff and the landing page with its
-# charts (written in this order).
+# Hooks run on the staged package before validation: (tables, staging dir, descriptor extras, with the
+# identity: version, name, homepage) -> file resources they wrote: the Excel workbook, CITATION.cff, the
+# README with the audit summary and the landing page with its charts (written in this order).
 STAGE_HOOKS: list = [stage_workbook, stage_citation, stage_readme, stage_landing_page]
 # Hooks that need the tables only (not the identity) and a share of the DuckDB budget: run in a
 # thread while the other files are written and the package is validated (a large corpus's validation
@@ -219,10 +218,11 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     tables = tables | {CHANGES: number_changes(comparison.changes, decision.version, decision.previous or "")}
     directory = staging_dir(out)
     try:
-        # the DuckDB file is written beside the rest and the validation (kehoach.package.pending)
-        # (from the package in place when the refresh's scope is known)
+        # the DuckDB file (from the package in place when the refresh's scope is known) and the landing page's
+        # charts are made in threads beside the rest (kehoach.package.pending, landing_data.start_charts)
         in_place = pending.InPlace(out, comparison.scope) if comparison.scope is not None else None
         pending.start(directory, BACKGROUND_HOOKS, tables, in_place)
+        start_charts(tables, directory)
         # the CSV rows of the plans that did not change are copied from the package in place
         resources = write_tables(tables, directory, out, comparison.scope)
         cache = parse_cache(out)
@@ -239,6 +239,7 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
         extra.update(package_identity(info, tables, comparison.previous_descriptor))
         for hook in STAGE_HOOKS:
             resources += hook(tables, directory, extra) or []
+        settle_charts(directory)  # taken by the landing page: no thread outlives the stage
         desc = descriptor(info, sources, resources, extra)
         write_descriptor(directory, desc)
     except BaseException:
@@ -316,6 +317,7 @@ def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceReco
 
 def discard(directory: Path) -> None:
     pending.settle(directory)  # no thread still writing in it
+    settle_charts(directory)
     shutil.rmtree(directory, ignore_errors=True)
 
 

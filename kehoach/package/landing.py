@@ -23,7 +23,7 @@ from kehoach.package.charts import Chart, number, render_svg
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.csv_file import csv_value
 from kehoach.package.database import DATABASE_FILE
-from kehoach.package.landing_data import BUDGET_CHART, charts
+from kehoach.package.landing_data import BUDGET_CHART, drawn_charts
 from kehoach.package.landing_series import over_time
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS, listed, more_findings
@@ -236,7 +236,7 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict,
 def stage_landing_page(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write ``index.html`` and ``charts/*.svg``; the first chart is the package's ``image``."""
     version = str(extra.get("version") or "")
-    drawn = charts(tables, directory)
+    drawn = drawn_charts(tables, directory)  # begun with the stage (``landing_data.start_charts``)
     (directory / CHARTS_DIR).mkdir(exist_ok=True)
     resources = []
     for chart in drawn:
