@@ -34,8 +34,7 @@ from kehoach.package.citation import stage_citation
 from kehoach.package.constraints import RowScope
 from kehoach.package.database import stage_database
 from kehoach.package.identity import package_identity
-from kehoach.package.landing import stage_landing_page
-from kehoach.package.landing_data import settle_charts, start_charts
+from kehoach.package.landing import begin_charts, stage_landing_page
 from kehoach.package.layout import (
     PLANS_DIR,
     RETIRED_PLANS_DIR,
@@ -219,10 +218,10 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
     directory = staging_dir(out)
     try:
         # the DuckDB file (from the package in place when the refresh's scope is known) and the landing page's
-        # charts are made in threads beside the rest (kehoach.package.pending, landing_data.start_charts)
+        # charts are made in threads beside the rest (kehoach.package.pending)
         in_place = pending.InPlace(out, comparison.scope) if comparison.scope is not None else None
         pending.start(directory, BACKGROUND_HOOKS, tables, in_place)
-        start_charts(tables, directory)
+        begin_charts(tables, directory)
         # the CSV rows of the plans that did not change are copied from the package in place
         resources = write_tables(tables, directory, out, comparison.scope)
         cache = parse_cache(out)
@@ -239,7 +238,6 @@ def stage(tables: Tables, sources: list[SourceRecord], out: Path,
         extra.update(package_identity(info, tables, comparison.previous_descriptor))
         for hook in STAGE_HOOKS:
             resources += hook(tables, directory, extra) or []
-        settle_charts(directory)  # taken by the landing page: no thread outlives the stage
         desc = descriptor(info, sources, resources, extra)
         write_descriptor(directory, desc)
     except BaseException:
@@ -317,7 +315,6 @@ def strict_error_in_place(out: Path, sources: list[SourceFile] | list[SourceReco
 
 def discard(directory: Path) -> None:
     pending.settle(directory)  # no thread still writing in it
-    settle_charts(directory)
     shutil.rmtree(directory, ignore_errors=True)
 
 

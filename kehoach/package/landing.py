@@ -19,17 +19,21 @@ from string import Template
 from kehoach import __version__
 from kehoach.audit.runner import SEVERITIES, counts
 from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
+from kehoach.package import pending
 from kehoach.package.charts import Chart, number, render_svg
 from kehoach.package.citation import CITATION_FILE, recommended
 from kehoach.package.csv_file import csv_value
 from kehoach.package.database import DATABASE_FILE
-from kehoach.package.landing_data import BUDGET_CHART, drawn_charts
+from kehoach.package.landing_data import BUDGET_CHART, charts
 from kehoach.package.landing_series import over_time
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, SOURCE_DIR, csv_path, parquet_path
 from kehoach.package.readme import HEADINGS, listed, more_findings
 from kehoach.package.source_files import published_at
 from kehoach.package.workbook import WORKBOOK_FILE
 from kehoach.package.writer import file_resource, package_info
+
+# The name the charts are drawn under while the stage writes the rest (``begin_charts``).
+CHARTS_WORK = "charts"
 
 PAGE_RESOURCE = "landing-page"
 TEMPLATE = Path(__file__).with_name("templates") / "index.html"
@@ -233,10 +237,16 @@ def render_page(tables: Tables, drawn: list[Chart], version: str, extra: dict,
     )
 
 
+def begin_charts(tables: Tables, directory: Path) -> None:
+    """Draw the charts of the package staged in ``directory`` while its other files are written (a thread:
+    ``kehoach.package.pending.begin``); ``stage_landing_page`` takes them."""
+    pending.begin(directory, CHARTS_WORK, lambda: charts(tables, directory))
+
+
 def stage_landing_page(tables: Tables, directory: Path, extra: dict) -> list[dict]:
     """Stage hook: write ``index.html`` and ``charts/*.svg``; the first chart is the package's ``image``."""
     version = str(extra.get("version") or "")
-    drawn = drawn_charts(tables, directory)  # begun with the stage (``landing_data.start_charts``)
+    drawn = pending.take(directory, CHARTS_WORK, lambda: charts(tables, directory))  # begun, or drawn now
     (directory / CHARTS_DIR).mkdir(exist_ok=True)
     resources = []
     for chart in drawn:

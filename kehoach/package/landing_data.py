@@ -9,8 +9,6 @@ an area or an agency: every label comes from the tables.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -151,33 +149,3 @@ def charts(tables: Tables, directory: Path) -> list[Chart]:
         drawn = [budget_chart(con), phasing_chart(con), agency_chart(con), deadline_chart(con)]
     return [c for c in drawn if not c.empty]
 
-
-# Charts being drawn for a staged package, by its folder (``start_charts``).
-_drawing: dict[Path, Future] = {}
-_lock = threading.Lock()
-
-
-def start_charts(tables: Tables, directory: Path) -> None:
-    """Draw the charts of the package staged in ``directory`` in a thread while its other files are written:
-    their DuckDB queries do not hold the GIL (a 1,000-plan refresh: 0.3-0.5 s off the stage); ``drawn_charts``
-    takes them."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="kehoach-charts")
-    future = pool.submit(charts, tables, directory)
-    pool.shutdown(wait=False)  # the thread ends with its work
-    with _lock:
-        _drawing[directory.resolve()] = future
-
-
-def drawn_charts(tables: Tables, directory: Path) -> list[Chart]:
-    """The charts ``start_charts`` is drawing for ``directory`` (its error raised here), else drawn now."""
-    with _lock:
-        future = _drawing.pop(directory.resolve(), None)
-    return future.result() if future is not None else charts(tables, directory)
-
-
-def settle_charts(directory: Path) -> None:
-    """Wait, ignoring its error, for charts still drawn in ``directory`` (no thread outlives its stage)."""
-    with _lock:
-        future = _drawing.pop(directory.resolve(), None)
-    if future is not None:
-        future.exception()

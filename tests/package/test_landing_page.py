@@ -19,7 +19,7 @@ from sample_plans import OTHER_PLAN
 from kehoach import build
 from kehoach.core.files import sha256_file
 from kehoach.core.model import load_schema, resource_names
-from kehoach.package import landing_data
+from kehoach.package import landing, landing_data, pending
 from kehoach.package.landing import PAGE_RESOURCE, stage_landing_page
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, parquet_path
 
@@ -244,15 +244,18 @@ def test_the_citation_block_is_drawn_in_a_font_with_every_vietnamese_letter(html
 
 
 def test_charts_begun_with_the_stage_are_those_drawn_at_the_page(plan_tables, tmp_path, monkeypatch):
-    """The stage starts the charts in a thread (``start_charts``); the page takes them, or draws them itself."""
+    """The stage begins the charts in a thread (``begin_charts``); the page takes them, or draws them itself."""
     inline = landing_data.charts(plan_tables, tmp_path)
-    landing_data.start_charts(plan_tables, tmp_path)
-    assert landing_data.drawn_charts(plan_tables, tmp_path) == inline
-    assert landing_data.drawn_charts(plan_tables, tmp_path) == inline  # none begun: drawn now
-    monkeypatch.setattr(landing_data, "charts", lambda tables, directory: 1 / 0)
-    landing_data.start_charts(plan_tables, tmp_path)
+
+    def taken() -> list:
+        return pending.take(tmp_path, landing.CHARTS_WORK, lambda: landing_data.charts(plan_tables, tmp_path))
+    landing.begin_charts(plan_tables, tmp_path)
+    assert taken() == inline
+    assert taken() == inline  # none begun: drawn now
+    monkeypatch.setattr(landing, "charts", lambda tables, directory: 1 / 0)
+    landing.begin_charts(plan_tables, tmp_path)
     with pytest.raises(ZeroDivisionError):  # the thread's error, raised where the page takes them
-        landing_data.drawn_charts(plan_tables, tmp_path)
-    landing_data.start_charts(plan_tables, tmp_path)
-    landing_data.settle_charts(tmp_path)  # a failed stage waits for the thread, its error ignored
-    assert landing_data._drawing == {}
+        taken()
+    landing.begin_charts(plan_tables, tmp_path)
+    pending.settle(tmp_path)  # a failed stage waits for the thread, its error ignored
+    assert pending._begun == {}
