@@ -280,9 +280,10 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, new: pa.Table, change: Calla
 def _indexed(name: str, names: list[str]) -> list[str]:
     """The columns of ``name`` DuckDB indexes: its primary key's, then its foreign keys' (an indexed column is
     not updated in place, and a row that changes one is deleted and inserted)."""
-    key = primary_key(name) if name in resource_names() else []
-    fks = [c for mine, _, _ in foreign_keys(name, set(names)) for c in mine] if name in resource_names() else []
-    return list(dict.fromkeys([*key, *fks]))
+    if name not in resource_names():
+        return []
+    fks = [c for mine, _, _ in foreign_keys(name, set(names)) for c in mine]
+    return list(dict.fromkeys([*primary_key(name), *fks]))
 
 
 def _delete_stale(con: duckdb.DuckDBPyConnection, name: str, scoped: bool, plans: list[str],

@@ -153,6 +153,11 @@ class RecordedFiles:
             return False
         return self.vouches_for(path, relpath, recorded) or recorded == f"sha256:{sha256_file(path)}"
 
+    def holds_hash(self, relpath: str, hash_: str) -> bool:
+        """Whether the file ``relpath`` in place is the one the descriptor records (``holds``), recorded with
+        ``hash_`` (``sha256:...``): a staged file of that hash is that file's bytes."""
+        return self.hashes.get(relpath) == hash_ and self.holds(relpath)
+
     def vouches_for(self, path: Path, relpath: str, recorded: str) -> bool:
         """Whether ``path`` (a file of a staged package) is this package's file ``relpath``, linked, with the
         hash ``recorded``, unchanged since it was signed (and so validated) here: not read again."""

@@ -77,7 +77,7 @@ def _shipped(source: SourceRecord, shipped: Path, recorded: RecordedFiles | None
     """Put the text of ``source`` at ``shipped``: linked from the package in place when that ships it with
     the same sha256 (None returned: not read), else copied from the source, its bytes returned."""
     relpath = f"{SOURCE_DIR}/{shipped.name}"
-    if recorded is not None and recorded.hashes.get(relpath) == f"sha256:{source.sha256}" and recorded.holds(relpath):
+    if recorded is not None and recorded.holds_hash(relpath, f"sha256:{source.sha256}"):
         link_or_copy(recorded.out / relpath, shipped)
         return None
     data = Path(source.path).read_bytes()

@@ -83,8 +83,7 @@ def unchanged_tables(csvs: list[dict], in_place: RecordedFiles | None) -> frozen
     refresh's scope requires them)."""
     if in_place is None:
         return frozenset()
-    return frozenset(r["name"] for r in csvs if "hash" in r and in_place.hashes.get(r["path"]) == r["hash"]
-                     and in_place.holds(r["path"]))
+    return frozenset(r["name"] for r in csvs if "hash" in r and in_place.holds_hash(r["path"], r["hash"]))
 
 
 def _integrity(directory: Path, resources: list[dict]) -> list[Violation]:
