@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kehoach.core.model import Tables
+from kehoach.package.constraints import RowScope
 from kehoach.package.csv_file import read_span_table
 from kehoach.package.layout import csv_spans_path
 
@@ -35,6 +37,16 @@ def runs_in_place(out: Path) -> dict[str, Runs]:
                                    strict=True):
         runs.setdefault(name, []).append((plan_id, rows))
     return runs
+
+
+def narrowed(tables: Tables, scope: RowScope | None) -> Tables:
+    """``tables``, those of the scope with only its plans' rows (the rows a refresh compares, and changes in
+    the DuckDB file)."""
+    if scope is None:
+        return tables
+    kept = pa.array(sorted(scope.plans), pa.string())
+    return {name: table.filter(pc.is_in(table.column("plan_id"), kept)) if name in scope.tables else table
+            for name, table in tables.items()}
 
 
 def read_plans(path: Path, plans: Collection[str], runs: Runs | None = None) -> pa.Table:

@@ -13,7 +13,7 @@ from kehoach.core.model import Tables, load_schema, resource_meta, resource_name
 from kehoach.core.settings import changed_settings
 from kehoach.package.constraints import RowScope
 from kehoach.package.layout import RecordedFiles, current_descriptor, parquet_path
-from kehoach.package.plan_rows import Runs, runs_in_place
+from kehoach.package.plan_rows import Runs, narrowed, runs_in_place
 from kehoach.read import source_urls as addresses
 from kehoach.read.sources import SourceRecord
 from kehoach.versions import incremental, versioning
@@ -66,7 +66,7 @@ def compare(tables: Tables, out: Path, sources: list[SourceRecord] | None = None
     scope = incremental.scope(tables["plans"], out, derived)  # None: every row compared (and validated)
     previous: PackageSnapshot = load_package(out, scope.plans if scope else None, scope.tables if scope else (),
                                              _recorded_runs(out) if scope else None)
-    new = incremental.narrowed(tables, scope)
+    new = narrowed(tables, scope)
     restructured = versioning.structural_changes(previous.schemas, schemas)
     changes = diff_tables(previous.tables, new, schemas, derived | previous.derived)
     decision = versioning.decide_data_level(previous.version, restructured, changes)

@@ -14,10 +14,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kehoach.core.model import Tables, primary_key, resource_names
+from kehoach.core.model import primary_key, resource_names
 from kehoach.package.constraints import RowScope
 from kehoach.package.layout import parquet_path
 from kehoach.parse.cache import parser_fingerprint
@@ -49,12 +48,3 @@ def scope(plans: pa.Table, out: Path, derived: Collection[str]) -> RowScope | No
     """The rows to compare (and validate): of the entry tables, the changed plans'; None: every row."""
     changed = changed_plans(plans, out)
     return None if changed is None else RowScope(frozenset(changed), frozenset(entry_tables(derived)))
-
-
-def narrowed(tables: Tables, scope: RowScope | None) -> Tables:
-    """``tables``, those of the scope with only its plans' rows."""
-    if scope is None:
-        return tables
-    kept = pa.array(sorted(scope.plans), pa.string())
-    return {name: table.filter(pc.is_in(table.column("plan_id"), kept)) if name in scope.tables else table
-            for name, table in tables.items()}
