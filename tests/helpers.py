@@ -74,8 +74,8 @@ def change_table(package: Path, tables: Tables, name: str = "tasks", column: str
     values = table.column(i).to_pylist()
     values[0] = f"{values[0]}{suffix}"
     table = table.set_column(i, table.schema.field(i), pa.array(values, type=table.schema.field(i).type))
-    write_csv(table, package / "data" / f"{name}.csv")
-    write_parquet(table, package / "data" / f"{name}.parquet")
+    write_csv(table.to_reader, package / "data" / f"{name}.csv")
+    write_parquet(table.to_reader(), package / "data" / f"{name}.parquet")
     rehash(package, descriptor(package), [name, f"{name}-parquet"])
 
 

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 
 import duckdb
 
-from kehoach.core.model import Tables, load_schema, primary_key, resource_names
+from kehoach.core.model import Tables, load_schema, primary_key, record_batches, resource_names
 from kehoach.core.paths import VIEWS_SQL
 
 _TYPES = {"string": "VARCHAR", "integer": "BIGINT", "boolean": "BOOLEAN", "date": "DATE",
@@ -143,10 +143,13 @@ def load_table(con: duckdb.DuckDBPyConnection, tables: Tables, name: str, constr
     """The table ``name`` of ``tables`` (``load_tables``), after the ``constrained`` tables its foreign keys may
     point at; added to them when its constraints are declared."""
     view = f"_arrow_{name}"
-    con.register(view, tables[name])  # registered again (replaced) when the caller loads again
+    # read once, a record batch at a time (a corpus's table: one batch's pages held, not the table's); read
+    # anew and registered again (replaced) when the caller loads again
+    rows = record_batches(tables, name)
+    con.register(view, rows)
     if name in set(resource_names()) and name not in unconstrained:
         try:
-            _create_constrained(con, name, view, tables[name].column_names, constrained)
+            _create_constrained(con, name, view, rows.schema.names, constrained)
         except duckdb.ConstraintException as exc:  # the transaction is aborted: no statement until rolled back
             raise ConstraintsBroken(name, " ".join(str(exc).split())) from None
         constrained.add(name)

@@ -10,6 +10,7 @@ the schema declares; dates are ``date32``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, localcontext
@@ -23,6 +24,14 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.paths import SCHEMAS_DIR
 
 Tables = dict[str, pa.Table]
+
+
+def record_batches(tables: Mapping[str, pa.Table], name: str) -> pa.RecordBatchReader:
+    """The rows of ``tables[name]`` a record batch at a time, read anew at each call. A corpus's table on disk
+    (``kehoach.parse.corpus_tables``) gives each batch mapped on its own, let go when dropped: a step that reads
+    a table through holds one batch's pages, not the table's."""
+    read = getattr(tables, "batches", None)
+    return read(name) if callable(read) else tables[name].to_reader()
 
 
 @cache

@@ -19,7 +19,7 @@ import functools
 import hashlib
 import io
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -94,39 +94,47 @@ class _Hashed:
         return self.handle.tell()
 
 
-def write_csv(table: pa.Table, path: Path, reused: Reused | None = None, digest: Any = None) -> list[Span]:
+# A table's rows read through from the start at each call: ``table.to_reader`` of a table held, or
+# ``kehoach.core.model.record_batches`` of a corpus's table, whose batches are mapped one at a time.
+Reading = Callable[[], pa.RecordBatchReader]
+
+
+def write_csv(read: Reading, path: Path, reused: Reused | None = None, digest: Any = None) -> list[Span]:
     """UTF-8 CSV, header row, '\\n' line ends; empty cell = no value. The rows of the plans ``reused``
     allows are copied from the file in place, the others rendered; where each plan's rows went (``Span.copied``).
-    ``digest`` (a ``hashlib`` object) is given every byte written."""
-    runs = plan_runs(table)
+    ``digest`` (a ``hashlib`` object) is given every byte written. The rows are read twice, a batch at a time:
+    their plans' runs, then their cells."""
+    runs = plan_runs(read())
+    rows = RowCursor(read())
     spans: list[Span] = []
     with path.open("wb") as opened, (reused.path.open("rb") if reused else io.BytesIO()) as old:
         handle = _Hashed(opened, digest) if digest is not None else opened
-        handle.write(header(table.column_names))
-        first, pending = 0, 0  # the first row, and run, not written yet
-        for i, (plan_id, row, rows) in enumerate([*runs, ("", table.num_rows, 0)]):
-            span = reused.span(plan_id, rows) if reused and rows else None
-            if span is None and rows:
+        handle.write(header(rows.names))
+        pending = 0  # the first run not written yet
+        for i, (plan_id, row, count) in enumerate([*runs, ("", None, 0)]):
+            span = reused.span(plan_id, count) if reused and count else None
+            if span is None and count:
                 continue  # rendered with the rows before the next copied run
-            if row > first:
-                spans += _render(table.slice(first, row - first), handle, runs[pending:i])
+            if row is None or row > rows.row:  # the rows before this run (at the end: those left)
+                spans += _render(rows.take(None if row is None else row - rows.row), handle, runs[pending:i])
             pending = i + 1
             if span is not None:
-                spans.append(Span(plan_id, handle.tell(), span.length, rows, copied=True))
+                spans.append(Span(plan_id, handle.tell(), span.length, count, copied=True))
+                rows.skip(count)
                 old.seek(span.start)
                 _copy(old, handle, span.length)
-            first = row + rows
     return spans
 
 
-def as_in_place(table: pa.Table, reused: Reused) -> list[Span] | None:
-    """The spans of the file in place when the CSV file of ``table`` would be its very bytes (an amended
-    plan leaves most of its tables as they were: such a file is linked, not written again): the same
+def as_in_place(read: Reading, reused: Reused) -> list[Span] | None:
+    """The spans of the file in place when the CSV file of the table ``read`` gives would be its very bytes (an
+    amended plan leaves most of its tables as they were: such a file is linked, not written again): the same
     header, the same plans' runs of rows in the same order, and the changed plans' rows rendering to the
     bytes they have there. None: the file must be written."""
-    runs, heading = plan_runs(table), header(table.column_names)
+    runs, rows = plan_runs(read()), RowCursor(read())
+    heading = header(rows.names)
     before = sorted(reused.spans.values(), key=lambda s: s.start)
-    if [(plan_id, rows) for plan_id, _, rows in runs] != [(s.plan_id, s.rows) for s in before]:
+    if [(plan_id, count) for plan_id, _, count in runs] != [(s.plan_id, s.rows) for s in before]:
         return None
     ends = [len(heading), *(s.start + s.length for s in before)]
     if [s.start for s in before] != ends[:-1] or reused.path.stat().st_size != ends[-1]:
@@ -134,32 +142,79 @@ def as_in_place(table: pa.Table, reused: Reused) -> list[Span] | None:
     with reused.path.open("rb") as old:
         if old.read(len(heading)) != heading:
             return None
-        for plan_id, row, rows in runs:
+        for plan_id, row, count in runs:
             if plan_id in reused.changed:
                 rendered, span = io.BytesIO(), reused.spans[plan_id]
-                _render(table.slice(row, rows), rendered, [])
+                rows.skip(row - rows.row)
+                _render(rows.take(count), rendered, [])
                 old.seek(span.start)
                 if old.read(span.length) != rendered.getvalue():
                     return None
     return [Span(s.plan_id, s.start, s.length, s.rows, copied=True) for s in before]
 
 
-def plan_runs(table: pa.Table) -> list[tuple[str, int, int]]:
-    """(plan_id, first row, rows) of each run of one plan's rows; none for a table without plans."""
-    if "plan_id" not in table.column_names or table.num_rows == 0:
+def plan_runs(batches: Iterable[pa.RecordBatch]) -> list[tuple[str, int, int]]:
+    """(plan_id, first row, rows) of each run of one plan's rows of the table of ``batches`` (a table held:
+    ``table.to_batches()``); none for a table without plans. Only the ``plan_id`` column is read."""
+    runs: list[tuple[str, int, int]] = []
+    first = 0  # the batch's first row in the table
+    for batch in batches:
+        if "plan_id" not in batch.schema.names:
+            return []
+        for plan_id, start, rows in _runs_in(batch.column("plan_id")):
+            last = runs[-1] if runs else None
+            if start == 0 and last is not None and plan_id is not None and last[0] == plan_id:
+                runs[-1] = (plan_id, last[1], last[2] + rows)  # the run goes on from the batch before
+            else:
+                runs.append((plan_id, first + start, rows))
+        first += batch.num_rows
+    return runs
+
+
+def _runs_in(plans: pa.Array) -> list[tuple[str, int, int]]:
+    if not len(plans):
         return []
-    plans = table.column("plan_id").combine_chunks()
     differs = pc.fill_null(pc.not_equal(plans[1:], plans[:-1]), True)  # a row without a plan is a run
     starts = [0, *(np.flatnonzero(differs.to_numpy(zero_copy_only=False)) + 1).tolist()]
-    ends = [*starts[1:], table.num_rows]
+    ends = [*starts[1:], len(plans)]
     names = plans.take(pa.array(starts, pa.int64())).to_pylist()
     return [(plan_id, s, e - s) for plan_id, s, e in zip(names, starts, ends, strict=True)]
 
 
-def _render(table: pa.Table, handle, runs: list[tuple[str, int, int]]) -> list[Span]:
-    """Write the rows of ``table`` (the rows of ``runs``, numbered in the whole table); their spans."""
+class RowCursor:
+    """A table's rows, read in order from a stream of record batches: one batch held at a time."""
+
+    def __init__(self, batches: pa.RecordBatchReader) -> None:
+        self.names = batches.schema.names
+        self.batches = iter(batches)
+        self.batch: pa.RecordBatch | None = None
+        self.at = 0  # the next row of ``batch``
+        self.row = 0  # the next row of the table
+
+    def take(self, rows: int | None) -> Iterator[pa.RecordBatch]:
+        """The next ``rows`` rows (None: every row left), at most ``BATCH_ROWS`` at a time."""
+        while rows is None or rows > 0:
+            if self.batch is None or self.at == self.batch.num_rows:
+                self.batch, self.at = next(self.batches, None), 0
+                if self.batch is None and rows is None:
+                    return
+                if self.batch is None:
+                    raise ValueError(f"{rows} rows fewer than the table's runs count")
+                continue
+            count = min(self.batch.num_rows - self.at, BATCH_ROWS, BATCH_ROWS if rows is None else rows)
+            yield self.batch.slice(self.at, count)
+            self.at, self.row = self.at + count, self.row + count
+            rows = None if rows is None else rows - count
+
+    def skip(self, rows: int) -> None:
+        for _ in self.take(rows):
+            pass
+
+
+def _render(batches: Iterable[pa.RecordBatch], handle, runs: list[tuple[str, int, int]]) -> list[Span]:
+    """Write the rows of ``batches`` (the rows of ``runs``, numbered in the whole table); their spans."""
     begin, ends = handle.tell(), []
-    for batch in table.to_batches(max_chunksize=BATCH_ROWS):
+    for batch in batches:
         if batch.num_rows:
             data, row_ends = _csv_lines_and_ends(batch)
             ends.append(row_ends + handle.tell())

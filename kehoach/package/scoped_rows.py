@@ -125,6 +125,6 @@ def _covers(spans: pa.Table, start: int, size: int, table: pa.Table) -> bool:
     ends = start + np.cumsum(lengths)
     if len(starts) and (starts[0] != start or (starts[1:] != ends[:-1]).any()):
         return False
-    runs = plan_runs(table)
+    runs = plan_runs(table.to_batches())
     return (int(ends[-1]) if len(ends) else start) == size and [p for p, _, _ in runs] == spans.column(
         "plan_id").to_pylist() and [rows for _, _, rows in runs] == spans.column("rows").to_pylist()

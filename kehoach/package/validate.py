@@ -29,9 +29,9 @@ import pyarrow.parquet as pq
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import sha256_file
-from kehoach.core.model import Tables, arrow_schema_of
+from kehoach.core.model import Tables, arrow_schema_of, record_batches
 from kehoach.package.constraints import RowScope, Violation, check_csv_resources
-from kehoach.package.csv_file import BATCH_ROWS, csv_sha256
+from kehoach.package.csv_file import BATCH_ROWS, RowCursor, csv_sha256
 from kehoach.package.layout import DESCRIPTOR, PARQUET_SUFFIX, RecordedFiles, read_descriptor
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def _parquet(directory: Path, resource: dict, twins: dict[str, dict], tables: Ta
     # read a batch at a time: a table of a national corpus is not held twice
     batches = parquet.iter_batches(batch_size=BATCH_ROWS)
     if tables is not None and table_name in tables:
-        same = _same_rows(batches, tables[table_name].cast(declared), parquet.metadata.num_rows)
+        same = (parquet.metadata.num_rows == tables[table_name].num_rows
+                and _same_rows(batches, record_batches(tables, table_name), declared))
     elif twin is not None:
         same = csv_sha256(found.names, batches) == str(twin.get("hash", "")).removeprefix("sha256:")
     else:
@@ -128,16 +129,15 @@ def _parquet(directory: Path, resource: dict, twins: dict[str, dict], tables: Ta
                                       f"{twin['path'] if twin else table_name}", 1)]
 
 
-def _same_rows(batches: Iterable[pa.RecordBatch], table: pa.Table, rows: int) -> bool:
-    """The batches hold the rows of ``table``, in its order."""
-    if rows != table.num_rows:
-        return False
-    start = 0
+def _same_rows(batches: Iterable[pa.RecordBatch], table: pa.RecordBatchReader, declared: pa.Schema) -> bool:
+    """The batches hold the rows of the table ``table`` reads (as the ``declared`` types), in its order: both
+    read a batch at a time (a table of a corpus is not held whole beside the file's)."""
+    rows = RowCursor(table)
     for batch in batches:
-        if not pa.Table.from_batches([batch]).equals(table.slice(start, batch.num_rows)):
+        taken = pa.Table.from_batches(list(rows.take(batch.num_rows)), table.schema)
+        if not pa.Table.from_batches([batch]).equals(taken.cast(declared)):
             return False
-        start += batch.num_rows
-    return start == rows
+    return True
 
 
 def _first_error(violations: list[Violation], directory: Path, source_path: str | None,

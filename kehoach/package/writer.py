@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,17 @@ import pyarrow.parquet as pq
 from kehoach import __version__
 from kehoach.audit.runner import summary as audit_summary
 from kehoach.core.files import link_or_copy, sha256_file
-from kehoach.core.model import Tables, load_schema, package_descriptor, resource_meta, resource_names
+from kehoach.core.model import (
+    Tables,
+    load_schema,
+    package_descriptor,
+    record_batches,
+    resource_meta,
+    resource_names,
+)
 from kehoach.core.text import fold, slug
 from kehoach.package.constraints import RowScope
-from kehoach.package.csv_file import Reused, Span, as_in_place, read_spans, write_csv, write_spans
+from kehoach.package.csv_file import Reading, Reused, Span, as_in_place, read_spans, write_csv, write_spans
 from kehoach.package.layout import (
     DATA_DIR,
     DESCRIPTOR,
@@ -62,15 +70,41 @@ class PackageInfo:
     created: str
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    pq.write_table(_with_pandas_metadata(table), path, compression="zstd", write_statistics=True,
-                   row_group_size=ROW_GROUP_ROWS)  # a refresh reads a plan's rows by their groups (plan_rows)
+def write_parquet(batches: pa.RecordBatchReader, path: Path) -> None:
+    """A Parquet file of the rows of ``batches``, read a batch at a time, in row groups of ``ROW_GROUP_ROWS``
+    rows (a refresh reads a plan's rows by their groups: ``plan_rows``), each written as one chunk: the file's
+    bytes depend on its rows, not on how they came in batches (a refresh's and a rebuild's are the same)."""
+    schema = _with_pandas_metadata(batches.schema)
+    with pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True) as parquet:
+        written = False
+        for group in _row_groups(batches):
+            parquet.write_table(group, row_group_size=ROW_GROUP_ROWS)
+            written = True
+        if not written:
+            parquet.write_table(schema.empty_table())  # an empty row group, as for an empty table
 
 
-def _with_pandas_metadata(table: pa.Table) -> pa.Table:
+def _row_groups(batches: pa.RecordBatchReader) -> Iterator[pa.Table]:
+    """The rows of ``batches`` in tables of ``ROW_GROUP_ROWS`` rows (the last: those left), each one chunk."""
+    parts: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        at = 0
+        while at < batch.num_rows:
+            part = batch.slice(at, min(ROW_GROUP_ROWS - rows, batch.num_rows - at))
+            parts.append(part)
+            at, rows = at + part.num_rows, rows + part.num_rows
+            if rows == ROW_GROUP_ROWS:
+                yield pa.Table.from_batches(parts, batches.schema).combine_chunks()
+                parts, rows = [], 0
+    if rows:
+        yield pa.Table.from_batches(parts, batches.schema).combine_chunks()
+
+
+def _with_pandas_metadata(schema: pa.Schema) -> pa.Schema:
     """Tell pandas readers (Frictionless among them) that integer columns are
     nullable ('Int64'), so a missing value does not turn 9 into 9.0."""
-    return table.replace_schema_metadata(_pandas_metadata(table.schema.serialize().to_pybytes()))
+    return schema.with_metadata(_pandas_metadata(schema.serialize().to_pybytes()))
 
 
 @cache  # the metadata depends on the schema only (a round trip through pandas: ms a table, a build writes dozens)
@@ -92,23 +126,22 @@ def write_tables(tables: Tables, directory: Path, in_place: Path | None = None,
     recorded = RecordedFiles(in_place) if spans_in_place and in_place is not None else None
     spans: dict[str, list[Span]] = {}
     # each table's Parquet file is written in a thread while its CSV file is: Arrow's encoder does not hold
-    # the GIL, and the CSV writer needs it. One table at a time: the pages of a corpus's table, mapped
-    # (kehoach.parse.corpus_tables), stay resident while it is held (the pool's exit waits for every write)
+    # the GIL, and the CSV writer needs it. Both read the table a record batch at a time (a corpus's: each
+    # batch mapped on its own, kehoach.parse.corpus_tables), one table at a time (the pool's exit waits)
     with ThreadPoolExecutor(1, thread_name_prefix="kehoach-parquet") as pool:
         for name in resource_names():
-            table = tables[name]
+            read = partial(record_batches, tables, name)
             csv_file, parquet_file = data / f"{name}.csv", data / f"{name}.parquet"
             reused = _reused(name, in_place, spans_in_place, scope, recorded)
-            same = as_in_place(table, reused) if reused is not None else None
-            parquet = pool.submit(_write_twin, table, parquet_file, reused if same is not None else None, recorded)
-            spans[name], csv_integrity = _write_csv(table, csv_file, reused, recorded, same)
-            resources += _table_resources(name, table.num_rows, csv_integrity, parquet.result())
-            del table, parquet
+            same = as_in_place(read, reused) if reused is not None else None
+            parquet = pool.submit(_write_twin, read, parquet_file, reused if same is not None else None, recorded)
+            spans[name], csv_integrity = _write_csv(read, csv_file, reused, recorded, same)
+            resources += _table_resources(name, tables[name].num_rows, csv_integrity, parquet.result())
     write_spans(csv_spans_path(directory), spans)
     return resources
 
 
-def _write_csv(table: pa.Table, path: Path, reused: Reused | None, recorded: RecordedFiles | None,
+def _write_csv(read: Reading, path: Path, reused: Reused | None, recorded: RecordedFiles | None,
                same: list[Span] | None) -> tuple[list[Span], dict]:
     """A table's CSV file, its spans and integrity: the file in place linked when it holds the very bytes
     (``same``: ``csv_file.as_in_place``; its recorded hash, nothing read again), else written, hashed as
@@ -117,25 +150,25 @@ def _write_csv(table: pa.Table, path: Path, reused: Reused | None, recorded: Rec
         link_or_copy(reused.path, path)
         return same, {"hash": recorded.hashes[f"{DATA_DIR}/{path.name}"], "bytes": path.stat().st_size}
     digest = hashlib.sha256()  # of the bytes as written: the file is not read again for its hash
-    spans = write_csv(table, path, reused, digest)
+    spans = write_csv(read, path, reused, digest)
     return spans, {"hash": f"sha256:{digest.hexdigest()}", "bytes": path.stat().st_size}
 
 
-def _write_twin(table: pa.Table, path: Path, linked_beside: Reused | None, recorded: RecordedFiles | None) -> str:
+def _write_twin(read: Reading, path: Path, linked_beside: Reused | None, recorded: RecordedFiles | None) -> str:
     """The table's Parquet file, and its hash: beside a CSV file linked from the package in place
     (``linked_beside``), the Parquet file in place is linked too when it holds the same rows
     (``_same_parquet``), else it is written."""
     relpath = f"{DATA_DIR}/{path.name}"
-    if linked_beside is not None and recorded is not None and _same_parquet(table, relpath, linked_beside, recorded):
+    if linked_beside is not None and recorded is not None and _same_parquet(read, relpath, linked_beside, recorded):
         link_or_copy(recorded.out / relpath, path)
         return recorded.hashes[relpath]
-    write_parquet(table, path)
+    write_parquet(read(), path)
     return _integrity(path)["hash"]
 
 
-def _same_parquet(table: pa.Table, relpath: str, reused: Reused, recorded: RecordedFiles) -> bool:
-    """Whether the Parquet file ``relpath`` in place holds ``table``: its CSV twin is the very bytes of
-    ``table``'s (the same plans' runs of rows), the other plans' rows are the entries' rows it was written
+def _same_parquet(read: Reading, relpath: str, reused: Reused, recorded: RecordedFiles) -> bool:
+    """Whether the Parquet file ``relpath`` in place holds the table ``read`` gives: its CSV twin is the very
+    bytes of that table's (the same plans' runs of rows), the other plans' rows are the entries' rows it was written
     from, and the changed plans' rows must be equal as Arrow values (a null and an empty text are one
     CSV cell)."""
     if not recorded.holds(relpath):
@@ -143,7 +176,8 @@ def _same_parquet(table: pa.Table, relpath: str, reused: Reused, recorded: Recor
     changed = pa.array(sorted(reused.changed), pa.string())
     in_order = sorted(reused.spans.values(), key=lambda s: s.start)  # the CSV twin's runs: the file's too
     before = read_plans(recorded.out / relpath, reused.changed, [(s.plan_id, s.rows) for s in in_order])
-    now = table.filter(pc.is_in(table.column("plan_id"), changed))
+    batches = read()
+    now = pa.Table.from_batches([b.filter(pc.is_in(b.column("plan_id"), changed)) for b in batches], batches.schema)
     return before.equals(now)  # the schema too (its metadata aside: pandas' is the writer's), then every value
 
 

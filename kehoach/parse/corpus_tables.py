@@ -85,15 +85,18 @@ class CorpusTables(Mapping[str, pa.Table]):
             return self.held[name]
         if name in self.mapped:
             return self.mapped[name]
-        try:
-            size = self.path(name).stat().st_size
-        except FileNotFoundError:
-            raise KeyError(name) from None
+        size = self._size(name)
         with pa.memory_map(str(self.path(name))) as source:
             table = pa.ipc.open_file(source).read_all()  # buffers of the map: no copy
         if size < KEPT_MAPPED_BYTES:
             self.mapped[name] = table
         return table
+
+    def _size(self, name: str) -> int:
+        try:
+            return self.path(name).stat().st_size
+        except FileNotFoundError:
+            raise KeyError(name) from None
 
     def __contains__(self, name: object) -> bool:
         return name not in self.hidden and (name in self.held or self.path(str(name)).is_file())
@@ -108,6 +111,19 @@ class CorpusTables(Mapping[str, pa.Table]):
     def __or__(self, other: Mapping[str, pa.Table]) -> CorpusTables:
         return CorpusTables(self.folder, {**self.held, **other}, self.hidden - set(other))
 
+    def batches(self, name: str) -> pa.RecordBatchReader:
+        """The rows of a table a record batch at a time, each batch mapped on its own and unmapped when
+        dropped (``kehoach.core.model.record_batches``). A table looked up is one map: the pages a step
+        touches stay resident while it holds the table, and a corpus's largest tables, written out or
+        loaded into the DuckDB file whole, took the stage of 20,000 plans over 3 GB."""
+        if name in self.hidden or name in self.held or name in self.mapped or self._size(name) < KEPT_MAPPED_BYTES:
+            return self[name].to_reader()
+        path = str(self.path(name))
+        with pa.memory_map(path) as source:
+            reader = pa.ipc.open_file(source)
+            schema, count = reader.schema, reader.num_record_batches
+        return pa.RecordBatchReader.from_batches(schema, _each_mapped(path, count))
+
     def num_rows(self, name: str) -> int:
         """Rows of a table, from its file's footer (nothing read)."""
         if name in self.held:
@@ -115,6 +131,12 @@ class CorpusTables(Mapping[str, pa.Table]):
         with pa.memory_map(str(self.path(name))) as source:
             reader = pa.ipc.open_file(source)
             return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
+def _each_mapped(path: str, count: int) -> Iterator[pa.RecordBatch]:
+    for i in range(count):
+        with pa.memory_map(path) as source:
+            yield pa.ipc.open_file(source).get_batch(i)  # its buffers hold this map alone
 
 
 def without(tables: Mapping[str, pa.Table], *names: str) -> Mapping[str, pa.Table]:

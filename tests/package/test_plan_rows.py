@@ -6,6 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kehoach.package import writer
 from kehoach.package.plan_rows import read_plans
 
 # plans in an order of their own (not sorted: a row group's statistics would not narrow the read), runs of
@@ -50,3 +51,24 @@ def test_runs_that_are_not_the_files_rows_are_not_trusted(tmp_path):
     assert read_plans(path, {"p-1"}, shifted).equals(_filtered(table, {"p-1"}))
     assert read_plans(path, {"p-1"}, RUNS[:-1]).equals(_filtered(table, {"p-1"}))  # rows no run accounts for
     assert read_plans(path, {"p-1"}, None).equals(_filtered(table, {"p-1"}))
+
+
+def test_a_parquet_file_is_the_same_bytes_whatever_the_batches_it_was_read_in(tmp_path, monkeypatch):
+    monkeypatch.setattr(writer, "ROW_GROUP_ROWS", 3)
+    table = pa.table({"plan_id": list("aabbbcc"), "row": list(range(7))})
+    written = []
+    for sizes in [(7,), (1,) * 7, (2, 0, 5), (4, 3)]:
+        batches, start = [], 0
+        for size in sizes:
+            batches.append(table.slice(start, size).combine_chunks().to_batches()[0] if size else
+                           pa.RecordBatch.from_pylist([], schema=table.schema))
+            start += size
+        path = tmp_path / f"{len(written)}.parquet"
+        writer.write_parquet(pa.RecordBatchReader.from_batches(table.schema, iter(batches)), path)
+        written.append(path.read_bytes())
+        parquet = pq.ParquetFile(path)
+        assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [3, 3, 1]
+        assert parquet.read().equals(table)
+    assert len(set(written)) == 1
+    writer.write_parquet(table.schema.empty_table().to_reader(), tmp_path / "empty.parquet")
+    assert pq.ParquetFile(tmp_path / "empty.parquet").read().num_rows == 0

@@ -163,8 +163,8 @@ def test_a_plan_any_of_whose_rows_were_rendered_is_read_whole(tmp_path):
     before = pa.table({"plan_id": ["a", "a", "b"], "n": [1, 2, 1]})
     after = pa.table({"plan_id": ["a", "a", "b", "a"], "n": [1, 2, 1, 1]})  # a's first row again, last
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
-    in_place = {s.plan_id: s for s in write_csv(before, old)}
-    spans = write_csv(after, new, Reused(old, in_place, frozenset()))
+    in_place = {s.plan_id: s for s in write_csv(before.to_reader, old)}
+    spans = write_csv(after.to_reader, new, Reused(old, in_place, frozenset()))
     assert [(s.plan_id, s.copied) for s in spans] == [("a", True), ("b", True), ("a", False)]
     write_spans(csv_spans_path(tmp_path), {"t": spans})  # where the validation of tmp_path finds them
     rows = scoped_rows(new, schema, after, read_span_table(csv_spans_path(tmp_path)))
@@ -182,8 +182,9 @@ def test_a_plan_gone_from_the_corpus_is_found_in_the_rows_not_read(tmp_path):
               "foreignKeys": [{"fields": ["plan_id"], "reference": {"resource": "plans", "fields": ["plan_id"]}}]}
     rows = pa.table({"plan_id": ["a", "b", "b", "c"], "n": [1, 1, 2, 1]})
     old, new = tmp_path / "old.csv", tmp_path / "t.csv"
-    in_place = {s.plan_id: s for s in write_csv(rows, old)}
-    write_spans(csv_spans_path(tmp_path), {"t": write_csv(rows, new, Reused(old, in_place, frozenset({"c"})))})
+    in_place = {s.plan_id: s for s in write_csv(rows.to_reader, old)}
+    spans = write_csv(rows.to_reader, new, Reused(old, in_place, frozenset({"c"})))
+    write_spans(csv_spans_path(tmp_path), {"t": spans})
     (tmp_path / "plans.csv").write_text("plan_id\na\nc\n", encoding="utf-8")  # b left the corpus
     resources = [{"name": "t", "path": "t.csv", "format": "csv", "schema": schema},
                  {"name": "plans", "path": "plans.csv", "format": "csv",
@@ -202,8 +203,9 @@ def test_rows_not_read_are_trusted_to_point_at_a_table_unchanged_the_rows_read_a
                                "reference": {"resource": "agencies", "fields": ["agency_id"]}}]}
     rows = pa.table({"plan_id": ["a", "c"], "agency_id": ["gone-a", "gone-c"]})
     old, new = tmp_path / "old.csv", tmp_path / "t.csv"
-    in_place = {s.plan_id: s for s in write_csv(rows, old)}
-    write_spans(csv_spans_path(tmp_path), {"t": write_csv(rows, new, Reused(old, in_place, frozenset({"c"})))})
+    in_place = {s.plan_id: s for s in write_csv(rows.to_reader, old)}
+    spans = write_csv(rows.to_reader, new, Reused(old, in_place, frozenset({"c"})))
+    write_spans(csv_spans_path(tmp_path), {"t": spans})
     (tmp_path / "agencies.csv").write_text("agency_id\nkept\n", encoding="utf-8")
     resources = [{"name": "t", "path": "t.csv", "format": "csv", "schema": schema},
                  {"name": "agencies", "path": "agencies.csv", "format": "csv",

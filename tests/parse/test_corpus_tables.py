@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from kehoach.core.model import concat, primary_key, resource_names
+from kehoach.core.model import concat, primary_key, record_batches, resource_names
 from kehoach.parse import corpus_tables
 from kehoach.parse.corpus_tables import CorpusTables, without, write_tables
 
@@ -86,3 +86,29 @@ def test_a_refresh_writes_the_unchanged_sources_rows_as_runs_of_the_last_files(p
     # the last file's one chunk cut around the amended plan's rows: three chunks, not a chunk a plan per write
     assert refreshed["tasks"].column("plan_id").num_chunks == 3
     assert sorted(corpus_tables.kept(folder)) == ["key-0", "key-1b", "key-2"]
+
+
+def _maps_of(path) -> int:
+    """How many of this process's memory maps are of the file ``path``."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return sum(1 for line in maps if line.rstrip("\n").endswith(str(path)))
+
+
+def test_a_large_table_read_through_holds_one_batch_mapped_at_a_time(plan_tables, tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_tables, "BATCH_BYTES", 1)  # a batch a source
+    monkeypatch.setattr(corpus_tables, "KEPT_MAPPED_BYTES", 0)  # every table counts as large
+    sources = [_renamed(plan_tables, f"plan-{i}") for i in range(3)]
+    tables = write_tables(tmp_path / "tables", sources)
+    path = tables.path("tasks")
+    reader = record_batches(tables, "tasks")
+    assert reader.schema.equals(plan_tables["tasks"].schema) and _maps_of(path) == 0
+    batches = []
+    for batch in reader:
+        batches.append(batch.num_rows)
+        assert _maps_of(path) == 1  # this batch's map: the one before it let go once dropped
+        del batch
+    assert batches == [plan_tables["tasks"].num_rows] * 3 and _maps_of(path) == 0
+    assert pa.Table.from_batches(record_batches(tables, "tasks")).equals(concat(sources)["tasks"])
+    held = tables | {"findings": plan_tables["findings"]}  # a table held is read from memory
+    assert record_batches(held, "findings").read_all().equals(plan_tables["findings"])
+    assert record_batches(dict(plan_tables), "tasks").read_all().equals(plan_tables["tasks"])

@@ -46,10 +46,10 @@ def rendered_plans(monkeypatch) -> set[tuple[str, str | None]]:
     seen: set[tuple[str, str | None]] = set()
     real = csv_file.write_csv
 
-    def recording(table, path, reused=None, digest=None):
-        spans = real(table, path, reused, digest)
+    def recording(read, path, reused=None, digest=None):
+        spans = real(read, path, reused, digest)
         copied = {s.plan_id for s in spans if reused is not None and reused.span(s.plan_id, s.rows) is not None}
-        plans = {p for p, _, _ in csv_file.plan_runs(table)} or {None}
+        plans = {p for p, _, _ in csv_file.plan_runs(read())} or {None}
         seen.update((path.stem, p) for p in plans - copied)
         return spans
     monkeypatch.setattr(writer, "write_csv", recording)
