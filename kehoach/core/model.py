@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.paths import SCHEMAS_DIR
@@ -32,6 +33,13 @@ def record_batches(tables: Mapping[str, pa.Table], name: str) -> pa.RecordBatchR
     a table through holds one batch's pages, not the table's."""
     read = getattr(tables, "batches", None)
     return read(name) if callable(read) else tables[name].to_reader()
+
+
+def queried(tables: Mapping[str, pa.Table], name: str) -> pa.Table | ds.Dataset:
+    """What DuckDB is given to query ``tables[name]`` as often as it likes: the table, or, for a corpus's table on
+    disk (``kehoach.parse.corpus_tables``), a dataset of its file read a batch at a time at each scan."""
+    read = getattr(tables, "dataset", None)
+    return read(name) if callable(read) else tables[name]
 
 
 @cache

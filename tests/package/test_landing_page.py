@@ -11,6 +11,7 @@ from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from helpers import descriptor, write_plan
@@ -18,10 +19,11 @@ from sample_plans import OTHER_PLAN
 
 from kehoach import build
 from kehoach.core.files import sha256_file
-from kehoach.core.model import load_schema, resource_names
+from kehoach.core.model import load_schema, queried, resource_names
 from kehoach.package import landing, landing_data, pending
 from kehoach.package.landing import PAGE_RESOURCE, stage_landing_page
 from kehoach.package.layout import CHARTS_DIR, PAGE_FILE, parquet_path
+from kehoach.parse import corpus_tables
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -259,3 +261,14 @@ def test_charts_begun_with_the_stage_are_those_drawn_at_the_page(plan_tables, tm
     landing.begin_charts(plan_tables, tmp_path)
     pending.settle(tmp_path)  # a failed stage waits for the thread, its error ignored
     assert pending._begun == {}
+
+
+def test_charts_of_a_corpus_read_from_its_files_by_batches_are_those_of_its_tables_held(plan_tables, tmp_path,
+                                                                                        monkeypatch):
+    """Every table counted as large: each is queried as a dataset of its file, read a batch at a time."""
+    monkeypatch.setattr(corpus_tables, "KEPT_MAPPED_BYTES", 0)
+    on_disk = corpus_tables.write_tables(tmp_path / "tables", [dict(plan_tables)])
+    assert isinstance(queried(on_disk, "tasks"), ds.Dataset)
+    assert queried(on_disk, "tasks").to_table().equals(plan_tables["tasks"])
+    held = landing_data.charts(dict(plan_tables), tmp_path)
+    assert landing_data.charts(on_disk, tmp_path) == held and len(held) > 1
