@@ -98,9 +98,8 @@ def attach_tables(con: duckdb.DuckDBPyConnection, tables: Tables, attached: dict
     only query them (copying a corpus's tables into DuckDB cost more than running every rule on them). Given
     what was ``attached`` before, a table looked up as the same object is not attached again (a corpus's
     large tables are mapped anew each lookup: kehoach.parse.corpus_tables). ``by_batches``: a corpus's large
-    table is a dataset of its file, each scan reading the columns it asks for a batch at a time
-    (``core.model.queried``): slower (the audit of 20,000 plans: 32 s to 52 s), but the pages a query reads
-    are not held for as long as the table is attached."""
+    table is read anew at each scan, a record batch at a time (``core.model.queried``): the pages a query
+    reads are not held for as long as the table is attached, but a scan is not shared by DuckDB's threads."""
     attached = {} if attached is None else attached
     for name in tables:
         table = queried(tables, name) if by_batches else tables[name]

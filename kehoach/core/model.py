@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.paths import SCHEMAS_DIR
@@ -35,10 +34,10 @@ def record_batches(tables: Mapping[str, pa.Table], name: str) -> pa.RecordBatchR
     return read(name) if callable(read) else tables[name].to_reader()
 
 
-def queried(tables: Mapping[str, pa.Table], name: str) -> pa.Table | ds.Dataset:
+def queried(tables: Mapping[str, pa.Table], name: str) -> object:
     """What DuckDB is given to query ``tables[name]`` as often as it likes: the table, or, for a corpus's table on
-    disk (``kehoach.parse.corpus_tables``), a dataset of its file read a batch at a time at each scan."""
-    read = getattr(tables, "dataset", None)
+    disk (``kehoach.parse.corpus_tables``), a stream of its batches read anew at each scan."""
+    read = getattr(tables, "scanned", None)
     return read(name) if callable(read) else tables[name]
 
 

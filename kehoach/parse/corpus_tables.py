@@ -41,7 +41,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from kehoach.core.model import Tables, arrow_schema, first_per_key, resource_names, shared_key
 
@@ -125,14 +124,14 @@ class CorpusTables(Mapping[str, pa.Table]):
             schema, count = reader.schema, reader.num_record_batches
         return pa.RecordBatchReader.from_batches(schema, _each_mapped(path, count))
 
-    def dataset(self, name: str) -> pa.Table | ds.Dataset:
-        """A table to query as often as asked (``kehoach.core.model.queried``): a large one as a dataset of its
-        file, whose scans read the columns a query asks for a batch at a time (not through the map: every
-        page a query touches would stay resident while the table is registered; the landing page's charts
-        of 20,000 plans held 1 GB of them)."""
+    def scanned(self, name: str) -> pa.Table | Rescanned:
+        """A table to query as often as asked (``kehoach.core.model.queried``): a large one as a stream read
+        anew, a record batch at a time, at each scan (``Rescanned``); not through one map, whose pages a query
+        touched stay resident while the table is registered (the landing page's charts of 20,000 plans held
+        1 GB of them)."""
         if name in self.hidden or name in self.held or name in self.mapped or self._size(name) < KEPT_MAPPED_BYTES:
             return self[name]
-        return ds.dataset(self.path(name), format="ipc")
+        return Rescanned(self, name)
 
     def num_rows(self, name: str) -> int:
         """Rows of a table, from its file's footer (nothing read)."""
@@ -141,6 +140,18 @@ class CorpusTables(Mapping[str, pa.Table]):
         with pa.memory_map(str(self.path(name))) as source:
             reader = pa.ipc.open_file(source)
             return sum(reader.get_batch(i).num_rows for i in range(reader.num_record_batches))
+
+
+@dataclass(frozen=True)
+class Rescanned:
+    """A table of a corpus DuckDB reads anew at each scan, through the Arrow stream interface (DuckDB asks
+    ``__arrow_c_stream__`` for a stream each time it scans a registered object): ``CorpusTables.batches``."""
+
+    tables: CorpusTables
+    name: str
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.tables.batches(self.name).__arrow_c_stream__(requested_schema)
 
 
 def _each_mapped(path: str, count: int) -> Iterator[pa.RecordBatch]:
