@@ -14,8 +14,11 @@ How (issue 26), one code path for one plan and for 20,000:
   key, as ``concat`` does.
 - ``CorpusTables`` is the read-only mapping name -> ``pyarrow.Table`` the steps are given. Each
   lookup memory-maps the table's file: no copy, its pages are the kernel's page cache, read as a
-  step touches them and let go when the step drops the table. A step that takes a table while it
-  uses it (the CSV and Parquet writers, the validation, a table at a time) holds one table's pages.
+  step touches them and let go when the step drops the table. A step that reads a large table
+  through (the CSV and Parquet writers, the DuckDB file's load, the validation's compare) asks for
+  its record batches instead (``batches``): about ``BATCH_BYTES`` of them are mapped at once and let go
+  when dropped, so the step holds that many pages, not the table's; a query DuckDB may scan several times (the landing
+  page's charts) is given a stream read anew at each scan (``scanned``, ``Rescanned``).
 - ``tables | {name: table}`` is the same files with the tables a step made (findings, the
   changelog, the linked plans: small) held in memory over them; a plain ``dict`` of tables takes the
   same ``|``, so the steps are written once for both.
@@ -92,6 +95,10 @@ class CorpusTables(Mapping[str, pa.Table]):
             self.mapped[name] = table
         return table
 
+    def _small(self, name: str) -> bool:
+        """Whether the table is held, or small enough to stay mapped: read from its one map (or KeyError)."""
+        return name in self.hidden or name in self.held or name in self.mapped or self._size(name) < KEPT_MAPPED_BYTES
+
     def _size(self, name: str) -> int:
         try:
             return self.path(name).stat().st_size
@@ -112,26 +119,26 @@ class CorpusTables(Mapping[str, pa.Table]):
         return CorpusTables(self.folder, {**self.held, **other}, self.hidden - set(other))
 
     def batches(self, name: str) -> pa.RecordBatchReader:
-        """The rows of a table a record batch at a time, each batch mapped on its own and unmapped when
-        dropped (``kehoach.core.model.record_batches``). A table looked up is one map: the pages a step
-        touches stay resident while it holds the table, and a corpus's largest tables, written out or
-        loaded into the DuckDB file whole, took the stage of 20,000 plans over 3 GB."""
-        if name in self.hidden or name in self.held or name in self.mapped or self._size(name) < KEPT_MAPPED_BYTES:
+        """The rows of a table a record batch at a time, about ``BATCH_BYTES`` of its file mapped at once and
+        unmapped once their batches are dropped (``kehoach.core.model.record_batches``). A table looked up is
+        one map: the pages a step touches stay resident while it holds the table, and a corpus's largest
+        tables, written out or loaded into the DuckDB file whole, took the stage of 20,000 plans over 3 GB.
+        (A map a batch cost a quarter of a refresh's writing of a 1,000-plan corpus: its footer read again.)"""
+        if self._small(name):
             return self[name].to_reader()
         path = str(self.path(name))
         with pa.memory_map(path) as source:
             reader = pa.ipc.open_file(source)
             schema, count = reader.schema, reader.num_record_batches
-        return pa.RecordBatchReader.from_batches(schema, _each_mapped(path, count))
+        per_map = max(1, BATCH_BYTES * count // self._size(name))  # the batches of about BATCH_BYTES
+        return pa.RecordBatchReader.from_batches(schema, _mapped_by(path, count, per_map))
 
     def scanned(self, name: str) -> pa.Table | Rescanned:
         """A table to query as often as asked (``kehoach.core.model.queried``): a large one as a stream read
         anew, a record batch at a time, at each scan (``Rescanned``); not through one map, whose pages a query
         touched stay resident while the table is registered (the landing page's charts of 20,000 plans held
         1 GB of them)."""
-        if name in self.hidden or name in self.held or name in self.mapped or self._size(name) < KEPT_MAPPED_BYTES:
-            return self[name]
-        return Rescanned(self, name)
+        return self[name] if self._small(name) else Rescanned(self, name)
 
     def num_rows(self, name: str) -> int:
         """Rows of a table, from its file's footer (nothing read)."""
@@ -154,10 +161,13 @@ class Rescanned:
         return self.tables.batches(self.name).__arrow_c_stream__(requested_schema)
 
 
-def _each_mapped(path: str, count: int) -> Iterator[pa.RecordBatch]:
-    for i in range(count):
+def _mapped_by(path: str, count: int, per_map: int) -> Iterator[pa.RecordBatch]:
+    """The file's ``count`` batches, ``per_map`` of them read from each map (their buffers hold it alone)."""
+    for first in range(0, count, per_map):
         with pa.memory_map(path) as source:
-            yield pa.ipc.open_file(source).get_batch(i)  # its buffers hold this map alone
+            reader = pa.ipc.open_file(source)
+            for i in range(first, min(first + per_map, count)):
+                yield reader.get_batch(i)
 
 
 def without(tables: Mapping[str, pa.Table], *names: str) -> Mapping[str, pa.Table]:

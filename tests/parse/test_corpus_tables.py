@@ -94,8 +94,8 @@ def _maps_of(path) -> int:
         return sum(1 for line in maps if line.rstrip("\n").endswith(str(path)))
 
 
-def test_a_large_table_read_through_holds_one_batch_mapped_at_a_time(plan_tables, tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_tables, "BATCH_BYTES", 1)  # a batch a source
+def test_a_large_table_read_through_holds_a_batch_of_the_corpus_mapped_at_a_time(plan_tables, tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_tables, "BATCH_BYTES", 1)  # a batch a source, and a map a batch
     monkeypatch.setattr(corpus_tables, "KEPT_MAPPED_BYTES", 0)  # every table counts as large
     sources = [_renamed(plan_tables, f"plan-{i}") for i in range(3)]
     tables = write_tables(tmp_path / "tables", sources)
@@ -108,6 +108,11 @@ def test_a_large_table_read_through_holds_one_batch_mapped_at_a_time(plan_tables
         assert _maps_of(path) == 1  # this batch's map: the one before it let go once dropped
         del batch
     assert batches == [plan_tables["tasks"].num_rows] * 3 and _maps_of(path) == 0
+    monkeypatch.setattr(corpus_tables, "BATCH_BYTES", path.stat().st_size)  # the whole file: one map
+    held = list(record_batches(tables, "tasks"))
+    assert len(held) == 3 and _maps_of(path) == 1
+    del held
+    assert _maps_of(path) == 0
     assert pa.Table.from_batches(record_batches(tables, "tasks")).equals(concat(sources)["tasks"])
     held = tables | {"findings": plan_tables["findings"]}  # a table held is read from memory
     assert record_batches(held, "findings").read_all().equals(plan_tables["findings"])
