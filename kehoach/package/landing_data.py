@@ -150,4 +150,3 @@ def charts(tables: Tables, directory: Path) -> list[Chart]:
         connect(con, tables)
         drawn = [budget_chart(con), phasing_chart(con), agency_chart(con), deadline_chart(con)]
     return [c for c in drawn if not c.empty]
-

@@ -44,22 +44,24 @@ def narrowed(tables: Tables, scope: RowScope | None) -> Tables:
     the DuckDB file)."""
     if scope is None:
         return tables
-    kept = pa.array(sorted(scope.plans), pa.string())
-    return {name: table.filter(pc.is_in(table.column("plan_id"), kept)) if name in scope.tables else table
+    return {name: of_plans(table.to_reader(), scope.plans) if name in scope.tables else table
             for name, table in tables.items()}
+
+
+def of_plans(rows: pa.RecordBatchReader, plans: Collection[str]) -> pa.Table:
+    """The rows of ``plans`` among ``rows`` (read a batch at a time: a corpus's table is not held), in their
+    order."""
+    kept = pa.array(sorted(plans), pa.string())
+    return pa.Table.from_batches([b.filter(pc.is_in(b.column("plan_id"), kept)) for b in rows], rows.schema)
 
 
 def read_plans(path: Path, plans: Collection[str], runs: Runs | None = None) -> pa.Table:
     """The rows of ``plans`` in the Parquet file ``path``, in its order. Given the file's ``runs``, only the
     row groups holding those plans' runs are read; without them, or when the file's rows are not those runs
     (another count, a row of another plan where a run says), every row group is read and filtered."""
-    kept = pa.array(sorted(plans), pa.string())
     parquet = pq.ParquetFile(path)
     chosen = _by_runs(parquet, set(plans), runs) if runs is not None else None
-    if chosen is None:
-        table = parquet.read()
-        return table.filter(pc.is_in(table.column("plan_id"), kept))
-    return chosen
+    return of_plans(parquet.read().to_reader(), plans) if chosen is None else chosen
 
 
 def _by_runs(parquet: pq.ParquetFile, plans: set[str], runs: Runs) -> pa.Table | None:

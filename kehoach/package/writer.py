@@ -19,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from kehoach import __version__
@@ -46,7 +45,7 @@ from kehoach.package.layout import (
     csv_spans_path,
     rendering_path,
 )
-from kehoach.package.plan_rows import ROW_GROUP_ROWS, read_plans
+from kehoach.package.plan_rows import ROW_GROUP_ROWS, of_plans, read_plans
 from kehoach.read.sources import SourceRecord
 
 # Said wherever amounts are described: what a plan states is an estimate of the money needed.
@@ -173,12 +172,10 @@ def _same_parquet(read: Reading, relpath: str, reused: Reused, recorded: Recorde
     CSV cell)."""
     if not recorded.holds(relpath):
         return False
-    changed = pa.array(sorted(reused.changed), pa.string())
     in_order = sorted(reused.spans.values(), key=lambda s: s.start)  # the CSV twin's runs: the file's too
     before = read_plans(recorded.out / relpath, reused.changed, [(s.plan_id, s.rows) for s in in_order])
-    batches = read()
-    now = pa.Table.from_batches([b.filter(pc.is_in(b.column("plan_id"), changed)) for b in batches], batches.schema)
-    return before.equals(now)  # the schema too (its metadata aside: pandas' is the writer's), then every value
+    # the schema too (its metadata aside: pandas' is the writer's), then every value
+    return before.equals(of_plans(read(), reused.changed))
 
 
 def _table_resources(name: str, rows: int, csv_integrity: dict, parquet_hash: str) -> list[dict]:
